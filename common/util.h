@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by every subsystem: sizes, numbers, time, atomic files. */
+#ifndef MEMVIRT_UTIL_H
+#define MEMVIRT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SZ_4K 0x1000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
+/*
+ * "4096", "4k", "2M", "1G", "1T" (binary units, case-insensitive, optional
+ * trailing "B" or "iB") into bytes. Returns 0 or -EINVAL / -ERANGE.
+ */
+int parse_size(const char *s, uint64_t *out);
+/* A decimal (or 0x hex) unsigned integer with nothing after it. */
+int parse_u64(const char *s, uint64_t *out);
+/* Bytes to "256M", "4K", "1G" when exact, else "12345 bytes". */
+const char *format_size(uint64_t bytes, char *buf, size_t len);
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+
+/*
+ * Write a file atomically: @fill writes the content to a temporary file in
+ * the same directory, which is then flushed and renamed over @path. On any
+ * failure the temporary is removed and @path is untouched.
+ */
+int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+
+/* mkdir -p; returns 0 or -errno. */
+int mkdir_p(const char *path);
+
+/* Read a whole small text file (sysfs, procfs) into @buf, NUL-terminated, trailing newline cut. */
+int read_text_file(const char *path, char *buf, size_t len);
+
+#endif

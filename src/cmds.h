@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The subcommands of the memvirt binary. Each returns the process exit status. */
+#ifndef MEMVIRT_CMDS_H
+#define MEMVIRT_CMDS_H
+
+/* Exit statuses shared by every subcommand. */
+#define EXIT_USAGE 2	/* bad option or argument */
+#define EXIT_HOST 3	/* the host lacks something: /dev/kvm, permission, packages */
+#define EXIT_GUEST 4	/* the guest crashed, timed out or failed its checksum */
+
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Directory holding the guest kernel and workload images. */
+const char *guest_dir(void);
+
+#endif

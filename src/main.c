@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt: one binary, subcommands dispatched from a table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "src/cmds.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "info", cmd_info, "what the host offers: KVM and its MMU mode, huge pages, BPF, tools" },
+	{ "run", cmd_run, "run one workload in a KVM guest and record run.json" },
+	{ "demo", cmd_demo, "the default experiment: every workload once, a summary table" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: memvirt COMMAND [OPTIONS]\n\n"
+		   "Runs guest workloads under KVM and shows how their memory is translated:\n"
+		   "guest virtual -> guest physical -> host virtual -> host physical.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "  %-8s %s\n", "help", "this list; 'memvirt COMMAND --help' for one command");
+	fprintf(f, "\nexamples:\n"
+		   "  memvirt info\n"
+		   "  memvirt run gups --footprint 64M --iters 1000000\n"
+		   "  memvirt demo --out results/demo\n");
+}
+
+const char *guest_dir(void)
+{
+	const char *dir = getenv("MEMVIRT_GUEST_DIR");
+
+	return dir && *dir ? dir : MEMVIRT_GUEST_DIR;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("memvirt %s\n", MEMVIRT_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		if (!strcmp(cmd, subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	}
+	pr_err("unknown command '%s': run 'memvirt help' for the list\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Workload generators, compiled twice: freestanding into the guest program
+ * and hosted into memvirt (checksum verification, simulator address
+ * streams). No libc, no host dependency: memory comes through struct wl_env.
+ */
+#ifndef MEMVIRT_WORKLOAD_H
+#define MEMVIRT_WORKLOAD_H
+
+#include <stdint.h>
+
+enum wl_kind {
+	WL_NOP,	     /* returns at once: start-up cost */
+	WL_SEQ,	     /* sequential scan, one 8-byte read-modify-write per 64-byte line */
+	WL_STRIDE,   /* one read-modify-write every `stride` bytes */
+	WL_RANDOM,   /* uniform random 8-byte reads */
+	WL_CHASE,    /* pointer chase through one random cycle, one element per 4K page */
+	WL_GUPS,     /* random 8-byte read-modify-write (xor) */
+	WL_CHURN,    /* mmap, touch, munmap repeatedly: page-table update heavy */
+	WL_PINGPONG, /* processes alternately touch private buffers: CR3 switches */
+	WL_CRASH,    /* writes to an unmapped address: a guest crash on purpose */
+	WL__COUNT,
+};
+
+#define WL_LINE 64ULL
+
+struct wl_params {
+	uint32_t kind;
+	uint32_t nproc;	    /* pingpong: processes besides the driver (>= 1) */
+	uint64_t footprint; /* bytes of the data region */
+	uint64_t iters;	    /* passes (seq, stride, churn, pingpong) or accesses (random, chase, gups) */
+	uint64_t page_size; /* guest page size for the data region: 4K, 2M or 1G */
+	uint64_t seed;
+	uint64_t stride;    /* bytes, stride workload */
+};
+
+struct wl_result {
+	uint64_t checksum;
+	uint64_t accesses; /* 8-byte loads and stores the workload made to its data region */
+};
+
+/* Memory and scheduling the workload needs from its host (guest kernel or memvirt). */
+struct wl_env {
+	void *ctx;
+	/* Map @len zero-filled bytes with @page_size pages; NULL on failure. */
+	void *(*map)(void *ctx, uint64_t len, uint64_t page_size);
+	int (*unmap)(void *ctx, void *addr, uint64_t len);
+};
+
+/* Name, one-line description and parsing. */
+const char *wl_name(enum wl_kind kind);
+const char *wl_describe(enum wl_kind kind);
+int wl_from_name(const char *name); /* kind, or -1 */
+
+/* Defaults for a kind: footprint, iterations, stride. */
+void wl_defaults(struct wl_params *p, enum wl_kind kind);
+
+/*
+ * Run the workload over @buf (footprint bytes, zero-filled, mapped by the
+ * caller with p->page_size pages) except churn (maps its own) and pingpong
+ * (see wl_pingpong_round). Returns 0, or a negative code if env failed.
+ */
+int wl_run(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_result *r);
+
+/*
+ * One round of process @proc (1-based) of a pingpong workload over its
+ * private buffer @buf (footprint bytes). Rounds run in order 0..iters-1 for
+ * each process; the checksum is the sum over processes of the round values.
+ */
+uint64_t wl_pingpong_round(const struct wl_params *p, uint32_t proc, uint64_t round, void *buf);
+
+/* splitmix64: the one random generator of every workload. */
+static inline uint64_t wl_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+#endif
