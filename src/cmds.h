@@ -4,9 +4,9 @@
 #define MEMVIRT_CMDS_H
 
 /* Exit statuses shared by every subcommand. */
-#define EXIT_USAGE 2	/* bad option or argument */
-#define EXIT_HOST 3	/* the host lacks something: /dev/kvm, permission, packages */
-#define EXIT_GUEST 4	/* the guest crashed, timed out or failed its checksum */
+#define EXIT_USAGE 2 /* bad option or argument */
+#define EXIT_HOST  3 /* the host lacks something: /dev/kvm, permission, packages */
+#define EXIT_GUEST 4 /* the guest crashed, timed out or failed its checksum */
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -28,10 +28,11 @@ struct wl_params {
 	uint32_t kind;
 	uint32_t nproc;	    /* pingpong: processes besides the driver (>= 1) */
 	uint64_t footprint; /* bytes of the data region */
-	uint64_t iters;	    /* passes (seq, stride, churn, pingpong) or accesses (random, chase, gups) */
+	uint64_t
+		iters; /* passes (seq, stride, churn, pingpong) or accesses (random, chase, gups) */
 	uint64_t page_size; /* guest page size for the data region: 4K, 2M or 1G */
 	uint64_t seed;
-	uint64_t stride;    /* bytes, stride workload */
+	uint64_t stride; /* bytes, stride workload */
 };
 
 struct wl_result {
@@ -45,6 +46,11 @@ struct wl_env {
 	/* Map @len zero-filled bytes with @page_size pages; NULL on failure. */
 	void *(*map)(void *ctx, uint64_t len, uint64_t page_size);
 	int (*unmap)(void *ctx, void *addr, uint64_t len);
+	/*
+	 * Only in the traced build (wl_run_traced): called before every 8-byte
+	 * data access the workload makes, with the address it uses.
+	 */
+	void (*trace)(void *ctx, const void *addr, int is_write);
 };
 
 /* Name, one-line description and parsing. */
@@ -68,6 +74,20 @@ int wl_run(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_r
  * each process; the checksum is the sum over processes of the round values.
  */
 uint64_t wl_pingpong_round(const struct wl_params *p, uint32_t proc, uint64_t round, void *buf);
+
+/*
+ * The traced build: the same generators, compiled again with a trace hook
+ * on every data access, for the simulator. Same results, same checksums.
+ */
+int wl_run_traced(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_result *r);
+uint64_t wl_pingpong_round_traced(const struct wl_params *p, uint32_t proc, uint64_t round,
+				  void *buf, struct wl_env *env);
+
+/*
+ * Hosted only: replay the workload over host memory for the checksum a
+ * correct guest run reports. 0 or -ENOMEM.
+ */
+int wl_expected(const struct wl_params *p, struct wl_result *r);
 
 /* splitmix64: the one random generator of every workload. */
 static inline uint64_t wl_rand(uint64_t *state)

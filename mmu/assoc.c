@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Set-associative tag store with LRU, tree-PLRU and random replacement behind an ops table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu/mmu_internal.h"
+
+/* LRU: a global use counter stamped on the entry; the victim has the oldest stamp. */
+
+static int lru_init(struct assoc *a)
+{
+	a->stamp = calloc((size_t)a->sets * a->ways, sizeof(*a->stamp));
+	return a->stamp ? 0 : -ENOMEM;
+}
+
+static void lru_touch(struct assoc *a, unsigned set, unsigned way)
+{
+	a->stamp[(size_t)set * a->ways + way] = ++a->clock;
+}
+
+static unsigned lru_victim(struct assoc *a, unsigned set)
+{
+	const uint64_t *s = a->stamp + (size_t)set * a->ways;
+	unsigned best = 0;
+
+	for (unsigned w = 1; w < a->ways; w++)
+		if (s[w] < s[best])
+			best = w;
+	return best;
+}
+
+static void lru_fini(struct assoc *a)
+{
+	free(a->stamp);
+	a->stamp = NULL;
+}
+
+/*
+ * Tree-PLRU generalised to any number of ways: a binary tree over the way range
+ * [0, ways) where every node splits its range into a left half of
+ * ceil(n/2) ways and a right half of floor(n/2). Nodes are numbered in
+ * preorder, so a node n covering [lo, hi) with mid = lo + ceil((hi-lo)/2) has
+ * its left child at n + 1 and its right child at n + (mid - lo); ways - 1 nodes
+ * in all and every leaf is a real way. A node's bit names the half to evict
+ * from (0 left, 1 right); a touch points every node on the way's path away
+ * from it. For a power of two this is the textbook tree-PLRU.
+ */
+
+static int plru_init(struct assoc *a)
+{
+	size_t n = (size_t)a->sets * (a->ways > 1 ? a->ways - 1 : 1);
+
+	a->plru = calloc(n, 1);
+	return a->plru ? 0 : -ENOMEM;
+}
+
+static void plru_touch(struct assoc *a, unsigned set, unsigned way)
+{
+	uint8_t *bits = a->plru + (size_t)set * (a->ways - 1);
+	unsigned n = 0, lo = 0, hi = a->ways;
+
+	while (hi - lo > 1) {
+		unsigned mid = lo + (hi - lo + 1) / 2;
+
+		if (way < mid) {
+			bits[n] = 1;
+			n = n + 1;
+			hi = mid;
+		} else {
+			bits[n] = 0;
+			n = n + (mid - lo);
+			lo = mid;
+		}
+	}
+}
+
+static unsigned plru_victim(struct assoc *a, unsigned set)
+{
+	const uint8_t *bits = a->plru + (size_t)set * (a->ways - 1);
+	unsigned n = 0, lo = 0, hi = a->ways;
+
+	while (hi - lo > 1) {
+		unsigned mid = lo + (hi - lo + 1) / 2;
+
+		if (!bits[n]) {
+			n = n + 1;
+			hi = mid;
+		} else {
+			n = n + (mid - lo);
+			lo = mid;
+		}
+	}
+	return lo;
+}
+
+static void plru_fini(struct assoc *a)
+{
+	free(a->plru);
+	a->plru = NULL;
+}
+
+/* Random: xorshift64* seeded from the configuration, so runs repeat exactly. */
+
+static int rand_init(struct assoc *a)
+{
+	return 0;
+}
+
+static void rand_touch(struct assoc *a, unsigned set, unsigned way)
+{
+}
+
+static unsigned rand_victim(struct assoc *a, unsigned set)
+{
+	return (unsigned)(mmu_rand(&a->rng) % a->ways);
+}
+
+static void rand_fini(struct assoc *a)
+{
+}
+
+static const struct repl_policy_ops repl_ops[] = {
+	[REPL_LRU] = { "lru", lru_init, lru_touch, lru_victim, lru_fini },
+	[REPL_PLRU] = { "plru", plru_init, plru_touch, plru_victim, plru_fini },
+	[REPL_RANDOM] = { "random", rand_init, rand_touch, rand_victim, rand_fini },
+};
+
+const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p)
+{
+	if ((unsigned)p >= sizeof(repl_ops) / sizeof(repl_ops[0]))
+		return NULL;
+	return &repl_ops[p];
+}
+
+const char *repl_policy_name(enum repl_policy p)
+{
+	const struct repl_policy_ops *o = repl_policy_ops_get(p);
+
+	return o ? o->name : "?";
+}
+
+int assoc__init(struct assoc *a, const struct assoc_config *cfg, uint64_t seed)
+{
+	size_t n;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	if (!cfg->entries || !cfg->ways || cfg->entries % cfg->ways)
+		return -EINVAL;
+	a->ops = repl_policy_ops_get(cfg->policy);
+	if (!a->ops)
+		return -EINVAL;
+	a->ways = cfg->ways;
+	a->sets = cfg->entries / cfg->ways;
+	a->set_mask = (a->sets & (a->sets - 1)) == 0 ? a->sets - 1 : 0;
+	a->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+	n = (size_t)a->sets * a->ways;
+	a->key = malloc(n * sizeof(*a->key));
+	a->tag = calloc(n, sizeof(*a->tag));
+	a->val = calloc(n, sizeof(*a->val));
+	if (!a->key || !a->tag || !a->val) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = a->ops->init(a);
+	if (err)
+		goto err_free;
+	assoc__clear(a);
+	return 0;
+err_free:
+	free(a->val);
+	free(a->tag);
+	free(a->key);
+	memset(a, 0, sizeof(*a));
+	return err;
+}
+
+void assoc__fini(struct assoc *a)
+{
+	if (!a->key)
+		return;
+	a->ops->fini(a);
+	free(a->val);
+	free(a->tag);
+	free(a->key);
+	memset(a, 0, sizeof(*a));
+}
+
+void assoc__clear(struct assoc *a)
+{
+	size_t n = (size_t)a->sets * a->ways;
+
+	for (size_t i = 0; i < n; i++)
+		a->key[i] = ASSOC_INVALID;
+}
+
+long assoc__find(const struct assoc *a, uint64_t key, uint32_t tag)
+{
+	size_t base = (size_t)assoc__set(a, key) * a->ways;
+
+	for (unsigned w = 0; w < a->ways; w++)
+		if (a->key[base + w] == key && assoc_tag_match(a->tag[base + w], tag))
+			return (long)(base + w);
+	return -1;
+}
+
+size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
+{
+	unsigned set = assoc__set(a, key), way = a->ways;
+	size_t base = (size_t)set * a->ways;
+
+	/* An entry with the same key and exact tag is replaced in place. */
+	for (unsigned w = 0; w < a->ways; w++) {
+		if (a->key[base + w] == key && a->tag[base + w] == tag) {
+			way = w;
+			break;
+		}
+	}
+	/* Otherwise an invalid way first, as hardware fills empty ways before evicting. */
+	for (unsigned w = 0; way == a->ways && w < a->ways; w++)
+		if (a->key[base + w] == ASSOC_INVALID)
+			way = w;
+	if (way == a->ways)
+		way = a->ops->victim(a, set);
+	a->key[base + way] = key;
+	a->tag[base + way] = tag;
+	a->val[base + way] = val;
+	a->ops->touch(a, set, way);
+	return base + way;
+}
+
+void assoc__invalidate(struct assoc *a, size_t idx)
+{
+	a->key[idx] = ASSOC_INVALID;
+}

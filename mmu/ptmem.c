@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sparse simulated physical memory of 4K frames, a frame allocator, and the page-table builder. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu/mmu_internal.h"
+
+#define PTMEM_MIN_SLOTS 64
+
+/* Frames live in an open-addressed hash from frame number to a 4K buffer. */
+struct ptmem {
+	struct pt_mem mem;
+	uint64_t limit;
+	uint64_t next_alloc;
+	ptmem_alloc_fn alloc;
+	void *alloc_ctx;
+	uint64_t *slot_pfn; /* pfn + 1; 0 = empty */
+	uint64_t **slot_page;
+	size_t nslots, nframes;
+	uint64_t last_pfn; /* one-entry lookup cache */
+	uint64_t *last_page;
+};
+
+static inline size_t ptmem_hash(uint64_t pfn, size_t nslots)
+{
+	return (size_t)((pfn * 0x9E3779B97F4A7C15ULL) >> 20) & (nslots - 1);
+}
+
+static uint64_t *ptmem_page(struct ptmem *m, uint64_t pfn)
+{
+	size_t i;
+
+	if (m->last_page && m->last_pfn == pfn)
+		return m->last_page;
+	for (i = ptmem_hash(pfn, m->nslots); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1)) {
+		if (m->slot_pfn[i] == pfn + 1) {
+			m->last_pfn = pfn;
+			m->last_page = m->slot_page[i];
+			return m->last_page;
+		}
+	}
+	return NULL;
+}
+
+static int ptmem_grow(struct ptmem *m)
+{
+	size_t n = m->nslots * 2;
+	uint64_t *pfns = calloc(n, sizeof(*pfns));
+	uint64_t **pages = calloc(n, sizeof(*pages));
+
+	if (!pfns || !pages) {
+		free(pfns);
+		free(pages);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->nslots; i++) {
+		size_t j;
+
+		if (!m->slot_pfn[i])
+			continue;
+		for (j = ptmem_hash(m->slot_pfn[i] - 1, n); pfns[j]; j = (j + 1) & (n - 1))
+			;
+		pfns[j] = m->slot_pfn[i];
+		pages[j] = m->slot_page[i];
+	}
+	free(m->slot_pfn);
+	free(m->slot_page);
+	m->slot_pfn = pfns;
+	m->slot_page = pages;
+	m->nslots = n;
+	return 0;
+}
+
+/* The frame's buffer, created zeroed on first use. */
+static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
+{
+	uint64_t *page = ptmem_page(m, pfn);
+	size_t i;
+
+	if (page) {
+		*out = page;
+		return 0;
+	}
+	if ((m->nframes + 1) * 2 > m->nslots && ptmem_grow(m))
+		return -ENOMEM;
+	page = aligned_alloc(MMU_PAGE_SIZE, MMU_PAGE_SIZE);
+	if (!page)
+		return -ENOMEM;
+	memset(page, 0, MMU_PAGE_SIZE);
+	for (i = ptmem_hash(pfn, m->nslots); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1))
+		;
+	m->slot_pfn[i] = pfn + 1;
+	m->slot_page[i] = page;
+	m->nframes++;
+	*out = page;
+	return 0;
+}
+
+int ptmem__read64(struct ptmem *m, uint64_t pa, uint64_t *val)
+{
+	uint64_t *page;
+
+	if (pa >= m->limit || (pa & 7))
+		return -EFAULT;
+	page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
+	*val = page ? page[(pa & (MMU_PAGE_SIZE - 1)) >> 3] : 0;
+	return 0;
+}
+
+int ptmem__write64(struct ptmem *m, uint64_t pa, uint64_t val)
+{
+	uint64_t *page;
+	int err;
+
+	if (pa >= m->limit || (pa & 7))
+		return -EFAULT;
+	err = ptmem_page_create(m, pa >> MMU_PAGE_SHIFT, &page);
+	if (err)
+		return err;
+	page[(pa & (MMU_PAGE_SIZE - 1)) >> 3] = val;
+	return 0;
+}
+
+static int ptmem_ops_read64(void *ctx, uint64_t pa, uint64_t *val)
+{
+	return ptmem__read64(ctx, pa, val);
+}
+
+static int ptmem_ops_write64(void *ctx, uint64_t pa, uint64_t val)
+{
+	return ptmem__write64(ctx, pa, val);
+}
+
+static const struct pt_mem_ops ptmem_ops = {
+	.read64 = ptmem_ops_read64,
+	.write64 = ptmem_ops_write64,
+};
+
+struct ptmem *ptmem__new(uint64_t limit, uint64_t alloc_base)
+{
+	struct ptmem *m;
+
+	if (!limit || (alloc_base & (MMU_PAGE_SIZE - 1)) || alloc_base >= limit) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->nslots = PTMEM_MIN_SLOTS;
+	m->slot_pfn = calloc(m->nslots, sizeof(*m->slot_pfn));
+	m->slot_page = calloc(m->nslots, sizeof(*m->slot_page));
+	if (!m->slot_pfn || !m->slot_page) {
+		free(m->slot_pfn);
+		free(m->slot_page);
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->mem.ops = &ptmem_ops;
+	m->mem.ctx = m;
+	m->limit = limit;
+	m->next_alloc = alloc_base;
+	return m;
+}
+
+void ptmem__free(struct ptmem *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nslots; i++)
+		free(m->slot_page[i]);
+	free(m->slot_pfn);
+	free(m->slot_page);
+	free(m);
+}
+
+const struct pt_mem *ptmem__mem(struct ptmem *m)
+{
+	return &m->mem;
+}
+
+void ptmem__set_alloc(struct ptmem *m, ptmem_alloc_fn fn, void *ctx)
+{
+	m->alloc = fn;
+	m->alloc_ctx = ctx;
+}
+
+uint64_t ptmem__frames(const struct ptmem *m)
+{
+	return m->nframes;
+}
+
+int ptmem__alloc_frame(struct ptmem *m, uint64_t *pa)
+{
+	uint64_t *page;
+	int err;
+
+	if (m->alloc) {
+		err = m->alloc(m->alloc_ctx, pa);
+		if (err)
+			return err;
+		if ((*pa & (MMU_PAGE_SIZE - 1)) || *pa >= m->limit)
+			return -EINVAL;
+	} else {
+		if (m->next_alloc + MMU_PAGE_SIZE > m->limit)
+			return -ENOMEM;
+		*pa = m->next_alloc;
+		m->next_alloc += MMU_PAGE_SIZE;
+	}
+	err = ptmem_page_create(m, *pa >> MMU_PAGE_SHIFT, &page);
+	if (err)
+		return err;
+	memset(page, 0, MMU_PAGE_SIZE);
+	return 0;
+}
+
+int pt__new_root(struct ptmem *m, uint64_t *root)
+{
+	return ptmem__alloc_frame(m, root);
+}
+
+static inline unsigned pt_index(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> walk_level_shift(level)) & 511;
+}
+
+/* The next-level table under the entry at @ea, created if absent. */
+static int pt_descend(struct ptmem *m, uint64_t ea, uint64_t *table)
+{
+	uint64_t e;
+	int err;
+
+	err = ptmem__read64(m, ea, &e);
+	if (err)
+		return err;
+	if (e & PTE_P) {
+		if (e & PTE_PS)
+			return -EEXIST;
+		*table = e & PTE_ADDR_MASK;
+		return 0;
+	}
+	err = ptmem__alloc_frame(m, table);
+	if (err)
+		return err;
+	return ptmem__write64(m, ea, *table | PTE_P | PTE_RW | PTE_US);
+}
+
+int pt__map(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, enum page_size ps,
+	    uint64_t flags, unsigned levels)
+{
+	unsigned leaf = (unsigned)ps + 1;
+	uint64_t table = root, ea, e, old;
+	int err;
+
+	if ((levels != 4 && levels != 5) || (unsigned)ps >= PAGE_SIZES ||
+	    ((va | pa) & (page_size_bytes(ps) - 1)) || (pa & ~PTE_ADDR_MASK))
+		return -EINVAL;
+	for (unsigned level = levels; level > leaf; level--) {
+		err = pt_descend(m, table + pt_index(va, level) * 8, &table);
+		if (err)
+			return err;
+	}
+	ea = table + pt_index(va, leaf) * 8;
+	err = ptmem__read64(m, ea, &old);
+	if (err)
+		return err;
+	if (leaf > 1 && (old & PTE_P) && !(old & PTE_PS))
+		return -EEXIST;
+	e = pa | (flags & ~(PTE_ADDR_MASK | (leaf > 1 ? PTE_PS : 0))) | PTE_P;
+	if (leaf > 1)
+		e |= PTE_PS | (flags & PTE_PAT_LARGE);
+	return ptmem__write64(m, ea, e);
+}
+
+int pt__map_range(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, uint64_t len,
+		  enum page_size ps, uint64_t flags, unsigned levels)
+{
+	uint64_t step = page_size_bytes(ps);
+	int err;
+
+	if (len % step)
+		return -EINVAL;
+	for (uint64_t off = 0; off < len; off += step) {
+		err = pt__map(m, root, va + off, pa + off, ps, flags, levels);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pt__unmap(struct ptmem *m, uint64_t root, uint64_t va, unsigned levels)
+{
+	uint64_t table = root, ea, e;
+	int err;
+
+	if (levels != 4 && levels != 5)
+		return -EINVAL;
+	for (unsigned level = levels; level >= 1; level--) {
+		ea = table + pt_index(va, level) * 8;
+		err = ptmem__read64(m, ea, &e);
+		if (err)
+			return err;
+		if (!(e & PTE_P))
+			return -ENOENT;
+		if (level == 1 || (level <= 3 && (e & PTE_PS)))
+			return ptmem__write64(m, ea, 0);
+		table = e & PTE_ADDR_MASK;
+	}
+	return -ENOENT;
+}

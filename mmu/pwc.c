@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Paging-structure caches per level, and the data-cache hierarchy page-table loads go through. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu/mmu_internal.h"
+
+#define PWC_VA_MASK ((1ULL << 57) - 1)
+
+/*
+ * Paging-structure caches (SDM Vol. 3A §4.10.3): the PDE cache maps VA bits
+ * 47:21 (56:21 with LA57) to the page table a PDE points at, the PDPTE cache
+ * bits 47:30 to a page directory, the PML4E cache bits 47:39 to a PDPT, the
+ * PML5E cache bits 56:48 to a PML4. Each entry keeps the RW/US/XD rights
+ * accumulated down to it (§4.10.3.1), so a walk resumed below it checks
+ * permissions as the full walk would.
+ * Simplification: a nested (2D) guest entry caches the next guest table's GPA,
+ * which the walk still translates through the nested TLB or a host walk.
+ */
+struct pwc {
+	unsigned levels;
+	bool present[PT_MAX_LEVELS + 1];
+	struct assoc cache[PT_MAX_LEVELS + 1];
+};
+
+static inline uint64_t pwc_key(uint64_t va, unsigned level)
+{
+	return (va & PWC_VA_MASK) >> walk_level_shift(level);
+}
+
+struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed)
+{
+	struct pwc *p;
+	int err;
+
+	if (levels != 4 && levels != 5) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->levels = levels;
+	for (unsigned l = 2; l <= levels; l++) {
+		if (!cfg->level[l].entries)
+			continue;
+		err = assoc__init(&p->cache[l], &cfg->level[l], seed + l * 31);
+		if (err) {
+			pwc__free(p);
+			errno = -err;
+			return NULL;
+		}
+		p->present[l] = true;
+	}
+	return p;
+}
+
+void pwc__free(struct pwc *p)
+{
+	if (!p)
+		return;
+	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
+		if (p->present[l])
+			assoc__fini(&p->cache[l]);
+	free(p);
+}
+
+bool pwc__present(const struct pwc *p)
+{
+	for (unsigned l = 2; l <= p->levels; l++)
+		if (p->present[l])
+			return true;
+	return false;
+}
+
+bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
+{
+	/* Deepest first: a PDE hit skips more of the walk than a PML4E hit. */
+	for (unsigned l = 2; l <= p->levels; l++) {
+		long idx;
+
+		if (!p->present[l])
+			continue;
+		idx = assoc__lookup(&p->cache[l], pwc_key(va, l), tag);
+		if (idx >= 0) {
+			uint64_t v = p->cache[l].val[idx];
+
+			hit->level = l - 1;
+			hit->table = v & PTE_ADDR_MASK;
+			hit->perms = (uint32_t)(v & 7);
+			return true;
+		}
+	}
+	return false;
+}
+
+void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w)
+{
+	for (unsigned l = w->first_level; l > w->leaf_level; l--) {
+		const struct walk_level *wl = &w->lvl[l];
+
+		if (l < 2 || !p->present[l])
+			continue;
+		assoc__insert(&p->cache[l], pwc_key(w->va, l), tag,
+			      (wl->entry & PTE_ADDR_MASK) | (wl->perms & 7));
+	}
+}
+
+void pwc__flush_all(struct pwc *p)
+{
+	for (unsigned l = 2; l <= p->levels; l++)
+		if (p->present[l])
+			assoc__clear(&p->cache[l]);
+}
+
+void pwc__flush_tag(struct pwc *p, uint32_t tag)
+{
+	for (unsigned l = 2; l <= p->levels; l++) {
+		struct assoc *a = &p->cache[l];
+		size_t n;
+
+		if (!p->present[l])
+			continue;
+		n = (size_t)a->sets * a->ways;
+		for (size_t k = 0; k < n; k++)
+			if (a->key[k] != ASSOC_INVALID && a->tag[k] == tag)
+				assoc__invalidate(a, k);
+	}
+}
+
+/*
+ * Data caches: set-associative levels of lines. A load is looked up level by
+ * level and, where found (or in memory), copied into every level above.
+ * Simplification: no write-back traffic, no inclusion enforcement, no
+ * prefetchers, one line size for all levels.
+ */
+struct dcache {
+	unsigned nlevels, line_shift;
+	struct assoc level[SIM_MAX_CACHE_LEVELS];
+};
+
+struct dcache *dcache__new(const struct cache_config *cfg, uint64_t seed)
+{
+	struct dcache *d;
+	int err;
+
+	if (cfg->nlevels > SIM_MAX_CACHE_LEVELS || !cfg->line || (cfg->line & (cfg->line - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->line_shift = (unsigned)__builtin_ctz(cfg->line);
+	for (unsigned k = 0; k < cfg->nlevels; k++) {
+		err = assoc__init(&d->level[k], &cfg->level[k].geo, seed + k * 13);
+		if (err) {
+			dcache__free(d);
+			errno = -err;
+			return NULL;
+		}
+		d->nlevels = k + 1;
+	}
+	return d;
+}
+
+void dcache__free(struct dcache *d)
+{
+	if (!d)
+		return;
+	for (unsigned k = 0; k < d->nlevels; k++)
+		assoc__fini(&d->level[k]);
+	free(d);
+}
+
+unsigned dcache__access(struct dcache *d, uint64_t pa)
+{
+	uint64_t line = pa >> d->line_shift;
+	unsigned k;
+
+	for (k = 0; k < d->nlevels; k++)
+		if (assoc__lookup(&d->level[k], line, 0) >= 0)
+			break;
+	for (unsigned u = 0; u < k; u++)
+		assoc__insert(&d->level[u], line, 0, 0);
+	return k;
+}
+
+void dcache__flush(struct dcache *d)
+{
+	for (unsigned k = 0; k < d->nlevels; k++)
+		assoc__clear(&d->level[k]);
+}

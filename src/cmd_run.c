@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt run: one workload in a KVM guest, recorded in OUT/run.json. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "src/cmds.h"
+#include "src/runner.h"
+
+static char kernel_default[512], program_default[512];
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: memvirt run WORKLOAD [options]\n\n"
+		   "Boots memvirt's guest kernel under KVM, runs WORKLOAD in guest user mode, "
+		   "verifies\n"
+		   "its checksum against a host replay, and writes OUT/run.json and "
+		   "OUT/console.log.\n\n"
+		   "workloads:\n");
+	for (int k = 0; k < WL__COUNT; k++)
+		fprintf(f, "  %-10s %s\n", wl_name(k), wl_describe(k));
+	fprintf(f,
+		"\noptions:\n"
+		"  --footprint SIZE   data region (e.g. 64M, 1G); default depends on the workload\n"
+		"  --iters N          passes (seq, stride, churn, pingpong) or accesses (random,\n"
+		"                     chase, gups)\n"
+		"  --page-size SIZE   guest page size for the data: 4k (default), 2m or 1g\n"
+		"  --mem SIZE         guest memory (default 256M)\n"
+		"  --seed N           random seed (default 1)\n"
+		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
+		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
+		"  --out DIR          output directory (default memvirt-out/WORKLOAD)\n"
+		"  --timeout S        stop the guest after S seconds (default: none)\n"
+		"  --console          echo the guest console to stdout\n"
+		"  --no-verify        skip the host replay of the checksum\n"
+		"  --kernel FILE      guest kernel ELF (default: the built one)\n"
+		"  --program FILE     guest workload ELF (default: the built one)\n"
+		"  --json             print run.json to stdout instead of the summary\n"
+		"  -h, --help         this text\n\n"
+		"examples:\n"
+		"  memvirt run seq --footprint 64M --iters 4\n"
+		"  memvirt run gups --footprint 1G --page-size 2m --mem 1200M --iters 10000000\n"
+		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n\n"
+		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
+}
+
+static void bad(const char *opt, const char *val, const char *what)
+{
+	die(EXIT_USAGE, "%s '%s': %s; run 'memvirt run --help'\n", opt, val, what);
+}
+
+static uint64_t size_arg(const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (parse_size(val, &v))
+		bad(opt, val, "expected a size such as 4096, 4k, 64M or 1G");
+	return v;
+}
+
+static uint64_t num_arg(const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (parse_u64(val, &v))
+		bad(opt, val, "expected a non-negative integer");
+	return v;
+}
+
+enum {
+	O_FOOT,
+	O_ITERS,
+	O_PSIZE,
+	O_MEM,
+	O_SEED,
+	O_STRIDE,
+	O_NPROC,
+	O_OUT,
+	O_TIMEOUT,
+	O_CONSOLE,
+	O_NOVERIFY,
+	O_KERNEL,
+	O_PROGRAM,
+	O_JSON,
+	O__COUNT
+};
+
+static const struct option run_options[] = {
+	{"footprint", required_argument, 0, O_FOOT},
+	{"iters", required_argument, 0, O_ITERS},
+	{"page-size", required_argument, 0, O_PSIZE},
+	{"mem", required_argument, 0, O_MEM},
+	{"seed", required_argument, 0, O_SEED},
+	{"stride", required_argument, 0, O_STRIDE},
+	{"nproc", required_argument, 0, O_NPROC},
+	{"out", required_argument, 0, O_OUT},
+	{"timeout", required_argument, 0, O_TIMEOUT},
+	{"console", no_argument, 0, O_CONSOLE},
+	{"no-verify", no_argument, 0, O_NOVERIFY},
+	{"kernel", required_argument, 0, O_KERNEL},
+	{"program", required_argument, 0, O_PROGRAM},
+	{"json", no_argument, 0, O_JSON},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0},
+};
+
+/* Apply the option values over the workload's defaults. */
+static void apply(struct run_config *c, const char *const *v)
+{
+	char *end;
+
+	if (v[O_FOOT])
+		c->wl.footprint = size_arg("--footprint", v[O_FOOT]);
+	if (v[O_ITERS])
+		c->wl.iters = num_arg("--iters", v[O_ITERS]);
+	if (v[O_PSIZE])
+		c->wl.page_size = size_arg("--page-size", v[O_PSIZE]);
+	if (v[O_MEM])
+		c->mem_size = size_arg("--mem", v[O_MEM]);
+	if (v[O_SEED])
+		c->wl.seed = num_arg("--seed", v[O_SEED]);
+	if (v[O_STRIDE])
+		c->wl.stride = size_arg("--stride", v[O_STRIDE]);
+	if (v[O_NPROC])
+		c->wl.nproc = (uint32_t)num_arg("--nproc", v[O_NPROC]);
+	if (v[O_OUT] &&
+	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[O_OUT]) >= (int)sizeof(c->out_dir))
+		bad("--out", v[O_OUT], "path too long");
+	if (v[O_TIMEOUT]) {
+		c->timeout_s = strtod(v[O_TIMEOUT], &end);
+		if (end == v[O_TIMEOUT] || *end || c->timeout_s < 0)
+			bad("--timeout", v[O_TIMEOUT], "expected seconds, such as 10 or 0.5");
+	}
+	c->console = v[O_CONSOLE] != NULL;
+	c->verify = v[O_NOVERIFY] == NULL;
+	c->kernel_path = v[O_KERNEL];
+	c->program_path = v[O_PROGRAM];
+	c->json = v[O_JSON] != NULL;
+}
+
+/* Parse argv into @c; options may come before or after the workload name. */
+static void parse(int argc, char **argv, struct run_config *c)
+{
+	const char *v[O__COUNT] = {0};
+	int opt, kind;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == ':')
+			die(EXIT_USAGE, "option '%s' needs a value: run 'memvirt run --help'\n",
+			    argv[optind - 1]);
+		if (opt < 0 || opt >= O__COUNT)
+			die(EXIT_USAGE, "unknown option '%s': run 'memvirt run --help'\n",
+			    argv[optind - 1]);
+		v[opt] = optarg ? optarg : "";
+	}
+	if (optind >= argc)
+		die(EXIT_USAGE, "no workload given: run 'memvirt run --help' for the list\n");
+	if (optind + 1 < argc)
+		die(EXIT_USAGE, "unexpected argument '%s': give one workload\n", argv[optind + 1]);
+	kind = wl_from_name(argv[optind]);
+	if (kind < 0)
+		die(EXIT_USAGE, "unknown workload '%s': run 'memvirt run --help' for the list\n",
+		    argv[optind]);
+	run_config_defaults(c, (enum wl_kind)kind);
+	apply(c, v);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_config c;
+	static struct run_outcome o;
+	char err[256];
+
+	parse(argc, argv, &c);
+	snprintf(kernel_default, sizeof(kernel_default), "%s/kernel.elf", guest_dir());
+	snprintf(program_default, sizeof(program_default), "%s/workload.elf", guest_dir());
+	if (!c.kernel_path)
+		c.kernel_path = kernel_default;
+	if (!c.program_path)
+		c.program_path = program_default;
+	if (run_config_validate(&c, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+	run_execute(&c, &o);
+	if (!c.json)
+		run_print_summary(&c, &o);
+	if (o.status) {
+		pr_err("%s\n", o.error);
+		if (o.res.crash_dump[0])
+			fputs(o.res.crash_dump, stderr);
+	}
+	return o.status;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Running one workload: check the configuration, boot it, verify it, record it. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "src/cmds.h"
+#include "src/runner.h"
+#include "vmm/host.h"
+
+#define MEM_MIN (32ULL << 20)
+#define MEM_MAX (64ULL << 30)
+
+void run_config_defaults(struct run_config *c, enum wl_kind kind)
+{
+	memset(c, 0, sizeof(*c));
+	wl_defaults(&c->wl, kind);
+	c->mem_size = 256ULL << 20;
+	c->verify = true;
+	snprintf(c->out_dir, sizeof(c->out_dir), "memvirt-out/%s", wl_name(kind));
+}
+
+static int check_sizes(const struct wl_params *p, char *err, size_t errlen)
+{
+	char a[32], b[32];
+	bool needs_data = p->kind != WL_NOP && p->kind != WL_CRASH;
+
+	if (p->page_size != SZ_4K && p->page_size != SZ_2M && p->page_size != SZ_1G) {
+		snprintf(err, errlen, "--page-size must be 4k, 2m or 1g");
+		return -EINVAL;
+	}
+	if (!needs_data)
+		return 0;
+	if (p->footprint == 0 || p->footprint % p->page_size) {
+		snprintf(err, errlen,
+			 "--footprint %s is not a positive multiple of the page size %s",
+			 format_size(p->footprint, a, sizeof(a)),
+			 format_size(p->page_size, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (p->kind == WL_CHASE && p->footprint < 2 * SZ_4K) {
+		snprintf(err, errlen, "chase needs a footprint of at least 8K (two pages)");
+		return -EINVAL;
+	}
+	if (p->kind == WL_STRIDE && (p->stride < 8 || p->stride % 8 || p->stride > p->footprint)) {
+		snprintf(err, errlen,
+			 "--stride must be a multiple of 8 between 8 and the footprint");
+		return -EINVAL;
+	}
+	if (p->iters == 0) {
+		snprintf(err, errlen, "--iters must be at least 1");
+		return -EINVAL;
+	}
+	if (p->kind == WL_PINGPONG && (p->nproc < 1 || p->nproc >= MV_MAX_PROCS)) {
+		snprintf(err, errlen, "--nproc must be between 1 and %d", MV_MAX_PROCS - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int run_config_validate(const struct run_config *c, char *err, size_t errlen)
+{
+	uint64_t need;
+	char a[32], b[32], m[32], n[32];
+	int ret = check_sizes(&c->wl, err, errlen);
+
+	if (ret)
+		return ret;
+	if (c->mem_size < MEM_MIN || c->mem_size > MEM_MAX || c->mem_size % SZ_2M) {
+		snprintf(err, errlen, "--mem %s must be a multiple of 2M between 32M and 64G",
+			 format_size(c->mem_size, a, sizeof(a)));
+		return -EINVAL;
+	}
+	need = (vm_mem_needed(&c->wl) + SZ_2M - 1) & ~(SZ_2M - 1);
+	if (need > c->mem_size) {
+		snprintf(
+			err, errlen,
+			"guest memory %s is too small for footprint %s with %s pages: use --mem %s "
+			"or more",
+			format_size(c->mem_size, a, sizeof(a)),
+			format_size(c->wl.footprint, b, sizeof(b)),
+			format_size(c->wl.page_size, m, sizeof(m)),
+			format_size(need, n, sizeof(n)));
+		return -EINVAL;
+	}
+	if (c->timeout_s < 0) {
+		snprintf(err, errlen, "--timeout must be 0 (none) or a positive number of seconds");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void verify(const struct run_config *c, struct run_outcome *o)
+{
+	struct wl_result want;
+
+	if (!c->verify || o->res.end != VM_END_EXIT || !o->res.have_result)
+		return;
+	if (wl_expected(&c->wl, &want)) {
+		pr_warn("not enough host memory to replay the workload: checksum not verified\n");
+		return;
+	}
+	o->verify_done = true;
+	o->expected_checksum = want.checksum;
+	o->verified =
+		want.checksum == o->res.result.checksum && want.accesses == o->res.result.accesses;
+}
+
+static void judge(const struct run_config *c, struct run_outcome *o)
+{
+	const struct vm_result *r = &o->res;
+
+	o->status = 0;
+	if (r->end != VM_END_EXIT) {
+		snprintf(o->error, sizeof(o->error), "%s", r->reason);
+		o->status = r->end == VM_END_SIGNAL ? 130 : EXIT_GUEST;
+	} else if (r->exit_status != 0) {
+		snprintf(o->error, sizeof(o->error),
+			 "the workload failed with status %" PRIu64 " (see console.log)",
+			 r->exit_status);
+		o->status = EXIT_GUEST;
+	} else if (!r->have_result) {
+		snprintf(o->error, sizeof(o->error),
+			 "the workload exited without reporting a result");
+		o->status = EXIT_GUEST;
+	} else if (o->verify_done && !o->verified) {
+		snprintf(o->error, sizeof(o->error),
+			 "checksum mismatch: guest 0x%" PRIx64 ", host replay 0x%" PRIx64
+			 ": the guest computed a wrong result",
+			 r->result.checksum, o->expected_checksum);
+		o->status = EXIT_GUEST;
+	}
+}
+
+static void make_config(const struct run_config *c, struct vm_config *vc, char *console, size_t len)
+{
+	memset(vc, 0, sizeof(*vc));
+	vc->mem_size = c->mem_size;
+	vc->wl = c->wl;
+	vc->timeout_s = c->timeout_s;
+	vc->kernel_path = c->kernel_path;
+	vc->program_path = c->program_path;
+	snprintf(console, len, "%s/console.log", c->out_dir);
+	vc->console_path = console;
+	vc->console_stdout = c->console && !c->json;
+}
+
+int run_execute(const struct run_config *c, struct run_outcome *o)
+{
+	static struct host_info host;
+	char path[600], console[600], started[32], err[512] = "";
+	struct run_record rec = {.status = "running", .started_at = started, .host = &host};
+	struct vm_config vc;
+	uint64_t t0 = now_ns();
+	struct vm *vm;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	iso_now(started, sizeof(started));
+	make_config(c, &vc, console, sizeof(console));
+	rec.cfg = &vc;
+	ret = mkdir_p(c->out_dir);
+	if (ret) {
+		snprintf(o->error, sizeof(o->error), "cannot create output directory %s: %s",
+			 c->out_dir, strerror(-ret));
+		return o->status = EXIT_HOST;
+	}
+	snprintf(path, sizeof(path), "%s/run.json", c->out_dir);
+	host_info_probe(&host, "/");
+	run_record_write(path, &rec);
+
+	vm_install_signal_handlers();
+	vm = vm__create(&vc, err, sizeof(err));
+	if (!vm) {
+		int e = errno;
+
+		snprintf(o->error, sizeof(o->error), "%s", err);
+		o->status = (e == ENOENT || e == EACCES || e == EPERM || e == ENOTSUP) &&
+					    strstr(err, "KVM")
+				    ? EXIT_HOST
+				    : EXIT_GUEST;
+	} else {
+		o->started = true;
+		if (vm__run(vm, &o->res))
+			pr_warn("could not read the KVM statistics of the run\n");
+		vm__destroy(vm);
+		verify(c, o);
+		judge(c, o);
+		rec.res = &o->res;
+	}
+	o->wall_ns = now_ns() - t0;
+	rec.status = o->status ? "failed" : "ok";
+	rec.error = o->status ? o->error : NULL;
+	rec.verify_done = o->verify_done;
+	rec.verified = o->verified;
+	rec.expected_checksum = o->expected_checksum;
+	rec.wall_ns = o->wall_ns;
+	ret = run_record_write(path, &rec);
+	if (ret) {
+		snprintf(o->error, sizeof(o->error), "cannot write %s: %s", path, strerror(-ret));
+		o->status = EXIT_HOST;
+	}
+	if (c->json)
+		run_record_fprint(stdout, &rec);
+	return o->status;
+}
+
+void run_print_summary(const struct run_config *c, const struct run_outcome *o)
+{
+	const struct vm_result *r = &o->res;
+	const struct mv_result *m = &r->result;
+	char fp[32], ps[32];
+
+	printf("memvirt run: %s, footprint %s, %" PRIu64 " iters, %s pages, seed %" PRIu64 "\n",
+	       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)), c->wl.iters,
+	       format_size(c->wl.page_size, ps, sizeof(ps)), c->wl.seed);
+	if (!o->started)
+		return;
+	printf("  %-14s %s\n", "end", o->status ? o->error : "exit 0");
+	if (r->have_result) {
+		printf("  %-14s 0x%016" PRIx64 " %s\n", "checksum", m->checksum,
+		       !o->verify_done ? "(not verified)"
+		       : o->verified   ? "(verified by host replay)"
+				       : "(MISMATCH with host replay)");
+		printf("  %-14s %" PRIu64 " accesses, %" PRIu64 " cycles, %.2f cycles/access\n",
+		       "guest loop", m->accesses, m->cycles,
+		       m->accesses ? (double)m->cycles / (double)m->accesses : 0.0);
+		printf("  %-14s %" PRIu64 " demand faults handled by the guest kernel\n",
+		       "guest faults", m->faults);
+	}
+	printf("  %-14s %.3f s total, %.3f ms to first guest instruction, %.3f s in the guest\n",
+	       "wall time", (double)o->wall_ns / 1e9, (double)r->t_setup_ns / 1e6,
+	       (double)r->t_run_ns / 1e9);
+	printf("  %-14s exits %" PRIu64 ", pf_taken %" PRIu64 ", pf_fixed %" PRIu64
+	       ", pf_guest %" PRIu64 "\n",
+	       "kvm", vm_result_stat(r, "exits"), vm_result_stat(r, "pf_taken"),
+	       vm_result_stat(r, "pf_fixed"), vm_result_stat(r, "pf_guest"));
+	printf("  %-14s %s/run.json\n", "record", c->out_dir);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One workload run: options, validation, the run itself and its record. Used by run and demo. */
+#ifndef MEMVIRT_RUNNER_H
+#define MEMVIRT_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/vmm.h"
+
+struct run_config {
+	struct wl_params wl;
+	uint64_t mem_size;
+	double timeout_s;
+	char out_dir[512];
+	const char *kernel_path;
+	const char *program_path;
+	bool json;
+	bool console;
+	bool verify;
+	bool quiet; /* no human summary (demo prints its own table) */
+};
+
+struct run_outcome {
+	struct vm_result res;
+	bool started;
+	bool verify_done, verified;
+	uint64_t expected_checksum;
+	uint64_t wall_ns;
+	char error[640];
+	int status; /* process exit status */
+};
+
+void run_config_defaults(struct run_config *c, enum wl_kind kind);
+/* Check sizes and combinations; one line in @err naming the fix. 0 or -EINVAL. */
+int run_config_validate(const struct run_config *c, char *err, size_t errlen);
+/* Run, verify, write OUT/run.json. Fills @o; returns o->status. */
+int run_execute(const struct run_config *c, struct run_outcome *o);
+/* Print the human summary of a finished run. */
+void run_print_summary(const struct run_config *c, const struct run_outcome *o);
+
+#endif

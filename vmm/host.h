@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the host offers memvirt: KVM and its MMU mode, huge pages, tracing, CPU, tools. */
+#ifndef MEMVIRT_HOST_H
+#define MEMVIRT_HOST_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json;
+
+/* How KVM maps guest memory on this host. */
+enum host_mmu_mode {
+	HOST_MMU_UNKNOWN,
+	HOST_MMU_SHADOW, /* KVM's shadow page tables, kept in step with the guest's */
+	HOST_MMU_EPT,	 /* Intel extended page tables: 2D walks in hardware */
+	HOST_MMU_NPT,	 /* AMD nested page tables: 2D walks in hardware */
+};
+
+/* The KVM vendor module that backs /dev/kvm. */
+enum host_kvm_vendor {
+	HOST_KVM_NONE,
+	HOST_KVM_INTEL, /* kvm_intel (VMX) */
+	HOST_KVM_AMD,	/* kvm_amd (SVM) */
+	HOST_KVM_PVM,	/* kvm_pvm: no VMX/SVM needed, shadow paging only */
+};
+
+/* Tri-state fields (int) hold one of these. */
+#define HOST_UNKNOWN (-1)
+#define HOST_NO	     0
+#define HOST_YES     1
+
+#define HOST_STR_MAX 128
+
+/* One hugetlb pool; -1 when the kernel does not offer that size. */
+struct host_hugetlb {
+	int64_t nr;   /* nr_hugepages: pages reserved */
+	int64_t free; /* free_hugepages */
+};
+
+struct host_info {
+	char root[PATH_MAX]; /* "/" for the live host, else a directory holding a fake tree */
+	bool live;	     /* root is "/": ioctls, pagemap and tool versions are real */
+
+	/* KVM */
+	bool kvm_present;	 /* root/dev/kvm exists */
+	bool kvm_chardev;	 /* it is a character device (a fake tree has a file) */
+	bool kvm_openable;	 /* opened (O_RDWR; read-only for a fake tree file) */
+	bool kvm_usable;	 /* openable, and the API version is the expected one or unknown */
+	int kvm_api_version;	 /* KVM_GET_API_VERSION, -1 when not asked or failed */
+	int kvm_errno;		 /* why /dev/kvm is not usable; 0 when it is */
+	char kvm_error[192];	 /* the same as a sentence with what to do; "" when usable */
+	unsigned vendor_modules; /* bit (1 << enum host_kvm_vendor) per module found */
+	enum host_kvm_vendor vendor; /* the one that decides the MMU mode */
+	enum host_mmu_mode mmu_mode;
+	char mmu_param[96];	  /* "/sys/module/kvm_intel/parameters/ept", "" if none */
+	char mmu_param_value[16]; /* its content, "" if absent */
+	int tdp_mmu;		  /* kvm.tdp_mmu: HOST_YES/NO/UNKNOWN */
+
+	/* Memory */
+	char thp[16]; /* transparent_hugepage/enabled: "always", "madvise", "never"; "" unknown */
+	struct host_hugetlb huge_2m, huge_1g;
+	int pagemap_pfn; /* /proc/self/pagemap shows PFNs: HOST_YES/NO/UNKNOWN */
+
+	/* Tracing */
+	char tracefs[64];  /* "/sys/kernel/tracing" or "/sys/kernel/debug/tracing"; "" absent */
+	int kvmmmu_events; /* HOST_UNKNOWN when there is no tracefs */
+	bool btf;	   /* /sys/kernel/btf/vmlinux */
+	int64_t euid;	   /* effective uid from /proc/self/status, -1 unknown */
+	bool cap_eff_known;
+	uint64_t cap_eff;   /* CapEff mask from /proc/self/status */
+	bool bpf_permitted; /* may load and attach tracing BPF programs */
+
+	/* CPU */
+	char cpu_vendor[32];
+	char cpu_model[HOST_STR_MAX];
+	bool cpu_vmx, cpu_svm;
+	unsigned ncpus; /* online CPUs, 0 unknown */
+
+	/* Software */
+	char kernel[HOST_STR_MAX];
+	char capstone[16];
+	char gnuplot[64]; /* "5.4 patchlevel 4", "not installed", "" when not checked */
+};
+
+/* Linux capability bits in CapEff. */
+#define HOST_CAP_SYS_ADMIN 21
+#define HOST_CAP_PERFMON   38
+#define HOST_CAP_BPF	   39
+
+/*
+ * Fill @hi from the tree under @root: "/" for the live host, or a directory
+ * with the same layout (root/sys/..., root/proc/..., root/dev/kvm). A missing
+ * file means absent or unknown. Returns 0, or -ENOENT / -ENOTDIR when @root is
+ * not a directory, -ENAMETOOLONG when it is too long.
+ */
+int host_info_probe(struct host_info *hi, const char *root);
+
+/* Write the fields into the currently open JSON object (the caller names it). */
+void host_info_json(const struct host_info *hi, struct json *j);
+
+/* Human-readable, two aligned columns, lines of at most 80 characters. */
+void host_info_print(const struct host_info *hi, FILE *f);
+
+/* "shadow", "ept", "npt", "unknown". */
+const char *host_mmu_mode_name(enum host_mmu_mode mode);
+/* "kvm_intel", "kvm_amd", "kvm_pvm", "none". */
+const char *host_kvm_vendor_name(enum host_kvm_vendor vendor);
+/*
+ * The command that switches the MMU mode on this host, into @buf; returns
+ * @buf, or NULL when the mode cannot be switched (PVM, no KVM).
+ */
+const char *host_mmu_switch_hint(const struct host_info *hi, char *buf, size_t len);
+
+#endif

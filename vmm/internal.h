@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Private state of the VMM, shared by its files. */
+#ifndef MEMVIRT_VMM_INTERNAL_H
+#define MEMVIRT_VMM_INTERNAL_H
+
+#include <linux/kvm.h>
+
+#include "vmm/vmm.h"
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem; /* guest RAM: GPA 0 .. mem_size */
+	uint64_t mem_size;
+	FILE *console;
+	uint64_t t_start_ns;
+	/* From the kernel image. */
+	struct mv_kernel_header khdr;
+	gpa_t boot_info_gpa;
+	gpa_t root_pt;	 /* first process's PML4 */
+	gpa_t pt_next;	 /* boot allocator for kernel tables in [MV_GPA_PT, MV_GPA_PT_END) */
+	gpa_t user_next; /* boot allocator for user frames and tables from MV_GPA_USER */
+	uint32_t user_pt_pages;
+	gva_t user_entry;
+};
+
+/* kvm.c: open KVM, the VM, guest RAM and the vCPU; then CPUID and MSRs. */
+int kvm_setup_early(struct vm *vm, char *err, size_t errlen);
+int kvm_setup_late(struct vm *vm, char *err, size_t errlen);
+int kvm_set_user_mode(struct vm *vm, gva_t rip, gva_t rsp, uint64_t rdi, char *err, size_t errlen);
+
+/* boot.c */
+struct elf_image;
+int boot_build(struct vm *vm, const struct elf_image *kernel, const struct elf_image *program,
+	       gva_t *rsp, gva_t *params, char *err, size_t errlen);
+
+/* stats.c */
+int vm_read_stats(struct vm *vm, struct vm_result *res);
+
+/* disasm.c */
+void vm_describe_panic(const struct mv_panic *p, char *buf, size_t len);
+
+#endif

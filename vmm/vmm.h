@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VMM: one KVM VM with one vCPU running memvirt's guest kernel and a
+ * workload program, and the record of what happened.
+ */
+#ifndef MEMVIRT_VMM_H
+#define MEMVIRT_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "workloads/abi.h"
+#include "workloads/workload.h"
+
+typedef uint64_t gva_t; /* guest virtual */
+typedef uint64_t gpa_t; /* guest physical */
+typedef uint64_t hva_t; /* host virtual (this process) */
+typedef uint64_t hpa_t; /* host physical */
+
+struct json;
+
+struct vm_config {
+	uint64_t mem_size;	  /* bytes of guest memory */
+	const char *kernel_path;  /* guest kernel ELF */
+	const char *program_path; /* guest workload ELF */
+	struct wl_params wl;
+	double timeout_s;	  /* 0: none */
+	const char *console_path; /* serial log file, NULL for none */
+	bool console_stdout;	  /* also echo the serial console to stdout */
+	const char *kvm_path;	  /* normally "/dev/kvm" */
+};
+
+/* How a run ended. */
+enum vm_end {
+	VM_END_NONE,	 /* still running / never started */
+	VM_END_EXIT,	 /* the workload exited; see exit_status */
+	VM_END_PANIC,	 /* the guest kernel reported a crash */
+	VM_END_SHUTDOWN, /* triple fault */
+	VM_END_HLT,	 /* the vCPU halted without an exit message */
+	VM_END_TIMEOUT,	 /* --timeout elapsed */
+	VM_END_SIGNAL,	 /* SIGINT or SIGTERM */
+	VM_END_ERROR,	 /* unexpected exit, KVM error, bad guest message */
+};
+
+#define VM_MAX_STATS 192
+
+struct vm_stat {
+	char name[48];
+	char scope[5];	/* "vm" or "vcpu" */
+	char unit[12];	/* "none", "bytes", "seconds", "cycles", "boolean" */
+	char kind[12];	/* "cumulative", "instant", "peak", "log-hist", "linear-hist" */
+	uint64_t value; /* for histograms: the sum of all buckets (samples) */
+};
+
+struct vm_result {
+	enum vm_end end;
+	char reason[512];     /* one line: why the run ended, for anything but a clean exit */
+	uint64_t exit_status; /* the workload's status (VM_END_EXIT) */
+	bool have_result;
+	struct mv_result result; /* what the workload reported */
+	bool have_kstats;
+	struct mv_kstats kstats;
+	bool have_panic;
+	struct mv_panic panic;
+	char crash_dump[4096]; /* registers and disassembly, for crashes */
+	uint64_t t_setup_ns;   /* process start of the VMM work to first KVM_RUN */
+	uint64_t t_run_ns;     /* first KVM_RUN to the end */
+	uint64_t exits;	       /* KVM_RUN returns */
+	uint64_t io_exits, mmio_exits;
+	uint64_t discarded_bytes; /* guest frames freed and dropped from the host */
+	unsigned nr_stats;
+	struct vm_stat stats[VM_MAX_STATS];
+};
+
+struct vm;
+
+/* Build the VM: memory, vCPU, guest images, tables. NULL with errno and @err set. */
+struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen);
+/* Run until the guest exits, crashes, times out or a signal stops it. */
+int vm__run(struct vm *vm, struct vm_result *res);
+void vm__destroy(struct vm *vm);
+
+/* Guest memory access for introspection: NULL unless [gpa, gpa+len) is guest RAM. */
+void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
+/* GVA -> GPA through the guest's page tables at @cr3 (4-level); 0 or -EFAULT. */
+int vm__gva_to_gpa(struct vm *vm, uint64_t cr3, gva_t gva, gpa_t *gpa);
+
+/* Guest memory a workload needs, to check --mem before starting: bytes. */
+uint64_t vm_mem_needed(const struct wl_params *p);
+
+/* SIGINT/SIGTERM stop a running VM cleanly; the run still records results. */
+void vm_install_signal_handlers(void);
+
+/* Names of enum vm_end. */
+const char *vm_end_name(enum vm_end end);
+
+/* KVM binary statistics of the VM and vCPU fds (KVM_GET_STATS_FD). */
+int kvm_stats_read(int fd, const char *scope, struct vm_stat *out, unsigned max, unsigned *n);
+/* Value of a statistic by name (first match), or 0 when absent. */
+uint64_t vm_result_stat(const struct vm_result *res, const char *name);
+
+/* Registers and Capstone disassembly at RIP, into @buf. */
+void vm__dump_crash(struct vm *vm, const struct mv_regs *regs, uint64_t cr3, char *buf, size_t len);
+
+/* Everything run.json records (docs/run-json.md). */
+struct host_info;
+struct run_record {
+	const char *status;	/* "running", "ok", "failed" */
+	const char *error;	/* one line when failed, else NULL */
+	const char *started_at; /* ISO 8601 UTC */
+	const struct vm_config *cfg;
+	const struct host_info *host;
+	const struct vm_result *res; /* NULL while running or when the VM never started */
+	bool verify_done;
+	bool verified;
+	uint64_t expected_checksum;
+	uint64_t wall_ns;
+	uint64_t tsc_khz;
+};
+
+/* Write run.json atomically. Returns 0 or -errno. */
+int run_record_write(const char *path, const struct run_record *rec);
+/* The record as JSON to @f (what --json prints). */
+int run_record_fprint(FILE *f, const struct run_record *rec);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal interfaces of the guest kernel. */
+#ifndef MV_KERNEL_H
+#define MV_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workloads/abi.h"
+
+#define PAGE_SIZE 4096ULL
+#define SZ_2M_	  0x200000ULL
+#define SZ_1G_	  0x40000000ULL
+#define ENOMEM	  12
+#define EINVAL	  22
+#define EFAULT	  14
+#define ESRCH	  3
+#define ENOSYS	  38
+
+#define MAX_VMAS 64
+
+struct vma {
+	uint64_t start, end; /* GVA, end exclusive; start == end when the slot is free */
+	uint64_t page_size;
+	uint32_t prot;
+};
+
+struct proc {
+	int used;
+	uint64_t cr3; /* GPA of the PML4 */
+	uint64_t mmap_next;
+	int nr_vmas;
+	struct vma vmas[MAX_VMAS];
+	struct mv_regs regs; /* saved user context while not running */
+};
+
+extern struct mv_boot_info boot_info;
+extern struct mv_kstats kstats;
+extern struct proc procs[MV_MAX_PROCS];
+extern struct proc *current;
+
+static inline void *phys_to_virt(uint64_t gpa)
+{
+	return (void *)(MV_DIRECT_BASE + gpa);
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+/* mm.c */
+uint64_t frame_alloc(uint64_t size);
+void frame_free(uint64_t gpa, uint64_t size);
+void frame_discard_flush(void);
+int pt_map(uint64_t cr3, uint64_t va, uint64_t gpa, uint64_t page_size, uint64_t flags);
+uint64_t *pt_lookup(uint64_t cr3, uint64_t va, uint64_t *page_size);
+int handle_page_fault(struct mv_regs *regs, uint64_t cr2);
+long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot);
+long sys_munmap(uint64_t addr, uint64_t len);
+long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
+int user_range_ok(uint64_t addr, uint64_t len, int write);
+uint64_t new_address_space(void);
+
+/* main.c; the handlers are called from entry.S */
+void trap_handler(struct mv_regs *regs);
+void syscall_handler(struct mv_regs *regs);
+__attribute__((noreturn)) void panic(uint64_t reason, struct mv_regs *regs, uint64_t cr2);
+void console_write(const char *s, uint64_t len);
+void send_discard(const uint64_t *pairs, int n);
+
+#endif
