@@ -8,7 +8,8 @@
 
 enum log_level log_level = LOG_INFO;
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(enum log_level level, const char *fmt,
+						       va_list ap)
 {
 	static const char *const prefix[] = {
 		[LOG_ERR] = "error: ",

@@ -121,9 +121,9 @@ static void rand_fini(struct assoc *a)
 }
 
 static const struct repl_policy_ops repl_ops[] = {
-	[REPL_LRU] = { "lru", lru_init, lru_touch, lru_victim, lru_fini },
-	[REPL_PLRU] = { "plru", plru_init, plru_touch, plru_victim, plru_fini },
-	[REPL_RANDOM] = { "random", rand_init, rand_touch, rand_victim, rand_fini },
+	[REPL_LRU] = {"lru", lru_init, lru_touch, lru_victim, lru_fini},
+	[REPL_PLRU] = {"plru", plru_init, plru_touch, plru_victim, plru_fini},
+	[REPL_RANDOM] = {"random", rand_init, rand_touch, rand_victim, rand_fini},
 };
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p)

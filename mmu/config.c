@@ -24,7 +24,7 @@ void sim_config__textbook(struct sim_config *c)
 	c->nxe = true;
 	c->tlb.nlevels = 1;
 	c->tlb.level[0].narrays = 1;
-	c->tlb.level[0].array[0].geo = (struct assoc_config){ 64, 4, REPL_LRU };
+	c->tlb.level[0].array[0].geo = (struct assoc_config){64, 4, REPL_LRU};
 	c->tlb.level[0].array[0].sizes = (1u << PAGE_SIZES) - 1;
 	c->tlb.level[0].latency = 1;
 	c->pwc.latency = 1;
@@ -70,7 +70,8 @@ void cfg_check_assoc(struct cfg_parse *p, const struct assoc_config *g, const ch
 	}
 	snprintf(key, sizeof(key), "%sways", what);
 	if (!g->ways) {
-		cfg_error(p, line_ways, key, "must be at least 1 (use ways = entries for fully associative)");
+		cfg_error(p, line_ways, key,
+			  "must be at least 1 (use ways = entries for fully associative)");
 		return;
 	}
 	if (g->ways > CFG_MAX_WAYS || g->ways > g->entries) {
@@ -121,8 +122,8 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 		cfg_check_latency(p, tl->latency, what, p->tlb_line[l][PAGE_SIZES]);
 		if (!tl->narrays || tl->narrays > PAGE_SIZES) {
 			cfg_error(p, p->tlb_line[l][PAGE_SIZES], what,
-				  "level %u has no arrays: add a [tlb%u.4k] (or .all) section", l + 1,
-				  l + 1);
+				  "level %u has no arrays: add a [tlb%u.4k] (or .all) section",
+				  l + 1, l + 1);
 			return;
 		}
 		for (unsigned i = 0; i < tl->narrays; i++) {
@@ -133,14 +134,15 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 				cfg_error(p, p->tlb_line[l][i], "sizes",
 					  "page sizes overlap another array of level %u", l + 1);
 			seen |= a->sizes;
-			cfg_check_assoc(p, &a->geo, "", false, p->tlb_line[l][i], p->tlb_line[l][i]);
+			cfg_check_assoc(p, &a->geo, "", false, p->tlb_line[l][i],
+					p->tlb_line[l][i]);
 		}
 	}
 }
 
 static void cfg_check_pwc(struct cfg_parse *p, const struct sim_config *c)
 {
-	static const char *const names[] = { "", "", "pde_", "pdpte_", "pml4e_", "pml5e_" };
+	static const char *const names[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
 
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
 		cfg_check_assoc(p, &c->pwc.level[l], names[l], true, p->line_of[CFG_L_PWC],
@@ -158,9 +160,11 @@ static void cfg_check_cache(struct cfg_parse *p, const struct sim_config *c)
 		cfg_error(p, p->line_of[CFG_L_CACHE], "line", "%u: must be a power of two, 8..4096",
 			  cc->line);
 	if (cc->nlevels > SIM_MAX_CACHE_LEVELS)
-		cfg_error(p, 0, "cache", "%u levels: at most %u", cc->nlevels, SIM_MAX_CACHE_LEVELS);
+		cfg_error(p, 0, "cache", "%u levels: at most %u", cc->nlevels,
+			  SIM_MAX_CACHE_LEVELS);
 	for (unsigned k = 0; k < cc->nlevels && k < SIM_MAX_CACHE_LEVELS; k++) {
-		cfg_check_assoc(p, &cc->level[k].geo, "", false, p->cache_line[k], p->cache_line[k]);
+		cfg_check_assoc(p, &cc->level[k].geo, "", false, p->cache_line[k],
+				p->cache_line[k]);
 		cfg_check_latency(p, cc->level[k].latency, "latency", p->cache_line[k]);
 	}
 	cfg_check_latency(p, c->mem_latency, "latency", p->line_of[CFG_L_MEMORY]);
@@ -182,7 +186,7 @@ int cfg_check(struct cfg_parse *p, const struct sim_config *c)
 
 int sim_config__validate(const struct sim_config *c, char *err, size_t errlen)
 {
-	struct cfg_parse p = { .err = err, .errlen = errlen };
+	struct cfg_parse p = {.err = err, .errlen = errlen};
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -235,8 +239,8 @@ int sim_config__preset(struct sim_config *c, const char *name, char *err, size_t
 	char file[64];
 
 	if (!text) {
-		snprintf(err, errlen, "unknown preset '%s': use textbook, golden-cove, zen4 or zen5",
-			 name);
+		snprintf(err, errlen,
+			 "unknown preset '%s': use textbook, golden-cove, zen4 or zen5", name);
 		return -ENOENT;
 	}
 	snprintf(file, sizeof(file), "preset:%s", name);

@@ -25,7 +25,8 @@ struct cfg_parse {
 	bool failed;
 	unsigned line;
 	unsigned line_of[CFG_L_COUNT];
-	/* [l][i]: line of array i's ways key (or its section); [l][PAGE_SIZES]: the [tlbN] section */
+	/* [l][i]: line of array i's ways key (or its section); [l][PAGE_SIZES]: the [tlbN] section
+	 */
 	unsigned tlb_line[SIM_MAX_TLB_LEVELS][PAGE_SIZES + 1];
 	unsigned cache_line[SIM_MAX_CACHE_LEVELS];
 	uint64_t cache_size[SIM_MAX_CACHE_LEVELS]; /* bytes, when set by this text */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The address-translation model: page tables, walker, TLBs, page-walk caches, cost model, simulator. */
+/* The address-translation model: page tables, walker, TLBs, page-walk caches, cost model,
+ * simulator. */
 #ifndef MEMVIRT_MMU_H
 #define MEMVIRT_MMU_H
 
@@ -14,18 +15,18 @@ struct json;
 /* ------------------------------------------------------------------------------------------ */
 /* Page-table entry format (Intel SDM Vol. 3A §4.5, Tables 4-14 to 4-20; AMD APM Vol. 2 §5.3). */
 
-#define PTE_P	     (1ULL << 0)  /* present */
-#define PTE_RW	     (1ULL << 1)  /* writable */
-#define PTE_US	     (1ULL << 2)  /* user-mode accessible */
-#define PTE_PWT	     (1ULL << 3)  /* page-level write-through */
-#define PTE_PCD	     (1ULL << 4)  /* page-level cache disable */
-#define PTE_A	     (1ULL << 5)  /* accessed */
-#define PTE_D	     (1ULL << 6)  /* dirty (leaf only) */
-#define PTE_PS	     (1ULL << 7)  /* page size (PDPTE: 1G, PDE: 2M) */
-#define PTE_PAT_4K   (1ULL << 7)  /* PAT bit of a 4K PTE */
-#define PTE_G	     (1ULL << 8)  /* global (leaf only) */
-#define PTE_PAT_LARGE (1ULL << 12) /* PAT bit of a 2M or 1G leaf */
-#define PTE_NX	     (1ULL << 63) /* execute-disable (needs EFER.NXE) */
+#define PTE_P	      (1ULL << 0)	    /* present */
+#define PTE_RW	      (1ULL << 1)	    /* writable */
+#define PTE_US	      (1ULL << 2)	    /* user-mode accessible */
+#define PTE_PWT	      (1ULL << 3)	    /* page-level write-through */
+#define PTE_PCD	      (1ULL << 4)	    /* page-level cache disable */
+#define PTE_A	      (1ULL << 5)	    /* accessed */
+#define PTE_D	      (1ULL << 6)	    /* dirty (leaf only) */
+#define PTE_PS	      (1ULL << 7)	    /* page size (PDPTE: 1G, PDE: 2M) */
+#define PTE_PAT_4K    (1ULL << 7)	    /* PAT bit of a 4K PTE */
+#define PTE_G	      (1ULL << 8)	    /* global (leaf only) */
+#define PTE_PAT_LARGE (1ULL << 12)	    /* PAT bit of a 2M or 1G leaf */
+#define PTE_NX	      (1ULL << 63)	    /* execute-disable (needs EFER.NXE) */
 #define PTE_ADDR_MASK 0x000ffffffffff000ULL /* bits 51:12 */
 
 #define PT_MAX_LEVELS 5 /* levels are numbered 1 (PTE) .. 5 (PML5E) */
@@ -125,7 +126,8 @@ struct walk_cpu {
 #define WALK_ACC_WRITE (1u << 0)
 #define WALK_ACC_USER  (1u << 1) /* CPL 3 */
 #define WALK_ACC_FETCH (1u << 2)
-#define WALK_ACC_AC    (1u << 3) /* EFLAGS.AC: lets supervisor data accesses reach user pages under SMAP */
+#define WALK_ACC_AC \
+	(1u << 3) /* EFLAGS.AC: lets supervisor data accesses reach user pages under SMAP */
 
 /* Page-fault error code bits (SDM Vol. 3A §4.7, Figure 4-12). */
 #define PF_ERR_P    (1u << 0)
@@ -149,8 +151,8 @@ const char *walk_fault_name(enum walk_fault_kind k);
 struct walk_fault {
 	enum walk_fault_kind kind;
 	uint32_t error_code; /* x86 #PF error code (PF_ERR_*); for WALK_FAULT_HOST the host's */
-	unsigned level;	     /* level whose entry faulted; WALK_FAULT_HOST: the guest level, 0 = final */
-	uint64_t addr;	     /* WALK_FAULT_HOST / MEMORY: the address that failed */
+	unsigned level; /* level whose entry faulted; WALK_FAULT_HOST: the guest level, 0 = final */
+	uint64_t addr;	/* WALK_FAULT_HOST / MEMORY: the address that failed */
 	enum walk_fault_kind host_kind; /* WALK_FAULT_HOST: why the host walk failed */
 };
 
@@ -182,14 +184,14 @@ struct walk_level {
 
 struct walk {
 	uint64_t va;
-	uint64_t pa;		/* the translation, when fault.kind == WALK_OK */
-	enum page_size size;	/* leaf size */
-	unsigned levels;	/* paging levels (4 or 5) */
-	unsigned first_level;	/* first level read (lower than levels after a PWC hit) */
-	unsigned leaf_level;	/* level of the leaf or of the faulting entry */
-	uint32_t perms;		/* WALK_PERM_* of the translation */
-	uint32_t leaf_flags;	/* WALK_F_* of the leaf */
-	unsigned refs;		/* table loads made */
+	uint64_t pa;	      /* the translation, when fault.kind == WALK_OK */
+	enum page_size size;  /* leaf size */
+	unsigned levels;      /* paging levels (4 or 5) */
+	unsigned first_level; /* first level read (lower than levels after a PWC hit) */
+	unsigned leaf_level;  /* level of the leaf or of the faulting entry */
+	uint32_t perms;	      /* WALK_PERM_* of the translation */
+	uint32_t leaf_flags;  /* WALK_F_* of the leaf */
+	unsigned refs;	      /* table loads made */
 	struct walk_level lvl[PT_MAX_LEVELS + 1]; /* indexed by level, 1..levels */
 	struct walk_fault fault;
 };
@@ -272,7 +274,7 @@ struct tlb_config {
 /* Paging-structure caches, one per non-leaf level (SDM Vol. 3A §4.10.3). */
 struct pwc_config {
 	struct assoc_config level[PT_MAX_LEVELS + 1]; /* index 2 (PDE) .. 5 (PML5E); 0, 1 unused */
-	unsigned latency;			       /* cycles for a lookup that hits */
+	unsigned latency;			      /* cycles for a lookup that hits */
 };
 
 struct cache_level_config {
@@ -307,13 +309,13 @@ struct sim_config {
 	unsigned maxphyaddr;
 	bool nxe, set_ad;
 	struct tlb_config tlb;
-	struct pwc_config pwc;	    /* guest/native and host walks each get one of this geometry */
-	struct assoc_config ntlb;   /* nested TLB: GPA->HPA, any page size; entries 0: absent */
+	struct pwc_config pwc;	  /* guest/native and host walks each get one of this geometry */
+	struct assoc_config ntlb; /* nested TLB: GPA->HPA, any page size; entries 0: absent */
 	unsigned ntlb_latency;
 	struct cache_config cache;
-	unsigned mem_latency;	    /* cycles of a table load that misses every cache */
+	unsigned mem_latency; /* cycles of a table load that misses every cache */
 	uint64_t shadow_cost[SIM_SHADOW_EVENTS]; /* cycles per shadow event */
-	uint64_t seed;		    /* random replacement */
+	uint64_t seed;				 /* random replacement */
 };
 
 /* The 'textbook' configuration: 4-level, one 64-entry 4-way TLB, no PWC, no caches. */
@@ -325,7 +327,8 @@ void sim_config__textbook(struct sim_config *c);
  */
 int sim_config__parse(struct sim_config *c, const char *text, const char *file, char *err,
 		      size_t errlen);
-/* Read and parse a configuration file (starting from textbook defaults unless it names a preset). */
+/* Read and parse a configuration file (starting from textbook defaults unless it names a preset).
+ */
 int sim_config__load(struct sim_config *c, const char *path, char *err, size_t errlen);
 /* Load a preset by name: "textbook", "golden-cove", "zen4", "zen5". */
 int sim_config__preset(struct sim_config *c, const char *name, char *err, size_t errlen);
@@ -345,10 +348,10 @@ struct dcache;
 
 /* A translation as a TLB holds it. */
 struct tlb_entry {
-	uint64_t va;	     /* any address inside the page */
-	uint64_t pa;	     /* the page's base (HPA in nested and shadow modes) */
+	uint64_t va; /* any address inside the page */
+	uint64_t pa; /* the page's base (HPA in nested and shadow modes) */
 	enum page_size size;
-	uint32_t perms;	     /* WALK_PERM_* */
+	uint32_t perms; /* WALK_PERM_* */
 	bool global, dirty;
 };
 
@@ -366,9 +369,9 @@ void tlb__insert(struct tlb *t, unsigned lvl, struct tlb_tag tag, const struct t
 /* Mark a present entry dirty (a write hit a clean entry); returns true if found. */
 bool tlb__set_dirty(struct tlb *t, unsigned lvl, struct tlb_tag tag, uint64_t va,
 		    enum page_size size);
-void tlb__flush_all(struct tlb *t);				 /* every entry, global too */
-void tlb__flush_pcid(struct tlb *t, struct tlb_tag tag);	 /* non-global, this PCID+VPID */
-void tlb__flush_vpid(struct tlb *t, uint16_t vpid);		 /* every entry of this VPID */
+void tlb__flush_all(struct tlb *t);				  /* every entry, global too */
+void tlb__flush_pcid(struct tlb *t, struct tlb_tag tag);	  /* non-global, this PCID+VPID */
+void tlb__flush_vpid(struct tlb *t, uint16_t vpid);		  /* every entry of this VPID */
 void tlb__invlpg(struct tlb *t, struct tlb_tag tag, uint64_t va); /* this page, incl. global */
 unsigned tlb__levels(const struct tlb *t);
 
@@ -391,7 +394,8 @@ bool pwc__present(const struct pwc *p); /* any level configured */
 
 struct dcache *dcache__new(const struct cache_config *cfg, uint64_t seed);
 void dcache__free(struct dcache *d);
-/* Look @pa up, filling the levels above where it was found; returns that level (nlevels = memory). */
+/* Look @pa up, filling the levels above where it was found; returns that level (nlevels = memory).
+ */
 unsigned dcache__access(struct dcache *d, uint64_t pa);
 void dcache__flush(struct dcache *d);
 
@@ -407,7 +411,8 @@ enum paging_mode {
 const char *paging_mode_name(enum paging_mode m);
 
 struct sim_tables {
-	/* native: physical memory; nested: guest memory by GPA; shadow: memory holding the shadow tables */
+	/* native: physical memory; nested: guest memory by GPA; shadow: memory holding the shadow
+	 * tables */
 	const struct pt_mem *mem;
 	uint64_t root; /* CR3, guest CR3 (a GPA) or shadow root */
 	/* nested only: host-physical memory holding the host tables, and their root */
@@ -418,7 +423,8 @@ struct sim_tables {
 enum sim_flush {
 	SIM_FLUSH_ALL,	  /* every TLB, PWC and nested-TLB entry, global too */
 	SIM_FLUSH_PCID,	  /* non-global entries of PCID @arg (current VPID), and its PWC entries */
-	SIM_FLUSH_ADDR,	  /* INVLPG @arg: the page in the current PCID (and global), current PCID's PWC */
+	SIM_FLUSH_ADDR,	  /* INVLPG @arg: the page in the current PCID (and global), current PCID's
+			     PWC */
 	SIM_FLUSH_VPID,	  /* every entry tagged with VPID @arg */
 	SIM_FLUSH_NESTED, /* the nested TLB and host PWC (INVEPT) */
 };
@@ -427,12 +433,13 @@ enum sim_flush {
 
 /* Cycles by category (docs/sim-model.md, cost model). */
 struct sim_cycles {
-	uint64_t tlb[SIM_MAX_TLB_LEVELS];	   /* probes of each TLB level */
-	uint64_t pwc;				   /* guest/native PWC hits */
-	uint64_t host_pwc;			   /* host PWC hits */
-	uint64_t ntlb;				   /* nested TLB hits */
-	uint64_t loads[SIM_MAX_CACHE_LEVELS + 1]; /* table loads by where found; last: memory */
-	uint64_t shadow[SIM_SHADOW_EVENTS];	   /* shadow-paging VM exits and syncs */
+	uint64_t tlb[SIM_MAX_TLB_LEVELS]; /* probes of each TLB level */
+	uint64_t pwc;			  /* guest/native PWC hits */
+	uint64_t host_pwc;		  /* host PWC hits */
+	uint64_t ntlb;			  /* nested TLB hits */
+	uint64_t loads[SIM_MAX_CACHE_LEVELS +
+		       1]; /* table loads by where found; [SIM_MAX_CACHE_LEVELS]: memory */
+	uint64_t shadow[SIM_SHADOW_EVENTS]; /* shadow-paging VM exits and syncs */
 	uint64_t total;
 };
 
@@ -448,13 +455,16 @@ struct sim_result {
 	uint64_t pwc_lookups, pwc_hits[PT_MAX_LEVELS + 1]; /* by level of the cached entry */
 	uint64_t host_pwc_lookups, host_pwc_hits[PT_MAX_LEVELS + 1];
 	uint64_t ntlb_lookups, ntlb_hits;
-	uint64_t refs_guest[PT_MAX_LEVELS + 1]; /* first-dimension table loads (native, guest, shadow) */
-	uint64_t refs_host[PT_MAX_LEVELS + 1];	 /* host-table loads (nested) */
-	uint64_t refs_data;			 /* data references (translated accesses) */
-	uint64_t refs_walk;			 /* all table loads */
-	uint64_t loads_at[SIM_MAX_CACHE_LEVELS + 1];
+	uint64_t refs_guest[PT_MAX_LEVELS +
+			    1]; /* first-dimension table loads (native, guest, shadow) */
+	uint64_t refs_host[PT_MAX_LEVELS + 1]; /* host-table loads (nested) */
+	uint64_t refs_data;		       /* data references (translated accesses) */
+	uint64_t refs_walk;		       /* all table loads */
+	uint64_t loads_at[SIM_MAX_CACHE_LEVELS +
+			  1]; /* table loads found in cache k; [SIM_MAX_CACHE_LEVELS]: memory */
 	uint64_t refs_hist[SIM_HIST_BUCKETS];
 	uint64_t shadow_events[SIM_SHADOW_EVENTS];
+	uint64_t shadow_cycles[SIM_SHADOW_EVENTS]; /* as reported with the events */
 	double refs_per_walk;
 	double tlb_mpka[SIM_MAX_TLB_LEVELS]; /* misses per thousand accesses */
 	double pwc_hit_rate, host_pwc_hit_rate, ntlb_hit_rate;
@@ -466,7 +476,8 @@ struct sim_result {
  * A simulator over @t's tables with a validated copy of @cfg. Returns NULL and
  * sets errno (EINVAL: bad config or tables for @mode; ENOMEM).
  */
-struct sim *sim__new(const struct sim_config *cfg, enum paging_mode mode, const struct sim_tables *t);
+struct sim *sim__new(const struct sim_config *cfg, enum paging_mode mode,
+		     const struct sim_tables *t);
 void sim__free(struct sim *s);
 /*
  * Translate one data access: TLB levels, then a walk on a miss. The hot path:
@@ -474,6 +485,9 @@ void sim__free(struct sim *s);
  * faults; nothing is cached).
  */
 int sim__access(struct sim *s, gva_t va, bool write);
+/* The same for any access kind (WALK_ACC_*: supervisor, fetch); sim__access is a user data access.
+ */
+int sim__access_acc(struct sim *s, gva_t va, unsigned acc);
 /* The record of the last walk (valid after a miss; host parts in nested mode). */
 const struct walk2d *sim__last_walk(const struct sim *s);
 /*
@@ -491,6 +505,7 @@ void sim__result(const struct sim *s, struct sim_result *r);
 void sim_result_json(const struct sim_result *r, struct json *j);
 
 /* Cost model: cycles from event counts and the configuration's latencies. */
-void cost__breakdown(const struct sim_config *cfg, const struct sim_result *r, struct sim_cycles *c);
+void cost__breakdown(const struct sim_config *cfg, const struct sim_result *r,
+		     struct sim_cycles *c);
 
 #endif

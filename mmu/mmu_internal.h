@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Private to mmu/: the set-associative tag store every cache model is built on, and walker hooks. */
+/* Private to mmu/: the set-associative tag store every cache model is built on, and walker hooks.
+ */
 #ifndef MEMVIRT_MMU_INTERNAL_H
 #define MEMVIRT_MMU_INTERNAL_H
 
@@ -63,7 +64,8 @@ static inline bool assoc_tag_match(uint32_t have, uint32_t want)
 {
 	if (have == want)
 		return true;
-	return (have & ASSOC_TAG_GLOBAL) && ((have ^ want) & ~(ASSOC_TAG_GLOBAL | ASSOC_TAG_PCID)) == 0;
+	return (have & ASSOC_TAG_GLOBAL) &&
+	       ((have ^ want) & ~(ASSOC_TAG_GLOBAL | ASSOC_TAG_PCID)) == 0;
 }
 
 /* Index of the matching entry (set * ways + way) or -1; a hit updates replacement state. */

@@ -6,10 +6,10 @@
 
 #include "mmu/mmu_internal.h"
 
-#define TLB_VA_MASK   ((1ULL << 57) - 1) /* enough for 5-level; drops the sign extension */
-#define TLB_SIZE_SHIFT ASSOC_INDEX_BITS	 /* the page size sits above the index bits of a key */
-#define TLB_VAL_PERMS 0x7ULL
-#define TLB_VAL_DIRTY 0x8ULL
+#define TLB_VA_MASK    ((1ULL << 57) - 1) /* enough for 5-level; drops the sign extension */
+#define TLB_SIZE_SHIFT ASSOC_INDEX_BITS	  /* the page size sits above the index bits of a key */
+#define TLB_VAL_PERMS  0x7ULL
+#define TLB_VAL_DIRTY  0x8ULL
 
 struct tlb_array {
 	struct assoc a;
@@ -150,7 +150,8 @@ void tlb__insert(struct tlb *t, unsigned lvl, struct tlb_tag tag, const struct t
 	uint64_t val = (e->pa & ~(page_size_bytes(e->size) - 1)) | (e->perms & TLB_VAL_PERMS) |
 		       (e->dirty ? TLB_VAL_DIRTY : 0);
 
-	/* Simplification: a level with no array for this size does not cache it (no splintering). */
+	/* Simplification: a level with no array for this size does not cache it (no splintering).
+	 */
 	if (!a)
 		return;
 	assoc__insert(a, tlb_key(e->va, e->size), tg, val);

@@ -5,7 +5,8 @@
 
 #include <stdint.h>
 
-/* Guest virtual, guest physical, host virtual and host physical addresses; guest and host frames. */
+/* Guest virtual, guest physical, host virtual and host physical addresses; guest and host frames.
+ */
 typedef uint64_t gva_t, gpa_t, hva_t, hpa_t, gfn_t, pfn_t;
 
 #define MMU_PAGE_SHIFT 12

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The x86-64 page-table walker: 4/5 levels, 4K/2M/1G leaves, permission and reserved-bit checks, 1D and 2D. */
+/* The x86-64 page-table walker: 4/5 levels, 4K/2M/1G leaves, permission and reserved-bit checks, 1D
+ * and 2D. */
 #include <errno.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 
 const char *page_size_name(enum page_size ps)
 {
-	static const char *const names[] = { "4K", "2M", "1G" };
+	static const char *const names[] = {"4K", "2M", "1G"};
 
 	return (unsigned)ps < PAGE_SIZES ? names[ps] : "?";
 }
@@ -268,7 +269,7 @@ int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t v
 int walk__1d(const struct pt_mem *mem, const struct walk_cpu *cpu, gva_t va, unsigned acc,
 	     struct walk *w)
 {
-	struct walk_env env = { .mem = mem };
+	struct walk_env env = {.mem = mem};
 
 	if (!mem || !cpu || !w || walk_cpu__check(cpu))
 		return -EINVAL;
@@ -287,7 +288,7 @@ struct walk2d_ctx {
 static int walk2d_host(struct walk2d_ctx *c, unsigned slot, gpa_t gpa, unsigned acc, hpa_t *hpa,
 		       struct walk_fault *f)
 {
-	struct walk_env env = { .mem = c->hmem };
+	struct walk_env env = {.mem = c->hmem};
 	struct walk *hw = &c->w->host[slot];
 	int err;
 
@@ -315,7 +316,8 @@ static int walk2d_load(void *ctx, unsigned level, uint64_t entry_gpa, uint64_t *
 	hpa_t hpa;
 	int err;
 
-	/* Simplification: guest table loads are host reads even when they will set guest A/D bits. */
+	/* Simplification: guest table loads are host reads even when they will set guest A/D bits.
+	 */
 	err = walk2d_host(c, level, entry_gpa, 0, &hpa, f);
 	if (err)
 		return err;
@@ -327,8 +329,8 @@ static int walk2d_load(void *ctx, unsigned level, uint64_t entry_gpa, uint64_t *
 int walk__2d(const struct pt_mem *gmem, const struct walk_cpu *guest, const struct pt_mem *hmem,
 	     const struct walk_cpu *host, gva_t va, unsigned acc, struct walk2d *w)
 {
-	struct walk2d_ctx c = { .gmem = gmem, .hmem = hmem, .host = host, .acc = acc, .w = w };
-	struct walk_env env = { .mem = gmem, .load = walk2d_load, .ctx = &c };
+	struct walk2d_ctx c = {.gmem = gmem, .hmem = hmem, .host = host, .acc = acc, .w = w};
+	struct walk_env env = {.mem = gmem, .load = walk2d_load, .ctx = &c};
 	int err;
 
 	if (!gmem || !hmem || !guest || !host || !w || walk_cpu__check(guest) ||

@@ -10,7 +10,7 @@ PKGS=(
 	libcapstone-dev
 	gnuplot-nox
 	qemu-system-x86 hyperfine bpftrace
-	valgrind
+	valgrind python3
 )
 
 missing=()

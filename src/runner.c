@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -152,6 +153,8 @@ static void make_config(const struct run_config *c, struct vm_config *vc, char *
 	vc->wl = c->wl;
 	vc->timeout_s = c->timeout_s;
 	vc->kernel_path = c->kernel_path;
+	/* Tests point this at a missing device to see the no-KVM path. */
+	vc->kvm_path = getenv("MEMVIRT_KVM_DEVICE");
 	vc->program_path = c->program_path;
 	snprintf(console, len, "%s/console.log", c->out_dir);
 	vc->console_path = console;

@@ -13,34 +13,34 @@
 extern int test_failures;
 int test_failures;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                              \
-			test_failures++;                                             \
-		}                                                                    \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+			test_failures++;                                                         \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ_U64(a, b)                                                             \
-	do {                                                                           \
-		uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                       \
-		if (_a != _b) {                                                        \
-			fprintf(stderr, "%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 \
-					" (0x%" PRIx64 " != 0x%" PRIx64 ")\n",             \
-				__FILE__, __LINE__, #a, #b, _a, _b, _a, _b);           \
-			test_failures++;                                               \
-		}                                                                      \
+#define CHECK_EQ_U64(a, b)                                                                       \
+	do {                                                                                     \
+		uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                                 \
+		if (_a != _b) {                                                                  \
+			fprintf(stderr,                                                          \
+				"%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 " (0x%" PRIx64 \
+				" != 0x%" PRIx64 ")\n",                                          \
+				__FILE__, __LINE__, #a, #b, _a, _b, _a, _b);                     \
+			test_failures++;                                                         \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                      \
-	do {                                                                                 \
-		const char *_a = (a), *_b = (b);                                             \
-		if (!_a || !_b || strcmp(_a, _b)) {                                          \
+#define CHECK_STR(a, b)                                                                         \
+	do {                                                                                    \
+		const char *_a = (a), *_b = (b);                                                \
+		if (!_a || !_b || strcmp(_a, _b)) {                                             \
 			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, \
-				__LINE__, #a, #b, _a ? _a : "(null)", _b ? _b : "(null)");   \
-			test_failures++;                                                     \
-		}                                                                            \
+				__LINE__, #a, #b, _a ? _a : "(null)", _b ? _b : "(null)");      \
+			test_failures++;                                                        \
+		}                                                                               \
 	} while (0)
 
 #define SKIP(...)                                      \
@@ -49,11 +49,11 @@ int test_failures;
 		exit(TEST_SKIP);                       \
 	} while (0)
 
-#define TEST_DONE()                                                            \
-	do {                                                                   \
-		if (test_failures)                                             \
+#define TEST_DONE()                                                             \
+	do {                                                                    \
+		if (test_failures)                                              \
 			fprintf(stderr, "%d check(s) failed\n", test_failures); \
-		return test_failures ? 1 : 0;                                  \
+		return test_failures ? 1 : 0;                                   \
 	} while (0)
 
 #endif

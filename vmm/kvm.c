@@ -97,6 +97,16 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* 1G pages in the guest's tables need CPUID 80000001H:EDX bit 26 (SDM Vol. 3A, 4.1.4). */
+static bool cpuid_has_1g(const struct kvm_cpuid2 *cpuid)
+{
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == 0x80000001)
+			return cpuid->entries[i].edx & (1u << 26);
+	}
+	return false;
+}
+
 static int setup_cpuid(struct vm *vm, char *err, size_t errlen)
 {
 	int nent = 256, ret;
@@ -106,6 +116,13 @@ static int setup_cpuid(struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	cpuid->nent = nent;
 	ret = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+	if (ret == 0 && vm->cfg.wl.page_size == SZ_1G && !cpuid_has_1g(cpuid)) {
+		snprintf(err, errlen,
+			 "this host's KVM offers no 1G guest pages (CPUID 80000001H:EDX.Page1GB "
+			 "is clear): use --page-size 2m");
+		free(cpuid);
+		return -ENOTSUP;
+	}
 	if (ret == 0)
 		ret = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	if (ret < 0) {

@@ -333,6 +333,7 @@ int vm__run(struct vm *vm, struct vm_result *res)
 	uint64_t console_bytes = 0, t0;
 
 	memset(res, 0, sizeof(*res));
+	vm_install_signal_handlers();
 	stop_signal = 0;
 	running = vm->run;
 	if (vm->cfg.timeout_s > 0)

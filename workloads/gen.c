@@ -37,7 +37,7 @@ static uint64_t run_seq(const struct wl_params *p, uint64_t *buf, struct wl_env 
 			uint64_t v = LD(q);
 
 			ST(q, v + i + it);
-			sum += v;
+			sum += v ^ i;
 		}
 	}
 	return sum;

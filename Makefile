@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# The two commands of the README: `make demo` and `make test`. Both install
+# missing Debian packages first (scripts/install-deps.sh), then build.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/fuzz/corpus/')
+
+.PHONY: all deps build demo test test-asan format format-check bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	./$(BUILD)/memvirt demo --out memvirt-out/demo
+	@echo "demo output: memvirt-out/demo/WORKLOAD/run.json"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j1
+
+# The unit and KVM tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+		-DMEMVIRT_SANITIZE=address,undefined $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j1 -L 'unit|kvm'
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES) && echo "format: clean"
+
+bench: build
+	bash bench/run-all.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The command line without KVM: help, usage errors, bad sizes, bad images, info on fake hosts.
+source "$(dirname "$0")/lib.sh"
+
+expect 2 "no command" -- "$MEMVIRT"
+expect 0 "help" -- "$MEMVIRT" help && check "help lists run" has "run " "$TMP/out"
+check "help lists info" has "info " "$TMP/out"
+expect 2 "unknown command" -- "$MEMVIRT" frobnicate
+check "unknown command: one line" one_line "$TMP/err"
+check "unknown command names it" has "frobnicate" "$TMP/err"
+
+expect 0 "run --help" -- "$MEMVIRT" run --help
+check "run --help has examples" has "examples:" "$TMP/out"
+check "run --help lists gups" has "gups" "$TMP/out"
+expect 2 "run without workload" -- "$MEMVIRT" run
+check "no workload: one line" one_line "$TMP/err"
+expect 2 "unknown workload" -- "$MEMVIRT" run nosuch
+check "unknown workload named" has "unknown workload 'nosuch'" "$TMP/err"
+expect 2 "unknown option" -- "$MEMVIRT" run seq --bogus
+check "unknown option named" has "'--bogus'" "$TMP/err"
+check "unknown option: one line" one_line "$TMP/err"
+expect 2 "missing value" -- "$MEMVIRT" run seq --iters
+check "missing value named" has "'--iters' needs a value" "$TMP/err"
+expect 2 "bad size" -- "$MEMVIRT" run seq --footprint 12x
+check "bad size named" has "--footprint '12x'" "$TMP/err"
+expect 2 "bad page size" -- "$MEMVIRT" run seq --page-size 3k
+check "bad page size explained" has "4k, 2m or 1g" "$TMP/err"
+expect 2 "footprint not page multiple" -- "$MEMVIRT" run seq --footprint 5000
+expect 2 "footprint too big for memory" -- "$MEMVIRT" run seq --footprint 1G --out "$TMP/big"
+check "too big: suggests --mem" has "use --mem 1" "$TMP/err"
+check "too big: one line" one_line "$TMP/err"
+check "too big: nothing written" test ! -e "$TMP/big"
+expect 2 "two workloads" -- "$MEMVIRT" run seq gups
+expect 2 "bad timeout" -- "$MEMVIRT" run seq --timeout soon
+expect 2 "mem not 2M multiple" -- "$MEMVIRT" run nop --mem 33M
+
+# A corrupt kernel image: one clear line, a failed run recorded, nothing half-written.
+printf 'not an elf at all' >"$TMP/bad.elf"
+expect 4 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
+check "corrupt kernel: one line" one_line "$TMP/err"
+check "corrupt kernel named" has "bad.elf" "$TMP/err"
+check "corrupt kernel: run.json failed" test "$(json_get "$TMP/bad/run.json" "['status']")" = failed
+check "no temporary files left" test -z "$(ls "$TMP/bad" | grep tmp)"
+truncate -s 100M "$TMP/huge.elf"
+expect 4 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
+check "oversized kernel explained" has "huge.elf" "$TMP/err"
+
+# No /dev/kvm: say so and name the simulator.
+MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"
+check "no kvm: one line" one_line "$TMP/err"
+check "no kvm names the simulator" has "memvirt sim" "$TMP/err"
+
+# info: JSON parses; fake hosts report their MMU mode.
+expect 0 "info --json" -- "$MEMVIRT" info --json
+check "info json parses" python3 -m json.tool "$TMP/out" /dev/null
+expect 0 "info on an EPT host" -- "$MEMVIRT" info --json --root "$SRC/tests/fixtures/hosts/intel-ept"
+check "EPT host mode" test "$(json_get "$TMP/out" "['host']['kvm']['mmu_mode']")" = ept
+expect 0 "info on an NPT host" -- "$MEMVIRT" info --json --root "$SRC/tests/fixtures/hosts/amd-npt"
+check "NPT host mode" test "$(json_get "$TMP/out" "['host']['kvm']['mmu_mode']")" = npt
+expect 2 "info bad root" -- "$MEMVIRT" info --root /nonexistent
+expect 2 "info bad option" -- "$MEMVIRT" info --frob
+
+finish

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# memvirt run end to end on real KVM: run.json contents, a crash explained, SIGINT, timeout, demo.
+source "$(dirname "$0")/../cli/lib.sh"
+
+if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is not usable here"
+	exit 77
+fi
+
+# 1024 first-touched 4K pages: exactly 1024 guest faults, recorded in run.json.
+expect 0 "stride run" -- "$MEMVIRT" run stride --footprint 4M --iters 1 --out "$TMP/ok" --json
+R=$TMP/ok/run.json
+check "stdout is the record" python3 -m json.tool "$TMP/out" /dev/null
+check "status ok" test "$(json_get "$R" "['status']")" = ok
+check "schema" test "$(json_get "$R" "['schema']")" = memvirt-run/1
+check "guest faults = pages" test "$(json_get "$R" "['result']['guest_faults']")" = 1024
+check "checksum verified" test "$(json_get "$R" "['result']['verified']")" = True
+check "kernel fault count" test "$(json_get "$R" "['guest_kernel']['page_faults']")" = 1024
+check "KVM vcpu stats present" test "$(json_get "$R" "['kvm_stats']['vcpu']['pf_guest']")" = 1024
+check "KVM vm stats present" test -n "$(json_get "$R" "['kvm_stats']['vm']['pages_4k']")"
+check "host recorded" test "$(json_get "$R" "['host']['kvm']['usable']")" = True
+check "console log written" test -f "$TMP/ok/console.log"
+
+# Human summary.
+expect 0 "summary" -- "$MEMVIRT" run seq --footprint 1M --iters 2 --out "$TMP/sum"
+check "summary names verification" has "verified by host replay" "$TMP/out"
+check "summary names the record" has "run.json" "$TMP/out"
+
+# A crashing guest: one error line first, then registers and the disassembly at RIP.
+expect 4 "crash" -- "$MEMVIRT" run crash --out "$TMP/crash"
+check "crash: first line is the error" test "$(head -1 "$TMP/err" | grep -c '^memvirt: error: guest crashed: user-mode page fault')" = 1
+check "crash: registers" has "rip " "$TMP/err"
+check "crash: disassembly at rip" has "=> 0x" "$TMP/err"
+check "crash: faulting store" has "0xdead000" "$TMP/err"
+check "crash recorded" test "$(json_get "$TMP/crash/run.json" "['end']['kind']")" = guest-crash
+check "crash dump recorded" has "code at rip" "$TMP/crash/run.json"
+
+# 1G guest pages are not offered by this host's KVM: a clear error, not a crash.
+if ! grep -q pdpe1gb /proc/cpuinfo; then
+	expect 3 "1g pages" -- "$MEMVIRT" run stride --footprint 1G --page-size 1g --mem 2200M --out "$TMP/1g"
+	check "1g pages explained" has "use --page-size 2m" "$TMP/err"
+fi
+
+# Timeout: stops the guest, still records statistics.
+expect 4 "timeout" -- "$MEMVIRT" run seq --footprint 1M --iters 100000000 --timeout 0.5 --out "$TMP/to"
+check "timeout recorded" test "$(json_get "$TMP/to/run.json" "['end']['kind']")" = timeout
+check "timeout keeps stats" test -n "$(json_get "$TMP/to/run.json" "['kvm_stats']['vcpu']['exits']")"
+
+# SIGINT: a clean stop with the results written.
+"$MEMVIRT" run seq --footprint 1M --iters 100000000 --out "$TMP/int" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 50); do
+	[ "$(json_get "$TMP/int/run.json" "['status']" 2>/dev/null)" = running ] && break
+	sleep 0.1
+done
+sleep 0.3
+kill -INT $pid
+wait $pid
+check "SIGINT exit status 130" test $? -eq 130
+check "SIGINT recorded" test "$(json_get "$TMP/int/run.json" "['end']['kind']")" = signal
+check "SIGINT record complete" test "$(json_get "$TMP/int/run.json" "['status']")" = failed
+
+# Pingpong switches address spaces.
+expect 0 "pingpong" -- "$MEMVIRT" run pingpong --footprint 64K --iters 50 --out "$TMP/pp"
+check "pingpong CR3 switches" test "$(json_get "$TMP/pp/run.json" "['guest_kernel']['cr3_switches']")" = 200
+
+# The default experiment.
+expect 0 "demo" -- "$MEMVIRT" demo --out "$TMP/demo"
+check "demo table" has "verified" "$TMP/out"
+check "demo records" test -f "$TMP/demo/gups/run.json"
+
+finish

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The workload generators on the host: access counts checked against a
+ * trace of every access, the seq checksum against its closed form, the
+ * chase against the rule "one cycle through all pages".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "test.h"
+#include "workloads/workload.h"
+
+struct trace {
+	uint8_t *base;
+	uint64_t len;
+	uint64_t loads, stores, outside;
+	uint64_t *pages; /* page index of each load, when recording */
+	uint64_t npages, cap;
+	uint64_t maps, unmaps;
+};
+
+static void on_access(void *ctx, const void *addr, int is_write)
+{
+	struct trace *t = ctx;
+	const uint8_t *a = addr;
+
+	if (is_write) {
+		t->stores++;
+	} else {
+		t->loads++;
+		if (t->pages && t->npages < t->cap)
+			t->pages[t->npages++] = (uint64_t)(a - t->base) / 4096;
+	}
+	if (t->base && (a < t->base || a + 8 > t->base + t->len || ((uintptr_t)a & 7)))
+		t->outside++;
+}
+
+static void *map(void *ctx, uint64_t len, uint64_t page_size)
+{
+	struct trace *t = ctx;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	t->maps++;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int unmap(void *ctx, void *addr, uint64_t len)
+{
+	((struct trace *)ctx)->unmaps++;
+	return munmap(addr, len);
+}
+
+/* Run kind traced and untraced over fresh buffers: same checksum, counts match the trace. */
+static void check_kind(enum wl_kind kind, uint64_t footprint, uint64_t iters)
+{
+	struct wl_params p;
+	struct wl_result a, b;
+	struct trace t = { 0 };
+	struct wl_env env = { .ctx = &t, .map = map, .unmap = unmap, .trace = on_access };
+	uint8_t *buf1 = calloc(1, footprint ? footprint : 8), *buf2 = calloc(1, footprint ? footprint : 8);
+
+	wl_defaults(&p, kind);
+	p.footprint = footprint;
+	p.iters = iters;
+	p.stride = 4096;
+	t.base = kind == WL_CHURN ? NULL : buf2;
+	t.len = footprint;
+	CHECK(wl_run(&p, buf1, &env, &a) == 0);
+	CHECK(wl_run_traced(&p, buf2, &env, &b) == 0);
+	CHECK_EQ_U64(a.checksum, b.checksum);
+	CHECK_EQ_U64(a.accesses, b.accesses);
+	CHECK_EQ_U64(t.loads + t.stores, b.accesses);
+	CHECK_EQ_U64(t.outside, 0);
+	if (kind == WL_CHURN)
+		CHECK(t.maps == 2 * iters && t.unmaps == 2 * iters);
+	free(buf1);
+	free(buf2);
+}
+
+/* seq: word i of pass `it` holds it*i + it*(it-1)/2 before the pass writes it. */
+static void test_seq_closed_form(void)
+{
+	const uint64_t footprint = 64 * 1024, iters = 5, lines = footprint / 64;
+	struct wl_params p;
+	struct wl_result r;
+	struct wl_env env = { 0 };
+	uint64_t *buf = calloc(1, footprint), want = 0;
+
+	wl_defaults(&p, WL_SEQ);
+	p.footprint = footprint;
+	p.iters = iters;
+	CHECK(wl_run(&p, buf, &env, &r) == 0);
+	for (uint64_t it = 0; it < iters; it++)
+		for (uint64_t i = 0; i < lines; i++)
+			want += (it * i + it * (it - 1) / 2) ^ i;
+	CHECK_EQ_U64(r.checksum, want);
+	CHECK_EQ_U64(r.accesses, 2 * iters * lines);
+	free(buf);
+}
+
+/* chase: the last 2*pages loads walk one cycle through every page, twice. */
+static void test_chase_cycle(void)
+{
+	const uint64_t pages = 257, footprint = pages * 4096;
+	struct wl_params p;
+	struct wl_result r;
+	struct trace t = { 0 };
+	struct wl_env env = { .ctx = &t, .trace = on_access };
+	uint8_t *buf = calloc(1, footprint);
+	uint8_t *seen = calloc(pages, 1);
+	uint64_t *lap;
+
+	t.base = buf;
+	t.len = footprint;
+	t.cap = 16 * pages;
+	t.pages = calloc(t.cap, sizeof(uint64_t));
+	wl_defaults(&p, WL_CHASE);
+	p.footprint = footprint;
+	p.iters = 2 * pages;
+	CHECK(wl_run_traced(&p, buf, &env, &r) == 0);
+	CHECK(t.npages >= 2 * pages);
+	lap = t.pages + t.npages - 2 * pages;
+	for (uint64_t i = 0; i < pages; i++) {
+		CHECK(lap[i] < pages);
+		if (lap[i] < pages)
+			seen[lap[i]]++;
+		CHECK_EQ_U64(lap[i], lap[i + pages]);
+	}
+	for (uint64_t i = 0; i < pages; i++)
+		CHECK_EQ_U64(seen[i], 1);
+	free(t.pages);
+	free(seen);
+	free(buf);
+}
+
+/* Different seeds give different random streams; the same seed the same checksum. */
+static void test_seeds(void)
+{
+	struct wl_params p;
+	struct wl_result a, b, c;
+	struct wl_env env = { 0 };
+	uint64_t *buf = calloc(1, 1 << 20);
+
+	wl_defaults(&p, WL_RANDOM);
+	p.footprint = 1 << 20;
+	p.iters = 10000;
+	memset(buf, 0x5a, 1 << 20);
+	CHECK(wl_run(&p, buf, &env, &a) == 0);
+	CHECK(wl_run(&p, buf, &env, &b) == 0);
+	p.seed = 2;
+	CHECK(wl_run(&p, buf, &env, &c) == 0);
+	CHECK_EQ_U64(a.checksum, b.checksum);
+	CHECK(a.checksum != c.checksum);
+	free(buf);
+}
+
+static void test_names(void)
+{
+	for (int k = 0; k < WL__COUNT; k++)
+		CHECK(wl_from_name(wl_name(k)) == k);
+	CHECK(wl_from_name("nosuch") == -1);
+}
+
+int main(void)
+{
+	check_kind(WL_SEQ, 256 * 1024, 3);
+	check_kind(WL_STRIDE, 256 * 1024, 3);
+	check_kind(WL_RANDOM, 256 * 1024, 5000);
+	check_kind(WL_GUPS, 256 * 1024, 5000);
+	check_kind(WL_CHASE, 256 * 1024, 5000);
+	check_kind(WL_CHURN, 64 * 1024, 4);
+	test_seq_closed_form();
+	test_chase_cycle();
+	test_seeds();
+	test_names();
+	TEST_DONE();
+}
