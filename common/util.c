@@ -91,6 +91,8 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+uint64_t util_main_ns;
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -99,7 +101,7 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg, bool sync)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -119,7 +121,7 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 	ret = fill(f, arg);
 	if (fflush(f) != 0 && !ret)
 		ret = -errno;
-	if (!ret && fsync(fileno(f)) != 0)
+	if (!ret && sync && fsync(fileno(f)) != 0)
 		ret = -errno;
 	if (fclose(f) != 0 && !ret)
 		ret = -errno;

@@ -25,13 +25,16 @@ int parse_u64(const char *s, uint64_t *out);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* now_ns() when main() started, 0 if the program did not record it. */
+extern uint64_t util_main_ns;
 
 /*
  * Write a file atomically: @fill writes the content to a temporary file in
  * the same directory, which is then flushed and renamed over @path. On any
- * failure the temporary is removed and @path is untouched.
+ * failure the temporary is removed and @path is untouched. @sync also
+ * fsyncs the data before the rename (durable across a host crash).
  */
-int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg, bool sync);
 
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path);

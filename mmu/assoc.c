@@ -210,17 +210,24 @@ size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
 	unsigned set = assoc__set(a, key), way = a->ways;
 	size_t base = (size_t)set * a->ways;
 
-	/* An entry with the same key and exact tag is replaced in place. */
+	unsigned invalid = a->ways;
+
+	/*
+	 * An entry with the same key and exact tag is replaced in place; otherwise
+	 * the first invalid way, as hardware fills empty ways before evicting.
+	 */
 	for (unsigned w = 0; w < a->ways; w++) {
-		if (a->key[base + w] == key && a->tag[base + w] == tag) {
+		uint64_t k = a->key[base + w];
+
+		if (k == key && a->tag[base + w] == tag) {
 			way = w;
 			break;
 		}
+		if (k == ASSOC_INVALID && invalid == a->ways)
+			invalid = w;
 	}
-	/* Otherwise an invalid way first, as hardware fills empty ways before evicting. */
-	for (unsigned w = 0; way == a->ways && w < a->ways; w++)
-		if (a->key[base + w] == ASSOC_INVALID)
-			way = w;
+	if (way == a->ways)
+		way = invalid;
 	if (way == a->ways)
 		way = a->ops->victim(a, set);
 	a->key[base + way] = key;

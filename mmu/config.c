@@ -118,10 +118,13 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 		const struct tlb_level_config *tl = &c->tlb.level[l];
 		uint32_t seen = 0;
 
-		snprintf(what, sizeof(what), "tlb%u.latency", l + 1);
-		cfg_check_latency(p, tl->latency, what, p->tlb_line[l][PAGE_SIZES]);
+		unsigned line =
+			p->tlb_line[l][PAGE_SIZES] ? p->tlb_line[l][PAGE_SIZES] : p->tlb_any_line;
+
+		snprintf(what, sizeof(what), "tlb%u", l + 1);
+		cfg_check_latency(p, tl->latency, what, line);
 		if (!tl->narrays || tl->narrays > PAGE_SIZES) {
-			cfg_error(p, p->tlb_line[l][PAGE_SIZES], what,
+			cfg_error(p, line, what,
 				  "level %u has no arrays: add a [tlb%u.4k] (or .all) section",
 				  l + 1, l + 1);
 			return;
@@ -129,7 +132,6 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 		for (unsigned i = 0; i < tl->narrays; i++) {
 			const struct tlb_array_config *a = &tl->array[i];
 
-			snprintf(what, sizeof(what), "tlb%u.", l + 1);
 			if (!a->sizes || (a->sizes & seen) || (a->sizes >> PAGE_SIZES))
 				cfg_error(p, p->tlb_line[l][i], "sizes",
 					  "page sizes overlap another array of level %u", l + 1);

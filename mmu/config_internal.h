@@ -28,7 +28,9 @@ struct cfg_parse {
 	/* [l][i]: line of array i's ways key (or its section); [l][PAGE_SIZES]: the [tlbN] section
 	 */
 	unsigned tlb_line[SIM_MAX_TLB_LEVELS][PAGE_SIZES + 1];
+	unsigned tlb_any_line; /* the first TLB section, for errors about missing levels */
 	unsigned cache_line[SIM_MAX_CACHE_LEVELS];
+	unsigned cache_sect_line[SIM_MAX_CACHE_LEVELS];
 	uint64_t cache_size[SIM_MAX_CACHE_LEVELS]; /* bytes, when set by this text */
 	unsigned cache_size_line[SIM_MAX_CACHE_LEVELS];
 	bool tlb_reset, cache_reset, any_key;

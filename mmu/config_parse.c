@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The configuration file format: [section] headers, key = value lines, # comments (docs/sim-config.md). */
+/* The configuration file format: [section] headers, key = value lines, # comments
+ * (docs/sim-config.md). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -78,8 +79,7 @@ static int cfg_bool(struct cfg_parse *p, const char *key, const char *val, bool 
 	return -EINVAL;
 }
 
-static int cfg_policy(struct cfg_parse *p, const char *key, const char *val,
-		      enum repl_policy *out)
+static int cfg_policy(struct cfg_parse *p, const char *key, const char *val, enum repl_policy *out)
 {
 	for (unsigned i = 0; i <= REPL_RANDOM; i++) {
 		if (!strcasecmp(val, repl_policy_name((enum repl_policy)i))) {
@@ -136,7 +136,8 @@ static int cfg_sim(struct cfg_parse *p, struct sim_config *c, const char *key, c
 	}
 	if (!strcmp(key, "name")) {
 		if (strlen(val) >= sizeof(c->name)) {
-			cfg_error(p, p->line, key, "longer than %zu characters", sizeof(c->name) - 1);
+			cfg_error(p, p->line, key, "longer than %zu characters",
+				  sizeof(c->name) - 1);
 			return -EINVAL;
 		}
 		snprintf(c->name, sizeof(c->name), "%s", val);
@@ -185,7 +186,7 @@ static int cfg_tlb(struct cfg_parse *p, struct sim_config *c, const char *key, c
 
 static int cfg_pwc(struct cfg_parse *p, struct sim_config *c, const char *key, const char *val)
 {
-	static const char *const prefix[] = { "", "", "pde_", "pdpte_", "pml4e_", "pml5e_" };
+	static const char *const prefix[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
 	unsigned unused;
 
 	p->line_of[CFG_L_PWC] = p->line;
@@ -210,8 +211,7 @@ static int cfg_pwc(struct cfg_parse *p, struct sim_config *c, const char *key, c
 				return r;
 		}
 	}
-	return cfg_unknown(p, key,
-			   "latency, policy, {pde,pdpte,pml4e,pml5e}_entries, {...}_ways");
+	return cfg_unknown(p, key, "latency, policy, {pde,pdpte,pml4e,pml5e}_entries, {...}_ways");
 }
 
 static int cfg_ntlb(struct cfg_parse *p, struct sim_config *c, const char *key, const char *val)
@@ -340,6 +340,7 @@ static int cfg_tlb_section(struct cfg_parse *p, struct sim_config *c, const char
 	if (!p->tlb_reset) {
 		memset(&c->tlb, 0, sizeof(c->tlb));
 		p->tlb_reset = true;
+		p->tlb_any_line = p->line;
 	}
 	p->sect_level = (unsigned)n - 1;
 	tl = &c->tlb.level[p->sect_level];
@@ -390,6 +391,7 @@ static int cfg_cache_section(struct cfg_parse *p, struct sim_config *c, const ch
 	p->section = SECT_CACHE_LEVEL;
 	p->sect_level = (unsigned)n - 1;
 	p->cache_line[p->sect_level] = p->line;
+	p->cache_sect_line[p->sect_level] = p->line;
 	if (c->cache.nlevels < n)
 		c->cache.nlevels = (unsigned)n;
 	return 0;
@@ -401,9 +403,9 @@ static int cfg_section(struct cfg_parse *p, struct sim_config *c, char *s)
 		const char *name;
 		enum cfg_section sect;
 	} plain[] = {
-		{ "sim", SECT_SIM },   { "paging", SECT_PAGING }, { "pwc", SECT_PWC },
-		{ "nested_tlb", SECT_NTLB }, { "cache", SECT_CACHE },	{ "memory", SECT_MEMORY },
-		{ "shadow", SECT_SHADOW },
+		{"sim", SECT_SIM},	   {"paging", SECT_PAGING}, {"pwc", SECT_PWC},
+		{"nested_tlb", SECT_NTLB}, {"cache", SECT_CACHE},   {"memory", SECT_MEMORY},
+		{"shadow", SECT_SHADOW},
 	};
 	char *name, *close = strchr(s, ']');
 
@@ -476,14 +478,14 @@ static void cfg_cache_finish(struct cfg_parse *p, struct sim_config *c)
 	}
 	for (unsigned k = 0; k < c->cache.nlevels; k++) {
 		if (!c->cache.level[k].geo.entries)
-			cfg_error(p, p->cache_line[k], "size", "[cache%u] has no size", k + 1);
+			cfg_error(p, p->cache_sect_line[k], "size", "[cache%u] has no size", k + 1);
 	}
 }
 
 int sim_config__parse(struct sim_config *c, const char *text, const char *file, char *err,
 		      size_t errlen)
 {
-	struct cfg_parse p = { .file = file ? file : "(config)", .err = err, .errlen = errlen };
+	struct cfg_parse p = {.file = file ? file : "(config)", .err = err, .errlen = errlen};
 	const char *s = text;
 	char buf[CFG_LINE_MAX];
 
@@ -494,7 +496,8 @@ int sim_config__parse(struct sim_config *c, const char *text, const char *file, 
 
 		p.line++;
 		if (n >= sizeof(buf)) {
-			cfg_error(&p, p.line, "(line)", "longer than %zu characters", sizeof(buf) - 1);
+			cfg_error(&p, p.line, "(line)", "longer than %zu characters",
+				  sizeof(buf) - 1);
 			break;
 		}
 		memcpy(buf, s, n);

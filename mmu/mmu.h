@@ -374,6 +374,7 @@ void tlb__flush_pcid(struct tlb *t, struct tlb_tag tag);	  /* non-global, this P
 void tlb__flush_vpid(struct tlb *t, uint16_t vpid);		  /* every entry of this VPID */
 void tlb__invlpg(struct tlb *t, struct tlb_tag tag, uint64_t va); /* this page, incl. global */
 unsigned tlb__levels(const struct tlb *t);
+bool tlb__holds(const struct tlb *t, unsigned lvl, enum page_size size); /* an array for @size */
 
 /* The deepest cached non-leaf entry for an address: resume the walk at @level in @table. */
 struct pwc_hit {

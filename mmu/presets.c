@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Compiled-in presets named after real cores, in the configuration file format, with their sources. */
+/* Compiled-in presets named after real cores, in the configuration file format, with their sources.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,82 +41,82 @@ static const char preset_textbook[] = "[sim]\n"
  * documented ones, and the nested-TLB size is a placeholder.
  * Simplification: the store-only L1 DTLB and the ITLB are not modelled.
  */
-static const char preset_golden_cove[] = "[sim]\n"
-					 "name = golden-cove\n"
-					 "[paging]\n"
-					 "levels = 4\n"
-					 "host_levels = 4\n"
-					 "maxphyaddr = 52\n"
-					 "[tlb1]\n"
-					 "latency = 0\n"
-					 "[tlb1.4k]\n"
-					 "entries = 96\n"
-					 "ways = 6\n"
-					 "policy = plru\n"
-					 "[tlb1.2m]\n"
-					 "entries = 32\n"
-					 "ways = 4\n"
-					 "policy = plru\n"
-					 "[tlb1.1g]\n"
-					 "entries = 8\n"
-					 "ways = 8\n"
-					 "policy = plru\n"
-					 "[tlb2]\n"
-					 "latency = 7 # uncertain: measured, not documented\n"
-					 "[tlb2.4k+2m]\n"
-					 "entries = 2048\n"
-					 "ways = 16\n"
-					 "policy = plru\n"
-					 "[tlb2.1g]\n"
-					 "entries = 1024\n"
-					 "ways = 8\n"
-					 "policy = plru\n"
-					 "[pwc]\n"
-					 "latency = 1 # uncertain\n"
-					 "policy = lru\n"
-					 "pml4e_entries = 2 # uncertain (Barr et al. 2010)\n"
-					 "pml4e_ways = 2\n"
-					 "pdpte_entries = 4 # uncertain\n"
-					 "pdpte_ways = 4\n"
-					 "pde_entries = 32 # uncertain\n"
-					 "pde_ways = 4\n"
-					 "[nested_tlb]\n"
-					 "entries = 32 # uncertain: placeholder\n"
-					 "ways = 4\n"
-					 "latency = 1\n"
-					 "[cache]\n"
-					 "line = 64\n"
-					 "[cache1]\n"
-					 "size = 48K\n"
-					 "ways = 12\n"
-					 "latency = 5\n"
-					 "[cache2]\n"
-					 "size = 1280K\n"
-					 "ways = 10\n"
-					 "latency = 15 # uncertain: measured\n"
-					 "[cache3]\n"
-					 "size = 30M # uncertain: part-dependent, 12 x 2.5M slices\n"
-					 "ways = 12\n"
-					 "latency = 60 # uncertain: measured\n"
-					 "[memory]\n"
-					 "latency = 300 # uncertain: DRAM-dependent\n"
-					 "[shadow]\n"
-					 "pf_exit = 2000 # uncertain: a round-trip VM exit plus KVM's handler\n"
-					 "wrprot_exit = 1800\n"
-					 "cr3_exit = 1200\n"
-					 "invlpg_exit = 1200\n"
-					 "sync = 3000\n";
+static const char preset_golden_cove[] =
+	"[sim]\n"
+	"name = golden-cove\n"
+	"[paging]\n"
+	"levels = 4\n"
+	"host_levels = 4\n"
+	"maxphyaddr = 52\n"
+	"[tlb1]\n"
+	"latency = 0\n"
+	"[tlb1.4k]\n"
+	"entries = 96\n"
+	"ways = 6\n"
+	"policy = plru\n"
+	"[tlb1.2m]\n"
+	"entries = 32\n"
+	"ways = 4\n"
+	"policy = plru\n"
+	"[tlb1.1g]\n"
+	"entries = 8\n"
+	"ways = 8\n"
+	"policy = plru\n"
+	"[tlb2]\n"
+	"latency = 7 # uncertain: measured, not documented\n"
+	"[tlb2.4k+2m]\n"
+	"entries = 2048\n"
+	"ways = 16\n"
+	"policy = plru\n"
+	"[tlb2.1g]\n"
+	"entries = 1024\n"
+	"ways = 8\n"
+	"policy = plru\n"
+	"[pwc]\n"
+	"latency = 1 # uncertain\n"
+	"policy = lru\n"
+	"pml4e_entries = 2 # uncertain (Barr et al. 2010)\n"
+	"pml4e_ways = 2\n"
+	"pdpte_entries = 4 # uncertain\n"
+	"pdpte_ways = 4\n"
+	"pde_entries = 32 # uncertain\n"
+	"pde_ways = 4\n"
+	"[nested_tlb]\n"
+	"entries = 32 # uncertain: placeholder\n"
+	"ways = 4\n"
+	"latency = 1\n"
+	"[cache]\n"
+	"line = 64\n"
+	"[cache1]\n"
+	"size = 48K\n"
+	"ways = 12\n"
+	"latency = 5\n"
+	"[cache2]\n"
+	"size = 1280K\n"
+	"ways = 10\n"
+	"latency = 15 # uncertain: measured\n"
+	"[cache3]\n"
+	"size = 30M # uncertain: part-dependent, 12 x 2.5M slices\n"
+	"ways = 12\n"
+	"latency = 60 # uncertain: measured\n"
+	"[memory]\n"
+	"latency = 300 # uncertain: DRAM-dependent\n"
+	"[shadow]\n"
+	"pf_exit = 2000 # uncertain: a round-trip VM exit plus KVM's handler\n"
+	"wrprot_exit = 1800\n"
+	"cr3_exit = 1200\n"
+	"invlpg_exit = 1200\n"
+	"sync = 3000\n";
 
 /*
  * AMD Zen 4 (Family 19h, models 60h-7Fh / Genoa).
  * Sources: AMD Software Optimization Guide for AMD Family 19h Processors
  * (pub. 56665), "L1 and L2 TLBs": L1 DTLB 72 entries fully associative, all
  * page sizes; L2 DTLB 3072 entries holding 4K and 2M (1G pages are smashed
- * into 2M entries there); L1D 32K 8-way with 4-cycle load-to-use, L2 1M 8-way, L3 32M 16-way per CCD.
- * Uncertain (marked below): the L2 DTLB associativity, the page-directory
- * cache geometry (AMD describes a PDE cache inside the L2 TLB without sizes),
- * the nested-TLB size, and all latencies but the L1D's.
- * Simplification: 1G pages are kept only in the L1 DTLB (no smashing).
+ * into 2M entries there); L1D 32K 8-way with 4-cycle load-to-use, L2 1M 8-way, L3 32M 16-way per
+ * CCD. Uncertain (marked below): the L2 DTLB associativity, the page-directory cache geometry (AMD
+ * describes a PDE cache inside the L2 TLB without sizes), the nested-TLB size, and all latencies
+ * but the L1D's. Simplification: 1G pages are kept only in the L1 DTLB (no smashing).
  */
 static const char preset_zen4[] = "[sim]\n"
 				  "name = zen4\n"
@@ -235,13 +236,13 @@ static const struct {
 	const char *name;
 	const char *text;
 } presets[] = {
-	{ "textbook", preset_textbook },
-	{ "golden-cove", preset_golden_cove },
-	{ "zen4", preset_zen4 },
-	{ "zen5", preset_zen5 },
+	{"textbook", preset_textbook},
+	{"golden-cove", preset_golden_cove},
+	{"zen4", preset_zen4},
+	{"zen5", preset_zen5},
 };
 
-static const char *const preset_names[] = { "textbook", "golden-cove", "zen4", "zen5", NULL };
+static const char *const preset_names[] = {"textbook", "golden-cove", "zen4", "zen5", NULL};
 
 const char *preset_text(const char *name)
 {

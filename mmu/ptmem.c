@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mmu/mmu_internal.h"
 
 #define PTMEM_MIN_SLOTS 64
+#define PTMEM_SLAB	(2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
 
 /* Frames live in an open-addressed hash from frame number to a 4K buffer. */
 struct ptmem {
@@ -18,13 +20,41 @@ struct ptmem {
 	uint64_t *slot_pfn; /* pfn + 1; 0 = empty */
 	uint64_t **slot_page;
 	size_t nslots, nframes;
-	uint64_t last_pfn; /* one-entry lookup cache */
+	unsigned hash_shift; /* 64 - log2(nslots): the product's top bits pick the slot */
+	uint64_t last_pfn;   /* one-entry lookup cache */
 	uint64_t *last_page;
+	void **slabs;
+	size_t nslabs, slab_used; /* bytes used in the newest slab */
 };
 
-static inline size_t ptmem_hash(uint64_t pfn, size_t nslots)
+/* A zeroed 4K buffer carved from the current slab; slabs are freed with the memory. */
+static uint64_t *ptmem_buffer(struct ptmem *m)
 {
-	return (size_t)((pfn * 0x9E3779B97F4A7C15ULL) >> 20) & (nslots - 1);
+	void *slab;
+
+	if (!m->nslabs || m->slab_used == PTMEM_SLAB) {
+		void **v = realloc(m->slabs, (m->nslabs + 1) * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		m->slabs = v;
+		slab = aligned_alloc(PTMEM_SLAB, PTMEM_SLAB);
+		if (!slab)
+			return NULL;
+		madvise(slab, PTMEM_SLAB, MADV_HUGEPAGE);
+		memset(slab, 0, PTMEM_SLAB);
+		m->slabs[m->nslabs++] = slab;
+		m->slab_used = 0;
+	}
+	slab = m->slabs[m->nslabs - 1];
+	m->slab_used += MMU_PAGE_SIZE;
+	return (uint64_t *)((char *)slab + m->slab_used - MMU_PAGE_SIZE);
+}
+
+/* Fibonacci hashing: the top bits of the product are the well-mixed ones. */
+static inline size_t ptmem_hash(uint64_t pfn, unsigned shift)
+{
+	return (size_t)((pfn * 0x9E3779B97F4A7C15ULL) >> shift);
 }
 
 static uint64_t *ptmem_page(struct ptmem *m, uint64_t pfn)
@@ -33,7 +63,7 @@ static uint64_t *ptmem_page(struct ptmem *m, uint64_t pfn)
 
 	if (m->last_page && m->last_pfn == pfn)
 		return m->last_page;
-	for (i = ptmem_hash(pfn, m->nslots); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1)) {
+	for (i = ptmem_hash(pfn, m->hash_shift); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1)) {
 		if (m->slot_pfn[i] == pfn + 1) {
 			m->last_pfn = pfn;
 			m->last_page = m->slot_page[i];
@@ -59,7 +89,8 @@ static int ptmem_grow(struct ptmem *m)
 
 		if (!m->slot_pfn[i])
 			continue;
-		for (j = ptmem_hash(m->slot_pfn[i] - 1, n); pfns[j]; j = (j + 1) & (n - 1))
+		for (j = ptmem_hash(m->slot_pfn[i] - 1, m->hash_shift - 1); pfns[j];
+		     j = (j + 1) & (n - 1))
 			;
 		pfns[j] = m->slot_pfn[i];
 		pages[j] = m->slot_page[i];
@@ -69,6 +100,7 @@ static int ptmem_grow(struct ptmem *m)
 	m->slot_pfn = pfns;
 	m->slot_page = pages;
 	m->nslots = n;
+	m->hash_shift--;
 	return 0;
 }
 
@@ -84,11 +116,10 @@ static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
 	}
 	if ((m->nframes + 1) * 2 > m->nslots && ptmem_grow(m))
 		return -ENOMEM;
-	page = aligned_alloc(MMU_PAGE_SIZE, MMU_PAGE_SIZE);
+	page = ptmem_buffer(m);
 	if (!page)
 		return -ENOMEM;
-	memset(page, 0, MMU_PAGE_SIZE);
-	for (i = ptmem_hash(pfn, m->nslots); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1))
+	for (i = ptmem_hash(pfn, m->hash_shift); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1))
 		;
 	m->slot_pfn[i] = pfn + 1;
 	m->slot_page[i] = page;
@@ -149,6 +180,7 @@ struct ptmem *ptmem__new(uint64_t limit, uint64_t alloc_base)
 	if (!m)
 		return NULL;
 	m->nslots = PTMEM_MIN_SLOTS;
+	m->hash_shift = 64 - 6; /* log2(PTMEM_MIN_SLOTS) */
 	m->slot_pfn = calloc(m->nslots, sizeof(*m->slot_pfn));
 	m->slot_page = calloc(m->nslots, sizeof(*m->slot_page));
 	if (!m->slot_pfn || !m->slot_page) {
@@ -169,8 +201,9 @@ void ptmem__free(struct ptmem *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nslots; i++)
-		free(m->slot_page[i]);
+	for (size_t i = 0; i < m->nslabs; i++)
+		free(m->slabs[i]);
+	free(m->slabs);
 	free(m->slot_pfn);
 	free(m->slot_page);
 	free(m);

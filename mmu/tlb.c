@@ -27,6 +27,7 @@ struct tlb_level {
 	struct tlb_array array[PAGE_SIZES];
 	struct tlb_probe probe[PAGE_SIZES];
 	struct assoc *by_size[PAGE_SIZES];
+	uint32_t seen; /* sizes ever inserted: probing the others cannot hit */
 };
 
 struct tlb {
@@ -108,6 +109,11 @@ void tlb__free(struct tlb *t)
 	free(t);
 }
 
+bool tlb__holds(const struct tlb *t, unsigned lvl, enum page_size size)
+{
+	return t->level[lvl].by_size[size] != NULL;
+}
+
 unsigned tlb__levels(const struct tlb *t)
 {
 	return t->nlevels;
@@ -133,8 +139,11 @@ bool tlb__lookup(struct tlb *t, unsigned lvl, struct tlb_tag tag, uint64_t va, s
 
 	for (unsigned i = 0; i < tl->nprobes; i++) {
 		struct tlb_probe *p = &tl->probe[i];
-		long idx = assoc__lookup(p->a, tlb_key(va, p->size), want);
+		long idx;
 
+		if (!(tl->seen & (1u << p->size)))
+			continue;
+		idx = assoc__lookup(p->a, tlb_key(va, p->size), want);
 		if (idx >= 0) {
 			tlb_entry_from(p->a, idx, va, p->size, e);
 			return true;
@@ -154,6 +163,7 @@ void tlb__insert(struct tlb *t, unsigned lvl, struct tlb_tag tag, const struct t
 	 */
 	if (!a)
 		return;
+	t->level[lvl].seen |= 1u << e->size;
 	assoc__insert(a, tlb_key(e->va, e->size), tg, val);
 }
 

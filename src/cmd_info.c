@@ -90,6 +90,8 @@ int cmd_info(int argc, char **argv)
 	}
 
 	ret = host_info_probe(&hi, root);
+	if (!ret)
+		host_info_probe_tools(&hi);
 	if (ret) {
 		pr_err("cannot read host tree '%s': %s: give --root a directory\n", root,
 		       strerror(-ret));

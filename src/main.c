@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
+	util_main_ns = now_ns();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -183,7 +183,8 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	}
 	snprintf(path, sizeof(path), "%s/run.json", c->out_dir);
 	host_info_probe(&host, "/");
-	run_record_write(path, &rec);
+	/* Provisional: replaced by the final record, so no fsync. */
+	run_record_write(path, &rec, false);
 
 	vm_install_signal_handlers();
 	vm = vm__create(&vc, err, sizeof(err));
@@ -211,7 +212,7 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	rec.verified = o->verified;
 	rec.expected_checksum = o->expected_checksum;
 	rec.wall_ns = o->wall_ns;
-	ret = run_record_write(path, &rec);
+	ret = run_record_write(path, &rec, true);
 	if (ret) {
 		snprintf(o->error, sizeof(o->error), "cannot write %s: %s", path, strerror(-ret));
 		o->status = EXIT_HOST;

@@ -549,10 +549,15 @@ static void probe_software(struct host_info *hi)
 	if (hi->live) {
 		if (uname(&u) == 0)
 			snprintf(hi->kernel, sizeof(hi->kernel), "%s", u.release);
-		probe_gnuplot(hi);
 	} else if (read_rel(hi, "/proc/sys/kernel/osrelease", hi->kernel, sizeof(hi->kernel))) {
 		hi->kernel[0] = '\0';
 	}
+}
+
+void host_info_probe_tools(struct host_info *hi)
+{
+	if (hi->live)
+		probe_gnuplot(hi);
 }
 
 int host_info_probe(struct host_info *hi, const char *root)

@@ -98,6 +98,12 @@ struct host_info {
  */
 int host_info_probe(struct host_info *hi, const char *root);
 
+/*
+ * The versions of external tools (gnuplot), which cost a process start
+ * each: only on the live host, and only for callers that show them.
+ */
+void host_info_probe_tools(struct host_info *hi);
+
 /* Write the fields into the currently open JSON object (the caller names it). */
 void host_info_json(const struct host_info *hi, struct json *j);
 

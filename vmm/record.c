@@ -98,6 +98,10 @@ static void write_end(struct json *j, const struct vm_result *res)
 	json_obj_begin(j, "timing");
 	json_u64(j, "setup_ns", res->t_setup_ns);
 	json_u64(j, "guest_ns", res->t_run_ns);
+	if (util_main_ns && res->t_first_run) {
+		json_u64(j, "main_to_first_instruction_ns", res->t_first_run - util_main_ns);
+		json_u64(j, "main_to_guest_end_ns", res->t_end - util_main_ns);
+	}
 	json_u64(j, "kvm_run_calls", res->exits);
 	json_u64(j, "io_exits", res->io_exits);
 	json_u64(j, "discarded_bytes", res->discarded_bytes);
@@ -138,7 +142,7 @@ static int fill(FILE *f, void *arg)
 	return run_record_fprint(f, arg);
 }
 
-int run_record_write(const char *path, const struct run_record *rec)
+int run_record_write(const char *path, const struct run_record *rec, bool sync)
 {
-	return write_file_atomic(path, fill, (void *)rec);
+	return write_file_atomic(path, fill, (void *)rec, sync);
 }

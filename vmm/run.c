@@ -340,6 +340,7 @@ int vm__run(struct vm *vm, struct vm_result *res)
 		arm_timeout(vm->cfg.timeout_s);
 	t0 = now_ns();
 	res->t_setup_ns = t0 - vm->t_start_ns;
+	res->t_first_run = t0;
 	while (res->end == VM_END_NONE) {
 		int ret;
 
@@ -357,7 +358,8 @@ int vm__run(struct vm *vm, struct vm_result *res)
 		}
 		handle_exit(vm, res, &console_bytes);
 	}
-	res->t_run_ns = now_ns() - t0;
+	res->t_end = now_ns();
+	res->t_run_ns = res->t_end - t0;
 	arm_timeout(0);
 	running = NULL;
 	if (res->end == VM_END_NONE) {

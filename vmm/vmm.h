@@ -66,6 +66,8 @@ struct vm_result {
 	char crash_dump[4096]; /* registers and disassembly, for crashes */
 	uint64_t t_setup_ns;   /* process start of the VMM work to first KVM_RUN */
 	uint64_t t_run_ns;     /* first KVM_RUN to the end */
+	uint64_t t_first_run;  /* now_ns() at the first KVM_RUN */
+	uint64_t t_end;	       /* now_ns() when the guest stopped */
 	uint64_t exits;	       /* KVM_RUN returns */
 	uint64_t io_exits, mmio_exits;
 	uint64_t discarded_bytes; /* guest frames freed and dropped from the host */
@@ -119,8 +121,8 @@ struct run_record {
 	uint64_t tsc_khz;
 };
 
-/* Write run.json atomically. Returns 0 or -errno. */
-int run_record_write(const char *path, const struct run_record *rec);
+/* Write run.json atomically (and durably with @sync). Returns 0 or -errno. */
+int run_record_write(const char *path, const struct run_record *rec, bool sync);
 /* The record as JSON to @f (what --json prints). */
 int run_record_fprint(FILE *f, const struct run_record *rec);
 

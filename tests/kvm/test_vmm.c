@@ -27,7 +27,7 @@ static void skip_without_kvm(void)
 static int run(const struct wl_params *p, uint64_t mem, double timeout, struct vm_result *res,
 	       const char *kpath, char *err, size_t errlen)
 {
-	struct vm_config c = { 0 };
+	struct vm_config c = {0};
 	struct vm *vm;
 	int ret;
 

@@ -346,6 +346,8 @@ static void test_live(void)
 	CHECK_EQ_U64(hi.ncpus, sysconf(_SC_NPROCESSORS_ONLN));
 	CHECK(uname(&u) == 0);
 	CHECK_STR(hi.kernel, u.release);
+	CHECK_STR(hi.gnuplot, ""); /* only host_info_probe_tools() runs it */
+	host_info_probe_tools(&hi);
 	CHECK(hi.gnuplot[0] != '\0');
 	check_print(&hi);
 	check_json(&hi, "\"root\": \"/\"");

@@ -108,11 +108,11 @@ static void test_atomic_write(void)
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/out.json", dir);
-	CHECK(write_file_atomic(path, fill_ok, "first") == 0);
+	CHECK(write_file_atomic(path, fill_ok, "first", true) == 0);
 	CHECK(read_text_file(path, got, sizeof(got)) == 0);
 	CHECK_STR(got, "first");
 	/* A failing writer leaves the old file whole and no temporary behind. */
-	CHECK(write_file_atomic(path, fill_fail, NULL) == -EIO);
+	CHECK(write_file_atomic(path, fill_fail, NULL, false) == -EIO);
 	CHECK(read_text_file(path, got, sizeof(got)) == 0);
 	CHECK_STR(got, "first");
 	unlink(path);

@@ -56,9 +56,10 @@ static void check_kind(enum wl_kind kind, uint64_t footprint, uint64_t iters)
 {
 	struct wl_params p;
 	struct wl_result a, b;
-	struct trace t = { 0 };
-	struct wl_env env = { .ctx = &t, .map = map, .unmap = unmap, .trace = on_access };
-	uint8_t *buf1 = calloc(1, footprint ? footprint : 8), *buf2 = calloc(1, footprint ? footprint : 8);
+	struct trace t = {0};
+	struct wl_env env = {.ctx = &t, .map = map, .unmap = unmap, .trace = on_access};
+	uint8_t *buf1 = calloc(1, footprint ? footprint : 8),
+		*buf2 = calloc(1, footprint ? footprint : 8);
 
 	wl_defaults(&p, kind);
 	p.footprint = footprint;
@@ -84,7 +85,7 @@ static void test_seq_closed_form(void)
 	const uint64_t footprint = 64 * 1024, iters = 5, lines = footprint / 64;
 	struct wl_params p;
 	struct wl_result r;
-	struct wl_env env = { 0 };
+	struct wl_env env = {0};
 	uint64_t *buf = calloc(1, footprint), want = 0;
 
 	wl_defaults(&p, WL_SEQ);
@@ -105,8 +106,8 @@ static void test_chase_cycle(void)
 	const uint64_t pages = 257, footprint = pages * 4096;
 	struct wl_params p;
 	struct wl_result r;
-	struct trace t = { 0 };
-	struct wl_env env = { .ctx = &t, .trace = on_access };
+	struct trace t = {0};
+	struct wl_env env = {.ctx = &t, .trace = on_access};
 	uint8_t *buf = calloc(1, footprint);
 	uint8_t *seen = calloc(pages, 1);
 	uint64_t *lap;
@@ -139,7 +140,7 @@ static void test_seeds(void)
 {
 	struct wl_params p;
 	struct wl_result a, b, c;
-	struct wl_env env = { 0 };
+	struct wl_env env = {0};
 	uint64_t *buf = calloc(1, 1 << 20);
 
 	wl_defaults(&p, WL_RANDOM);

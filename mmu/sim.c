@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The simulator driver: TLB levels, then 1D, 2D or shadow walks through PWCs, nested TLB and
+ * caches. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu/mmu_internal.h"
+
+#define NTLB_SIZE_SHIFT ASSOC_INDEX_BITS
+
+struct sim {
+	struct sim_config cfg;
+	enum paging_mode mode;
+	struct sim_tables t;
+	struct walk_cpu gcpu, hcpu;
+	struct walk_env genv, henv;
+	struct tlb *tlb;
+	unsigned tlb_levels;
+	struct pwc *pwc, *hpwc; /* NULL when no level is configured */
+	struct assoc ntlb;
+	bool has_ntlb;
+	uint32_t ntlb_sizes; /* page sizes ever inserted: others need no probe */
+	struct dcache *dc;
+	struct tlb_tag ttag;
+	uint32_t tag;
+	/*
+	 * The L1 entry the previous access hit or filled. Hitting it again leaves
+	 * every replacement state as it is (it is already most recent in its set),
+	 * so the repeat is only counted.
+	 */
+	bool last_valid;
+	unsigned last_shift;
+	uint64_t last_vpn, last_pa;
+	unsigned last_acc_ok; /* WALK_ACC_* bits the entry allows without a walk */
+	enum page_size last_size;
+	struct walk2d w;
+	unsigned cur_refs;
+	struct sim_result st;
+};
+
+const char *paging_mode_name(enum paging_mode m)
+{
+	static const char *const names[] = {"native", "nested", "shadow"};
+
+	return (unsigned)m < 3 ? names[m] : "?";
+}
+
+const char *sim_shadow_event_name(enum sim_shadow_event ev)
+{
+	static const char *const names[] = {"pf_exit", "wrprot_exit", "cr3_exit", "invlpg_exit",
+					    "sync"};
+
+	return (unsigned)ev < SIM_SHADOW_EVENTS ? names[ev] : "?";
+}
+
+/* A table load at physical address @pa: where the cache hierarchy finds it. */
+static inline void sim_account_load(struct sim *s, uint64_t pa)
+{
+	unsigned k = s->dc ? dcache__access(s->dc, pa) : 0;
+
+	if (!s->dc || k >= s->cfg.cache.nlevels)
+		k = SIM_MAX_CACHE_LEVELS;
+	s->st.loads_at[k]++;
+	s->cur_refs++;
+}
+
+/* Native and shadow walks: one dimension, entries read at their (host-)physical address. */
+static int sim_load_1d(void *ctx, unsigned level, uint64_t ea, uint64_t *val, struct walk_fault *f)
+{
+	struct sim *s = ctx;
+
+	s->st.refs_guest[level]++;
+	sim_account_load(s, ea);
+	return s->t.mem->ops->read64(s->t.mem->ctx, ea, val);
+}
+
+static int sim_load_host(void *ctx, unsigned level, uint64_t ea, uint64_t *val,
+			 struct walk_fault *f)
+{
+	struct sim *s = ctx;
+
+	s->st.refs_host[level]++;
+	sim_account_load(s, ea);
+	return s->t.host_mem->ops->read64(s->t.host_mem->ctx, ea, val);
+}
+
+static inline uint64_t ntlb_key(gpa_t gpa, enum page_size ps)
+{
+	return (gpa >> page_size_shift(ps)) | ((uint64_t)ps << NTLB_SIZE_SHIFT);
+}
+
+static bool sim_perm_ok(uint32_t perms, unsigned acc)
+{
+	if ((acc & WALK_ACC_USER) && !(perms & WALK_PERM_U))
+		return false;
+	if ((acc & WALK_ACC_WRITE) && !(perms & WALK_PERM_W))
+		return false;
+	return !((acc & WALK_ACC_FETCH) && (perms & WALK_PERM_NX));
+}
+
+static bool sim_ntlb_lookup(struct sim *s, gpa_t gpa, unsigned acc, hpa_t *hpa,
+			    enum page_size *size)
+{
+	s->st.ntlb_lookups++;
+	for (unsigned ps = 0; ps < PAGE_SIZES; ps++) {
+		long idx;
+
+		if (!(s->ntlb_sizes & (1u << ps)))
+			continue;
+		idx = assoc__lookup(&s->ntlb, ntlb_key(gpa, (enum page_size)ps), 0);
+		if (idx >= 0 && sim_perm_ok((uint32_t)(s->ntlb.val[idx] & 7), acc)) {
+			uint64_t mask = page_size_bytes((enum page_size)ps) - 1;
+
+			*hpa = (s->ntlb.val[idx] & ~mask) | (gpa & mask);
+			*size = (enum page_size)ps;
+			s->st.ntlb_hits++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * GPA -> HPA for a 2D walk: the nested TLB, else a host walk resumed from the
+ * host PWC. @slot is the guest level whose table is translated, 0 the data GPA.
+ */
+static int sim_gpa_xlate(struct sim *s, unsigned slot, gpa_t gpa, unsigned acc, hpa_t *hpa,
+			 enum page_size *size, struct walk_fault *f)
+{
+	struct walk *hw = &s->w.host[slot];
+	struct pwc_hit hit, *start = NULL;
+	int err;
+
+	acc |= WALK_ACC_USER; /* AMD APM Vol. 2 §15.25.5: nested walks are user accesses */
+	if (s->has_ntlb && sim_ntlb_lookup(s, gpa, acc, hpa, size))
+		return 0;
+	if (s->hpwc) {
+		s->st.host_pwc_lookups++;
+		if (pwc__lookup(s->hpwc, 0, gpa, &hit)) {
+			s->st.host_pwc_hits[hit.level + 1]++;
+			start = &hit;
+		}
+	}
+	err = walk__run(&s->henv, &s->hcpu, gpa, acc, start, hw);
+	s->w.host_done |= 1u << slot;
+	if (err) {
+		f->kind = WALK_FAULT_HOST;
+		f->host_kind = hw->fault.kind;
+		f->error_code = hw->fault.error_code;
+		f->level = slot;
+		f->addr = gpa;
+		return err;
+	}
+	if (s->hpwc)
+		pwc__fill(s->hpwc, 0, hw);
+	if (s->has_ntlb) {
+		assoc__insert(&s->ntlb, ntlb_key(gpa, hw->size), 0,
+			      (hw->pa & ~(page_size_bytes(hw->size) - 1)) | hw->perms);
+		s->ntlb_sizes |= 1u << hw->size;
+	}
+	*hpa = hw->pa;
+	*size = hw->size;
+	return 0;
+}
+
+/* A guest table load in a 2D walk: translate the entry's GPA, then read it. */
+static int sim_load_2d(void *ctx, unsigned level, uint64_t entry_gpa, uint64_t *val,
+		       struct walk_fault *f)
+{
+	struct sim *s = ctx;
+	enum page_size size;
+	hpa_t hpa;
+	int err;
+
+	err = sim_gpa_xlate(s, level, entry_gpa, 0, &hpa, &size, f);
+	if (err)
+		return err;
+	s->st.refs_guest[level]++;
+	sim_account_load(s, hpa);
+	return s->t.mem->ops->read64(s->t.mem->ctx, entry_gpa, val);
+}
+
+/* The walk after a TLB miss; fills s->w and returns the translation's HPA and size. */
+static int sim_walk(struct sim *s, gva_t va, unsigned acc, hpa_t *pa, enum page_size *size)
+{
+	struct pwc_hit hit, *start = NULL;
+	enum page_size hsize;
+	int err;
+
+	s->cur_refs = 0;
+	s->w.host_done = 0;
+	if (s->pwc) {
+		s->st.pwc_lookups++;
+		if (pwc__lookup(s->pwc, s->tag, va, &hit)) {
+			s->st.pwc_hits[hit.level + 1]++;
+			start = &hit;
+		}
+	}
+	err = walk__run(&s->genv, &s->gcpu, va, acc, start, &s->w.guest);
+	if (err)
+		return err;
+	if (s->pwc)
+		pwc__fill(s->pwc, s->tag, &s->w.guest);
+	*pa = s->w.gpa = s->w.guest.pa;
+	*size = s->w.size = s->w.guest.size;
+	if (s->mode != PAGING_NESTED)
+		return 0;
+	err = sim_gpa_xlate(s, 0, s->w.gpa, acc & (WALK_ACC_WRITE | WALK_ACC_FETCH), pa, &hsize,
+			    &s->w.guest.fault);
+	if (err)
+		return err;
+	/* A combined mapping is as large as the smaller of the guest and host pages. */
+	if (hsize < *size)
+		*size = hsize;
+	s->w.hpa = *pa;
+	s->w.size = *size;
+	return 0;
+}
+
+static unsigned sim_acc_ok(const struct tlb_entry *e)
+{
+	unsigned ok = 0;
+
+	ok |= (e->perms & WALK_PERM_U) ? WALK_ACC_USER : 0;
+	ok |= ((e->perms & WALK_PERM_W) && e->dirty) ? WALK_ACC_WRITE : 0;
+	ok |= (e->perms & WALK_PERM_NX) ? 0 : WALK_ACC_FETCH;
+	return ok | WALK_ACC_AC;
+}
+
+static void sim_remember(struct sim *s, const struct tlb_entry *e, uint64_t va)
+{
+	s->last_valid = true;
+	s->last_size = e->size;
+	s->last_shift = page_size_shift(e->size);
+	s->last_vpn = va >> s->last_shift;
+	s->last_pa = e->pa;
+	s->last_acc_ok = sim_acc_ok(e);
+}
+
+static void sim_data_ref(struct sim *s, uint64_t pa)
+{
+	s->st.refs_data++;
+	if (s->dc && s->cfg.cache.model_data)
+		dcache__access(s->dc, pa);
+}
+
+/* A hit at level @l: fill the levels above it, mark dirty on a write. */
+static int sim_tlb_hit(struct sim *s, unsigned l, gva_t va, unsigned acc, struct tlb_entry *e)
+{
+	if (!sim_perm_ok(e->perms, acc)) {
+		/* Simplification: a TLB entry that forbids the access faults without a re-walk. */
+		s->st.faults++;
+		return -EFAULT;
+	}
+	s->st.tlb_hits[l][e->size]++;
+	if ((acc & WALK_ACC_WRITE) && !e->dirty) {
+		/* Simplification: the D-bit update of a clean entry costs no walk here. */
+		e->dirty = true;
+		for (unsigned k = l; k < s->tlb_levels; k++)
+			tlb__set_dirty(s->tlb, k, s->ttag, va, e->size);
+	}
+	for (unsigned k = 0; k < l; k++)
+		tlb__insert(s->tlb, k, s->ttag, e);
+	/* Level 1 now holds the entry as its most recent one, if it holds that size at all. */
+	if (l == 0 || tlb__holds(s->tlb, 0, e->size))
+		sim_remember(s, e, va);
+	sim_data_ref(s, e->pa | (va & (page_size_bytes(e->size) - 1)));
+	return 0;
+}
+
+static int sim_access_slow(struct sim *s, gva_t va, unsigned acc)
+{
+	struct tlb_entry e;
+	hpa_t pa;
+	int err;
+
+	s->last_valid = false;
+	for (unsigned l = 0; l < s->tlb_levels; l++) {
+		if (tlb__lookup(s->tlb, l, s->ttag, va, &e))
+			return sim_tlb_hit(s, l, va, acc, &e);
+		s->st.tlb_misses[l]++;
+	}
+	err = sim_walk(s, va, acc, &pa, &e.size);
+	s->w.refs = s->cur_refs;
+	s->st.refs_walk += s->cur_refs;
+	s->st.refs_hist[s->cur_refs < SIM_HIST_BUCKETS ? s->cur_refs : SIM_HIST_BUCKETS - 1]++;
+	if (err) {
+		s->st.faults++;
+		return -EFAULT;
+	}
+	s->st.walks++;
+	s->st.walk_sizes[e.size]++;
+	e.va = va;
+	e.pa = pa & ~(page_size_bytes(e.size) - 1);
+	e.perms = s->w.guest.perms;
+	e.global = s->w.guest.leaf_flags & WALK_F_G;
+	e.dirty = (acc & WALK_ACC_WRITE) || (s->w.guest.leaf_flags & WALK_F_D);
+	for (unsigned l = 0; l < s->tlb_levels; l++)
+		tlb__insert(s->tlb, l, s->ttag, &e);
+	if (tlb__holds(s->tlb, 0, e.size))
+		sim_remember(s, &e, va);
+	sim_data_ref(s, pa);
+	return 0;
+}
+
+int sim__access_acc(struct sim *s, gva_t va, unsigned acc)
+{
+	s->st.accesses++;
+	s->st.writes += (acc & WALK_ACC_WRITE) != 0;
+	if (s->last_valid && (va >> s->last_shift) == s->last_vpn && !(acc & ~s->last_acc_ok)) {
+		s->st.tlb_hits[0][s->last_size]++;
+		sim_data_ref(s, s->last_pa | (va & ((1ULL << s->last_shift) - 1)));
+		return 0;
+	}
+	return sim_access_slow(s, va, acc);
+}
+
+int sim__access(struct sim *s, gva_t va, bool write)
+{
+	return sim__access_acc(s, va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0));
+}
+
+const struct walk2d *sim__last_walk(const struct sim *s)
+{
+	return &s->w;
+}
+
+static int sim_check_tables(enum paging_mode mode, const struct sim_tables *t)
+{
+	if (!t || !t->mem || !t->mem->ops || !t->mem->ops->read64 ||
+	    (t->root & (MMU_PAGE_SIZE - 1)))
+		return -EINVAL;
+	if ((unsigned)mode > PAGING_SHADOW)
+		return -EINVAL;
+	if (mode == PAGING_NESTED &&
+	    (!t->host_mem || !t->host_mem->ops || !t->host_mem->ops->read64 ||
+	     (t->host_root & (MMU_PAGE_SIZE - 1))))
+		return -EINVAL;
+	return 0;
+}
+
+static void sim_init_cpus(struct sim *s)
+{
+	const struct sim_config *c = &s->cfg;
+
+	s->gcpu = (struct walk_cpu){.root = s->t.root,
+				    .levels = c->levels,
+				    .maxphyaddr = c->maxphyaddr,
+				    .wp = true,
+				    .nxe = c->nxe,
+				    .set_ad = c->set_ad};
+	s->hcpu = s->gcpu;
+	s->hcpu.root = s->t.host_root;
+	s->hcpu.levels = c->host_levels;
+	s->hcpu.set_ad = false;
+	if (s->mode == PAGING_SHADOW)
+		s->gcpu.set_ad = false; /* shadow A/D are the shadow code's business */
+	s->genv = (struct walk_env){.mem = s->t.mem,
+				    .load = s->mode == PAGING_NESTED ? sim_load_2d : sim_load_1d,
+				    .ctx = s};
+	s->henv = (struct walk_env){.mem = s->t.host_mem, .load = sim_load_host, .ctx = s};
+}
+
+/* The models the configuration asks for; a PWC with no level configured is left out. */
+static int sim_init_models(struct sim *s)
+{
+	const struct sim_config *c = &s->cfg;
+
+	s->tlb = tlb__new(&c->tlb, c->seed);
+	if (!s->tlb)
+		return -errno;
+	s->tlb_levels = tlb__levels(s->tlb);
+	s->pwc = pwc__new(&c->pwc, c->levels, c->seed + 1);
+	if (!s->pwc)
+		return -errno;
+	if (!pwc__present(s->pwc)) {
+		pwc__free(s->pwc);
+		s->pwc = NULL;
+	}
+	if (s->mode == PAGING_NESTED) {
+		s->hpwc = pwc__new(&c->pwc, c->host_levels, c->seed + 2);
+		if (!s->hpwc)
+			return -errno;
+		if (!pwc__present(s->hpwc)) {
+			pwc__free(s->hpwc);
+			s->hpwc = NULL;
+		}
+		if (c->ntlb.entries) {
+			int err = assoc__init(&s->ntlb, &c->ntlb, c->seed + 3);
+
+			if (err)
+				return err;
+			s->has_ntlb = true;
+		}
+	}
+	if (c->cache.nlevels) {
+		s->dc = dcache__new(&c->cache, c->seed + 4);
+		if (!s->dc)
+			return -errno;
+	}
+	return 0;
+}
+
+struct sim *sim__new(const struct sim_config *cfg, enum paging_mode mode,
+		     const struct sim_tables *t)
+{
+	struct sim *s;
+	int err;
+
+	if (!cfg || sim_config__validate(cfg, NULL, 0) || sim_check_tables(mode, t)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->mode = mode;
+	s->t = *t;
+	sim_init_cpus(s);
+	err = sim_init_models(s);
+	if (err) {
+		sim__free(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
+}
+
+void sim__free(struct sim *s)
+{
+	if (!s)
+		return;
+	dcache__free(s->dc);
+	if (s->has_ntlb)
+		assoc__fini(&s->ntlb);
+	pwc__free(s->hpwc);
+	pwc__free(s->pwc);
+	tlb__free(s->tlb);
+	free(s);
+}
+
+int sim__switch(struct sim *s, uint64_t root, uint16_t pcid, uint16_t vpid, bool noflush)
+{
+	if (pcid > ASSOC_TAG_PCID || (root & (MMU_PAGE_SIZE - 1)))
+		return -EINVAL;
+	if (root)
+		s->gcpu.root = root;
+	s->ttag = (struct tlb_tag){.pcid = pcid, .vpid = vpid};
+	s->tag = assoc_tag(pcid, vpid);
+	s->last_valid = false;
+	if (!noflush) {
+		tlb__flush_pcid(s->tlb, s->ttag);
+		if (s->pwc)
+			pwc__flush_tag(s->pwc, s->tag);
+	}
+	return 0;
+}
+
+static void sim_flush_nested(struct sim *s)
+{
+	if (s->has_ntlb)
+		assoc__clear(&s->ntlb);
+	if (s->hpwc)
+		pwc__flush_all(s->hpwc);
+}
+
+int sim__flush(struct sim *s, enum sim_flush kind, uint64_t arg)
+{
+	s->last_valid = false;
+	switch (kind) {
+	case SIM_FLUSH_ALL:
+		tlb__flush_all(s->tlb);
+		if (s->pwc)
+			pwc__flush_all(s->pwc);
+		sim_flush_nested(s);
+		return 0;
+	case SIM_FLUSH_PCID:
+		if (arg > ASSOC_TAG_PCID)
+			return -EINVAL;
+		tlb__flush_pcid(s->tlb, (struct tlb_tag){(uint16_t)arg, s->ttag.vpid});
+		if (s->pwc)
+			pwc__flush_tag(s->pwc, assoc_tag((uint16_t)arg, s->ttag.vpid));
+		return 0;
+	case SIM_FLUSH_ADDR:
+		/* SDM Vol. 3A §4.10.4.1: INVLPG also drops all PSC entries of the current PCID. */
+		tlb__invlpg(s->tlb, s->ttag, arg);
+		if (s->pwc)
+			pwc__flush_tag(s->pwc, s->tag);
+		return 0;
+	case SIM_FLUSH_VPID:
+		if (arg > 0xffff)
+			return -EINVAL;
+		tlb__flush_vpid(s->tlb, (uint16_t)arg);
+		/* Simplification: the PWC is flushed whole rather than by VPID. */
+		if (s->pwc)
+			pwc__flush_all(s->pwc);
+		return 0;
+	case SIM_FLUSH_NESTED:
+		/* INVEPT (SDM Vol. 3C §29.4.3.4) drops combined mappings too, so the TLB goes. */
+		tlb__flush_all(s->tlb);
+		sim_flush_nested(s);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int sim__shadow_events(struct sim *s, enum sim_shadow_event ev, uint64_t count, uint64_t cycles)
+{
+	if ((unsigned)ev >= SIM_SHADOW_EVENTS)
+		return -EINVAL;
+	s->st.shadow_events[ev] += count;
+	s->st.shadow_cycles[ev] += count * (cycles ? cycles : s->cfg.shadow_cost[ev]);
+	return 0;
+}
+
+void sim__reset_stats(struct sim *s)
+{
+	memset(&s->st, 0, sizeof(s->st));
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+void sim__result(const struct sim *s, struct sim_result *r)
+{
+	uint64_t hits = 0, hhits = 0, walked = 0;
+
+	*r = s->st;
+	snprintf(r->config, sizeof(r->config), "%s", s->cfg.name);
+	r->mode = s->mode;
+	r->tlb_levels = s->tlb_levels;
+	r->cache_levels = s->cfg.cache.nlevels;
+	for (unsigned l = 0; l <= PT_MAX_LEVELS; l++) {
+		hits += r->pwc_hits[l];
+		hhits += r->host_pwc_hits[l];
+	}
+	for (unsigned b = 0; b < SIM_HIST_BUCKETS; b++)
+		walked += r->refs_hist[b]; /* completed and faulted walks */
+	r->refs_per_walk = ratio(r->refs_walk, walked);
+	for (unsigned l = 0; l < r->tlb_levels; l++)
+		r->tlb_mpka[l] = 1000.0 * ratio(r->tlb_misses[l], r->accesses);
+	r->pwc_hit_rate = ratio(hits, r->pwc_lookups);
+	r->host_pwc_hit_rate = ratio(hhits, r->host_pwc_lookups);
+	r->ntlb_hit_rate = ratio(r->ntlb_hits, r->ntlb_lookups);
+	cost__breakdown(&s->cfg, r, &r->cycles);
+	r->cycles_per_access = ratio(r->cycles.total, r->accesses);
+}
