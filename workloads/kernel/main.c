@@ -19,16 +19,14 @@ struct proc *current = &procs[0];
 static struct mv_msg msg;
 
 extern char mv_syscall_entry[];
+/* clang-format off */
 #define V(n) extern char mv_vector_##n[];
-V(0)
-V(1)
-V(2)
-V(3) V(4) V(5) V(6) V(7) V(8) V(9) V(10) V(11) V(12) V(13) V(14) V(15) V(16) V(17) V(18) V(19) V(20)
-	V(21) V(22) V(23) V(24) V(25) V(26) V(27) V(28) V(29) V(30) V(31)
+V(0) V(1) V(2) V(3) V(4) V(5) V(6) V(7) V(8) V(9) V(10) V(11) V(12) V(13) V(14) V(15)
+V(16) V(17) V(18) V(19) V(20) V(21) V(22) V(23) V(24) V(25) V(26) V(27) V(28) V(29) V(30) V(31)
 #undef V
+	/* clang-format on */
 
-		__attribute__((section(".mvhdr"), used)) static const
-	struct mv_kernel_header header = {
+	__attribute__((section(".mvhdr"), used)) static const struct mv_kernel_header header = {
 		.magic = MV_KHDR_MAGIC,
 		.abi_version = MV_ABI_VERSION,
 		.nr_vectors = 32,
