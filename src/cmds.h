@@ -11,6 +11,7 @@
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* Directory holding the guest kernel and workload images. */
 const char *guest_dir(void);

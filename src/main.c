@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
 	{"info", cmd_info, "what the host offers: KVM and its MMU mode, huge pages, BPF, tools"},
 	{"run", cmd_run, "run one workload in a KVM guest and record run.json"},
 	{"demo", cmd_demo, "the default experiment: every workload once, a summary table"},
+	{"sim", cmd_sim, "simulate address translation for a workload or lackey trace"},
 };
 
 static void usage(FILE *f)

@@ -6,3 +6,4 @@ memvirt_test(test_vmm LABEL kvm SOURCES tests/kvm/test_vmm.c LIBS memvirt_vmm TI
 add_dependencies(test_vmm guest_kernel guest_workload)
 memvirt_script_test(test_cli LABEL unit SCRIPT tests/cli/test_cli.sh)
 memvirt_script_test(test_run_cli LABEL kvm SCRIPT tests/kvm/test_run_cli.sh)
+memvirt_script_test(test_sim_cli LABEL unit SCRIPT tests/cli/test_sim_cli.sh)

@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt sim: a workload's or a lackey trace's accesses through the mmu/ simulator. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "mmu/mmu.h"
+#include "src/cmds.h"
+#include "workloads/workload.h"
+
+/*
+ * Address layout of the synthetic machine. Guest tables sit at GPA 1M and up
+ * (bump allocated), guest data frames at GPA 1G and up (sequential), and every
+ * GPA is backed at HPA = GPA + SIM_HOST_OFFSET. Host (and shadow) tables live
+ * at HPA 1M and up in their own sparse memory.
+ */
+#define SIM_GUEST_BASE	0x8000000000ULL /* GVA of a synthetic workload's buffer */
+#define SIM_TABLE_BASE	0x100000ULL
+#define SIM_DATA_BASE	0x40000000ULL
+#define SIM_HOST_OFFSET (1ULL << 36)
+#define SIM_GUEST_LIMIT SIM_HOST_OFFSET
+#define SIM_HOST_LIMIT	(1ULL << 40)
+#define SIM_MODES	3
+
+struct sim_opts {
+	bool modes[SIM_MODES];
+	bool all;
+	const char *paging; /* as given */
+	struct sim_config cfg;
+	const char *config_src; /* preset name or file */
+	bool config_is_file;
+	enum page_size gps, hps;
+	const char *lackey;
+	bool synthetic;
+	struct wl_params wl;
+	char out_dir[512];
+	bool json;
+};
+
+/* A set of page numbers (open addressing), for pages mapped on demand. */
+struct page_set {
+	uint64_t *slot; /* page number + 1; 0 = empty */
+	size_t cap, n;
+};
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	return x ^ (x >> 33);
+}
+
+static int page_set__add(struct page_set *s, uint64_t pn); /* 1 new, 0 present, -ENOMEM */
+
+static int page_set__grow(struct page_set *s)
+{
+	struct page_set n = {.cap = s->cap ? s->cap * 2 : 1024};
+
+	n.slot = calloc(n.cap, sizeof(*n.slot));
+	if (!n.slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slot[i])
+			page_set__add(&n, s->slot[i] - 1);
+	free(s->slot);
+	*s = n;
+	return 0;
+}
+
+static int page_set__add(struct page_set *s, uint64_t pn)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
+		return -ENOMEM;
+	for (i = hash64(pn) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == pn + 1)
+			return 0;
+	s->slot[i] = pn + 1;
+	s->n++;
+	return 1;
+}
+
+/* One simulated machine for one paging mode. */
+struct machine {
+	const struct sim_opts *o;
+	enum paging_mode mode;
+	struct ptmem *guest, *host, *shadow;
+	uint64_t groot, hroot, sroot;
+	gpa_t next_table, next_data;
+	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
+	struct page_set gpages, spages;
+	struct sim *sim;
+	int err;
+	uint64_t accesses, t0, last_progress;
+	bool progress;
+	const char *buf; /* synthetic: the host buffer the workload runs over */
+};
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Nested mode: back GPAs [*end, gpa_end) with host pages. */
+static int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
+{
+	uint64_t hsz = page_size_bytes(m->o->hps);
+	int err;
+
+	if (m->mode != PAGING_NESTED)
+		return 0;
+	while (*end < gpa_end) {
+		err = pt__map(m->host, m->hroot, *end, *end + SIM_HOST_OFFSET, m->o->hps,
+			      PTE_RW | PTE_US, m->o->cfg.host_levels);
+		if (err)
+			return err;
+		*end += hsz;
+	}
+	return 0;
+}
+
+/* Guest table frames: bump allocated, and backed by the host in nested mode. */
+static int machine_alloc_table(void *ctx, uint64_t *pa)
+{
+	struct machine *m = ctx;
+
+	*pa = m->next_table;
+	if (*pa + MMU_PAGE_SIZE > SIM_DATA_BASE)
+		return -ENOMEM;
+	m->next_table += MMU_PAGE_SIZE;
+	return machine__host_cover(m, &m->host_table_end, *pa + MMU_PAGE_SIZE);
+}
+
+/* Map guest pages [gva, gva + len) to the next data frames; shadow leaves are built on touch. */
+static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
+{
+	uint64_t gsz = page_size_bytes(m->o->gps);
+	gpa_t gpa = m->next_data;
+	int err;
+
+	len = align_up(len, gsz);
+	err = pt__map_range(m->guest, m->groot, gva, gpa, len, m->o->gps, PTE_RW | PTE_US,
+			    m->o->cfg.levels);
+	if (err)
+		return err;
+	m->next_data += len;
+	return machine__host_cover(m, &m->host_data_end, m->next_data);
+}
+
+/*
+ * Shadow mode: on the first touch of a shadow page, the hypervisor's #PF
+ * exit builds the GVA->HPA leaf from the guest mapping (page size: the
+ * smaller of guest and host), charged as one SIM_SHADOW_PF_EXIT.
+ */
+static int machine__shadow_touch(struct machine *m, gva_t va)
+{
+	enum page_size ps = m->o->gps < m->o->hps ? m->o->gps : m->o->hps;
+	uint64_t sz = page_size_bytes(ps);
+	struct walk_cpu cpu = {.root = m->groot,
+			       .levels = m->o->cfg.levels,
+			       .maxphyaddr = m->o->cfg.maxphyaddr,
+			       .nxe = m->o->cfg.nxe};
+	struct walk w;
+	int err;
+
+	err = page_set__add(&m->spages, va >> page_size_shift(ps));
+	if (err <= 0)
+		return err;
+	if (walk__1d(ptmem__mem(m->guest), &cpu, va, 0, &w))
+		return 0; /* no guest mapping: the access faults in the shadow walk too */
+	err = pt__map(m->shadow, m->sroot, va & ~(sz - 1), ((w.pa & ~(sz - 1)) + SIM_HOST_OFFSET),
+		      ps, PTE_RW | PTE_US, m->o->cfg.levels);
+	if (err)
+		return err;
+	return sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
+}
+
+static int machine__init(struct machine *m, const struct sim_opts *o, enum paging_mode mode)
+{
+	struct sim_tables t = {0};
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->o = o;
+	m->mode = mode;
+	m->next_table = SIM_TABLE_BASE;
+	m->next_data = SIM_DATA_BASE;
+	m->host_data_end = SIM_DATA_BASE;
+	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
+	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
+	m->shadow = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
+	if (!m->guest || !m->host || !m->shadow)
+		return -ENOMEM;
+	if ((err = pt__new_root(m->host, &m->hroot)) || (err = pt__new_root(m->shadow, &m->sroot)))
+		return err;
+	ptmem__set_alloc(m->guest, machine_alloc_table, m);
+	if ((err = pt__new_root(m->guest, &m->groot)))
+		return err;
+	t.mem = ptmem__mem(m->guest);
+	t.root = m->groot;
+	if (mode == PAGING_NESTED) {
+		t.host_mem = ptmem__mem(m->host);
+		t.host_root = m->hroot;
+	} else if (mode == PAGING_SHADOW) {
+		t.mem = ptmem__mem(m->shadow);
+		t.root = m->sroot;
+	}
+	m->sim = sim__new(&o->cfg, mode, &t);
+	return m->sim ? 0 : -errno;
+}
+
+static void machine__fini(struct machine *m)
+{
+	sim__free(m->sim);
+	ptmem__free(m->guest);
+	ptmem__free(m->host);
+	ptmem__free(m->shadow);
+	free(m->gpages.slot);
+	free(m->spages.slot);
+}
+
+static void machine__progress(struct machine *m)
+{
+	uint64_t now;
+
+	if (!m->progress || (++m->accesses & 0xffff))
+		return;
+	now = now_ns();
+	if (now - m->t0 < 1000000000ULL || now - m->last_progress < 500000000ULL)
+		return;
+	m->last_progress = now;
+	fprintf(stderr, "\rsim %s: %" PRIu64 " accesses", paging_mode_name(m->mode), m->accesses);
+}
+
+static void machine__access(struct machine *m, gva_t va, bool write)
+{
+	int err;
+
+	if (m->err)
+		return;
+	if (m->mode == PAGING_SHADOW && (err = machine__shadow_touch(m, va))) {
+		m->err = err;
+		return;
+	}
+	sim__access(m->sim, va, write); /* a fault is counted in the result */
+	machine__progress(m);
+}
+
+static void trace_cb(void *ctx, const void *addr, int is_write)
+{
+	struct machine *m = ctx;
+
+	machine__access(m, SIM_GUEST_BASE + (uint64_t)((const char *)addr - m->buf), is_write != 0);
+}
+
+/* Counts of a lackey trace. */
+struct lackey_stats {
+	uint64_t lines, loads, stores, modifies, instrs;
+};
+
+/*
+ * One lackey line: "I  ADDR,SIZE", " L ADDR,SIZE", " S ...", " M ...", or a
+ * "==PID==" message. Sets *op to 0 (nothing to simulate) or 'L', 'S', 'M'.
+ */
+static int lackey_parse_line(const char *s, int *op, uint64_t *addr)
+{
+	char *end;
+
+	*op = 0;
+	if (!strncmp(s, "==", 2))
+		return 0;
+	if (s[0] == 'I' && s[1] == ' ' && s[2] == ' ')
+		;
+	else if (s[0] == ' ' && strchr("LSM", s[1]) && s[1] && s[2] == ' ')
+		*op = s[1];
+	else
+		return -EINVAL;
+	s += 3;
+	if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+		return -EINVAL;
+	errno = 0;
+	*addr = strtoull(s, &end, 16);
+	if (errno || *end != ',' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	strtoull(end + 1, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+		end++;
+	return *end ? -EINVAL : 0;
+}
+
+/* Lackey input: map each guest page on first touch, then access it (M: load + store). */
+static int machine__run_lackey(struct machine *m, const char *path, struct lackey_stats *st,
+			       char *err, size_t errlen)
+{
+	uint64_t gsz = page_size_bytes(m->o->gps), addr;
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int op, rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!f) {
+		snprintf(err, errlen, "--lackey %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		st->lines++;
+		if (lackey_parse_line(line, &op, &addr)) {
+			line[strcspn(line, "\r\n")] = 0;
+			snprintf(err, errlen,
+				 "%s:%" PRIu64 ": malformed lackey line '%.60s': expected "
+				 "' L|S|M ADDR,SIZE' or 'I  ADDR,SIZE' (valgrind --tool=lackey "
+				 "--trace-mem=yes)",
+				 path, st->lines, line);
+			rc = -EINVAL;
+			break;
+		}
+		if (!op) {
+			st->instrs += line[0] == 'I';
+			continue;
+		}
+		rc = page_set__add(&m->gpages, addr / gsz);
+		if (rc > 0)
+			rc = machine__map_guest(m, addr & ~(gsz - 1), gsz);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "%s:%" PRIu64 ": cannot map address 0x%" PRIx64 ": %s", path,
+				 st->lines, addr, strerror(-rc));
+			break;
+		}
+		rc = 0;
+		st->loads += op == 'L';
+		st->stores += op == 'S';
+		st->modifies += op == 'M';
+		machine__access(m, addr, op == 'S');
+		if (op == 'M')
+			machine__access(m, addr, true);
+	}
+	if (!rc && ferror(f)) {
+		snprintf(err, errlen, "--lackey %s: read error", path);
+		rc = -EIO;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
+static int machine__run_workload(struct machine *m, char *err, size_t errlen)
+{
+	const struct wl_params *p = &m->o->wl;
+	uint64_t len =
+		align_up(p->footprint ? p->footprint : MMU_PAGE_SIZE, page_size_bytes(m->o->gps));
+	struct wl_env env = {.ctx = m, .trace = trace_cb};
+	struct wl_result r;
+	void *buf;
+	int rc;
+
+	rc = machine__map_guest(m, SIM_GUEST_BASE, len);
+	if (rc) {
+		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
+			 strerror(-rc));
+		return rc;
+	}
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (buf == MAP_FAILED) {
+		snprintf(err, errlen, "workload buffer of %" PRIu64 " bytes: %s", len,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	m->buf = buf;
+	rc = wl_run_traced(p, buf, &env, &r);
+	munmap(buf, len);
+	if (rc)
+		snprintf(err, errlen, "workload %s failed (%d)", wl_name(p->kind), rc);
+	return rc;
+}
+
+struct mode_run {
+	struct sim_result res;
+	uint64_t guest_frames, host_frames, shadow_frames;
+};
+
+static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct mode_run *out,
+		    struct lackey_stats *st, char *err, size_t errlen)
+{
+	struct machine m;
+	int rc;
+
+	rc = machine__init(&m, o, mode);
+	if (rc) {
+		snprintf(err, errlen, "setting up %s mode: %s", paging_mode_name(mode),
+			 strerror(-rc));
+		machine__fini(&m);
+		return rc;
+	}
+	m.progress = isatty(STDERR_FILENO);
+	m.t0 = now_ns();
+	rc = o->lackey ? machine__run_lackey(&m, o->lackey, st, err, errlen)
+		       : machine__run_workload(&m, err, errlen);
+	if (m.last_progress)
+		fprintf(stderr, "\r%40s\r", "");
+	if (!rc && m.err) {
+		snprintf(err, errlen, "building shadow tables: %s", strerror(-m.err));
+		rc = m.err;
+	}
+	sim__result(m.sim, &out->res);
+	out->guest_frames = ptmem__frames(m.guest);
+	out->host_frames = mode == PAGING_NESTED ? ptmem__frames(m.host) : 0;
+	out->shadow_frames = mode == PAGING_SHADOW ? ptmem__frames(m.shadow) : 0;
+	machine__fini(&m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Output. */
+
+struct report {
+	const struct sim_opts *o;
+	const struct mode_run *runs;
+	const struct lackey_stats *st;
+};
+
+static void json_input(const struct report *rep, struct json *j)
+{
+	const struct sim_opts *o = rep->o;
+
+	json_obj_begin(j, "input");
+	if (o->lackey) {
+		json_str(j, "kind", "lackey");
+		json_str(j, "file", o->lackey);
+		json_u64(j, "lines", rep->st->lines);
+		json_u64(j, "loads", rep->st->loads);
+		json_u64(j, "stores", rep->st->stores);
+		json_u64(j, "modifies", rep->st->modifies);
+		json_u64(j, "instructions_ignored", rep->st->instrs);
+	} else {
+		json_str(j, "kind", "workload");
+		json_str(j, "workload", wl_name(o->wl.kind));
+		json_u64(j, "footprint", o->wl.footprint);
+		json_u64(j, "iters", o->wl.iters);
+		json_u64(j, "seed", o->wl.seed);
+		json_u64(j, "stride", o->wl.stride);
+		json_hex(j, "guest_base", SIM_GUEST_BASE);
+	}
+	json_obj_end(j);
+}
+
+static void report_json(const struct report *rep, FILE *f)
+{
+	const struct sim_opts *o = rep->o;
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "command", "sim");
+	json_obj_begin(&j, "config");
+	json_str(&j, "name", o->cfg.name);
+	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);
+	json_str(&j, "paging", o->paging);
+	json_str(&j, "guest_pages", page_size_name(o->gps));
+	json_str(&j, "host_pages", page_size_name(o->hps));
+	json_u64(&j, "levels", o->cfg.levels);
+	json_u64(&j, "host_levels", o->cfg.host_levels);
+	json_input(rep, &j);
+	json_obj_end(&j);
+	json_arr_begin(&j, "results");
+	for (int mo = 0; mo < SIM_MODES; mo++) {
+		const struct mode_run *r = &rep->runs[mo];
+
+		if (!o->modes[mo])
+			continue;
+		json_obj_begin(&j, NULL);
+		sim_result_json(&r->res, &j);
+		json_obj_begin(&j, "table_frames");
+		json_u64(&j, "guest", r->guest_frames);
+		json_u64(&j, "host", r->host_frames);
+		json_u64(&j, "shadow", r->shadow_frames);
+		json_obj_end(&j);
+		if (mo == PAGING_SHADOW)
+			json_str(&j, "note",
+				 "shadow leaves built on first touch from the guest mapping, one "
+				 "pf_exit each; the inputs have no guest page-table writes, CR3 "
+				 "switches or INVLPGs, so no other shadow events");
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	fputc('\n', f);
+}
+
+static int fill_json(FILE *f, void *arg)
+{
+	report_json(arg, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static void report_table(const struct report *rep)
+{
+	const struct sim_opts *o = rep->o;
+	char sz[32];
+	int mo;
+
+	if (o->lackey)
+		printf("lackey %s", o->lackey);
+	else
+		printf("%s %s", wl_name(o->wl.kind), format_size(o->wl.footprint, sz, sizeof(sz)));
+	printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
+	       page_size_name(o->gps), page_size_name(o->hps), "");
+	for (mo = 0; mo < SIM_MODES; mo++)
+		if (o->modes[mo])
+			printf(" %14s", paging_mode_name(mo));
+	printf("\n");
+#define ROW(label, fmt, expr)                                            \
+	do {                                                             \
+		printf("%-22s", label);                                  \
+		for (mo = 0; mo < SIM_MODES; mo++) {                     \
+			const struct sim_result *r = &rep->runs[mo].res; \
+			if (o->modes[mo])                                \
+				printf(" " fmt, expr);                   \
+		}                                                        \
+		printf("\n");                                            \
+	} while (0)
+	ROW("accesses", "%14" PRIu64, r->accesses);
+	ROW("TLB miss rate", "%13.2f%%",
+	    r->accesses ? 100.0 * (double)r->tlb_misses[r->tlb_levels - 1] / (double)r->accesses
+			: 0.0);
+	ROW("walks", "%14" PRIu64, r->walks);
+	ROW("refs per walk", "%14.2f", r->refs_per_walk);
+	ROW("cycles per access", "%14.2f", r->cycles_per_access);
+	ROW("faults", "%14" PRIu64, r->faults);
+#undef ROW
+	if (o->modes[PAGING_SHADOW])
+		printf("\nshadow: leaves built on first touch, one pf_exit each (%" PRIu64
+		       " exits); no other shadow events in this input\n",
+		       rep->runs[PAGING_SHADOW].res.shadow_events[SIM_SHADOW_PF_EXIT]);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options. */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt sim [options] (--workload NAME | --lackey FILE)\n\n"
+		"Runs a workload's data accesses (or a valgrind lackey trace) through the\n"
+		"address-translation simulator: TLBs, page-walk caches, 1D/2D walks, cost model.\n"
+		"Writes OUT/sim.json and prints a table (docs/sim-command.md).\n\n"
+		"options:\n"
+		"  --paging MODE      native, nested, shadow or all (default native)\n"
+		"  --preset NAME      textbook (default), golden-cove, zen4, zen5\n"
+		"  --config FILE      configuration file (docs/sim-config.md)\n"
+		"  --guest-pages SIZE guest (or native) page size: 4k (default) or 2m\n"
+		"  --host-pages SIZE  host page size for nested and shadow: 4k (default) or 2m\n"
+		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, nop\n"
+		"  --footprint SIZE   data region (default depends on the workload)\n"
+		"  --iters N          passes or accesses, as for 'memvirt run'\n"
+		"  --seed N           random seed (default 1)\n"
+		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
+		"  --lackey FILE      valgrind --tool=lackey --trace-mem=yes output\n"
+		"  --out DIR          output directory (default memvirt-out/sim)\n"
+		"  --json             print sim.json to stdout instead of the table\n"
+		"  -h, --help         this text\n\n"
+		"examples:\n"
+		"  memvirt sim --workload stride --footprint 4M --iters 1 --paging all\n"
+		"  memvirt sim --workload gups --preset zen4 --paging nested --host-pages 2m\n"
+		"  valgrind --tool=lackey --trace-mem=yes ls 2>trace.txt\n"
+		"  memvirt sim --lackey trace.txt --preset golden-cove --paging all --json\n\n"
+		"exit status: 0 ok, 1 simulation or output failure, 2 bad usage or input\n");
+}
+
+__attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
+{
+	die(EXIT_USAGE, "%s '%s': %s; run 'memvirt sim --help'\n", opt, val, what);
+}
+
+static uint64_t size_arg(const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (parse_size(val, &v))
+		bad(opt, val, "expected a size such as 4096, 4k, 64M or 1G");
+	return v;
+}
+
+static uint64_t num_arg(const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (parse_u64(val, &v))
+		bad(opt, val, "expected a non-negative integer");
+	return v;
+}
+
+static enum page_size pages_arg(const char *opt, const char *val)
+{
+	if (!strcasecmp(val, "4k"))
+		return PAGE_4K;
+	if (!strcasecmp(val, "2m"))
+		return PAGE_2M;
+	bad(opt, val, "expected 4k or 2m");
+}
+
+enum {
+	O_PAGING,
+	O_PRESET,
+	O_CONFIG,
+	O_GPAGES,
+	O_HPAGES,
+	O_WORKLOAD,
+	O_FOOT,
+	O_ITERS,
+	O_SEED,
+	O_STRIDE,
+	O_LACKEY,
+	O_OUT,
+	O_JSON,
+	O__COUNT
+};
+
+static const struct option sim_options[] = {
+	{"paging", required_argument, 0, O_PAGING},
+	{"preset", required_argument, 0, O_PRESET},
+	{"config", required_argument, 0, O_CONFIG},
+	{"guest-pages", required_argument, 0, O_GPAGES},
+	{"host-pages", required_argument, 0, O_HPAGES},
+	{"workload", required_argument, 0, O_WORKLOAD},
+	{"footprint", required_argument, 0, O_FOOT},
+	{"iters", required_argument, 0, O_ITERS},
+	{"seed", required_argument, 0, O_SEED},
+	{"stride", required_argument, 0, O_STRIDE},
+	{"lackey", required_argument, 0, O_LACKEY},
+	{"out", required_argument, 0, O_OUT},
+	{"json", no_argument, 0, O_JSON},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0},
+};
+
+static void apply_paging(struct sim_opts *o, const char *val)
+{
+	o->paging = val;
+	if (!strcmp(val, "all")) {
+		o->all = true;
+		o->modes[PAGING_NATIVE] = o->modes[PAGING_NESTED] = o->modes[PAGING_SHADOW] = true;
+		return;
+	}
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		if (!strcmp(val, paging_mode_name(mo))) {
+			o->modes[mo] = true;
+			return;
+		}
+	bad("--paging", val, "expected native, nested, shadow or all");
+}
+
+static void apply_config(struct sim_opts *o, const char *const *v)
+{
+	char err[256];
+
+	if (v[O_PRESET] && v[O_CONFIG])
+		die(EXIT_USAGE, "--preset and --config both given: use one (a file can start "
+				"with 'preset = NAME')\n");
+	o->config_is_file = v[O_CONFIG] != NULL;
+	o->config_src = v[O_CONFIG] ? v[O_CONFIG] : v[O_PRESET] ? v[O_PRESET] : "textbook";
+	if (o->config_is_file ? sim_config__load(&o->cfg, o->config_src, err, sizeof(err))
+			      : sim_config__preset(&o->cfg, o->config_src, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+}
+
+static void apply_workload(struct sim_opts *o, const char *const *v)
+{
+	int kind = wl_from_name(v[O_WORKLOAD]);
+
+	if (kind < 0)
+		bad("--workload", v[O_WORKLOAD], "unknown workload");
+	if (kind == WL_CHURN || kind == WL_PINGPONG || kind == WL_CRASH)
+		bad("--workload", v[O_WORKLOAD],
+		    "not supported by the simulator (it maps memory or switches processes)");
+	wl_defaults(&o->wl, kind);
+	o->wl.kind = (uint32_t)kind;
+	if (v[O_FOOT])
+		o->wl.footprint = size_arg("--footprint", v[O_FOOT]);
+	if (v[O_ITERS])
+		o->wl.iters = num_arg("--iters", v[O_ITERS]);
+	if (v[O_SEED])
+		o->wl.seed = num_arg("--seed", v[O_SEED]);
+	if (v[O_STRIDE])
+		o->wl.stride = size_arg("--stride", v[O_STRIDE]);
+	o->wl.page_size = page_size_bytes(o->gps);
+	if (kind != WL_NOP && (!o->wl.footprint || o->wl.footprint % SZ_4K))
+		bad("--footprint", v[O_FOOT] ? v[O_FOOT] : "default",
+		    "must be a non-zero multiple of 4K");
+	if (kind == WL_STRIDE && (!o->wl.stride || o->wl.stride % 8))
+		bad("--stride", v[O_STRIDE] ? v[O_STRIDE] : "default",
+		    "must be a non-zero multiple of 8");
+}
+
+static void parse(int argc, char **argv, struct sim_opts *o)
+{
+	const char *v[O__COUNT] = {0};
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", sim_options, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == ':')
+			die(EXIT_USAGE, "option '%s' needs a value: run 'memvirt sim --help'\n",
+			    argv[optind - 1]);
+		if (opt < 0 || opt >= O__COUNT)
+			die(EXIT_USAGE, "unknown option '%s': run 'memvirt sim --help'\n",
+			    argv[optind - 1]);
+		v[opt] = optarg ? optarg : "";
+	}
+	if (optind < argc)
+		die(EXIT_USAGE,
+		    "unexpected argument '%s': options only, see 'memvirt sim --help'\n",
+		    argv[optind]);
+	memset(o, 0, sizeof(*o));
+	apply_paging(o, v[O_PAGING] ? v[O_PAGING] : "native");
+	apply_config(o, v);
+	o->gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
+	o->hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
+	if (!v[O_WORKLOAD] == !v[O_LACKEY])
+		die(EXIT_USAGE, "give one input, --workload NAME or --lackey FILE: run 'memvirt "
+				"sim --help'\n");
+	if (v[O_LACKEY]) {
+		if (v[O_FOOT] || v[O_ITERS] || v[O_SEED] || v[O_STRIDE])
+			die(EXIT_USAGE, "--footprint, --iters, --seed and --stride apply to "
+					"--workload only, not to --lackey\n");
+		o->lackey = v[O_LACKEY];
+		if (access(o->lackey, R_OK))
+			bad("--lackey", o->lackey, strerror(errno));
+	} else {
+		apply_workload(o, v);
+	}
+	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
+		     v[O_OUT] ? v[O_OUT] : "memvirt-out/sim") >= (int)sizeof(o->out_dir))
+		bad("--out", v[O_OUT], "path too long");
+	o->json = v[O_JSON] != NULL;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+	static struct sim_opts o;
+	static struct mode_run runs[SIM_MODES];
+	struct lackey_stats st = {0};
+	struct report rep = {.o = &o, .runs = runs, .st = &st};
+	char err[512], path[600];
+	int rc;
+
+	parse(argc, argv, &o);
+	for (int mo = 0; mo < SIM_MODES; mo++) {
+		if (!o.modes[mo])
+			continue;
+		rc = run_mode(&o, mo, &runs[mo], &st, err, sizeof(err));
+		if (rc == -EINVAL && o.lackey)
+			die(EXIT_USAGE, "%s\n", err);
+		if (rc)
+			die(1, "%s\n", err);
+	}
+	rc = mkdir_p(o.out_dir);
+	snprintf(path, sizeof(path), "%s/sim.json", o.out_dir);
+	if (!rc)
+		rc = write_file_atomic(path, fill_json, &rep, false);
+	if (rc)
+		die(1, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (o.json)
+		report_json(&rep, stdout);
+	else
+		report_table(&rep);
+	return 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# memvirt sim: walk counts from the hardware rules, lackey input, usage errors.
+source "$(dirname "$0")/lib.sh"
+
+res() { json_get "$TMP/out" "$1"; }
+# num_eq A B: equal as numbers (JSON may write 4 or 4.0).
+num_eq() { python3 -c "import sys; sys.exit(float(sys.argv[1]) != float(sys.argv[2]))" "$1" "$2"; }
+
+expect 0 "sim --help" -- "$MEMVIRT" sim --help
+check "sim --help has examples" has "examples:" "$TMP/out"
+
+# 256 distinct 4K pages touched once (load + store each), textbook preset (no caches, no PWC):
+# one walk per page; 4 refs native (4 levels), 4 + 4*4 + 4 = 24 nested, 4 shadow.
+expect 0 "stride all" -- "$MEMVIRT" sim --workload stride --footprint 1M --stride 4K --iters 1 \
+	--paging all --json --out "$TMP/s1"
+check "native accesses = 2 per page" test "$(res "['results'][0]['accesses']")" = 512
+check "native walks = pages" test "$(res "['results'][0]['walks']['count']")" = 256
+check "native refs/walk = 4" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 4.0
+check "nested walks = pages" test "$(res "['results'][1]['walks']['count']")" = 256
+check "nested refs/walk = 24" num_eq "$(res "['results'][1]['walks']['refs_per_walk']")" 24.0
+check "shadow refs/walk = 4" num_eq "$(res "['results'][2]['walks']['refs_per_walk']")" 4.0
+check "shadow pf exits = pages" test "$(res "['results'][2]['shadow_events']['pf_exit']")" = 256
+check "sim.json written" python3 -m json.tool "$TMP/s1/sim.json" /dev/null
+check "no temporary files left" test "$(ls "$TMP/s1")" = sim.json
+
+# 2M guest and host pages: 3-level walks; nested 3 + 3*3 + 3 = 15; 4K guest on 2M host: 4+4*3+3.
+expect 0 "stride 2m/2m" -- "$MEMVIRT" sim --workload stride --footprint 4M --iters 1 \
+	--paging nested --guest-pages 2m --host-pages 2m --json --out "$TMP/s2"
+check "2M walks = 2M pages" test "$(res "['results'][0]['walks']['count']")" = 2
+check "2M/2M nested refs/walk = 15" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 15.0
+expect 0 "stride 4k/2m" -- "$MEMVIRT" sim --workload stride --footprint 1M --iters 1 \
+	--paging nested --host-pages 2m --json --out "$TMP/s3"
+check "4K/2M nested refs/walk = 19" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 19.0
+
+# Human table with all modes side by side.
+expect 0 "table" -- "$MEMVIRT" sim --workload stride --footprint 1M --iters 1 --paging all \
+	--out "$TMP/s4"
+check "table has modes" grep -q "native *nested *shadow" "$TMP/out"
+check "table has refs per walk" grep -q "refs per walk *4.00 *24.00 *4.00" "$TMP/out"
+
+# Lackey: 3 loads, 2 stores, 1 modify (load + store) over 3 distinct pages of 4K.
+cat >"$TMP/trace.txt" <<'T'
+==123== Lackey, an example Valgrind tool
+I  04001000,3
+ L 7ff000000,8
+ L 7ff000008,8
+ S 7ff001000,4
+ M 7ff002010,8
+ L 7ff002018,8
+ S 7ff000010,8
+==123== end
+T
+expect 0 "lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --json --out "$TMP/l1"
+check "lackey accesses = 3 L + 2 S + 2 for M" test "$(res "['results'][0]['accesses']")" = 7
+check "lackey writes = 2 S + 1 M" test "$(res "['results'][0]['writes']")" = 3
+check "lackey walks = 3 pages" test "$(res "['results'][0]['walks']['count']")" = 3
+check "lackey no faults" test "$(res "['results'][0]['faults']")" = 0
+check "lackey loads counted" test "$(res "['config']['input']['loads']")" = 3
+expect 0 "lackey nested" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --paging nested --json \
+	--out "$TMP/l2"
+check "lackey nested refs/walk = 24" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 24.0
+
+printf ' L 1000,8\n X 2000,8\n' >"$TMP/bad.txt"
+expect 2 "malformed lackey" -- "$MEMVIRT" sim --lackey "$TMP/bad.txt" --out "$TMP/l3"
+check "malformed: FILE:LINE" has "bad.txt:2:" "$TMP/err"
+check "malformed: one line" one_line "$TMP/err"
+check "malformed: nothing written" test ! -e "$TMP/l3/sim.json"
+expect 2 "missing lackey file" -- "$MEMVIRT" sim --lackey "$TMP/nosuch" --out "$TMP/l4"
+check "missing lackey: one line" one_line "$TMP/err"
+
+# Usage errors: one line, exit 2.
+expect 2 "unknown preset" -- "$MEMVIRT" sim --preset nosuch --workload seq
+check "unknown preset: one line" one_line "$TMP/err"
+check "unknown preset named" has "nosuch" "$TMP/err"
+expect 2 "bad option" -- "$MEMVIRT" sim --bogus
+check "bad option: one line" one_line "$TMP/err"
+check "bad option named" has "'--bogus'" "$TMP/err"
+expect 2 "no input" -- "$MEMVIRT" sim
+check "no input: one line" one_line "$TMP/err"
+expect 2 "two inputs" -- "$MEMVIRT" sim --workload seq --lackey "$TMP/trace.txt"
+expect 2 "bad paging" -- "$MEMVIRT" sim --paging sideways --workload seq
+check "bad paging: one line" one_line "$TMP/err"
+expect 2 "bad page size" -- "$MEMVIRT" sim --guest-pages 1g --workload seq
+expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload churn
+expect 2 "preset and config" -- "$MEMVIRT" sim --preset zen4 --config x --workload seq
+expect 2 "workload option with lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --iters 3
+
+finish
