@@ -35,6 +35,8 @@ static void usage(FILE *f)
 		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
 		"  --out DIR          output directory (default memvirt-out/WORKLOAD)\n"
 		"  --timeout S        stop the guest after S seconds (default: none)\n"
+		"  --paging MODE      auto (default), shadow or tdp (EPT/NPT); if the host KVM\n"
+		"                     uses the other mode the run fails naming the switch command\n"
 		"  --console          echo the guest console to stdout\n"
 		"  --no-verify        skip the host replay of the checksum\n"
 		"  --kernel FILE      guest kernel ELF (default: the built one)\n"
@@ -86,6 +88,7 @@ enum {
 	O_KERNEL,
 	O_PROGRAM,
 	O_JSON,
+	O_PAGING,
 	O__COUNT
 };
 
@@ -104,6 +107,7 @@ static const struct option run_options[] = {
 	{"kernel", required_argument, 0, O_KERNEL},
 	{"program", required_argument, 0, O_PROGRAM},
 	{"json", no_argument, 0, O_JSON},
+	{"paging", required_argument, 0, O_PAGING},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -140,6 +144,13 @@ static void apply(struct run_config *c, const char *const *v)
 	c->kernel_path = v[O_KERNEL];
 	c->program_path = v[O_PROGRAM];
 	c->json = v[O_JSON] != NULL;
+	if (v[O_PAGING]) {
+		int p = run_paging_parse(v[O_PAGING]);
+
+		if (p < 0)
+			bad("--paging", v[O_PAGING], "expected auto, shadow or tdp");
+		c->paging = (enum run_paging)p;
+	}
 }
 
 /* Parse argv into @c; options may come before or after the workload name. */

@@ -95,6 +95,54 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+const char *run_paging_name(enum run_paging p)
+{
+	return p == PAGING_SHADOW ? "shadow" : p == PAGING_TDP ? "tdp" : "auto";
+}
+
+int run_paging_parse(const char *s)
+{
+	for (int p = PAGING_AUTO; p <= PAGING_TDP; p++) {
+		if (!strcmp(s, run_paging_name(p)))
+			return p;
+	}
+	return -1;
+}
+
+/*
+ * The paging mode asked for against the one the host KVM uses: the mode is
+ * a module parameter, so a mismatch names it and the commands that switch it.
+ */
+static int check_paging(enum run_paging want, const struct host_info *h, char *err, size_t len)
+{
+	bool tdp = h->mmu_mode == HOST_MMU_EPT || h->mmu_mode == HOST_MMU_NPT;
+	char hint[128];
+
+	if (want == PAGING_AUTO || (want == PAGING_TDP) == tdp)
+		return 0;
+	if (h->mmu_mode == HOST_MMU_UNKNOWN) {
+		snprintf(err, len,
+			 "--paging %s: this host's KVM MMU mode is unknown (no kvm_intel, "
+			 "kvm_amd or kvm_pvm module): use --paging auto",
+			 run_paging_name(want));
+		return -ENOTSUP;
+	}
+	if (!host_mmu_switch_hint(h, hint, sizeof(hint))) {
+		snprintf(err, len,
+			 "--paging %s: this host's KVM (%s) uses %s paging only and cannot "
+			 "switch: use --paging %s or auto, or 'memvirt sim --paging nested'",
+			 run_paging_name(want), host_kvm_vendor_name(h->vendor),
+			 host_mmu_mode_name(h->mmu_mode), tdp ? "tdp" : "shadow");
+		return -ENOTSUP;
+	}
+	snprintf(err, len,
+		 "--paging %s: this host's KVM uses %s (%s=%s); switch with '%s' "
+		 "(no VM may be running)",
+		 run_paging_name(want), host_mmu_mode_name(h->mmu_mode), h->mmu_param,
+		 h->mmu_param_value, hint);
+	return -ENOTSUP;
+}
+
 static void iso_now(char *buf, size_t len)
 {
 	time_t t = time(NULL);
@@ -175,6 +223,10 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	iso_now(started, sizeof(started));
 	make_config(c, &vc, console, sizeof(console));
 	rec.cfg = &vc;
+	rec.paging = run_paging_name(c->paging);
+	host_info_probe(&host, getenv("MEMVIRT_HOST_ROOT") ? getenv("MEMVIRT_HOST_ROOT") : "/");
+	if (check_paging(c->paging, &host, o->error, sizeof(o->error)))
+		return o->status = EXIT_HOST;
 	ret = mkdir_p(c->out_dir);
 	if (ret) {
 		snprintf(o->error, sizeof(o->error), "cannot create output directory %s: %s",
@@ -182,7 +234,6 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		return o->status = EXIT_HOST;
 	}
 	snprintf(path, sizeof(path), "%s/run.json", c->out_dir);
-	host_info_probe(&host, "/");
 	/* Provisional: replaced by the final record, so no fsync. */
 	run_record_write(path, &rec, false);
 

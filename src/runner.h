@@ -19,6 +19,7 @@ struct run_config {
 	bool console;
 	bool verify;
 	bool quiet; /* no human summary (demo prints its own table) */
+	enum run_paging { PAGING_AUTO, PAGING_SHADOW, PAGING_TDP } paging;
 };
 
 struct run_outcome {
@@ -34,6 +35,9 @@ struct run_outcome {
 void run_config_defaults(struct run_config *c, enum wl_kind kind);
 /* Check sizes and combinations; one line in @err naming the fix. 0 or -EINVAL. */
 int run_config_validate(const struct run_config *c, char *err, size_t errlen);
+/* "auto", "shadow", "tdp"; parse returns -1 for anything else. */
+const char *run_paging_name(enum run_paging p);
+int run_paging_parse(const char *s);
 /* Run, verify, write OUT/run.json. Fills @o; returns o->status. */
 int run_execute(const struct run_config *c, struct run_outcome *o);
 /* Print the human summary of a finished run. */

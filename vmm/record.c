@@ -119,6 +119,9 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 	json_str(&j, "status", rec->status);
 	json_str(&j, "error", rec->error);
 	json_str(&j, "started_at", rec->started_at);
+	json_str(&j, "paging_requested", rec->paging);
+	if (rec->host)
+		json_str(&j, "paging_mode", host_mmu_mode_name(rec->host->mmu_mode));
 	json_u64(&j, "wall_ns", rec->wall_ns);
 	write_config(&j, rec->cfg);
 	if (rec->host) {

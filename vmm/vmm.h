@@ -111,6 +111,7 @@ struct run_record {
 	const char *status;	/* "running", "ok", "failed" */
 	const char *error;	/* one line when failed, else NULL */
 	const char *started_at; /* ISO 8601 UTC */
+	const char *paging;	/* the --paging request: "auto", "shadow", "tdp" */
 	const struct vm_config *cfg;
 	const struct host_info *host;
 	const struct vm_result *res; /* NULL while running or when the VM never started */

@@ -51,6 +51,21 @@ MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --ou
 check "no kvm: one line" one_line "$TMP/err"
 check "no kvm names the simulator" has "memvirt sim" "$TMP/err"
 
+# --paging against the host's KVM mode (fake sysfs trees; nothing starts, nothing is written).
+FX=$SRC/tests/fixtures/hosts
+MEMVIRT_HOST_ROOT=$FX/pvm expect 3 "tdp on a PVM host" -- "$MEMVIRT" run nop --paging tdp --out "$TMP/p1"
+check "PVM: shadow only" has "kvm_pvm) uses shadow paging only" "$TMP/err"
+check "PVM: one line" one_line "$TMP/err"
+check "PVM: nothing written" test ! -e "$TMP/p1"
+MEMVIRT_HOST_ROOT=$FX/intel-ept expect 3 "shadow on an EPT host" -- "$MEMVIRT" run nop --paging shadow --out "$TMP/p2"
+check "EPT: names the parameter" has "/sys/module/kvm_intel/parameters/ept=Y" "$TMP/err"
+check "EPT: names the switch" has "modprobe -r kvm_intel && modprobe kvm_intel ept=0" "$TMP/err"
+MEMVIRT_HOST_ROOT=$FX/intel-noept expect 3 "tdp on an EPT-off host" -- "$MEMVIRT" run nop --paging tdp --out "$TMP/p3"
+check "EPT off: switch on" has "modprobe kvm_intel ept=1" "$TMP/err"
+MEMVIRT_HOST_ROOT=$FX/amd-npt expect 3 "shadow on an NPT host" -- "$MEMVIRT" run nop --paging shadow --out "$TMP/p4"
+check "NPT: switch off" has "modprobe kvm_amd npt=0" "$TMP/err"
+expect 2 "bad paging mode" -- "$MEMVIRT" run nop --paging ept
+
 # info: JSON parses; fake hosts report their MMU mode.
 expect 0 "info --json" -- "$MEMVIRT" info --json
 check "info json parses" python3 -m json.tool "$TMP/out" /dev/null
