@@ -71,7 +71,7 @@ uint64_t frame_alloc(uint64_t size)
 
 	if (!pool_next)
 		pool_next = boot_info.pool_start;
-	a = range_take(size);
+	a = nr_free ? range_take(size) : 0;
 	if (!a) {
 		a = align_up(pool_next, size);
 		if (a + size > boot_info.pool_end || a + size < a)
@@ -143,13 +143,31 @@ static uint64_t *pt_entry(uint64_t cr3, uint64_t va, int level, int create)
 	return &table[level_index(va, level)];
 }
 
+/*
+ * The last level-1 table a 4K mapping went into, keyed by address space and
+ * 2M region. Page-table pages are never freed, so a cached table stays
+ * valid; consecutive demand faults then skip the walk from the root, which
+ * matters because every kernel instruction is emulated on PVM hosts.
+ */
+static struct {
+	uint64_t cr3, region;
+	uint64_t *table;
+} last_pt;
+
 int pt_map(uint64_t cr3, uint64_t va, uint64_t gpa, uint64_t page_size, uint64_t flags)
 {
 	int level = leaf_level(page_size);
-	uint64_t *e = pt_entry(cr3, va, level, 1);
+	uint64_t *e;
 
-	if (!e)
-		return -ENOMEM;
+	if (level == 1 && last_pt.table && last_pt.cr3 == cr3 && last_pt.region == va >> 21) {
+		e = &last_pt.table[level_index(va, 1)];
+	} else {
+		e = pt_entry(cr3, va, level, 1);
+		if (!e)
+			return -ENOMEM;
+		if (level == 1)
+			last_pt = (typeof(last_pt)){cr3, va >> 21, e - level_index(va, 1)};
+	}
 	*e = gpa | flags | MV_PTE_P | (level > 1 ? MV_PTE_PS : 0);
 	return 0;
 }
