@@ -34,7 +34,7 @@ static const struct {
 	uint64_t footprint, iters;
 } plan[] = {
 	{WL_SEQ, 16 << 20, 4},	       {WL_STRIDE, 16 << 20, 16},    {WL_RANDOM, 16 << 20, 1 << 22},
-	{WL_CHASE, 16 << 20, 1 << 22}, {WL_GUPS, 16 << 20, 1 << 22}, {WL_CHURN, 4 << 20, 16},
+	{WL_CHASE, 16 << 20, 1 << 22}, {WL_GUPS, 16 << 20, 1 << 22}, {WL_CHURN, 4 << 20, 4},
 	{WL_PINGPONG, 1 << 20, 200},
 };
 
