@@ -50,27 +50,9 @@ static void usage(FILE *f)
 		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
 }
 
-static void bad(const char *opt, const char *val, const char *what)
+__attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
 {
-	die(EXIT_USAGE, "%s '%s': %s; run 'memvirt run --help'\n", opt, val, what);
-}
-
-static uint64_t size_arg(const char *opt, const char *val)
-{
-	uint64_t v;
-
-	if (parse_size(val, &v))
-		bad(opt, val, "expected a size such as 4096, 4k, 64M or 1G");
-	return v;
-}
-
-static uint64_t num_arg(const char *opt, const char *val)
-{
-	uint64_t v;
-
-	if (parse_u64(val, &v))
-		bad(opt, val, "expected a non-negative integer");
-	return v;
+	opt_bad("run", opt, val, what);
 }
 
 enum {
@@ -118,19 +100,19 @@ static void apply(struct run_config *c, const char *const *v)
 	char *end;
 
 	if (v[O_FOOT])
-		c->wl.footprint = size_arg("--footprint", v[O_FOOT]);
+		c->wl.footprint = opt_size("run", "--footprint", v[O_FOOT]);
 	if (v[O_ITERS])
-		c->wl.iters = num_arg("--iters", v[O_ITERS]);
+		c->wl.iters = opt_u64("run", "--iters", v[O_ITERS]);
 	if (v[O_PSIZE])
-		c->wl.page_size = size_arg("--page-size", v[O_PSIZE]);
+		c->wl.page_size = opt_size("run", "--page-size", v[O_PSIZE]);
 	if (v[O_MEM])
-		c->mem_size = size_arg("--mem", v[O_MEM]);
+		c->mem_size = opt_size("run", "--mem", v[O_MEM]);
 	if (v[O_SEED])
-		c->wl.seed = num_arg("--seed", v[O_SEED]);
+		c->wl.seed = opt_u64("run", "--seed", v[O_SEED]);
 	if (v[O_STRIDE])
-		c->wl.stride = size_arg("--stride", v[O_STRIDE]);
+		c->wl.stride = opt_size("run", "--stride", v[O_STRIDE]);
 	if (v[O_NPROC])
-		c->wl.nproc = (uint32_t)num_arg("--nproc", v[O_NPROC]);
+		c->wl.nproc = (uint32_t)opt_u64("run", "--nproc", v[O_NPROC]);
 	if (v[O_OUT] &&
 	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[O_OUT]) >= (int)sizeof(c->out_dir))
 		bad("--out", v[O_OUT], "path too long");

@@ -580,25 +580,7 @@ static void usage(FILE *f)
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
 {
-	die(EXIT_USAGE, "%s '%s': %s; run 'memvirt sim --help'\n", opt, val, what);
-}
-
-static uint64_t size_arg(const char *opt, const char *val)
-{
-	uint64_t v;
-
-	if (parse_size(val, &v))
-		bad(opt, val, "expected a size such as 4096, 4k, 64M or 1G");
-	return v;
-}
-
-static uint64_t num_arg(const char *opt, const char *val)
-{
-	uint64_t v;
-
-	if (parse_u64(val, &v))
-		bad(opt, val, "expected a non-negative integer");
-	return v;
+	opt_bad("sim", opt, val, what);
 }
 
 static enum page_size pages_arg(const char *opt, const char *val)
@@ -687,13 +669,13 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 	wl_defaults(&o->wl, kind);
 	o->wl.kind = (uint32_t)kind;
 	if (v[O_FOOT])
-		o->wl.footprint = size_arg("--footprint", v[O_FOOT]);
+		o->wl.footprint = opt_size("sim", "--footprint", v[O_FOOT]);
 	if (v[O_ITERS])
-		o->wl.iters = num_arg("--iters", v[O_ITERS]);
+		o->wl.iters = opt_u64("sim", "--iters", v[O_ITERS]);
 	if (v[O_SEED])
-		o->wl.seed = num_arg("--seed", v[O_SEED]);
+		o->wl.seed = opt_u64("sim", "--seed", v[O_SEED]);
 	if (v[O_STRIDE])
-		o->wl.stride = size_arg("--stride", v[O_STRIDE]);
+		o->wl.stride = opt_size("sim", "--stride", v[O_STRIDE]);
 	o->wl.page_size = page_size_bytes(o->gps);
 	if (kind != WL_NOP && (!o->wl.footprint || o->wl.footprint % SZ_4K))
 		bad("--footprint", v[O_FOOT] ? v[O_FOOT] : "default",

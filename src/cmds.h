@@ -3,6 +3,8 @@
 #ifndef MEMVIRT_CMDS_H
 #define MEMVIRT_CMDS_H
 
+#include <stdint.h>
+
 /* Exit statuses shared by every subcommand. */
 #define EXIT_USAGE 2 /* bad option or argument */
 #define EXIT_HOST  3 /* the host lacks something: /dev/kvm, permission, packages */
@@ -12,6 +14,12 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+
+/* Option values (src/opts.c): a bad one is one error line and exit EXIT_USAGE. */
+__attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const char *val,
+				       const char *what);
+uint64_t opt_size(const char *cmd, const char *opt, const char *val);
+uint64_t opt_u64(const char *cmd, const char *opt, const char *val);
 
 /* Directory holding the guest kernel and workload images. */
 const char *guest_dir(void);
