@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"                     chase, gups)\n"
 		"  --page-size SIZE   guest page size for the data: 4k (default), 2m or 1g\n"
 		"  --mem SIZE         guest memory (default 256M)\n"
+		"  --backing KIND     host memory: anon (default), thp, hugetlb-2m, hugetlb-1g,\n"
+		"                     memfd\n"
 		"  --seed N           random seed (default 1)\n"
 		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
 		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
@@ -71,6 +73,7 @@ enum {
 	O_PROGRAM,
 	O_JSON,
 	O_PAGING,
+	O_BACKING,
 	O__COUNT
 };
 
@@ -90,6 +93,7 @@ static const struct option run_options[] = {
 	{"program", required_argument, 0, O_PROGRAM},
 	{"json", no_argument, 0, O_JSON},
 	{"paging", required_argument, 0, O_PAGING},
+	{"backing", required_argument, 0, O_BACKING},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -126,6 +130,14 @@ static void apply(struct run_config *c, const char *const *v)
 	c->kernel_path = v[O_KERNEL];
 	c->program_path = v[O_PROGRAM];
 	c->json = v[O_JSON] != NULL;
+	if (v[O_BACKING]) {
+		int b = vm_backing_parse(v[O_BACKING]);
+
+		if (b < 0)
+			bad("--backing", v[O_BACKING],
+			    "expected anon, thp, hugetlb-2m, hugetlb-1g or memfd");
+		c->backing = (enum vm_backing)b;
+	}
 	if (v[O_PAGING]) {
 		int p = run_paging_parse(v[O_PAGING]);
 

@@ -198,6 +198,7 @@ static void make_config(const struct run_config *c, struct vm_config *vc, char *
 {
 	memset(vc, 0, sizeof(*vc));
 	vc->mem_size = c->mem_size;
+	vc->backing = c->backing;
 	vc->wl = c->wl;
 	vc->timeout_s = c->timeout_s;
 	vc->kernel_path = c->kernel_path;
@@ -243,10 +244,10 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		int e = errno;
 
 		snprintf(o->error, sizeof(o->error), "%s", err);
-		o->status = (e == ENOENT || e == EACCES || e == EPERM || e == ENOTSUP) &&
-					    strstr(err, "KVM")
-				    ? EXIT_HOST
-				    : EXIT_GUEST;
+		bool kvm = (e == ENOENT || e == EACCES || e == EPERM || e == ENOTSUP) &&
+			   strstr(err, "KVM");
+
+		o->status = kvm || strstr(err, "--backing") ? EXIT_HOST : EXIT_GUEST;
 	} else {
 		o->started = true;
 		if (vm__run(vm, &o->res))

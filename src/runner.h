@@ -11,6 +11,7 @@
 struct run_config {
 	struct wl_params wl;
 	uint64_t mem_size;
+	enum vm_backing backing;
 	double timeout_s;
 	char out_dir[512];
 	const char *kernel_path;

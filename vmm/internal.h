@@ -12,7 +12,10 @@ struct vm {
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
-	uint8_t *mem; /* guest RAM: GPA 0 .. mem_size */
+	uint8_t *mem;	/* guest RAM: GPA 0 .. mem_size */
+	void *map_base; /* the mapping behind mem (larger for THP alignment) */
+	size_t map_size;
+	int mem_fd; /* memfd backing, else -1 */
 	uint64_t mem_size;
 	FILE *console;
 	uint64_t t_start_ns;
@@ -35,6 +38,11 @@ int kvm_set_user_mode(struct vm *vm, gva_t rip, gva_t rsp, uint64_t rdi, char *e
 struct elf_image;
 int boot_build(struct vm *vm, const struct elf_image *kernel, const struct elf_image *program,
 	       gva_t *rsp, gva_t *params, char *err, size_t errlen);
+
+/* backing.c */
+int backing_map(struct vm *vm, char *err, size_t errlen);
+void backing_unmap(struct vm *vm);
+void backing_discard(struct vm *vm, void *hva, uint64_t len);
 
 /* stats.c */
 int vm_read_stats(struct vm *vm, struct vm_result *res);

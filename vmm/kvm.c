@@ -74,16 +74,10 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region region = {0};
 
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		int e = errno;
+	int ret = backing_map(vm, err, errlen);
 
-		vm->mem = NULL;
-		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
-			 (unsigned long long)(vm->mem_size >> 20), strerror(e));
-		return -e;
-	}
+	if (ret)
+		return ret;
 	region.slot = 0;
 	region.guest_phys_addr = 0;
 	region.memory_size = vm->mem_size;

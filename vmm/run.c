@@ -78,7 +78,7 @@ struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
 	}
 	vm->cfg = *cfg;
 	vm->mem_size = cfg->mem_size;
-	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
 	vm->t_start_ns = now_ns();
 	ret = elf_load_file(cfg->kernel_path, &kernel, err, errlen);
 	if (!ret)
@@ -119,8 +119,7 @@ void vm__destroy(struct vm *vm)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
 		close(vm->vcpu_fd);
-	if (vm->mem)
-		munmap(vm->mem, vm->mem_size);
+	backing_unmap(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -175,7 +174,7 @@ static void handle_discard(struct vm *vm, const struct mv_msg *m, struct vm_resu
 				(unsigned long long)gpa, (unsigned long long)len);
 			return;
 		}
-		madvise(hva, len, MADV_DONTNEED);
+		backing_discard(vm, hva, len);
 		res->discarded_bytes += len;
 	}
 }

@@ -20,8 +20,22 @@ typedef uint64_t hpa_t; /* host physical */
 
 struct json;
 
+/* Host memory behind guest RAM. */
+enum vm_backing {
+	VM_BACKING_ANON,       /* anonymous 4K pages (THP as the host's policy allows) */
+	VM_BACKING_THP,	       /* anonymous, 2M-aligned, MADV_HUGEPAGE */
+	VM_BACKING_HUGETLB_2M, /* hugetlbfs 2M pages, reserved beforehand */
+	VM_BACKING_HUGETLB_1G, /* hugetlbfs 1G pages, reserved beforehand */
+	VM_BACKING_MEMFD,      /* a memfd, shared mapping */
+};
+
+const char *vm_backing_name(enum vm_backing b);
+int vm_backing_parse(const char *s); /* -1 if unknown */
+uint64_t vm_backing_page_size(enum vm_backing b);
+
 struct vm_config {
-	uint64_t mem_size;	  /* bytes of guest memory */
+	uint64_t mem_size; /* bytes of guest memory */
+	enum vm_backing backing;
 	const char *kernel_path;  /* guest kernel ELF */
 	const char *program_path; /* guest workload ELF */
 	struct wl_params wl;

@@ -61,6 +61,24 @@ check "SIGINT exit status 130" test $? -eq 130
 check "SIGINT recorded" test "$(json_get "$TMP/int/run.json" "['end']['kind']")" = signal
 check "SIGINT record complete" test "$(json_get "$TMP/int/run.json" "['status']")" = failed
 
+# Host backings: freed guest frames must read as zero again whatever backs them
+# (churn's checksum includes its reads of fresh mappings).
+for b in thp memfd; do
+	expect 0 "churn on $b" -- "$MEMVIRT" run churn --footprint 2M --iters 3 --mem 64M --backing $b --out "$TMP/b-$b"
+	check "backing $b recorded" test "$(json_get "$TMP/b-$b/run.json" "['config']['backing']")" = $b
+	check "churn on $b verified" test "$(json_get "$TMP/b-$b/run.json" "['result']['verified']")" = True
+done
+HP=/sys/kernel/mm/hugepages/hugepages-2048kB
+if [ -w $HP/nr_hugepages ] && [ "$(cat $HP/free_hugepages)" -lt 32 ]; then
+	expect 3 "hugetlb-2m without pages" -- "$MEMVIRT" run churn --footprint 2M --iters 2 --mem 64M --backing hugetlb-2m --out "$TMP/h0"
+	check "hugetlb: says how to reserve" has "echo 32 > $HP/nr_hugepages" "$TMP/err"
+	old=$(cat $HP/nr_hugepages)
+	echo $((old + 32)) >$HP/nr_hugepages
+	expect 0 "churn on hugetlb-2m" -- "$MEMVIRT" run churn --footprint 2M --iters 3 --mem 64M --backing hugetlb-2m --out "$TMP/h1"
+	check "churn on hugetlb-2m verified" test "$(json_get "$TMP/h1/run.json" "['result']['verified']")" = True
+	echo "$old" >$HP/nr_hugepages
+fi
+
 # Pingpong switches address spaces.
 expect 0 "pingpong" -- "$MEMVIRT" run pingpong --footprint 64K --iters 50 --out "$TMP/pp"
 check "pingpong CR3 switches" test "$(json_get "$TMP/pp/run.json" "['guest_kernel']['cr3_switches']")" = 200
