@@ -4,7 +4,7 @@
 # Usage: bench/sim.sh [build-dir] [sim_bench args...]
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build-perf}
+build=${1:-${BUILD:-$here/../build}}
 [ $# -gt 0 ] && shift
 bin=$build/bench/sim_bench
 if [ ! -x "$bin" ]; then

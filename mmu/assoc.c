@@ -209,7 +209,7 @@ size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
 {
 	unsigned set = assoc__set(a, key), way = a->ways;
 	size_t base = (size_t)set * a->ways;
-
+	const uint64_t *keys = a->key + base;
 	unsigned invalid = a->ways;
 
 	/*
@@ -217,7 +217,7 @@ size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
 	 * the first invalid way, as hardware fills empty ways before evicting.
 	 */
 	for (unsigned w = 0; w < a->ways; w++) {
-		uint64_t k = a->key[base + w];
+		uint64_t k = keys[w];
 
 		if (k == key && a->tag[base + w] == tag) {
 			way = w;
@@ -229,11 +229,14 @@ size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
 	if (way == a->ways)
 		way = invalid;
 	if (way == a->ways)
-		way = a->ops->victim(a, set);
+		way = a->stamp ? lru_victim(a, set) : a->ops->victim(a, set);
 	a->key[base + way] = key;
 	a->tag[base + way] = tag;
 	a->val[base + way] = val;
-	a->ops->touch(a, set, way);
+	if (a->stamp)
+		a->stamp[base + way] = ++a->clock;
+	else
+		a->ops->touch(a, set, way);
 	return base + way;
 }
 

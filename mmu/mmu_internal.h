@@ -77,7 +77,10 @@ static inline long assoc__lookup(struct assoc *a, uint64_t key, uint32_t tag)
 
 	for (unsigned w = 0; w < a->ways; w++) {
 		if (k[w] == key && assoc_tag_match(a->tag[base + w], tag)) {
-			a->ops->touch(a, set, w);
+			if (a->stamp) /* LRU, inline */
+				a->stamp[base + w] = ++a->clock;
+			else
+				a->ops->touch(a, set, w);
 			return (long)(base + w);
 		}
 	}

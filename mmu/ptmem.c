@@ -7,22 +7,23 @@
 
 #include "mmu/mmu_internal.h"
 
-#define PTMEM_MIN_SLOTS 64
 #define PTMEM_SLAB	(2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
+#define PTMEM_REGION_SHIFT 18	     /* frames per region: 2^18 (1 GiB of physical space) */
+#define PTMEM_REGION_FRAMES (1ULL << PTMEM_REGION_SHIFT)
 
-/* Frames live in an open-addressed hash from frame number to a 4K buffer. */
+/*
+ * Frames live in a two-level direct-indexed table: region[pfn >> 18] is an
+ * array of 2^18 page pointers (calloc'd on first use, so the host only backs
+ * the parts that are touched), indexed by the low bits of the frame number.
+ */
 struct ptmem {
 	struct pt_mem mem;
 	uint64_t limit;
 	uint64_t next_alloc;
 	ptmem_alloc_fn alloc;
 	void *alloc_ctx;
-	uint64_t *slot_pfn; /* pfn + 1; 0 = empty */
-	uint64_t **slot_page;
-	size_t nslots, nframes;
-	unsigned hash_shift; /* 64 - log2(nslots): the product's top bits pick the slot */
-	uint64_t last_pfn;   /* one-entry lookup cache */
-	uint64_t *last_page;
+	uint64_t ***region;
+	size_t nregions, nframes;
 	void **slabs;
 	size_t nslabs, slab_used; /* bytes used in the newest slab */
 };
@@ -51,80 +52,33 @@ static uint64_t *ptmem_buffer(struct ptmem *m)
 	return (uint64_t *)((char *)slab + m->slab_used - MMU_PAGE_SIZE);
 }
 
-/* Fibonacci hashing: the top bits of the product are the well-mixed ones. */
-static inline size_t ptmem_hash(uint64_t pfn, unsigned shift)
+/* The frame's buffer or NULL; @pfn is below limit >> 12. */
+static inline uint64_t *ptmem_page(const struct ptmem *m, uint64_t pfn)
 {
-	return (size_t)((pfn * 0x9E3779B97F4A7C15ULL) >> shift);
-}
+	uint64_t **r = m->region[pfn >> PTMEM_REGION_SHIFT];
 
-static uint64_t *ptmem_page(struct ptmem *m, uint64_t pfn)
-{
-	size_t i;
-
-	if (m->last_page && m->last_pfn == pfn)
-		return m->last_page;
-	for (i = ptmem_hash(pfn, m->hash_shift); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1)) {
-		if (m->slot_pfn[i] == pfn + 1) {
-			m->last_pfn = pfn;
-			m->last_page = m->slot_page[i];
-			return m->last_page;
-		}
-	}
-	return NULL;
-}
-
-static int ptmem_grow(struct ptmem *m)
-{
-	size_t n = m->nslots * 2;
-	uint64_t *pfns = calloc(n, sizeof(*pfns));
-	uint64_t **pages = calloc(n, sizeof(*pages));
-
-	if (!pfns || !pages) {
-		free(pfns);
-		free(pages);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->nslots; i++) {
-		size_t j;
-
-		if (!m->slot_pfn[i])
-			continue;
-		for (j = ptmem_hash(m->slot_pfn[i] - 1, m->hash_shift - 1); pfns[j];
-		     j = (j + 1) & (n - 1))
-			;
-		pfns[j] = m->slot_pfn[i];
-		pages[j] = m->slot_page[i];
-	}
-	free(m->slot_pfn);
-	free(m->slot_page);
-	m->slot_pfn = pfns;
-	m->slot_page = pages;
-	m->nslots = n;
-	m->hash_shift--;
-	return 0;
+	return r ? r[pfn & (PTMEM_REGION_FRAMES - 1)] : NULL;
 }
 
 /* The frame's buffer, created zeroed on first use. */
 static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
 {
-	uint64_t *page = ptmem_page(m, pfn);
-	size_t i;
+	uint64_t ***rp = &m->region[pfn >> PTMEM_REGION_SHIFT];
+	uint64_t **slot;
 
-	if (page) {
-		*out = page;
-		return 0;
+	if (!*rp) {
+		*rp = calloc(PTMEM_REGION_FRAMES, sizeof(**rp));
+		if (!*rp)
+			return -ENOMEM;
 	}
-	if ((m->nframes + 1) * 2 > m->nslots && ptmem_grow(m))
-		return -ENOMEM;
-	page = ptmem_buffer(m);
-	if (!page)
-		return -ENOMEM;
-	for (i = ptmem_hash(pfn, m->hash_shift); m->slot_pfn[i]; i = (i + 1) & (m->nslots - 1))
-		;
-	m->slot_pfn[i] = pfn + 1;
-	m->slot_page[i] = page;
-	m->nframes++;
-	*out = page;
+	slot = &(*rp)[pfn & (PTMEM_REGION_FRAMES - 1)];
+	if (!*slot) {
+		*slot = ptmem_buffer(m);
+		if (!*slot)
+			return -ENOMEM;
+		m->nframes++;
+	}
+	*out = *slot;
 	return 0;
 }
 
@@ -179,13 +133,9 @@ struct ptmem *ptmem__new(uint64_t limit, uint64_t alloc_base)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->nslots = PTMEM_MIN_SLOTS;
-	m->hash_shift = 64 - 6; /* log2(PTMEM_MIN_SLOTS) */
-	m->slot_pfn = calloc(m->nslots, sizeof(*m->slot_pfn));
-	m->slot_page = calloc(m->nslots, sizeof(*m->slot_page));
-	if (!m->slot_pfn || !m->slot_page) {
-		free(m->slot_pfn);
-		free(m->slot_page);
+	m->nregions = (size_t)(((limit - 1) >> MMU_PAGE_SHIFT >> PTMEM_REGION_SHIFT) + 1);
+	m->region = calloc(m->nregions, sizeof(*m->region));
+	if (!m->region) {
 		free(m);
 		errno = ENOMEM;
 		return NULL;
@@ -204,8 +154,9 @@ void ptmem__free(struct ptmem *m)
 	for (size_t i = 0; i < m->nslabs; i++)
 		free(m->slabs[i]);
 	free(m->slabs);
-	free(m->slot_pfn);
-	free(m->slot_page);
+	for (size_t i = 0; i < m->nregions; i++)
+		free(m->region[i]);
+	free(m->region);
 	free(m);
 }
 
