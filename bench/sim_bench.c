@@ -20,7 +20,7 @@
 
 #include "mmu/mmu.h"
 
-#define GIB (1ULL << 30)
+#define GIB  (1ULL << 30)
 #define FOOT (4 * GIB)
 
 static double now(void)
@@ -212,7 +212,8 @@ static void run(const char *name, const uint64_t *va, size_t n, struct env *e, c
 	sim__result(s, &r);
 
 	printf("%-7s %-8s %6.0fM  input %8.1f M/s  bare-tlb %7.1f M/s  sim %7.2f M/s  "
-	       "bare/sim %6.2fx  input/sim %6.1fx  (walks %.3f%%, refs/walk %.1f, bare miss %.3f%%)\n",
+	       "bare/sim %6.2fx  input/sim %6.1fx  (walks %.3f%%, refs/walk %.1f, bare miss "
+	       "%.3f%%)\n",
 	       name, preset, total / 1e6, total / t_in / 1e6, total / t_bare / 1e6,
 	       total / t_sim / 1e6, t_sim / t_bare, t_sim / t_in, 100.0 * r.walks / r.accesses,
 	       r.refs_per_walk, 100.0 * bt.misses / total);

@@ -7,8 +7,8 @@
 
 #include "mmu/mmu_internal.h"
 
-#define PTMEM_SLAB	(2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
-#define PTMEM_REGION_SHIFT 18	     /* frames per region: 2^18 (1 GiB of physical space) */
+#define PTMEM_SLAB	    (2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
+#define PTMEM_REGION_SHIFT  18		 /* frames per region: 2^18 (1 GiB of physical space) */
 #define PTMEM_REGION_FRAMES (1ULL << PTMEM_REGION_SHIFT)
 
 /*
