@@ -37,6 +37,8 @@ static void usage(FILE *f)
 		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
 		"  --out DIR          output directory (default memvirt-out/WORKLOAD)\n"
 		"  --timeout S        stop the guest after S seconds (default: none)\n"
+		"  --translate GVA,.. record GVA->GPA->HVA->HPA chains at the end of the run\n"
+		"  --translate-sample N  N chains spread over the data region (at most 64)\n"
 		"  --paging MODE      auto (default), shadow or tdp (EPT/NPT); if the host KVM\n"
 		"                     uses the other mode the run fails naming the switch command\n"
 		"  --console          echo the guest console to stdout\n"
@@ -74,6 +76,8 @@ enum {
 	O_JSON,
 	O_PAGING,
 	O_BACKING,
+	O_TRANSLATE,
+	O_TSAMPLE,
 	O__COUNT
 };
 
@@ -94,9 +98,25 @@ static const struct option run_options[] = {
 	{"json", no_argument, 0, O_JSON},
 	{"paging", required_argument, 0, O_PAGING},
 	{"backing", required_argument, 0, O_BACKING},
+	{"translate", required_argument, 0, O_TRANSLATE},
+	{"translate-sample", required_argument, 0, O_TSAMPLE},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
+
+/* --translate GVA[,GVA...]: hex or decimal guest virtual addresses. */
+static void parse_translate(struct run_config *c, const char *list)
+{
+	char buf[1024], *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		bad("--translate", list, "list too long");
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (c->nr_translate == RUN_MAX_TRANSLATE)
+			bad("--translate", list, "at most 64 addresses");
+		c->translate[c->nr_translate++] = opt_u64("run", "--translate", tok);
+	}
+}
 
 /* Apply the option values over the workload's defaults. */
 static void apply(struct run_config *c, const char *const *v)
@@ -130,6 +150,13 @@ static void apply(struct run_config *c, const char *const *v)
 	c->kernel_path = v[O_KERNEL];
 	c->program_path = v[O_PROGRAM];
 	c->json = v[O_JSON] != NULL;
+	if (v[O_TRANSLATE])
+		parse_translate(c, v[O_TRANSLATE]);
+	if (v[O_TSAMPLE]) {
+		c->translate_sample = (unsigned)opt_u64("run", "--translate-sample", v[O_TSAMPLE]);
+		if (c->translate_sample > RUN_MAX_TRANSLATE)
+			bad("--translate-sample", v[O_TSAMPLE], "at most 64");
+	}
 	if (v[O_BACKING]) {
 		int b = vm_backing_parse(v[O_BACKING]);
 

@@ -194,6 +194,24 @@ static void judge(const struct run_config *c, struct run_outcome *o)
 	}
 }
 
+/*
+ * The chains asked for, read once the guest has stopped: the listed GVAs,
+ * then N page-aligned addresses spread over the data region (mapped at
+ * MV_MMAP_BASE by every workload that has one).
+ */
+static void translate_all(const struct run_config *c, struct vm *vm, struct run_outcome *o)
+{
+	uint64_t n = c->translate_sample, fp = c->wl.footprint;
+
+	for (unsigned i = 0; i < c->nr_translate; i++)
+		vm__translate(vm, c->translate[i], &o->chains[o->nr_chains++]);
+	for (uint64_t i = 0; i < n && fp; i++) {
+		gva_t gva = MV_MMAP_BASE + ((fp / n) * i & ~(SZ_4K - 1));
+
+		vm__translate(vm, gva, &o->chains[o->nr_chains++]);
+	}
+}
+
 static void make_config(const struct run_config *c, struct vm_config *vc, char *console, size_t len)
 {
 	memset(vc, 0, sizeof(*vc));
@@ -252,6 +270,7 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		o->started = true;
 		if (vm__run(vm, &o->res))
 			pr_warn("could not read the KVM statistics of the run\n");
+		translate_all(c, vm, o);
 		vm__destroy(vm);
 		verify(c, o);
 		judge(c, o);
@@ -264,6 +283,8 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	rec.verified = o->verified;
 	rec.expected_checksum = o->expected_checksum;
 	rec.wall_ns = o->wall_ns;
+	rec.chains = o->chains;
+	rec.nr_chains = o->nr_chains;
 	ret = run_record_write(path, &rec, true);
 	if (ret) {
 		snprintf(o->error, sizeof(o->error), "cannot write %s: %s", path, strerror(-ret));

@@ -21,6 +21,10 @@ struct run_config {
 	bool verify;
 	bool quiet; /* no human summary (demo prints its own table) */
 	enum run_paging { PAGING_AUTO, PAGING_SHADOW, PAGING_TDP } paging;
+#define RUN_MAX_TRANSLATE 64
+	uint64_t translate[RUN_MAX_TRANSLATE]; /* --translate GVAs */
+	unsigned nr_translate;
+	unsigned translate_sample; /* --translate-sample N over the footprint */
 };
 
 struct run_outcome {
@@ -29,6 +33,8 @@ struct run_outcome {
 	bool verify_done, verified;
 	uint64_t expected_checksum;
 	uint64_t wall_ns;
+	struct vm_chain chains[2 * RUN_MAX_TRANSLATE];
+	unsigned nr_chains;
 	char error[640];
 	int status; /* process exit status */
 };

@@ -137,6 +137,13 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 		if (rec->res->have_kstats)
 			write_kernel(&j, &rec->res->kstats);
 		write_stats(&j, rec->res);
+		json_arr_begin(&j, "translations");
+		for (unsigned i = 0; i < rec->nr_chains; i++) {
+			json_obj_begin(&j, NULL);
+			vm_chain_json(&rec->chains[i], &j);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
 	}
 	json_obj_end(&j);
 	return json_finish(&j);

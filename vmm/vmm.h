@@ -102,6 +102,36 @@ void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 /* GVA -> GPA through the guest's page tables at @cr3 (4-level); 0 or -EFAULT. */
 int vm__gva_to_gpa(struct vm *vm, uint64_t cr3, gva_t gva, gpa_t *gpa);
 
+/* One address through the four spaces, read from a live (stopped) VM. */
+struct vm_chain_level {
+	gpa_t table_gpa, entry_gpa;
+	uint64_t entry;
+};
+
+struct vm_chain {
+	gva_t gva;
+	uint64_t cr3;
+	int nr_levels; /* guest levels walked, PML4 first */
+	struct vm_chain_level level[4];
+	bool gva_mapped;
+	gpa_t gpa;
+	uint64_t guest_page_size;
+	bool kvm_checked, kvm_valid, kvm_agrees; /* KVM_TRANSLATE cross-check */
+	gpa_t kvm_gpa;
+	unsigned slot;
+	hva_t hva;
+	bool present, swapped, soft_dirty, exclusive; /* /proc/self/pagemap */
+	bool hpa_known;
+	hpa_t hpa;
+	uint64_t host_page_size;
+	enum vm_backing backing;
+	char host_note[96]; /* why the HPA is not shown, when it is not */
+};
+
+/* The chain of @gva under the vCPU's current CR3. 0 or -errno (only if the vCPU is unreadable). */
+int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c);
+void vm_chain_json(const struct vm_chain *c, struct json *j);
+
 /* Guest memory a workload needs, to check --mem before starting: bytes. */
 uint64_t vm_mem_needed(const struct wl_params *p);
 
@@ -134,6 +164,8 @@ struct run_record {
 	uint64_t expected_checksum;
 	uint64_t wall_ns;
 	uint64_t tsc_khz;
+	const struct vm_chain *chains; /* --translate */
+	unsigned nr_chains;
 };
 
 /* Write run.json atomically (and durably with @sync). Returns 0 or -errno. */

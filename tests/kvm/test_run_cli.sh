@@ -22,6 +22,15 @@ check "KVM vm stats present" test -n "$(json_get "$R" "['kvm_stats']['vm']['page
 check "host recorded" test "$(json_get "$R" "['host']['kvm']['usable']")" = True
 check "console log written" test -f "$TMP/ok/console.log"
 
+# Translation chains at the end of the run: a mapped data page and an unmapped address.
+expect 0 "translate" -- "$MEMVIRT" run seq --footprint 1M --iters 1 --translate 0x8000000000,0xdead000 --translate-sample 4 --out "$TMP/tr"
+check "six chains" test "$(json_get "$TMP/tr/run.json" "['translations'].__len__()")" = 6
+check "data page mapped" test "$(json_get "$TMP/tr/run.json" "['translations'][0]['mapped']")" = True
+check "4 guest levels" test "$(json_get "$TMP/tr/run.json" "['translations'][0]['guest_walk'].__len__()")" = 4
+check "KVM_TRANSLATE agrees" test "$(json_get "$TMP/tr/run.json" "['translations'][0]['kvm_translate_agrees']")" = True
+check "unmapped address" test "$(json_get "$TMP/tr/run.json" "['translations'][1]['mapped']")" = False
+expect 2 "bad translate address" -- "$MEMVIRT" run nop --translate 0xzz
+
 # Human summary.
 expect 0 "summary" -- "$MEMVIRT" run seq --footprint 1M --iters 2 --out "$TMP/sum"
 check "summary names verification" has "verified by host replay" "$TMP/out"
