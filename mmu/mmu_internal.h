@@ -122,6 +122,7 @@ struct walk_env {
 };
 
 /* Resume point for a walk after a page-walk-cache hit (NULL: from the root). */
+void walk_fault__host(struct walk_fault *f, const struct walk *hw, unsigned slot, gpa_t gpa);
 int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t va, unsigned acc,
 	      const struct pwc_hit *start, struct walk *w);
 

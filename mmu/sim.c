@@ -146,11 +146,7 @@ static int sim_gpa_xlate(struct sim *s, unsigned slot, gpa_t gpa, unsigned acc, 
 	err = walk__run(&s->henv, &s->hcpu, gpa, acc, start, hw);
 	s->w.host_done |= 1u << slot;
 	if (err) {
-		f->kind = WALK_FAULT_HOST;
-		f->host_kind = hw->fault.kind;
-		f->error_code = hw->fault.error_code;
-		f->level = slot;
-		f->addr = gpa;
+		walk_fault__host(f, hw, slot, gpa);
 		return err;
 	}
 	if (s->hpwc)

@@ -266,6 +266,16 @@ int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t v
 	return 0;
 }
 
+/* A 2D walk failed in the host walk of @gpa, made for guest level @slot (0 = final). */
+void walk_fault__host(struct walk_fault *f, const struct walk *hw, unsigned slot, gpa_t gpa)
+{
+	f->kind = WALK_FAULT_HOST;
+	f->host_kind = hw->fault.kind;
+	f->error_code = hw->fault.error_code;
+	f->level = slot;
+	f->addr = gpa;
+}
+
 int walk__1d(const struct pt_mem *mem, const struct walk_cpu *cpu, gva_t va, unsigned acc,
 	     struct walk *w)
 {
@@ -298,11 +308,7 @@ static int walk2d_host(struct walk2d_ctx *c, unsigned slot, gpa_t gpa, unsigned 
 		c->w->refs_host[hw->first_level - i]++;
 	c->w->refs += hw->refs;
 	if (err) {
-		f->kind = WALK_FAULT_HOST;
-		f->host_kind = hw->fault.kind;
-		f->error_code = hw->fault.error_code;
-		f->level = slot;
-		f->addr = gpa;
+		walk_fault__host(f, hw, slot, gpa);
 		return err;
 	}
 	*hpa = hw->pa;
