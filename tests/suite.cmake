@@ -7,3 +7,9 @@ add_dependencies(test_vmm guest_kernel guest_workload)
 memvirt_script_test(test_cli LABEL unit SCRIPT tests/cli/test_cli.sh)
 memvirt_script_test(test_run_cli LABEL kvm SCRIPT tests/kvm/test_run_cli.sh)
 memvirt_script_test(test_sim_cli LABEL unit SCRIPT tests/cli/test_sim_cli.sh)
+
+# Each area keeps its own list: tests/suite-<area>.cmake.
+file(GLOB MEMVIRT_SUITE_PARTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/suite-*.cmake)
+foreach(part ${MEMVIRT_SUITE_PARTS})
+  include(${part})
+endforeach()
