@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The four address spaces of one guest virtual address on a live VM:
- * GVA -> GPA by walking the guest's tables (cross-checked with
+ * GVA -> GPA with mmu/'s walker over the guest's tables (cross-checked with
  * KVM_TRANSLATE), GPA -> HVA through the memory slot, HVA -> HPA through
  * /proc/self/pagemap, with the host page size from /proc/kpageflags.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "mmu/mmu.h"
 #include "vmm/internal.h"
 
 /* /proc/self/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
@@ -26,34 +29,154 @@
 #define KPF_HUGE 17
 #define KPF_THP	 22
 
-/* Guest walk from CR3, SDM Vol. 3A 4.5, recording every level. */
-static int walk_guest(struct vm *vm, uint64_t cr3, struct vm_chain *c)
-{
-	gpa_t table = cr3 & MV_PTE_ADDR;
+/* Control-register bits the walk depends on (SDM Vol. 3A §2.5, §4.1). */
+#define CR0_PG	 (1ULL << 31)
+#define CR0_WP	 (1ULL << 16)
+#define CR4_PAE	 (1ULL << 5)
+#define CR4_LA57 (1ULL << 12)
+#define CR4_SMEP (1ULL << 20)
+#define CR4_SMAP (1ULL << 21)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
 
-	for (int l = 4; l >= 1; l--) {
-		int shift = 12 + 9 * (l - 1);
-		unsigned idx = (c->gva >> shift) & 511;
-		const uint64_t *t = vm__gpa_to_hva(vm, table, SZ_4K);
+#define CPUID_MAX_ENTRIES 128
+
+_Static_assert(VM_ACC_WRITE == WALK_ACC_WRITE && VM_ACC_USER == WALK_ACC_USER &&
+		       VM_ACC_FETCH == WALK_ACC_FETCH,
+	       "vmm.h access bits");
+_Static_assert(VM_PF_ERR_P == PF_ERR_P && VM_PF_ERR_W == PF_ERR_W && VM_PF_ERR_U == PF_ERR_U &&
+		       VM_PF_ERR_RSVD == PF_ERR_RSVD && VM_PF_ERR_I == PF_ERR_I,
+	       "vmm.h error-code bits");
+_Static_assert((int)VM_FAULT_NOT_PRESENT == (int)WALK_FAULT_NOT_PRESENT &&
+		       (int)VM_FAULT_RESERVED == (int)WALK_FAULT_RESERVED &&
+		       (int)VM_FAULT_PROTECTION == (int)WALK_FAULT_PROTECTION &&
+		       (int)VM_FAULT_NONCANONICAL == (int)WALK_FAULT_NONCANONICAL &&
+		       (int)VM_FAULT_MEMORY == (int)WALK_FAULT_MEMORY,
+	       "vmm.h fault kinds");
+
+/* One KVM memory slot: guest RAM is slot 0, GPA 0 .. mem_size (vmm/kvm.c). */
+struct guest_slot {
+	unsigned id;
+	gpa_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+static bool slot_find(const struct vm *vm, gpa_t gpa, struct guest_slot *s)
+{
+	if (!vm->mem || gpa >= vm->mem_size)
+		return false;
+	*s = (struct guest_slot){.id = 0, .gpa = 0, .size = vm->mem_size, .hva = vm->mem};
+	return true;
+}
+
+/*
+ * Guest RAM as the walker's table memory, addressed by GPA. The guest is
+ * untrusted: every entry address comes from its tables, so each load is
+ * checked against the slot and must be 8-byte aligned. Read-only: the
+ * walk never sets the guest's accessed/dirty bits.
+ */
+static int guest_read64(void *ctx, uint64_t gpa, uint64_t *val)
+{
+	struct guest_slot s;
+
+	if (gpa & 7)
+		return -EINVAL;
+	if (!slot_find(ctx, gpa, &s) || gpa - s.gpa > s.size - 8)
+		return -EFAULT;
+	memcpy(val, s.hva + (gpa - s.gpa), sizeof(*val));
+	return 0;
+}
+
+static int guest_write64(void *ctx, uint64_t gpa, uint64_t val)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)val;
+	return -EPERM;
+}
+
+static const struct pt_mem_ops guest_mem_ops = {
+	.read64 = guest_read64,
+	.write64 = guest_write64,
+};
+
+/*
+ * MAXPHYADDR as the guest was given it: CPUID 0x80000008 EAX[7:0]. Without
+ * that leaf the SDM (Vol. 3A §4.1.4) says 36 for a processor with PAE.
+ */
+static unsigned guest_maxphyaddr(struct vm *vm)
+{
+	struct kvm_cpuid2 *cpuid;
+	unsigned bits = 36;
+
+	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		return bits;
+	cpuid->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vm->vcpu_fd, KVM_GET_CPUID2, cpuid) == 0) {
+		for (unsigned i = 0; i < cpuid->nent; i++) {
+			if (cpuid->entries[i].function == 0x80000008)
+				bits = cpuid->entries[i].eax & 0xff;
+		}
+	}
+	free(cpuid);
+	if (bits < 32)
+		bits = 32;
+	if (bits > 52)
+		bits = 52;
+	return bits;
+}
+
+/* The walker's view of the vCPU's paging state. -ENOTSUP outside 64-bit paging. */
+static int guest_walk_cpu(struct vm *vm, const struct kvm_sregs *sr, struct walk_cpu *cpu)
+{
+	if (!(sr->cr0 & CR0_PG) || !(sr->cr4 & CR4_PAE) || !(sr->efer & EFER_LMA))
+		return -ENOTSUP;
+	*cpu = (struct walk_cpu){
+		.root = sr->cr3 & PTE_ADDR_MASK,
+		.levels = (sr->cr4 & CR4_LA57) ? 5 : 4,
+		.maxphyaddr = guest_maxphyaddr(vm),
+		.wp = sr->cr0 & CR0_WP,
+		.smep = sr->cr4 & CR4_SMEP,
+		.smap = sr->cr4 & CR4_SMAP,
+		.nxe = sr->efer & EFER_NXE,
+		.set_ad = false,
+	};
+	/* CR3 bits above MAXPHYADDR are not part of the table address. */
+	cpu->root &= (1ULL << cpu->maxphyaddr) - 1;
+	return 0;
+}
+
+/* Copy the walk record into the chain: the levels read, then the result or the fault. */
+static void chain_from_walk(struct vm_chain *c, const struct walk *w, int ret)
+{
+	unsigned last = ret ? w->fault.level : w->leaf_level;
+
+	if (ret && w->fault.kind == WALK_FAULT_MEMORY)
+		last++; /* the entry at the failing level was never read */
+	if (ret && w->fault.kind == WALK_FAULT_NONCANONICAL)
+		last = w->levels + 1; /* no table was read */
+	for (unsigned l = w->levels; l >= last && l >= 1 && c->nr_levels < VM_CHAIN_MAX_LEVELS;
+	     l--) {
 		struct vm_chain_level *lv = &c->level[c->nr_levels++];
 
-		if (!t)
-			return -EFAULT;
-		lv->table_gpa = table;
-		lv->entry_gpa = table + idx * 8;
-		lv->entry = t[idx];
-		if (!(lv->entry & MV_PTE_P))
-			return -ENOENT;
-		if (l == 1 || (l <= 3 && (lv->entry & MV_PTE_PS))) {
-			uint64_t mask = (1ULL << shift) - 1;
-
-			c->guest_page_size = 1ULL << shift;
-			c->gpa = ((lv->entry & MV_PTE_ADDR) & ~mask) | (c->gva & mask);
-			return 0;
-		}
-		table = lv->entry & MV_PTE_ADDR;
+		lv->level = l;
+		lv->table_gpa = w->lvl[l].table;
+		lv->entry_gpa = w->lvl[l].entry_addr;
+		lv->entry = w->lvl[l].entry;
+		lv->flags = w->lvl[l].flags;
 	}
-	return -EFAULT;
+	c->gva_mapped = ret == 0;
+	if (ret == 0) {
+		c->gpa = w->pa;
+		c->guest_page_size = page_size_bytes(w->size);
+		return;
+	}
+	c->fault_kind = (int)w->fault.kind;
+	c->fault_level = w->fault.level;
+	c->error_code = w->fault.error_code;
+	c->fault_addr = w->fault.addr;
 }
 
 static void host_side(struct vm_chain *c)
@@ -94,55 +217,163 @@ out:
 		close(fd);
 }
 
-int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c)
+/*
+ * KVM_TRANSLATE walks as a supervisor read (its usermode field is always 0
+ * on x86), so it is compared with a supervisor-read walk: same validity, and
+ * the same GPA when valid. It does not check canonicality either (a #GP is
+ * raised before any walk, SDM Vol. 3A §4.5), and indexes the tables with the
+ * low 48 (57) bits: a non-canonical address is compared with the walk of its
+ * sign-extended form, which reads the same entries.
+ */
+static void kvm_cross_check(struct vm *vm, const struct walk_cpu *cpu, struct vm_chain *c,
+			    const struct walk *w, int ret)
 {
+	struct kvm_translation tr = {.linear_address = c->gva};
+	struct walk sw;
+
+	if (ioctl(vm->vcpu_fd, KVM_TRANSLATE, &tr) != 0)
+		return;
+	if (ret && w->fault.kind == WALK_FAULT_NONCANONICAL) {
+		unsigned sh = cpu->levels == 5 ? 7 : 16;
+		gva_t canon = (gva_t)((int64_t)(c->gva << sh) >> sh);
+
+		ret = walk__1d(&(struct pt_mem){&guest_mem_ops, vm}, cpu, canon, 0, &sw);
+		w = &sw;
+	} else if (c->access != 0) {
+		ret = walk__1d(&(struct pt_mem){&guest_mem_ops, vm}, cpu, c->gva, 0, &sw);
+		w = &sw;
+	}
+	c->kvm_checked = true;
+	c->kvm_valid = tr.valid;
+	c->kvm_gpa = tr.physical_address;
+	c->kvm_agrees = c->kvm_valid == (ret == 0) && (ret || c->kvm_gpa == w->pa);
+	if (!c->kvm_agrees)
+		pr_warn("GVA 0x%" PRIx64 ": KVM_TRANSLATE says %s 0x%" PRIx64
+			", the guest walk %s 0x%" PRIx64 "\n",
+			c->gva, tr.valid ? "valid," : "invalid", c->kvm_gpa,
+			ret ? "faults," : "gives", ret ? 0 : w->pa);
+}
+
+int vm__translate_access(struct vm *vm, gva_t gva, unsigned acc, struct vm_chain *c)
+{
+	struct pt_mem mem = {.ops = &guest_mem_ops, .ctx = vm};
 	struct kvm_sregs sregs;
-	struct kvm_translation tr = {.linear_address = gva};
+	struct walk_cpu cpu;
+	struct guest_slot s;
+	struct walk w;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	c->gva = gva;
+	c->access = acc;
 	c->backing = vm->cfg.backing;
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
 	c->cr3 = sregs.cr3;
-	ret = walk_guest(vm, sregs.cr3, c);
-	c->gva_mapped = ret == 0;
-	if (ioctl(vm->vcpu_fd, KVM_TRANSLATE, &tr) == 0) {
-		c->kvm_checked = true;
-		c->kvm_valid = tr.valid;
-		c->kvm_gpa = tr.physical_address;
-		/* KVM_TRANSLATE's usermode field is always 0 on x86: compare addresses only. */
-		c->kvm_agrees =
-			c->kvm_valid == c->gva_mapped && (!c->gva_mapped || c->kvm_gpa == c->gpa);
-	}
+	ret = guest_walk_cpu(vm, &sregs, &cpu);
+	if (ret)
+		return ret;
+	c->paging_levels = cpu.levels;
+	c->maxphyaddr = cpu.maxphyaddr;
+	ret = walk__1d(&mem, &cpu, gva, acc, &w);
+	if (ret && ret != -EFAULT)
+		return ret;
+	chain_from_walk(c, &w, ret);
+	kvm_cross_check(vm, &cpu, c, &w, ret);
 	if (!c->gva_mapped)
 		return 0;
-	c->hva = (hva_t)(uintptr_t)vm__gpa_to_hva(vm, c->gpa, 1);
-	if (!c->hva) {
+	if (!slot_find(vm, c->gpa, &s)) {
 		snprintf(c->host_note, sizeof(c->host_note), "GPA outside guest memory");
 		return 0;
 	}
-	c->slot = 0;
+	c->slot = s.id;
+	c->slot_gpa = s.gpa;
+	c->slot_size = s.size;
+	c->slot_hva = (hva_t)(uintptr_t)s.hva;
+	c->hva = c->slot_hva + (c->gpa - s.gpa);
 	host_side(c);
 	return 0;
+}
+
+int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c)
+{
+	return vm__translate_access(vm, gva, 0, c);
+}
+
+gva_t vm__user_entry(const struct vm *vm)
+{
+	return vm->user_entry;
+}
+
+const char *vm_chain_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{WALK_F_P, "P"},     {WALK_F_RW, "RW"},	  {WALK_F_US, "US"}, {WALK_F_PWT, "PWT"},
+		{WALK_F_PCD, "PCD"}, {WALK_F_A, "A"},	  {WALK_F_D, "D"},   {WALK_F_PS, "PS"},
+		{WALK_F_G, "G"},     {WALK_F_PAT, "PAT"}, {WALK_F_NX, "NX"},
+	};
+	size_t n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		int k;
+
+		if (!(flags & names[i].bit))
+			continue;
+		k = snprintf(buf + n, len - n, "%s%s", n ? " " : "", names[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}
+
+const char *vm_chain_fault_name(const struct vm_chain *c)
+{
+	return c->gva_mapped ? "none" : walk_fault_name((enum walk_fault_kind)c->fault_kind);
+}
+
+static void chain_levels_json(const struct vm_chain *c, struct json *j)
+{
+	char flags[64];
+
+	json_arr_begin(j, "guest_walk");
+	for (int i = 0; i < c->nr_levels; i++) {
+		const struct vm_chain_level *lv = &c->level[i];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "level", lv->level);
+		json_hex(j, "table_gpa", lv->table_gpa);
+		json_hex(j, "entry_gpa", lv->entry_gpa);
+		json_hex(j, "entry", lv->entry);
+		json_str(j, "flags", vm_chain_flags_str(lv->flags, flags, sizeof(flags)));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 }
 
 void vm_chain_json(const struct vm_chain *c, struct json *j)
 {
 	json_hex(j, "gva", c->gva);
 	json_hex(j, "cr3", c->cr3);
-	json_arr_begin(j, "guest_walk");
-	for (int i = 0; i < c->nr_levels; i++) {
-		json_obj_begin(j, NULL);
-		json_u64(j, "level", (uint64_t)(4 - i));
-		json_hex(j, "table_gpa", c->level[i].table_gpa);
-		json_hex(j, "entry_gpa", c->level[i].entry_gpa);
-		json_hex(j, "entry", c->level[i].entry);
+	json_u64(j, "paging_levels", c->paging_levels);
+	json_u64(j, "maxphyaddr", c->maxphyaddr);
+	chain_levels_json(c, j);
+	json_bool(j, "mapped", c->gva_mapped);
+	if (!c->gva_mapped) {
+		json_obj_begin(j, "fault");
+		json_str(j, "kind", vm_chain_fault_name(c));
+		json_u64(j, "level", c->fault_level);
+		json_u64(j, "error_code", c->error_code);
+		if (c->fault_kind == WALK_FAULT_MEMORY)
+			json_hex(j, "addr", c->fault_addr);
 		json_obj_end(j);
 	}
-	json_arr_end(j);
-	json_bool(j, "mapped", c->gva_mapped);
 	if (c->kvm_checked) {
 		json_bool(j, "kvm_translate_valid", c->kvm_valid);
 		json_hex(j, "kvm_translate_gpa", c->kvm_gpa);

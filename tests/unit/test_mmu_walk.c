@@ -250,6 +250,109 @@ static void test_canonical(void)
 	ptmem__free(m);
 }
 
+/*
+ * 5-level paging (CR4.LA57, SDM Vol. 3A §4.5): faults at every level from
+ * the PML5E down, with the same error codes as 4-level; PS in a PML5E is
+ * reserved; the permissions of the PML5E count like any other level.
+ */
+static void test_5level_faults(void)
+{
+	uint64_t root, base = 0x00ff800000000000ULL, va = base + 0x123000; /* PML5 index 255 */
+	struct ptmem *m = mem_new(&root);
+	struct walk_cpu c = cpu_for(root, 5);
+	const uint32_t rsvd = PF_ERR_P | PF_ERR_RSVD;
+	struct walk w;
+
+	/* Empty tree: the PML5E is not present. */
+	expect_fault(m, &c, va, WALK_ACC_USER | WALK_ACC_WRITE, WALK_FAULT_NOT_PRESENT, 5,
+		     PF_ERR_U | PF_ERR_W);
+	CHECK(walk__1d(ptmem__mem(m), &c, va, 0, &w) == -EFAULT);
+	CHECK_EQ_U64(w.refs, 1);
+	CHECK_EQ_U64(w.lvl[5].entry_addr, root + 255 * 8);
+	/* A neighbour 512G away shares only the PML5E: the PML4E faults. */
+	CHECK(pt__map(m, root, va + (1ULL << 39), 0x600000, PAGE_4K, U, 5) == 0);
+	expect_fault(m, &c, va, WALK_ACC_USER, WALK_FAULT_NOT_PRESENT, 4, PF_ERR_U);
+	/* Each leaf size under 5 levels: 5, 4 or 3 loads. */
+	CHECK(pt__map(m, root, va, 0x700000, PAGE_4K, U, 5) == 0);
+	CHECK(pt__map(m, root, base + (1ULL << 30), 0x800000, PAGE_2M, U, 5) == 0);
+	CHECK(pt__map(m, root, base + (2ULL << 30), 0x40000000, PAGE_1G, U, 5) == 0);
+	CHECK(walk__1d(ptmem__mem(m), &c, va + 8, WALK_ACC_USER, &w) == 0);
+	CHECK_EQ_U64(w.pa, 0x700008);
+	CHECK_EQ_U64(w.refs, 5);
+	CHECK(walk__1d(ptmem__mem(m), &c, base + (1ULL << 30) + 0x1234, WALK_ACC_USER, &w) == 0);
+	CHECK_EQ_U64(w.pa, 0x800000 + 0x1234);
+	CHECK_EQ_U64(w.size, PAGE_2M);
+	CHECK_EQ_U64(w.refs, 4);
+	CHECK(walk__1d(ptmem__mem(m), &c, base + (2ULL << 30) + 0x5000, WALK_ACC_USER, &w) == 0);
+	CHECK_EQ_U64(w.size, PAGE_1G);
+	CHECK_EQ_U64(w.refs, 3);
+	CHECK_EQ_U64(w.pa, 0x40000000 + 0x5000);
+	/* US cleared in the PML5E: a protection fault for users, reported at the leaf. */
+	poke_entry(m, &c, va, 5, 0, PTE_US);
+	expect_fault(m, &c, va, WALK_ACC_USER, WALK_FAULT_PROTECTION, 1, PF_ERR_P | PF_ERR_U);
+	expect_ok(m, &c, va, WALK_ACC_WRITE);
+	poke_entry(m, &c, va, 5, PTE_US, 0);
+	/* PS in a PML5E and an address bit above MAXPHYADDR in a PML4E are reserved. */
+	poke_entry(m, &c, va, 5, PTE_PS, 0);
+	expect_fault(m, &c, va, WALK_ACC_USER, WALK_FAULT_RESERVED, 5, rsvd | PF_ERR_U);
+	poke_entry(m, &c, va, 5, 0, PTE_PS);
+	expect_ok(m, &c, va, WALK_ACC_USER);
+	poke_entry(m, &c, va, 4, 1ULL << 47, 0);
+	expect_fault(m, &c, va, WALK_ACC_FETCH, WALK_FAULT_RESERVED, 4, rsvd | PF_ERR_I);
+	poke_entry(m, &c, va, 4, 0, 1ULL << 47);
+	/* Non-canonical under LA57 is #GP with error code 0, whatever the access. */
+	expect_fault(m, &c, 0x0100000000000000ULL, WALK_ACC_USER | WALK_ACC_FETCH,
+		     WALK_FAULT_NONCANONICAL, 5, 0);
+	ptmem__free(m);
+}
+
+/* Protection faults of 2M and 1G leaves: the same error codes, reported at the leaf's level. */
+static void test_large_leaf_protection(void)
+{
+	uint64_t root, v2m = 0x40000000ULL, v1g = 0x8000000000ULL;
+	struct ptmem *m = mem_new(&root);
+	struct walk_cpu c = cpu_for(root, 4);
+	const uint32_t P = PF_ERR_P;
+
+	CHECK(pt__map(m, root, v2m, 0x400000, PAGE_2M, PTE_US | PTE_NX, 4) == 0);
+	CHECK(pt__map(m, root, v1g, 0x40000000, PAGE_1G, PTE_RW, 4) == 0);
+	expect_fault(m, &c, v2m + 0x1000, WALK_ACC_USER | WALK_ACC_WRITE, WALK_FAULT_PROTECTION, 2,
+		     P | PF_ERR_W | PF_ERR_U);
+	expect_fault(m, &c, v2m, WALK_ACC_USER | WALK_ACC_FETCH, WALK_FAULT_PROTECTION, 2,
+		     P | PF_ERR_U | PF_ERR_I);
+	expect_ok(m, &c, v2m + 0x1ff000, WALK_ACC_USER);
+	expect_fault(m, &c, v1g + 0x3fff0000, WALK_ACC_USER, WALK_FAULT_PROTECTION, 3,
+		     P | PF_ERR_U);
+	expect_fault(m, &c, v1g, WALK_ACC_USER | WALK_ACC_WRITE, WALK_FAULT_PROTECTION, 3,
+		     P | PF_ERR_U | PF_ERR_W);
+	/* A user fetch from a supervisor page. */
+	expect_fault(m, &c, v1g, WALK_ACC_USER | WALK_ACC_FETCH, WALK_FAULT_PROTECTION, 3,
+		     P | PF_ERR_U | PF_ERR_I);
+	expect_ok(m, &c, v1g, WALK_ACC_WRITE | WALK_ACC_FETCH);
+	ptmem__free(m);
+}
+
+/* A table outside the memory: a memory fault naming the entry's address, not a #PF. */
+static void test_memory_fault(void)
+{
+	uint64_t root, va = 0x1000000ULL;
+	struct ptmem *m = mem_new(&root);
+	struct walk_cpu c = cpu_for(root, 4);
+	struct walk w;
+
+	c.maxphyaddr = 52;
+	CHECK(pt__map(m, root, va, 0x300000, PAGE_4K, U, 4) == 0);
+	/* Point the PDE at a table beyond the memory's limit (1T). */
+	poke_entry(m, &c, va, 2, MEM_LIMIT, 0);
+	CHECK(walk__1d(ptmem__mem(m), &c, va, 0, &w) == -EFAULT);
+	CHECK_EQ_U64(w.fault.kind, WALK_FAULT_MEMORY);
+	CHECK_EQ_U64(w.fault.level, 1);
+	CHECK_EQ_U64(w.fault.addr & ~0xfffULL, (w.lvl[2].entry & PTE_ADDR_MASK));
+	CHECK_EQ_U64(w.fault.error_code, 0);
+	CHECK_EQ_U64(w.refs, 3);
+	ptmem__free(m);
+}
+
 static void test_accessed_dirty(void)
 {
 	uint64_t root, va = 0x2000000ULL;
@@ -378,6 +481,9 @@ int main(void)
 	test_reserved();
 	test_protection();
 	test_canonical();
+	test_5level_faults();
+	test_large_leaf_protection();
+	test_memory_fault();
 	test_accessed_dirty();
 	test_2d(4, 4);
 	test_2d(5, 5);

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvirt explain: the classroom view of the four address spaces. Runs a
+ * small guest to the end of its workload, then follows each address from
+ * the stopped guest's CR3: GVA index fields, every guest page-table level,
+ * the GPA, the memory slot and HVA, the host page.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "src/cmds.h"
+#include "src/runner.h"
+#include "vmm/host.h"
+
+#define EXPLAIN_MAX 32
+
+/* Access kinds a walk can check, by name. */
+static const struct {
+	const char *name;
+	unsigned acc;
+} accesses[] = {
+	{"user-read", VM_ACC_USER},
+	{"user-write", VM_ACC_USER | VM_ACC_WRITE},
+	{"user-fetch", VM_ACC_USER | VM_ACC_FETCH},
+	{"kernel-read", 0},
+	{"kernel-write", VM_ACC_WRITE},
+	{"kernel-fetch", VM_ACC_FETCH},
+};
+
+struct explain_addr {
+	gva_t gva;
+	const char *label; /* why this address: "code page", ...; NULL for a requested one */
+	int access;	   /* index into accesses[], -1: by address half */
+	struct vm_chain chain;
+	int ret; /* vm__translate_access's */
+};
+
+struct explain {
+	struct explain_addr addr[EXPLAIN_MAX];
+	unsigned n;
+	bool defaults; /* no GVA given: pick instructive ones */
+	int access;    /* --access, -1 when not given */
+	bool inspected;
+	const struct run_config *cfg;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt explain [WORKLOAD] [options] [GVA...]\n\n"
+		"Runs a small guest to the end of its workload, then shows how each guest\n"
+		"virtual address (GVA) is translated, one address space under another:\n"
+		"the GVA split into its page-table index fields, every level of the guest's\n"
+		"page tables (table GPA, entry, flags), the guest physical address (GPA),\n"
+		"the KVM memory slot and host virtual address (HVA), and the host physical\n"
+		"page (HPA; visible to root only). An address that does not translate shows\n"
+		"the fault it gives: the kind and the x86 error code.\n\n"
+		"With no GVA it picks a code page, a data page, the 2M-mapped kernel alias\n"
+		"of that data page, and an unmapped address.\n\n"
+		"WORKLOAD is one of 'memvirt run --help' (default: stride over 64K of 4K\n"
+		"pages, touched once). GVAs are hex (0x...) or decimal.\n\n"
+		"options:\n"
+		"  --footprint SIZE   data region (default 64K)\n"
+		"  --iters N          passes or accesses (default 1)\n"
+		"  --page-size SIZE   guest page size of the data: 4k (default), 2m or 1g\n"
+		"  --mem SIZE         guest memory (default 64M)\n"
+		"  --backing KIND     host memory: anon (default), thp, hugetlb-2m, hugetlb-1g,\n"
+		"                     memfd\n"
+		"  --seed N, --stride SIZE, --nproc N   as for 'memvirt run'\n"
+		"  --access KIND      the access to check: user-read, user-write, user-fetch,\n"
+		"                     kernel-read, kernel-write, kernel-fetch (default:\n"
+		"                     user-read below the kernel half, kernel-read above)\n"
+		"  --out DIR          where the run's record goes (default memvirt-out/explain)\n"
+		"  --paging MODE      auto (default), shadow or tdp, as for 'memvirt run'\n"
+		"  --reload-kvm       reload the KVM module in the --paging mode (root only)\n"
+		"  --kernel FILE, --program FILE   guest images (default: the built ones)\n"
+		"  --json             the chains as JSON instead of text\n"
+		"  -h, --help         this text\n\n"
+		"examples:\n"
+		"  memvirt explain\n"
+		"  memvirt explain 0x8000000000 0xffff888000800000\n"
+		"  memvirt explain seq --footprint 4M --page-size 2m 0x8000200000\n"
+		"  memvirt explain --access user-write 0x400000\n"
+		"  memvirt explain --json > chains.json\n\n"
+		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
+}
+
+__attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
+{
+	opt_bad("explain", opt, val, what);
+}
+
+enum {
+	O_FOOT,
+	O_ITERS,
+	O_PSIZE,
+	O_MEM,
+	O_SEED,
+	O_STRIDE,
+	O_NPROC,
+	O_OUT,
+	O_KERNEL,
+	O_PROGRAM,
+	O_JSON,
+	O_PAGING,
+	O_BACKING,
+	O_ACCESS,
+	O_RELOAD,
+	O__COUNT
+};
+
+static const struct option explain_options[] = {
+	{"footprint", required_argument, 0, O_FOOT},
+	{"iters", required_argument, 0, O_ITERS},
+	{"page-size", required_argument, 0, O_PSIZE},
+	{"mem", required_argument, 0, O_MEM},
+	{"seed", required_argument, 0, O_SEED},
+	{"stride", required_argument, 0, O_STRIDE},
+	{"nproc", required_argument, 0, O_NPROC},
+	{"out", required_argument, 0, O_OUT},
+	{"kernel", required_argument, 0, O_KERNEL},
+	{"program", required_argument, 0, O_PROGRAM},
+	{"json", no_argument, 0, O_JSON},
+	{"paging", required_argument, 0, O_PAGING},
+	{"backing", required_argument, 0, O_BACKING},
+	{"access", required_argument, 0, O_ACCESS},
+	{"reload-kvm", no_argument, 0, O_RELOAD},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0},
+};
+
+static int access_parse(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(accesses); i++) {
+		if (!strcmp(s, accesses[i].name))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The workload's options over explain's small defaults. */
+static void apply(struct run_config *c, struct explain *e, const char *const *v)
+{
+	if (v[O_FOOT])
+		c->wl.footprint = opt_size("explain", "--footprint", v[O_FOOT]);
+	if (v[O_ITERS])
+		c->wl.iters = opt_u64("explain", "--iters", v[O_ITERS]);
+	if (v[O_PSIZE])
+		c->wl.page_size = opt_size("explain", "--page-size", v[O_PSIZE]);
+	if (v[O_MEM])
+		c->mem_size = opt_size("explain", "--mem", v[O_MEM]);
+	if (v[O_SEED])
+		c->wl.seed = opt_u64("explain", "--seed", v[O_SEED]);
+	if (v[O_STRIDE])
+		c->wl.stride = opt_size("explain", "--stride", v[O_STRIDE]);
+	if (v[O_NPROC])
+		c->wl.nproc = (uint32_t)opt_u64("explain", "--nproc", v[O_NPROC]);
+	if (v[O_OUT] &&
+	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[O_OUT]) >= (int)sizeof(c->out_dir))
+		bad("--out", v[O_OUT], "path too long");
+	c->kernel_path = v[O_KERNEL];
+	c->program_path = v[O_PROGRAM];
+	c->reload_kvm = v[O_RELOAD] != NULL;
+	if (v[O_BACKING]) {
+		int b = vm_backing_parse(v[O_BACKING]);
+
+		if (b < 0)
+			bad("--backing", v[O_BACKING],
+			    "expected anon, thp, hugetlb-2m, hugetlb-1g or memfd");
+		c->backing = (enum vm_backing)b;
+	}
+	if (v[O_PAGING]) {
+		int p = run_paging_parse(v[O_PAGING]);
+
+		if (p < 0)
+			bad("--paging", v[O_PAGING], "expected auto, shadow or tdp");
+		c->paging = (enum run_paging)p;
+	}
+	e->access = -1;
+	if (v[O_ACCESS]) {
+		e->access = access_parse(v[O_ACCESS]);
+		if (e->access < 0)
+			bad("--access", v[O_ACCESS],
+			    "expected user-read, user-write, user-fetch, kernel-read, "
+			    "kernel-write or kernel-fetch");
+	}
+}
+
+/* Defaults for WORKLOAD: small enough to boot in a blink. */
+static void defaults(struct run_config *c, enum wl_kind kind)
+{
+	run_config_defaults(c, kind);
+	if (c->wl.footprint)
+		c->wl.footprint = 64ULL << 10;
+	c->wl.iters = 1;
+	c->mem_size = 64ULL << 20;
+	snprintf(c->out_dir, sizeof(c->out_dir), "memvirt-out/explain");
+}
+
+static void parse(int argc, char **argv, struct run_config *c, struct explain *e, bool *json)
+{
+	const char *v[O__COUNT] = {0};
+	int opt, kind = WL_STRIDE, i;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", explain_options, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == ':')
+			die(EXIT_USAGE, "option '%s' needs a value: run 'memvirt explain --help'\n",
+			    argv[optind - 1]);
+		if (opt < 0 || opt >= O__COUNT)
+			die(EXIT_USAGE, "unknown option '%s': run 'memvirt explain --help'\n",
+			    argv[optind - 1]);
+		v[opt] = optarg ? optarg : "";
+	}
+	i = optind;
+	/* GVAs start with a digit; anything else first is the workload's name. */
+	if (i < argc && !(argv[i][0] >= '0' && argv[i][0] <= '9')) {
+		kind = wl_from_name(argv[i]);
+		if (kind < 0)
+			die(EXIT_USAGE,
+			    "unknown workload '%s': run 'memvirt explain --help' (GVAs are numbers "
+			    "such as 0x8000000000)\n",
+			    argv[i]);
+		i++;
+	}
+	defaults(c, (enum wl_kind)kind);
+	apply(c, e, v);
+	*json = v[O_JSON] != NULL;
+	for (; i < argc; i++) {
+		uint64_t gva;
+
+		if (e->n == EXPLAIN_MAX)
+			bad("GVA", argv[i], "at most 32 addresses");
+		if (parse_u64(argv[i], &gva))
+			bad("GVA", argv[i],
+			    "expected a guest virtual address in hex or decimal, such as "
+			    "0x8000000000");
+		e->addr[e->n++] = (struct explain_addr){.gva = gva, .access = e->access};
+	}
+	e->defaults = e->n == 0;
+}
+
+static unsigned acc_of(const struct explain_addr *a)
+{
+	if (a->access >= 0)
+		return accesses[a->access].acc;
+	return a->gva < 0x0000800000000000ULL ? VM_ACC_USER : 0;
+}
+
+static const char *acc_name(const struct explain_addr *a)
+{
+	unsigned acc = acc_of(a);
+
+	for (size_t i = 0; i < ARRAY_SIZE(accesses); i++) {
+		if (accesses[i].acc == acc)
+			return accesses[i].name;
+	}
+	return "?";
+}
+
+static void add_default(struct explain *e, gva_t gva, const char *label, unsigned acc)
+{
+	int idx = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(accesses); i++) {
+		if (accesses[i].acc == acc)
+			idx = (int)i;
+	}
+	e->addr[e->n++] = (struct explain_addr){
+		.gva = gva, .label = label, .access = e->access >= 0 ? e->access : idx};
+}
+
+/*
+ * The instructive addresses, read from the stopped guest: the workload's
+ * first instruction, a word in its data region, the same word through the
+ * kernel's direct map (2M pages), and the page after the data region.
+ */
+static void pick_defaults(struct vm *vm, struct explain *e, const struct run_config *c)
+{
+	uint64_t fp = c->wl.footprint;
+	gva_t data = MV_MMAP_BASE + (fp > 0x6000 ? 0x5018 : 0x18);
+	struct vm_chain ch;
+
+	add_default(e, vm__user_entry(vm), "code page: the workload's first instruction",
+		    VM_ACC_USER | VM_ACC_FETCH);
+	if (fp) {
+		add_default(e, data, "data page: a word of the workload's data",
+			    VM_ACC_USER | VM_ACC_WRITE);
+		if (vm__translate(vm, data, &ch) == 0 && ch.gva_mapped)
+			add_default(e, MV_DIRECT_BASE + ch.gpa,
+				    "2M-mapped page: the same word through the direct map", 0);
+	}
+	add_default(e, MV_MMAP_BASE + ((fp + 0xfff) & ~0xfffULL),
+		    fp ? "unmapped: the page after the data region" : "unmapped address",
+		    VM_ACC_USER);
+}
+
+static void inspect(struct vm *vm, void *ctx)
+{
+	struct explain *e = ctx;
+
+	e->inspected = true;
+	if (e->defaults)
+		pick_defaults(vm, e, e->cfg);
+	for (unsigned i = 0; i < e->n; i++)
+		e->addr[i].ret = vm__translate_access(vm, e->addr[i].gva, acc_of(&e->addr[i]),
+						      &e->addr[i].chain);
+}
+
+/* Text output: at most 80 columns. */
+
+static const char *level_name(unsigned level)
+{
+	static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+
+	return level <= 5 ? names[level] : "?";
+}
+
+static void print_fields(gva_t gva, unsigned levels)
+{
+	static const char *const tables[] = {"", "PT", "PD", "PDPT", "PML4", "PML5"};
+
+	printf("       ");
+	for (unsigned l = levels; l >= 1; l--)
+		printf("%s %u | ", tables[l], (unsigned)((gva >> (12 + 9 * (l - 1))) & 511));
+	printf("offset 0x%03x\n", (unsigned)(gva & 0xfff));
+}
+
+static void print_error_code(const struct vm_chain *c)
+{
+	uint32_t ec = c->error_code;
+	bool user = ec & VM_PF_ERR_U, write = ec & VM_PF_ERR_W, fetch = ec & VM_PF_ERR_I;
+
+	printf("       error code 0x%x (P=%u W=%u U=%u RSVD=%u I=%u):\n", ec, !!(ec & VM_PF_ERR_P),
+	       write, user, !!(ec & VM_PF_ERR_RSVD), fetch);
+	printf("       a %s-mode %s %s\n", user ? "user" : "supervisor",
+	       fetch   ? "instruction fetch"
+	       : write ? "write"
+		       : "read",
+	       !(ec & VM_PF_ERR_P)   ? "of a page that is not present"
+	       : ec & VM_PF_ERR_RSVD ? "through an entry with a reserved bit set"
+				     : "that the page's rights forbid");
+}
+
+static void print_fault(const struct vm_chain *c)
+{
+	switch (c->fault_kind) {
+	case VM_FAULT_NONCANONICAL:
+		printf("  GPA  none: #GP(0), the address is not canonical\n"
+		       "       (bits 63:%u must all equal bit %u)\n",
+		       c->paging_levels == 5 ? 57 : 48, c->paging_levels == 5 ? 56 : 47);
+		return;
+	case VM_FAULT_MEMORY:
+		printf("  GPA  none: the entry at GPA 0x%" PRIx64 " is outside guest memory\n",
+		       c->fault_addr);
+		return;
+	default:
+		printf("  GPA  none: #PF, %s %s\n",
+		       c->fault_kind == VM_FAULT_NOT_PRESENT ? "not present in the"
+		       : c->fault_kind == VM_FAULT_RESERVED  ? "reserved bit in the"
+							     : "protection, decided at the",
+		       level_name(c->fault_level));
+		print_error_code(c);
+	}
+}
+
+static void print_kvm(const struct vm_chain *c)
+{
+	if (!c->kvm_checked) {
+		printf("       KVM_TRANSLATE: not available\n");
+		return;
+	}
+	if (c->kvm_valid && c->fault_kind == VM_FAULT_NONCANONICAL)
+		printf("       KVM_TRANSLATE (supervisor read): 0x%" PRIx64 ", %s\n"
+		       "       (KVM does not check canonicality: it walks the sign-extended\n"
+		       "       address)\n",
+		       c->kvm_gpa, c->kvm_agrees ? "agrees" : "DISAGREES with the walk");
+	else if (c->kvm_valid)
+		printf("       KVM_TRANSLATE (supervisor read): 0x%" PRIx64 ", %s\n", c->kvm_gpa,
+		       c->kvm_agrees ? "agrees" : "DISAGREES with the walk");
+	else
+		printf("       KVM_TRANSLATE (supervisor read): no translation, %s\n",
+		       c->kvm_agrees ? "agrees" : "DISAGREES with the walk");
+}
+
+static void print_host(const struct vm_chain *c)
+{
+	char sz[32];
+
+	printf("       memory slot %u: GPA 0x%" PRIx64 "-0x%" PRIx64 " at HVA 0x%" PRIx64 "\n",
+	       c->slot, c->slot_gpa, c->slot_gpa + c->slot_size - 1, c->slot_hva);
+	printf("  HVA  0x%016" PRIx64 "\n", c->hva);
+	if (c->hpa_known)
+		printf("  HPA  0x%016" PRIx64 " (%s host page)\n", c->hpa,
+		       format_size(c->host_page_size, sz, sizeof(sz)));
+	else
+		printf("  HPA  not shown:\n       %s\n", c->host_note);
+}
+
+static void print_one(const struct explain_addr *a)
+{
+	const struct vm_chain *c = &a->chain;
+	char flags[64], sz[32], acc[32], *dash;
+
+	snprintf(acc, sizeof(acc), "%s", acc_name(a));
+	dash = strchr(acc, '-');
+	if (dash)
+		*dash = ' ';
+	printf("%s (%s)\n", a->label ? a->label : "requested address", acc);
+	if (a->ret) {
+		printf("  GVA  0x%016" PRIx64 ": cannot read the vCPU's paging state: %s\n", a->gva,
+		       strerror(-a->ret));
+		return;
+	}
+	printf("  GVA  0x%016" PRIx64 "\n", c->gva);
+	print_fields(c->gva, c->paging_levels);
+	if (c->nr_levels)
+		printf("       guest page tables, %u-level, from CR3 0x%" PRIx64 ":\n",
+		       c->paging_levels, c->cr3);
+	else
+		printf("       no page table is read (%u-level paging, CR3 0x%" PRIx64 ")\n",
+		       c->paging_levels, c->cr3);
+	for (int i = 0; i < c->nr_levels; i++) {
+		const struct vm_chain_level *lv = &c->level[i];
+
+		printf("       %-5s table 0x%" PRIx64 ", entry %u at 0x%" PRIx64 "\n",
+		       level_name(lv->level), lv->table_gpa,
+		       (unsigned)((lv->entry_gpa - lv->table_gpa) / 8), lv->entry_gpa);
+		printf("             = 0x%016" PRIx64 "  %s\n", lv->entry,
+		       lv->flags ? vm_chain_flags_str(lv->flags, flags, sizeof(flags))
+				 : "(not present)");
+	}
+	if (!c->gva_mapped) {
+		print_fault(c);
+		print_kvm(c);
+		return;
+	}
+	printf("  GPA  0x%016" PRIx64 " in a %s guest page at 0x%" PRIx64 "\n", c->gpa,
+	       format_size(c->guest_page_size, sz, sizeof(sz)), c->gpa & ~(c->guest_page_size - 1));
+	print_kvm(c);
+	if (c->slot_size)
+		print_host(c);
+	else
+		printf("  HVA  none: %s\n", c->host_note);
+}
+
+static void print_text(const struct run_config *c, const struct explain *e)
+{
+	char fp[32], ps[32], mem[32];
+
+	if (c->wl.footprint)
+		printf("memvirt explain: %s, %s of %s pages, %s of guest memory;\n",
+		       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)),
+		       format_size(c->wl.page_size, ps, sizeof(ps)),
+		       format_size(c->mem_size, mem, sizeof(mem)));
+	else
+		printf("memvirt explain: %s (no data region), %s of guest memory;\n",
+		       wl_name(c->wl.kind), format_size(c->mem_size, mem, sizeof(mem)));
+	printf("the guest's page tables as they were when it stopped\n");
+	for (unsigned i = 0; i < e->n; i++) {
+		printf("\n");
+		print_one(&e->addr[i]);
+	}
+}
+
+static void print_json(const struct run_config *c, const struct explain *e,
+		       const struct host_info *h)
+{
+	static const char *const keys[] = {"", "pt", "pd", "pdpt", "pml4", "pml5"};
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "memvirt-explain/1");
+	json_str(&j, "workload", wl_name(c->wl.kind));
+	json_u64(&j, "footprint_bytes", c->wl.footprint);
+	json_u64(&j, "page_size_bytes", c->wl.page_size);
+	json_u64(&j, "mem_bytes", c->mem_size);
+	json_str(&j, "host_paging", host_mmu_mode_name(h->mmu_mode));
+	json_arr_begin(&j, "addresses");
+	for (unsigned i = 0; i < e->n; i++) {
+		const struct explain_addr *a = &e->addr[i];
+		unsigned levels = a->chain.paging_levels ? a->chain.paging_levels : 4;
+
+		json_obj_begin(&j, NULL);
+		json_str(&j, "label", a->label ? a->label : "requested address");
+		json_str(&j, "access", acc_name(a));
+		json_obj_begin(&j, "fields");
+		for (unsigned l = levels; l >= 1; l--)
+			json_u64(&j, keys[l], (a->gva >> (12 + 9 * (l - 1))) & 511);
+		json_u64(&j, "offset", a->gva & 0xfff);
+		json_obj_end(&j);
+		if (a->ret)
+			json_str(&j, "error", strerror(-a->ret));
+		else
+			vm_chain_json(&a->chain, &j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	static char kernel_default[512], program_default[512];
+	static struct run_outcome o;
+	static struct explain e;
+	struct host_info host;
+	struct run_config c;
+	char err[256];
+	bool json;
+
+	parse(argc, argv, &c, &e, &json);
+	snprintf(kernel_default, sizeof(kernel_default), "%s/kernel.elf", guest_dir());
+	snprintf(program_default, sizeof(program_default), "%s/workload.elf", guest_dir());
+	if (!c.kernel_path)
+		c.kernel_path = kernel_default;
+	if (!c.program_path)
+		c.program_path = program_default;
+	if (run_config_validate(&c, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+	c.quiet = true;
+	c.inspect = inspect;
+	c.inspect_ctx = &e;
+	e.cfg = &c;
+	run_execute(&c, &o);
+	if (e.inspected) {
+		host_info_probe(&host,
+				getenv("MEMVIRT_HOST_ROOT") ? getenv("MEMVIRT_HOST_ROOT") : "/");
+		if (json)
+			print_json(&c, &e, &host);
+		else
+			print_text(&c, &e);
+	}
+	if (o.status)
+		pr_err("%s\n", o.error);
+	return o.status;
+}
