@@ -41,6 +41,14 @@ static void usage(FILE *f)
 		"  --translate-sample N  N chains spread over the data region (at most 64)\n"
 		"  --paging MODE      auto (default), shadow or tdp (EPT/NPT); if the host KVM\n"
 		"                     uses the other mode the run fails naming the switch command\n"
+		"  --reload-kvm       instead, reload the KVM module in the --paging mode (root,\n"
+		"                     no other VM running; not possible with PVM)\n"
+		"  --chains           resolve GVA->GPA->HVA->HPA for every guest fault into\n"
+		"                     OUT/events.mvev\n"
+		"  --ring-size SIZE   guest event ring (power of two, 4K..256M; default 1M)\n"
+		"  --no-events        no guest event channel and no OUT/events.mvev\n"
+		"  --trace            record KVM MMU events and host faults of this run with\n"
+		"                     eBPF into OUT/events.mvev (root; see docs/tracing.md)\n"
 		"  --console          echo the guest console to stdout\n"
 		"  --no-verify        skip the host replay of the checksum\n"
 		"  --kernel FILE      guest kernel ELF (default: the built one)\n"
@@ -50,7 +58,8 @@ static void usage(FILE *f)
 		"examples:\n"
 		"  memvirt run seq --footprint 64M --iters 4\n"
 		"  memvirt run gups --footprint 1G --page-size 2m --mem 1200M --iters 10000000\n"
-		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n\n"
+		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
+		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
 		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
 }
 
@@ -78,6 +87,11 @@ enum {
 	O_BACKING,
 	O_TRANSLATE,
 	O_TSAMPLE,
+	O_RING,
+	O_NOEVENTS,
+	O_CHAINS,
+	O_RELOAD,
+	O_TRACE,
 	O__COUNT
 };
 
@@ -100,6 +114,11 @@ static const struct option run_options[] = {
 	{"backing", required_argument, 0, O_BACKING},
 	{"translate", required_argument, 0, O_TRANSLATE},
 	{"translate-sample", required_argument, 0, O_TSAMPLE},
+	{"ring-size", required_argument, 0, O_RING},
+	{"no-events", no_argument, 0, O_NOEVENTS},
+	{"chains", no_argument, 0, O_CHAINS},
+	{"reload-kvm", no_argument, 0, O_RELOAD},
+	{"trace", no_argument, 0, O_TRACE},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -157,6 +176,13 @@ static void apply(struct run_config *c, const char *const *v)
 		if (c->translate_sample > RUN_MAX_TRANSLATE)
 			bad("--translate-sample", v[O_TSAMPLE], "at most 64");
 	}
+	if (v[O_RING])
+		c->ring_size = opt_size("run", "--ring-size", v[O_RING]);
+	if (v[O_NOEVENTS])
+		c->ring_size = 0;
+	c->chains = v[O_CHAINS] != NULL;
+	c->reload_kvm = v[O_RELOAD] != NULL;
+	c->trace = v[O_TRACE] != NULL;
 	if (v[O_BACKING]) {
 		int b = vm_backing_parse(v[O_BACKING]);
 

@@ -18,8 +18,10 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"info", cmd_info, "what the host offers: KVM and its MMU mode, huge pages, BPF, tools"},
 	{"run", cmd_run, "run one workload in a KVM guest and record run.json"},
+	{"explain", cmd_explain, "the four address spaces of guest addresses, level by level"},
 	{"demo", cmd_demo, "the default experiment: every workload once, a summary table"},
 	{"sim", cmd_sim, "simulate address translation for a workload or lackey trace"},
+	{"trace", cmd_trace, "capture KVM MMU and host events; dump and summarize event files"},
 };
 
 static void usage(FILE *f)

@@ -6,11 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
+#include "trace/evfile.h"
+#ifdef MEMVIRT_HAVE_BPF
+#include "common/json.h"
+#include "trace/capture.h"
+#endif
+#include "vmm/evring.h"
 #include "vmm/host.h"
 
 #define MEM_MIN (32ULL << 20)
@@ -22,6 +29,7 @@ void run_config_defaults(struct run_config *c, enum wl_kind kind)
 	wl_defaults(&c->wl, kind);
 	c->mem_size = 256ULL << 20;
 	c->verify = true;
+	c->ring_size = 1ULL << 20;
 	snprintf(c->out_dir, sizeof(c->out_dir), "memvirt-out/%s", wl_name(kind));
 }
 
@@ -76,7 +84,18 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 			 format_size(c->mem_size, a, sizeof(a)));
 		return -EINVAL;
 	}
-	need = (vm_mem_needed(&c->wl) + SZ_2M - 1) & ~(SZ_2M - 1);
+	if (c->ring_size && (c->ring_size < EVRING_MIN_BYTES || c->ring_size > EVRING_MAX_BYTES ||
+			     (c->ring_size & (c->ring_size - 1)))) {
+		snprintf(err, errlen, "--ring-size %s must be a power of two between 4K and 256M",
+			 format_size(c->ring_size, a, sizeof(a)));
+		return -EINVAL;
+	}
+	if (c->chains && !c->ring_size) {
+		snprintf(err, errlen, "--chains needs the event channel: drop --no-events");
+		return -EINVAL;
+	}
+	need = vm_mem_needed(&c->wl) + (c->ring_size ? c->ring_size + MV_EVRING_HDR : 0);
+	need = (need + SZ_2M - 1) & ~(SZ_2M - 1);
 	if (need > c->mem_size) {
 		snprintf(
 			err, errlen,
@@ -141,6 +160,31 @@ static int check_paging(enum run_paging want, const struct host_info *h, char *e
 		 run_paging_name(want), host_mmu_mode_name(h->mmu_mode), h->mmu_param,
 		 h->mmu_param_value, hint);
 	return -ENOTSUP;
+}
+
+/*
+ * --reload-kvm: when the host's mode differs from the one asked for, reload
+ * the vendor module with the parameter that switches it (vmm/kvmreload.c).
+ * The host keeps the new mode after the run.
+ */
+static int switch_paging(const struct run_config *c, struct host_info *h, struct run_outcome *o)
+{
+	struct kvm_reload_tools tools;
+
+	if (!check_paging(c->paging, h, o->error, sizeof(o->error)))
+		return 0;
+	if (!c->reload_kvm)
+		return -ENOTSUP;
+	kvm_reload_tools_default(&tools);
+	if (kvm_reload_mmu(h, &tools, c->paging == PAGING_TDP, &o->reload, o->error,
+			   sizeof(o->error)))
+		return -EIO;
+	if (o->reload.reloaded)
+		pr_warn("reloaded %s with %s: the host KVM now uses %s paging (it was %s), and "
+			"keeps it after this run\n",
+			o->reload.module, o->reload.param, host_mmu_mode_name(o->reload.to),
+			host_mmu_mode_name(o->reload.from));
+	return check_paging(c->paging, h, o->error, sizeof(o->error));
 }
 
 static void iso_now(char *buf, size_t len)
@@ -226,7 +270,84 @@ static void make_config(const struct run_config *c, struct vm_config *vc, char *
 	snprintf(console, len, "%s/console.log", c->out_dir);
 	vc->console_path = console;
 	vc->console_stdout = c->console && !c->json;
+	vc->ev_ring_bytes = c->ring_size;
+	vc->ev_chains = c->chains;
 }
+
+struct ev_writer *run_events_open(const struct run_config *c, struct run_outcome *o)
+{
+	struct ev_writer *w = NULL;
+	char path[sizeof(o->events_path)];
+	int ret;
+
+	if (!c->ring_size && !c->trace)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/events.mvev", c->out_dir);
+	ret = ev_writer_open(&w, path, 0, (uint32_t)getpid(), false);
+	if (ret) {
+		snprintf(o->error, sizeof(o->error), "cannot create %s: %s", path, strerror(-ret));
+		return NULL;
+	}
+	snprintf(o->events_path, sizeof(o->events_path), "%s", path);
+	return w;
+}
+
+#ifdef MEMVIRT_HAVE_BPF
+/* --trace: the eBPF capture of this process, into the run's event file. */
+static struct capture *run_capture;
+static struct capture_stats run_capture_stats;
+
+static void trace_json(struct json *j, const void *arg)
+{
+	capture_stats_json(arg, j, "trace");
+}
+
+static int run_trace_start(const struct run_config *c, struct ev_writer *w, struct run_outcome *o)
+{
+	struct capture_config cc = {.pids = {getpid()}, .npids = 1, .w = w};
+	char err[512];
+
+	if (!c->trace)
+		return 0;
+	if (capture_check_host(err, sizeof(err)) ||
+	    !(run_capture = capture__start(&cc, err, sizeof(err)))) {
+		snprintf(o->error, sizeof(o->error), "--trace: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void run_trace_stop(struct run_outcome *o, struct run_record *rec)
+{
+	if (!run_capture)
+		return;
+	if (capture__stop(run_capture, &run_capture_stats))
+		pr_warn("--trace: the capture ended with an error; events.mvev may be short\n");
+	run_capture = NULL;
+	o->traced = true;
+	o->trace_records = run_capture_stats.total;
+	o->trace_dropped = run_capture_stats.dropped_kvm + run_capture_stats.dropped_host;
+	if (o->trace_dropped)
+		pr_warn("--trace: %" PRIu64 " records lost in the kernel (ring buffer full)\n",
+			o->trace_dropped);
+	rec->extra_json = trace_json;
+	rec->extra_arg = &run_capture_stats;
+}
+#else
+static int run_trace_start(const struct run_config *c, struct ev_writer *w, struct run_outcome *o)
+{
+	if (!c->trace)
+		return 0;
+	snprintf(o->error, sizeof(o->error),
+		 "--trace: this memvirt was built without the eBPF tracer (clang, bpftool or "
+		 "libbpf-dev missing): run scripts/install-deps.sh and rebuild");
+	return -1;
+}
+
+static void run_trace_stop(struct run_outcome *o, struct run_record *rec)
+{
+}
+#endif
 
 int run_execute(const struct run_config *c, struct run_outcome *o)
 {
@@ -244,8 +365,11 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	rec.cfg = &vc;
 	rec.paging = run_paging_name(c->paging);
 	host_info_probe(&host, getenv("MEMVIRT_HOST_ROOT") ? getenv("MEMVIRT_HOST_ROOT") : "/");
-	if (check_paging(c->paging, &host, o->error, sizeof(o->error)))
+	if (switch_paging(c, &host, o))
 		return o->status = EXIT_HOST;
+	rec.paging_reloaded = o->reload.reloaded;
+	rec.paging_from = host_mmu_mode_name(o->reload.from);
+	rec.paging_to = host_mmu_mode_name(o->reload.to);
 	ret = mkdir_p(c->out_dir);
 	if (ret) {
 		snprintf(o->error, sizeof(o->error), "cannot create output directory %s: %s",
@@ -256,6 +380,13 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	/* Provisional: replaced by the final record, so no fsync. */
 	run_record_write(path, &rec, false);
 
+	vc.events = run_events_open(c, o);
+	if ((c->ring_size || c->trace) && !vc.events)
+		return o->status = EXIT_HOST;
+	if (run_trace_start(c, vc.events, o)) {
+		ev_writer_abort(vc.events);
+		return o->status = EXIT_HOST;
+	}
 	vm_install_signal_handlers();
 	vm = vm__create(&vc, err, sizeof(err));
 	if (!vm) {
@@ -271,10 +402,22 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		if (vm__run(vm, &o->res))
 			pr_warn("could not read the KVM statistics of the run\n");
 		translate_all(c, vm, o);
+		if (c->inspect)
+			c->inspect(vm, c->inspect_ctx);
 		vm__destroy(vm);
 		verify(c, o);
 		judge(c, o);
 		rec.res = &o->res;
+	}
+	run_trace_stop(o, &rec);
+	if (vc.events) {
+		ret = ev_writer_close(vc.events, true);
+		if (ret && !o->status) {
+			snprintf(o->error, sizeof(o->error), "cannot write %s: %s", o->events_path,
+				 strerror(-ret));
+			o->status = EXIT_HOST;
+		}
+		rec.events_path = ret ? NULL : o->events_path;
 	}
 	o->wall_ns = now_ns() - t0;
 	rec.status = o->status ? "failed" : "ok";
@@ -325,5 +468,13 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 	       ", pf_guest %" PRIu64 "\n",
 	       "kvm", vm_result_stat(r, "exits"), vm_result_stat(r, "pf_taken"),
 	       vm_result_stat(r, "pf_fixed"), vm_result_stat(r, "pf_guest"));
+	if (o->traced)
+		printf("  %-14s %" PRIu64 " eBPF records, %" PRIu64 " lost, in %s\n", "trace",
+		       o->trace_records, o->trace_dropped, o->events_path);
+	if (r->ev.enabled)
+		printf("  %-14s %" PRIu64 " guest records, %" PRIu64 " chains, %" PRIu64
+		       " lost (ring full), %" PRIu64 " malformed: %s\n",
+		       "events", r->ev.accepted, r->ev.chains, r->ev.guest_full, r->ev.malformed,
+		       o->events_path[0] ? o->events_path : "no event file");
 	printf("  %-14s %s/run.json\n", "record", c->out_dir);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/kvmreload.h"
 #include "vmm/vmm.h"
 
 struct run_config {
@@ -25,6 +26,13 @@ struct run_config {
 	uint64_t translate[RUN_MAX_TRANSLATE]; /* --translate GVAs */
 	unsigned nr_translate;
 	unsigned translate_sample; /* --translate-sample N over the footprint */
+	bool reload_kvm;	   /* --reload-kvm: switch the host's MMU mode to --paging's */
+	/* Called with the stopped VM before it is destroyed (explain reads its final state). */
+	void (*inspect)(struct vm *vm, void *ctx);
+	void *inspect_ctx;
+	uint64_t ring_size; /* --ring-size: event ring slot bytes; 0: --no-events */
+	bool chains;	    /* --chains: a GVA->GPA->HVA->HPA chain per guest fault */
+	bool trace;	    /* --trace: eBPF capture of this process into OUT/events.mvev */
 };
 
 struct run_outcome {
@@ -35,6 +43,10 @@ struct run_outcome {
 	uint64_t wall_ns;
 	struct vm_chain chains[2 * RUN_MAX_TRANSLATE];
 	unsigned nr_chains;
+	struct kvm_reload reload; /* what --reload-kvm did */
+	char events_path[600];	  /* OUT/events.mvev once written, else empty */
+	bool traced;		  /* --trace captured: records and drops below */
+	uint64_t trace_records, trace_dropped;
 	char error[640];
 	int status; /* process exit status */
 };
@@ -45,6 +57,12 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen);
 /* "auto", "shadow", "tdp"; parse returns -1 for anything else. */
 const char *run_paging_name(enum run_paging p);
 int run_paging_parse(const char *s);
+/*
+ * The run's event file OUT/events.mvev, one writer shared by every source
+ * (the guest event channel, the tracer). NULL when no source is on, or on
+ * error (then o->error says why).
+ */
+struct ev_writer *run_events_open(const struct run_config *c, struct run_outcome *o);
 /* Run, verify, write OUT/run.json. Fills @o; returns o->status. */
 int run_execute(const struct run_config *c, struct run_outcome *o);
 /* Print the human summary of a finished run. */

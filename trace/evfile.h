@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define EV_MAGIC	 "MVEVENTS" /* 8 bytes, no terminator in the file */
 #define EV_VERSION	 1
@@ -155,6 +156,7 @@ enum {
 	EV_GUEST_AS_SWITCH = 21,
 	EV_GUEST_TLB_FLUSH = 22,
 	EV_VMM_CHAIN = 32,
+	EV_VMM_MEMSLOT = 33,
 };
 
 /* A guest page fault the guest kernel handled: CR2, RIP, #PF error code, the frame it mapped. */
@@ -217,10 +219,29 @@ struct ev_vmm_chain {
 	uint32_t flags;		/* EV_CHAIN_* */
 };
 
+/*
+ * One KVM memory slot of the VM (written by the VMM at start, one per slot):
+ * guest physical [gpa, gpa + size) is host virtual [hva, hva + size) of the
+ * VMM process. Readers use it to place a host fault address in guest memory.
+ */
+struct ev_vmm_memslot {
+	uint64_t gpa;
+	uint64_t size; /* bytes */
+	uint64_t hva;
+	uint32_t slot;	/* KVM slot number */
+	uint32_t flags; /* KVM_MEM_* flags of the slot */
+};
+
 /* The descriptors of the types above (for writers and for tests). */
 extern const struct ev_type ev_type_guest_fault, ev_type_guest_map, ev_type_guest_unmap,
 	ev_type_guest_protect, ev_type_guest_as_create, ev_type_guest_as_switch,
 	ev_type_guest_tlb_flush, ev_type_vmm_chain;
+extern const struct ev_type ev_type_vmm_memslot;
+
+/* "u8", "u16", "u32", "u64", "s64", "x64", "char"; "?" for an unknown kind. */
+const char *ev_kind_name(unsigned kind);
+/* Bytes of one element of @kind, 0 for an unknown kind. */
+unsigned ev_kind_size(unsigned kind);
 
 /* ---- writer ---- */
 
@@ -282,6 +303,15 @@ struct ev_record {
 
 /* Open a file, or a buffer (not copied; fuzzing and tests). Return 0 or -errno; on a bad header
  * ev_reader_error() says why. */
+/*
+ * On a bad header the call returns -EINVAL and still sets *r, so that
+ * ev_reader_error(*r) can say why; the caller closes it. On other errors
+ * (-ENOENT, -ENOMEM, ...) *r is NULL. ev_reader_close(NULL) does nothing.
+ * After a truncation error (end of data inside a record or before EV_END),
+ * ev_read may be called again: it retries from the same offset, so a file
+ * written with @streaming can be followed while it grows. Any other error
+ * is final.
+ */
 int ev_reader_open(struct ev_reader **r, const char *path);
 int ev_reader_open_mem(struct ev_reader **r, const void *buf, size_t len);
 void ev_reader_close(struct ev_reader *r);
@@ -304,5 +334,88 @@ int ev_field_index(const struct ev_rtype *t, const char *name);
 uint64_t ev_field_u64(const struct ev_record *rec, int f, unsigned i);
 /* Totals seen in EV_END / EV_DROPPED so far. */
 uint64_t ev_reader_dropped(const struct ev_reader *r, enum ev_source source);
+
+/*
+ * Guest timestamps on the host clock. Guest records carry the guest TSC; an
+ * EV_CLOCK record pairs a TSC value with CLOCK_MONOTONIC. Feed every record
+ * to ev_clock_see() in file order; ev_clock_ns() then gives a record's time in
+ * CLOCK_MONOTONIC ns: host-side records as they are, guest records through
+ * the latest EV_CLOCK, or before any, through the header's tsc_hz counting
+ * from the first guest record (placed at the header's mono_ns). With no TSC
+ * frequency at all the TSC is taken as ns.
+ */
+struct ev_clock {
+	uint64_t tsc, mono, hz; /* the reference pair and the frequency in use */
+	bool have_clock;	/* an EV_CLOCK was seen */
+	bool have_first;	/* a guest record fixed the header-based reference */
+	uint64_t hdr_mono, hdr_hz;
+};
+void ev_clock_init(struct ev_clock *c, const struct ev_file_header *h);
+void ev_clock_see(struct ev_clock *c, const struct ev_record *rec);
+uint64_t ev_clock_ns(const struct ev_clock *c, const struct ev_record *rec);
+
+/* ---- statistics (trace/evstat.c) ---- */
+
+/* Latency between paired events, ns (nearest-rank percentiles). */
+struct ev_latency {
+	uint64_t n, min, max, p50, p99;
+	double avg;
+};
+
+enum ev_pair {
+	EV_PAIR_EXIT_ENTRY, /* kvm_exit -> next kvm_entry on the same cpu */
+	EV_PAIR_WALK_SPTE,  /* kvm_mmu_walk -> next kvm_mmu_set_spte on the same cpu */
+	EV_PAIR_COUNT
+};
+
+/* Shadow MMU pages, from the kvm_mmu_* records. */
+struct ev_shadow_counts {
+	uint64_t get_page; /* kvm_mmu_get_page records */
+	uint64_t created;  /* ... with created != 0 */
+	uint64_t synced, unsynced, zapped;
+};
+
+#define EV_STAT_MAX_LEVELS 8 /* walk-length histogram: 0..7 levels, 8 = more */
+
+struct ev_stat;
+/*
+ * Read the rest of @r into statistics. Returns 0, or -1 when the file is bad
+ * or truncated (ev_reader_error says why; *s still holds what was read).
+ * Returns -ENOMEM with *s NULL when out of memory.
+ */
+int ev_stat_read(struct ev_reader *r, struct ev_stat **s);
+void ev_stat_free(struct ev_stat *s);
+uint64_t ev_stat_count(const struct ev_stat *s, const char *type_name);
+uint64_t ev_stat_cpu_count(const struct ev_stat *s, unsigned source, unsigned cpu);
+uint64_t ev_stat_walk_levels(const struct ev_stat *s, unsigned levels);
+void ev_stat_latency(const struct ev_stat *s, enum ev_pair pair, struct ev_latency *out);
+void ev_stat_shadow(const struct ev_stat *s, struct ev_shadow_counts *out);
+uint64_t ev_stat_dropped(const struct ev_stat *s, enum ev_source source);
+/* Join counts for the report (see trace/join.h): guest faults, with a KVM walk, with a host fault. */
+void ev_stat_set_join(struct ev_stat *s, uint64_t faults, uint64_t with_walk, uint64_t with_host);
+/* The report, as text or JSON; @error is the reader's error or NULL. */
+void ev_stat_write(const struct ev_stat *s, FILE *out, bool json, const char *error);
+/*
+ * 'memvirt trace stat FILE': read @path, join and print. Returns 0, -EINVAL
+ * for a bad file (the report of what was read is printed, then one error
+ * line through pr_err), or -errno.
+ */
+int ev_stat_print(const char *path, FILE *out, bool json);
+
+/* ---- printing (trace/evdump.c) ---- */
+
+enum ev_dump_format {
+	EV_DUMP_TEXT,	  /* one line per record */
+	EV_DUMP_CSV,	  /* long format: one row per field */
+	EV_DUMP_PERFETTO, /* Chrome trace-event JSON */
+};
+/* Print one record's fields as "name=value ..." into @buf (always NUL-terminated). */
+void ev_format_fields(const struct ev_record *rec, char *buf, size_t len);
+/*
+ * Print the rest of @r to @out. Returns 0, -1 when the file is bad or
+ * truncated (ev_reader_error says why; what was read is printed, and the
+ * perfetto JSON is still closed), or -errno for an output error.
+ */
+int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt);
 
 #endif

@@ -27,6 +27,7 @@ struct vm {
 	gpa_t user_next; /* boot allocator for user frames and tables from MV_GPA_USER */
 	uint32_t user_pt_pages;
 	gva_t user_entry;
+	struct evchan *evchan; /* the guest event channel, NULL when off */
 };
 
 /* kvm.c: open KVM, the VM, guest RAM and the vCPU; then CPUID and MSRs. */
@@ -46,6 +47,13 @@ void backing_discard(struct vm *vm, void *hva, uint64_t len);
 
 /* stats.c */
 int vm_read_stats(struct vm *vm, struct vm_result *res);
+
+/* evring.c: the guest event channel (set up after boot_build, drained while running). */
+int evchan_setup(struct vm *vm, char *err, size_t errlen);
+void evchan_start(struct vm *vm);
+void evchan_sync(struct vm *vm);
+void evchan_stop(struct vm *vm, struct vm_result *res);
+void evchan_free(struct vm *vm);
 
 /* disasm.c */
 void vm_describe_panic(const struct mv_panic *p, char *buf, size_t len);

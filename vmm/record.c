@@ -110,6 +110,43 @@ static void write_end(struct json *j, const struct vm_result *res)
 	json_obj_end(j);
 }
 
+/* The guest event channel: what it delivered and what it lost (docs/run-json.md). */
+static void write_events(struct json *j, const struct run_record *rec)
+{
+	static const char *const names[MV_EV__COUNT] = {
+		[MV_EV_FAULT] = "guest_fault",	       [MV_EV_MAP] = "guest_map",
+		[MV_EV_UNMAP] = "guest_unmap",	       [MV_EV_PROTECT] = "guest_protect",
+		[MV_EV_AS_CREATE] = "guest_as_create", [MV_EV_AS_SWITCH] = "guest_as_switch",
+		[MV_EV_TLB_FLUSH] = "guest_tlb_flush",
+	};
+	const struct vm_events *e = &rec->res->ev;
+
+	json_obj_begin(j, "events");
+	if (rec->events_path)
+		json_str(j, "path", rec->events_path);
+	else
+		json_null(j, "path");
+	json_bool(j, "channel", e->enabled);
+	if (e->enabled) {
+		json_hex(j, "ring_gpa", e->ring_gpa);
+		json_u64(j, "ring_bytes", e->ring_bytes);
+		json_obj_begin(j, "records");
+		for (unsigned t = 1; t < MV_EV__COUNT; t++)
+			json_u64(j, names[t], e->records[t]);
+		json_u64(j, "vmm_chain", e->chains);
+		json_obj_end(j);
+		json_obj_begin(j, "dropped");
+		json_u64(j, "guest_full", e->guest_full);
+		json_u64(j, "malformed", e->malformed);
+		json_obj_end(j);
+		json_u64(j, "resyncs", e->resyncs);
+		json_u64(j, "chain_failures", e->chain_failures);
+		json_u64(j, "drains", e->drains);
+		json_u64(j, "write_errors", e->write_errors);
+	}
+	json_obj_end(j);
+}
+
 int run_record_fprint(FILE *f, const struct run_record *rec)
 {
 	struct json j;
@@ -124,6 +161,11 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 	json_str(&j, "paging_requested", rec->paging);
 	if (rec->host)
 		json_str(&j, "paging_mode", host_mmu_mode_name(rec->host->mmu_mode));
+	json_obj_begin(&j, "paging");
+	json_bool(&j, "reloaded", rec->paging_reloaded);
+	json_str(&j, "from", rec->paging_reloaded ? rec->paging_from : NULL);
+	json_str(&j, "to", rec->paging_reloaded ? rec->paging_to : NULL);
+	json_obj_end(&j);
 	json_u64(&j, "wall_ns", rec->wall_ns);
 	write_config(&j, rec->cfg);
 	if (rec->host) {
@@ -137,6 +179,7 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 		if (rec->res->have_kstats)
 			write_kernel(&j, &rec->res->kstats);
 		write_stats(&j, rec->res);
+		write_events(&j, rec);
 		json_arr_begin(&j, "translations");
 		for (unsigned i = 0; i < rec->nr_chains; i++) {
 			json_obj_begin(&j, NULL);
@@ -145,6 +188,8 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 		}
 		json_arr_end(&j);
 	}
+	if (rec->extra_json)
+		rec->extra_json(&j, rec->extra_arg);
 	json_obj_end(&j);
 	return json_finish(&j);
 }

@@ -88,6 +88,8 @@ struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
 	if (!ret)
 		ret = boot_build(vm, &kernel, &program, &rsp, &params, err, errlen);
 	if (!ret)
+		ret = evchan_setup(vm, err, errlen);
+	if (!ret)
 		ret = kvm_setup_late(vm, err, errlen);
 	if (!ret)
 		ret = kvm_set_user_mode(vm, vm->user_entry, rsp, params, err, errlen);
@@ -113,6 +115,7 @@ void vm__destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	evchan_free(vm);
 	if (vm->console)
 		fclose(vm->console);
 	if (vm->run)
@@ -205,6 +208,9 @@ static void handle_msg(struct vm *vm, uint32_t gpa, struct vm_result *res)
 		break;
 	case MV_MSG_DISCARD:
 		handle_discard(vm, &msg, res);
+		break;
+	case MV_MSG_EVSYNC:
+		evchan_sync(vm);
 		break;
 	case MV_MSG_PANIC:
 		res->have_panic = true;
@@ -340,6 +346,7 @@ int vm__run(struct vm *vm, struct vm_result *res)
 	t0 = now_ns();
 	res->t_setup_ns = t0 - vm->t_start_ns;
 	res->t_first_run = t0;
+	evchan_start(vm);
 	while (res->end == VM_END_NONE) {
 		int ret;
 
@@ -361,6 +368,7 @@ int vm__run(struct vm *vm, struct vm_result *res)
 	res->t_run_ns = res->t_end - t0;
 	arm_timeout(0);
 	running = NULL;
+	evchan_stop(vm, res);
 	if (res->end == VM_END_NONE) {
 		if (stop_signal == SIGALRM)
 			end_run(res, VM_END_TIMEOUT, "the run exceeded --timeout %.3g s",

@@ -19,6 +19,7 @@ typedef uint64_t hva_t; /* host virtual (this process) */
 typedef uint64_t hpa_t; /* host physical */
 
 struct json;
+struct ev_writer;
 
 /* Host memory behind guest RAM. */
 enum vm_backing {
@@ -43,6 +44,11 @@ struct vm_config {
 	const char *console_path; /* serial log file, NULL for none */
 	bool console_stdout;	  /* also echo the serial console to stdout */
 	const char *kvm_path;	  /* normally "/dev/kvm" */
+	/* The guest event channel (docs/guest.md). */
+	uint64_t ev_ring_bytes;	  /* ring slot area, a power of two; 0: no channel */
+	struct ev_writer *events; /* where its events go (shared with the tracer); may be NULL */
+	bool ev_chains;		  /* also resolve every guest fault's chain (EV_VMM_CHAIN) */
+	bool ev_hostile;	  /* tests: the kernel scribbles its ring at exit */
 };
 
 /* How a run ended. */
@@ -58,6 +64,21 @@ enum vm_end {
 };
 
 #define VM_MAX_STATS 192
+
+/* What the guest event channel delivered (all zero when it was off). */
+struct vm_events {
+	bool enabled;
+	gpa_t ring_gpa;
+	uint64_t ring_bytes;
+	uint64_t records[MV_EV__COUNT]; /* accepted, by enum mv_ev_type */
+	uint64_t accepted;
+	uint64_t guest_full; /* dropped by the guest with the ring full */
+	uint64_t malformed;  /* rejected by the VMM's checks */
+	uint64_t resyncs;    /* impossible indices or drop counts */
+	uint64_t drains;
+	uint64_t chains, chain_failures; /* --chains: written, not resolvable (unmapped) */
+	uint64_t write_errors;		 /* records the event file did not take */
+};
 
 struct vm_stat {
 	char name[48];
@@ -87,6 +108,7 @@ struct vm_result {
 	uint64_t discarded_bytes; /* guest frames freed and dropped from the host */
 	unsigned nr_stats;
 	struct vm_stat stats[VM_MAX_STATS];
+	struct vm_events ev;
 };
 
 struct vm;
@@ -102,23 +124,64 @@ void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 /* GVA -> GPA through the guest's page tables at @cr3 (4-level); 0 or -EFAULT. */
 int vm__gva_to_gpa(struct vm *vm, uint64_t cr3, gva_t gva, gpa_t *gpa);
 
+/*
+ * Access kinds, fault kinds and #PF error-code bits of a chain: the values of
+ * mmu/mmu.h's WALK_ACC_*, enum walk_fault_kind and PF_ERR_* (checked where
+ * the chain is built), for users that do not include the MMU model.
+ */
+#define VM_ACC_WRITE (1u << 0)
+#define VM_ACC_USER  (1u << 1)
+#define VM_ACC_FETCH (1u << 2)
+
+enum vm_fault {
+	VM_FAULT_NONE,
+	VM_FAULT_NOT_PRESENT,  /* #PF, P=0 */
+	VM_FAULT_RESERVED,     /* #PF, P=1 RSVD=1 */
+	VM_FAULT_PROTECTION,   /* #PF, P=1 */
+	VM_FAULT_NONCANONICAL, /* #GP(0) */
+	VM_FAULT_MEMORY,       /* a table entry outside guest memory */
+};
+
+#define VM_PF_ERR_P    (1u << 0)
+#define VM_PF_ERR_W    (1u << 1)
+#define VM_PF_ERR_U    (1u << 2)
+#define VM_PF_ERR_RSVD (1u << 3)
+#define VM_PF_ERR_I    (1u << 4)
+
 /* One address through the four spaces, read from a live (stopped) VM. */
 struct vm_chain_level {
+	unsigned level; /* 5 (PML5E), 4 (PML4E) .. 1 (PTE) */
 	gpa_t table_gpa, entry_gpa;
 	uint64_t entry;
+	uint32_t flags; /* decoded entry bits, WALK_F_* of mmu/mmu.h */
 };
+
+#define VM_CHAIN_MAX_LEVELS 5
 
 struct vm_chain {
 	gva_t gva;
 	uint64_t cr3;
-	int nr_levels; /* guest levels walked, PML4 first */
-	struct vm_chain_level level[4];
+	unsigned paging_levels; /* 4, or 5 with CR4.LA57 */
+	unsigned maxphyaddr;	/* the guest's, from its CPUID 0x80000008 */
+	unsigned access;	/* WALK_ACC_* the walk checked (0: supervisor read) */
+	int nr_levels;		/* guest levels walked, highest first */
+	struct vm_chain_level level[VM_CHAIN_MAX_LEVELS];
 	bool gva_mapped;
+	/* When unmapped: enum walk_fault_kind, the level of the entry that faulted and the x86
+	 * #PF error code (0 for a non-canonical address: #GP); fault_addr is the GPA of a table
+	 * entry outside guest RAM (kind "memory"). */
+	int fault_kind; /* enum vm_fault */
+	unsigned fault_level;
+	uint32_t error_code;
+	gpa_t fault_addr;
 	gpa_t gpa;
 	uint64_t guest_page_size;
 	bool kvm_checked, kvm_valid, kvm_agrees; /* KVM_TRANSLATE cross-check */
 	gpa_t kvm_gpa;
 	unsigned slot;
+	gpa_t slot_gpa;	    /* the slot's first GPA */
+	uint64_t slot_size; /* bytes */
+	hva_t slot_hva;	    /* HVA of slot_gpa */
 	hva_t hva;
 	bool present, swapped, soft_dirty, exclusive; /* /proc/self/pagemap */
 	bool hpa_known;
@@ -128,8 +191,21 @@ struct vm_chain {
 	char host_note[96]; /* why the HPA is not shown, when it is not */
 };
 
-/* The chain of @gva under the vCPU's current CR3. 0 or -errno (only if the vCPU is unreadable). */
+/*
+ * The chain of @gva under the vCPU's current CR3, walked as a supervisor read
+ * (what KVM_TRANSLATE does). 0 or -errno (only if the vCPU is unreadable or not
+ * in long mode).
+ */
 int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c);
+/* The same for an access of kind @acc (VM_ACC_*): faults and error codes are
+ * those of that access; the KVM_TRANSLATE cross-check still compares a supervisor read. */
+int vm__translate_access(struct vm *vm, gva_t gva, unsigned acc, struct vm_chain *c);
+/* "P RW US A D PS G NX ..." for WALK_F_* @flags, into @buf; returns @buf. */
+const char *vm_chain_flags_str(uint32_t flags, char *buf, size_t len);
+/* The fault of an unmapped chain: "not-present", "reserved-bit", "protection", ... */
+const char *vm_chain_fault_name(const struct vm_chain *c);
+/* The workload's entry point (its first user-mode instruction). */
+gva_t vm__user_entry(const struct vm *vm);
 void vm_chain_json(const struct vm_chain *c, struct json *j);
 
 /* Guest memory a workload needs, to check --mem before starting: bytes. */
@@ -166,6 +242,12 @@ struct run_record {
 	uint64_t tsc_khz;
 	const struct vm_chain *chains; /* --translate */
 	unsigned nr_chains;
+	bool paging_reloaded;		     /* --reload-kvm switched the host's MMU mode */
+	const char *paging_from, *paging_to; /* host MMU modes before and after, when reloaded */
+	const char *events_path;	     /* the event file, NULL when none was written */
+	/* Extra top-level members written last (run --trace: "trace"); may be NULL. */
+	void (*extra_json)(struct json *j, const void *arg);
+	const void *extra_arg;
 };
 
 /* Write run.json atomically (and durably with @sync). Returns 0 or -errno. */

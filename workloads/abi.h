@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define MV_ABI_VERSION	1
+#define MV_ABI_VERSION	2
 #define MV_KHDR_MAGIC	0x4b5654524956454dULL /* "MEMVIRTK" */
 #define MV_PARAMS_MAGIC 0x5641504dU	      /* "MPAV" */
 
@@ -87,9 +87,69 @@ struct mv_boot_info {
 	uint64_t root_pt;    /* GPA of the first process's PML4 */
 	uint64_t msg_gpa;    /* GPA of the kernel's message buffer */
 	uint64_t tsc_khz;
-	uint32_t flags;
+	uint32_t flags;	      /* MV_BOOT_* */
 	uint32_t nr_pt_pages; /* page-table pages the VMM built for the first process */
+	uint64_t ev_ring;     /* GVA (direct map) of struct mv_evring; 0: no event channel */
+	uint64_t ev_mask;     /* ring slots - 1 (a power of two minus one) */
 };
+
+/* mv_boot_info.flags */
+#define MV_BOOT_EV_HOSTILE (1u << 0) /* test mode: at exit the kernel scribbles its event ring */
+
+/*
+ * The guest event channel: a single-producer ring in guest memory that the
+ * kernel fills and the VMM drains from a host thread, without an exit per
+ * event. The VMM places it at the end of guest memory (MV_EVRING_HDR bytes
+ * of header, then the slots) and tells the kernel where in mv_boot_info.
+ * Indices run freely; slot = index & ev_mask. The guest writes a record,
+ * then publishes it by advancing prod; the VMM copies records out, then
+ * advances cons. A full ring drops the record and counts it in drops. The
+ * VMM trusts nothing here: it takes the ring's place and size from its own
+ * configuration and checks every index and record (docs/guest.md).
+ */
+#define MV_EVRING_MAGIC 0x474e495256455650ULL /* "PVEVRING" */
+#define MV_EVRING_HDR	0x1000ULL	      /* header page; slots follow */
+#define MV_EV_SIZE	64		      /* bytes per record */
+
+struct mv_evring {
+	uint64_t magic;	    /* VMM: MV_EVRING_MAGIC */
+	uint32_t nr_slots;  /* VMM: for readers of a memory dump; neither side relies on it */
+	uint32_t slot_size; /* VMM: MV_EV_SIZE */
+	uint64_t reserved0[6];
+	uint64_t prod;	/* guest: records published (free-running) */
+	uint64_t drops; /* guest: records lost because the ring was full */
+	uint64_t reserved1[6];
+	uint64_t cons; /* VMM: records consumed (free-running) */
+	uint64_t reserved2[7];
+};
+
+/* Record types. Every record is MV_EV_SIZE bytes. */
+enum mv_ev_type {
+	MV_EV_FAULT = 1,     /* a[0] cr2, a[1] rip, a[2] GPA mapped (page base), a[3] cr3;
+			      * arg = #PF error code; shift = page size mapped */
+	MV_EV_MAP = 2,	     /* a[0] va, a[1] len, a[2] cr3; arg = MV_PROT_*; shift */
+	MV_EV_UNMAP = 3,     /* as MAP, arg = 0 */
+	MV_EV_PROTECT = 4,   /* as MAP, arg = the new MV_PROT_* */
+	MV_EV_AS_CREATE = 5, /* a[0] new root, a[1] creator's root; arg = pid */
+	MV_EV_AS_SWITCH = 6, /* a[0] root switched to, a[1] root switched from; arg = pid */
+	MV_EV_TLB_FLUSH = 7, /* a[0] va (invlpg), a[1] cr3; arg = 0 invlpg, 1 CR3 reload */
+	MV_EV__COUNT,
+};
+
+struct mv_ev {
+	uint16_t type; /* enum mv_ev_type */
+	uint8_t size;  /* MV_EV_SIZE */
+	uint8_t shift; /* page size: 12, 21 or 30 (FAULT, MAP, UNMAP, PROTECT); else 0 */
+	uint32_t arg;  /* see enum mv_ev_type */
+	uint64_t tsc;  /* guest rdtsc when the event happened */
+	uint64_t a[4]; /* see enum mv_ev_type */
+	uint64_t reserved[2];
+};
+
+/* The first 8 bytes of a record as one word (x86 is little-endian). */
+#define MV_EV_WORD0(type, shift, arg)                                                  \
+	((uint64_t)(type) | ((uint64_t)MV_EV_SIZE << 16) | ((uint64_t)(shift) << 24) | \
+	 ((uint64_t)(uint32_t)(arg) << 32))
 
 /* Control-port messages, guest -> VMM. */
 enum mv_msg_type {
@@ -99,6 +159,7 @@ enum mv_msg_type {
 	MV_MSG_STARTED = 4, /* the workload reached its first instruction; args[0] = tsc */
 	MV_MSG_DISCARD = 5, /* freed frames: args[0] = n, then n (gpa, bytes) pairs; the VMM
 			     * drops their host pages so they read as zero when reused */
+	MV_MSG_EVSYNC = 6,  /* drain the event ring now (the kernel's hostile test mode) */
 };
 
 #define MV_DISCARD_MAX 31

@@ -92,5 +92,47 @@ void syscall_handler(struct mv_regs *regs);
 __attribute__((noreturn)) void panic(uint64_t reason, struct mv_regs *regs, uint64_t cr2);
 void console_write(const char *s, uint64_t len);
 void send_discard(const uint64_t *pairs, int n);
+/*
+ * Log one event into the ring the VMM drains (abi.h, docs/guest.md); @w0 is
+ * MV_EV_WORD0(type, shift, arg). Every kernel instruction is emulated on PVM
+ * hosts, so this is inlined into its callers (no argument shuffling) and
+ * stays a handful of loads and stores: no lock (one vCPU, no interrupts),
+ * nothing read from the ring but the indices.
+ */
+static inline __attribute__((always_inline)) void ev_emit(uint64_t w0, uint64_t a0, uint64_t a1,
+							  uint64_t a2, uint64_t a3)
+{
+	typedef uint32_t __attribute__((may_alias)) u32_alias;
+	typedef uint64_t __attribute__((may_alias)) u64_alias;
+	struct mv_evring *r = (struct mv_evring *)boot_info.ev_ring;
+	uint64_t p, mask = boot_info.ev_mask;
+	struct mv_ev *e;
+	uint32_t lo, hi;
+
+	if (!r)
+		return;
+	p = r->prod;
+	if (p - *(volatile uint64_t *)&r->cons > mask) {
+		r->drops++;
+		return;
+	}
+	e = (struct mv_ev *)((char *)r + MV_EVRING_HDR) + (p & mask);
+	*(u64_alias *)e = w0; /* type, size, shift, arg in one store */
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	((u32_alias *)&e->tsc)[0] = lo;
+	((u32_alias *)&e->tsc)[1] = hi;
+	e->a[0] = a0;
+	e->a[1] = a1;
+	e->a[2] = a2;
+	e->a[3] = a3;
+	/* x86 keeps stores in order (SDM Vol. 3A, 9.2.2): the compiler must too. */
+	__asm__ volatile("" ::: "memory");
+	*(volatile uint64_t *)&r->prod = p + 1;
+}
+
+static inline uint32_t page_shift(uint64_t page_size)
+{
+	return page_size == SZ_1G_ ? 30 : page_size == SZ_2M_ ? 21 : 12;
+}
 
 #endif

@@ -229,6 +229,8 @@ int handle_page_fault(struct mv_regs *regs, uint64_t cr2)
 	if (pt_map(current->cr3, base, gpa, v->page_size, prot_flags(v->prot)))
 		panic(MV_PANIC_OOM, regs, cr2);
 	kstats.page_faults++;
+	ev_emit(MV_EV_WORD0(MV_EV_FAULT, page_shift(v->page_size), err), cr2, regs->rip, gpa,
+		current->cr3);
 	return 0;
 }
 
@@ -250,6 +252,7 @@ long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 	p->vmas[p->nr_vmas++] = (struct vma){addr, addr + len, page_size, (uint32_t)prot};
 	p->mmap_next = addr + len;
 	kstats.maps++;
+	ev_emit(MV_EV_WORD0(MV_EV_MAP, page_shift(page_size), prot), addr, len, p->cr3, 0);
 	return (long)addr;
 }
 
@@ -274,11 +277,13 @@ static void flush_range(uint64_t start, uint64_t end, uint64_t page_size)
 	if ((end - start) / page_size > FLUSH_CEILING) {
 		write_cr3(current->cr3);
 		kstats.cr3_flushes++;
+		ev_emit(MV_EV_WORD0(MV_EV_TLB_FLUSH, 0, 1), 0, current->cr3, 0, 0);
 		return;
 	}
 	for (uint64_t va = start; va < end; va += page_size) {
 		invlpg(va);
 		kstats.invlpg++;
+		ev_emit(MV_EV_WORD0(MV_EV_TLB_FLUSH, 0, 0), va, current->cr3, 0, 0);
 	}
 }
 
@@ -310,6 +315,8 @@ long sys_munmap(uint64_t addr, uint64_t len)
 
 	if (!v)
 		return -EINVAL;
+	ev_emit(MV_EV_WORD0(MV_EV_UNMAP, page_shift(v->page_size), 0), v->start, v->end - v->start,
+		p->cr3, 0);
 	unmap_range(v->start, v->end, v->page_size);
 	flush_range(v->start, v->end, v->page_size);
 	frame_discard_flush();
@@ -325,6 +332,8 @@ long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 	if (!v)
 		return -EINVAL;
 	v->prot = (uint32_t)prot;
+	ev_emit(MV_EV_WORD0(MV_EV_PROTECT, page_shift(v->page_size), prot), v->start,
+		v->end - v->start, current->cr3, 0);
 	for (uint64_t va = v->start; va < v->end; va += v->page_size) {
 		uint64_t ps, *e = pt_lookup(current->cr3, va, &ps);
 
