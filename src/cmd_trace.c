@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt trace dump/stat: read event files; every other 'trace' form captures. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "src/cmds.h"
+#include "trace/evfile.h"
+#include "trace/join.h"
+
+struct dump_opts {
+	const char *path;
+	const char *out; /* NULL: stdout */
+	enum ev_dump_format fmt;
+	bool join;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt trace dump FILE [--csv | --perfetto | --join] [-o OUT]\n"
+		"       memvirt trace stat FILE [--json]\n"
+		"       memvirt trace [capture options]   (see 'memvirt trace -p PID --help')\n\n"
+		"Reads a memvirt event file (docs/trace-format.md): guest-channel events, VMM\n"
+		"chains, KVM MMU events and host faults.\n\n"
+		"dump prints every record:\n"
+		"  (default)          one line per record: offset, time (ns, CLOCK_MONOTONIC),\n"
+		"                     source, cpu, type, field=value...\n"
+		"  --csv              long CSV: one row per field (arrays as \"[a;b;...]\")\n"
+		"  --perfetto         Chrome trace-event JSON; open it in ui.perfetto.dev\n"
+		"  --join             one line per guest fault with its KVM walk, shadow entry\n"
+		"                     and host fault\n"
+		"  -o, --output OUT   write to OUT (atomically) instead of stdout\n"
+		"stat prints counts per type and cpu, rates, KVM walk lengths, shadow pages,\n"
+		"latencies of paired events, lost records and the join summary:\n"
+		"  --json             as JSON\n"
+		"  -h, --help         this text\n\n"
+		"examples:\n"
+		"  memvirt trace dump run/events.mvev | less\n"
+		"  memvirt trace dump run/events.mvev --perfetto -o trace.json\n"
+		"  memvirt trace dump run/events.mvev --join\n"
+		"  memvirt trace stat run/events.mvev --json\n\n"
+		"exit status: 0 ok, 1 bad, truncated or unreadable file, 2 bad usage\n");
+}
+
+/* Shared option loop: @opts accepted long options; 'h' help, 'o' output. */
+static const char *parse_common(int argc, char **argv, const char *cmd, const struct option *opts,
+				void (*set)(int opt, void *arg), void *arg)
+{
+	const char *path = NULL;
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == ':')
+			die(EXIT_USAGE, "option '%s' needs a value: run 'memvirt trace --help'\n",
+			    argv[optind - 1]);
+		if (opt == '?')
+			die(EXIT_USAGE,
+			    "unknown option '%s' for trace %s: run 'memvirt trace --help'\n",
+			    argv[optind - 1], cmd);
+		set(opt, arg);
+	}
+	if (optind >= argc)
+		die(EXIT_USAGE, "trace %s needs an event file: memvirt trace %s FILE\n", cmd, cmd);
+	path = argv[optind++];
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s': trace %s reads one file\n", argv[optind],
+		    cmd);
+	return path;
+}
+
+static void dump_set(int opt, void *arg)
+{
+	struct dump_opts *o = arg;
+	enum ev_dump_format fmt = opt == 'c' ? EV_DUMP_CSV : EV_DUMP_PERFETTO;
+
+	if (opt == 'o') {
+		o->out = optarg;
+		return;
+	}
+	if ((opt == 'c' || opt == 'p' || opt == 'j') && (o->fmt != EV_DUMP_TEXT || o->join))
+		die(EXIT_USAGE, "--csv, --perfetto and --join are exclusive: give one\n");
+	if (opt == 'j')
+		o->join = true;
+	else
+		o->fmt = fmt;
+}
+
+/* Reads the file and prints it; the reader's error, if any, goes to @error. */
+struct dump_run {
+	const struct dump_opts *o;
+	char error[256];
+};
+
+static int dump_fill(FILE *out, void *arg)
+{
+	struct dump_run *d = arg;
+	struct ev_reader *r = NULL;
+	struct ev_join *j = NULL;
+	uint64_t faults, walk, host;
+	int err = ev_reader_open(&r, d->o->path);
+
+	if (err) {
+		snprintf(d->error, sizeof(d->error), "%s", r ? ev_reader_error(r) : strerror(-err));
+		ev_reader_close(r);
+		return err; /* nothing to print: no output file either */
+	}
+	if (d->o->join) {
+		err = ev_join_read(r, &j);
+		if (j) {
+			ev_join_print(j, out);
+			ev_join_totals(j, &faults, &walk, &host);
+			fprintf(out,
+				"joined: %" PRIu64 " of %" PRIu64
+				" guest faults have a KVM walk, %" PRIu64 " a host fault\n",
+				walk, faults, host);
+			ev_join_free(j);
+		}
+	} else {
+		err = ev_dump(r, out, d->o->fmt);
+	}
+	if (err == -1)
+		snprintf(d->error, sizeof(d->error), "%s", ev_reader_error(r));
+	ev_reader_close(r);
+	if (err == -1)
+		err = 0; /* what was read is written; the error is reported after */
+	if (!err && (fflush(out) || ferror(out)))
+		err = -EIO;
+	return err;
+}
+
+static int trace_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"csv", no_argument, NULL, 'c'},  {"perfetto", no_argument, NULL, 'p'},
+		{"join", no_argument, NULL, 'j'}, {"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct dump_opts o = {.fmt = EV_DUMP_TEXT};
+	struct dump_run d = {.o = &o};
+	int err;
+
+	o.path = parse_common(argc, argv, "dump", opts, dump_set, &o);
+	if (o.out)
+		err = write_file_atomic(o.out, dump_fill, &d, false);
+	else
+		err = dump_fill(stdout, &d);
+	if (d.error[0]) {
+		pr_err("trace dump: %s: %s\n", o.path, d.error);
+		return 1;
+	}
+	if (err) {
+		pr_err("trace dump: %s: %s\n", o.out ? o.out : "stdout", strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+static void stat_set(int opt, void *arg)
+{
+	bool *json = arg;
+
+	if (opt == 'J')
+		*json = true;
+	else
+		die(EXIT_USAGE, "trace stat prints to stdout: -o is for trace dump\n");
+}
+
+static int trace_stat(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'J'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	bool json = false;
+	const char *path = parse_common(argc, argv, "stat", opts, stat_set, &json);
+
+	return ev_stat_print(path, stdout, json) ? 1 : 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "dump"))
+		return trace_dump(argc - 1, argv + 1);
+	if (!strcmp(sub, "stat"))
+		return trace_stat(argc - 1, argv + 1);
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	return cmd_trace_capture(argc, argv);
+}

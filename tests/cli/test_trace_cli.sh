@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# memvirt trace dump/stat on a known event file (written by test_evfile --write), bad files, usage.
+source "$(dirname "$0")/lib.sh"
+
+EV=$TMP/sample.ev
+"$BUILD/test_evfile" --write "$EV" || { echo "FAIL: test_evfile --write" >&2; exit 1; }
+
+expect 0 "trace --help" -- "$MEMVIRT" trace --help
+check "help has examples" has "examples:" "$TMP/out"
+expect 0 "trace dump --help" -- "$MEMVIRT" trace dump --help
+
+# The sample holds 2 guest faults, 101 kvm_exit/kvm_entry pairs, 40 walks (30 of 4 levels).
+expect 0 "dump text" -- "$MEMVIRT" trace dump "$EV"
+check "dump: 101 kvm_exit lines" test "$(grep -c ' kvm_exit ' "$TMP/out")" = 101
+check "dump: guest fault fields by name" has "guest_fault *cr2=0x400123 rip=0x401000 gpa=0x5000" "$TMP/out"
+check "dump: arrays" has "pte=\[0x1067,0x2067,0x3067,0x4067,0x5067\]" "$TMP/out"
+check "dump: end record" has " end .*records=" "$TMP/out"
+check "dump: nothing on stderr" test ! -s "$TMP/err"
+
+expect 0 "dump csv" -- "$MEMVIRT" trace dump "$EV" --csv
+check "csv header" test "$(head -1 "$TMP/out")" = "offset,ts,time_ns,source,cpu,type,field,value"
+check "csv: one row per field" test "$(grep -c ',guest_fault,' "$TMP/out")" = 12
+check "csv: parses" python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1]))); assert all(len(r)==8 for r in rows), rows' "$TMP/out"
+
+expect 0 "dump perfetto" -- "$MEMVIRT" trace dump "$EV" --perfetto -o "$TMP/trace.json"
+check "perfetto: valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/trace.json"
+check "perfetto: process, thread names, slices, instants, counters" python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+assert {"guest", "vmm", "kvm", "host"} <= names, names
+assert any(e["ph"] == "M" and e["name"] == "thread_name" for e in ev)
+assert sum(1 for e in ev if e["ph"] == "X" and e["name"] == "in host (exit)") == 101
+assert sum(1 for e in ev if e["ph"] == "i" and e["name"] == "guest_fault") == 2
+assert any(e["ph"] == "C" and e["name"].startswith("guest faults") for e in ev)
+' "$TMP/trace.json"
+check "-o leaves no temporary" test "$(ls "$TMP" | grep -c tmp)" = 0
+
+expect 0 "dump --join" -- "$MEMVIRT" trace dump "$EV" --join
+check "join: the first fault has its walk and host fault" \
+	has "GVA 0x400123 -> GPA 0x5000 (guest.*KVM walk 4 levels, SPTE level 1 | host fault HVA 0x7f0000005010" "$TMP/out"
+check "join: summary" has "joined: 1 of 2 guest faults have a KVM walk, 1 a host fault" "$TMP/out"
+
+expect 0 "stat" -- "$MEMVIRT" trace stat "$EV"
+check "stat: kvm_exit count" has "kvm_exit  *kvm  *101" "$TMP/out"
+check "stat: walk levels" has "4 levels  *30" "$TMP/out"
+check "stat: lost records warned" has "^warning: 9 records were lost" "$TMP/out"
+check "stat: joined line" has "joined: 1 of 2 guest faults have a KVM walk, 1 a host fault" "$TMP/out"
+expect 0 "stat --json" -- "$MEMVIRT" trace stat "$EV" --json
+check "stat json: exit latency max" test "$(json_get "$TMP/out" "['latency_ns']['exit_to_entry']['max']")" = 1005
+check "stat json: shadow created" test "$(json_get "$TMP/out" "['shadow_pages']['created']")" = 2
+check "stat json: dropped kvm" test "$(json_get "$TMP/out" "['dropped']['kvm']")" = 9
+
+# Bad files: one error line naming the offset, non-zero exit; what was read is still printed.
+head -c 2500 "$EV" >"$TMP/cut.ev"
+expect 1 "dump truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev"
+check "truncated: one error line" one_line "$TMP/err"
+check "truncated: offset in message" has "offset [0-9]*: truncated" "$TMP/err"
+check "truncated: records before it printed" has "guest_fault" "$TMP/out"
+expect 1 "stat truncated" -- "$MEMVIRT" trace stat "$TMP/cut.ev"
+check "stat truncated: one error line" one_line "$TMP/err"
+expect 1 "perfetto truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev" --perfetto
+check "perfetto truncated: still valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out"
+head -c 200 /dev/zero | tr "\\0" x >"$TMP/bad.ev"
+expect 1 "dump not an event file" -- "$MEMVIRT" trace dump "$TMP/bad.ev"
+check "bad magic: one line" one_line "$TMP/err"
+check "bad magic: says so" has "bad magic" "$TMP/err"
+expect 1 "dump missing file" -- "$MEMVIRT" trace dump "$TMP/none.ev"
+check "missing: one line" one_line "$TMP/err"
+expect 1 "dump -o with a bad file writes nothing" -- "$MEMVIRT" trace dump "$TMP/bad.ev" -o "$TMP/x.txt"
+check "bad input, -o: no output left" test ! -e "$TMP/x.txt"
+
+# Usage.
+expect 2 "dump without a file" -- "$MEMVIRT" trace dump
+expect 2 "dump two formats" -- "$MEMVIRT" trace dump "$EV" --csv --perfetto
+expect 2 "dump unknown option" -- "$MEMVIRT" trace dump "$EV" --bogus
+expect 2 "stat two files" -- "$MEMVIRT" trace stat "$EV" "$EV"
+check "usage errors are one line" one_line "$TMP/err"
+
+finish

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Printing event files: text lines, long-format CSV, and Chrome trace-event JSON for Perfetto. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/evfile.h"
+
+#define DUMP_BUCKET_NS	 10000000ULL /* perfetto counter tracks: events per 10 ms */
+#define DUMP_MAX_BUCKETS (1u << 20)
+#define DUMP_CPUS	 65536
+
+/* Append to a fixed buffer, never past its end. */
+struct sbuf {
+	char *p;
+	size_t len, n;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (b->n + 1 >= b->len)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(b->p + b->n, b->len - b->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		b->n = b->n + (size_t)k < b->len ? b->n + (size_t)k : b->len - 1;
+}
+
+/* How text is escaped inside double quotes. */
+enum esc { ESC_TEXT, ESC_CSV, ESC_JSON };
+
+/* A char[] field as text: printable ASCII kept, the rest escaped, up to the first NUL. */
+static void sb_chars(struct sbuf *b, const struct ev_record *rec, int f, enum esc esc)
+{
+	unsigned count = rec->type->field[f].count;
+
+	for (unsigned i = 0; i < count; i++) {
+		unsigned c = (unsigned)ev_field_u64(rec, f, i);
+
+		if (!c)
+			break;
+		if (c == '"')
+			sb_printf(b, esc == ESC_CSV ? "\"\"" : "\\\"");
+		else if (c == '\\')
+			sb_printf(b, "\\\\");
+		else if (c >= 0x20 && c < 0x7f)
+			sb_printf(b, "%c", c);
+		else if (esc == ESC_JSON)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_printf(b, "\\x%02x", c);
+	}
+}
+
+static void sb_value(struct sbuf *b, const struct ev_record *rec, int f, unsigned i)
+{
+	uint64_t v = ev_field_u64(rec, f, i);
+
+	switch (rec->type->field[f].kind) {
+	case EV_K_X64:
+		sb_printf(b, "0x%" PRIx64, v);
+		break;
+	case EV_K_S64:
+		sb_printf(b, "%" PRId64, (int64_t)v);
+		break;
+	default:
+		sb_printf(b, "%" PRIu64, v);
+		break;
+	}
+}
+
+/* The value of field @f: scalar, "[a,b,...]" array (@sep between elements), or quoted chars. */
+static void sb_field(struct sbuf *b, const struct ev_record *rec, int f, const char *sep,
+		     enum esc esc)
+{
+	unsigned count = rec->type->field[f].count;
+
+	if (rec->type->field[f].kind == EV_K_CHAR) {
+		sb_printf(b, "\"");
+		sb_chars(b, rec, f, esc);
+		sb_printf(b, "\"");
+		return;
+	}
+	if (count == 1) {
+		sb_value(b, rec, f, 0);
+		return;
+	}
+	sb_printf(b, "[");
+	for (unsigned i = 0; i < count; i++) {
+		if (i)
+			sb_printf(b, "%s", sep);
+		sb_value(b, rec, f, i);
+	}
+	sb_printf(b, "]");
+}
+
+void ev_format_fields(const struct ev_record *rec, char *buf, size_t len)
+{
+	struct sbuf b = {.p = buf, .len = len};
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (unsigned f = 0; f < rec->type->nfields; f++) {
+		sb_printf(&b, "%s%s=", f ? " " : "", rec->type->field[f].name);
+		sb_field(&b, rec, (int)f, ",", ESC_TEXT);
+	}
+}
+
+/* ---- text and CSV ---- */
+
+static void dump_text(const struct ev_record *rec, uint64_t t, FILE *out)
+{
+	char line[8192];
+
+	ev_format_fields(rec, line, sizeof(line));
+	fprintf(out, "%10" PRIu64 " %20" PRIu64 " %-5s %3u %-24s %s\n", rec->offset, t,
+		ev_source_name(rec->source), rec->cpu, rec->type->name, line);
+}
+
+static void dump_csv(const struct ev_record *rec, uint64_t t, FILE *out)
+{
+	char val[8192];
+
+	if (!rec->type->nfields)
+		fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%u,%s,,\n", rec->offset,
+			rec->ts, t, ev_source_name(rec->source), rec->cpu, rec->type->name);
+	for (unsigned f = 0; f < rec->type->nfields; f++) {
+		struct sbuf b = {.p = val, .len = sizeof(val)};
+
+		val[0] = '\0';
+		sb_field(&b, rec, (int)f, ";", ESC_CSV);
+		fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%s,%s%s%s\n",
+			rec->offset, rec->ts, t, ev_source_name(rec->source), rec->cpu,
+			rec->type->name, rec->type->field[f].name,
+			rec->type->field[f].count > 1 ? "\"" : "", val,
+			rec->type->field[f].count > 1 ? "\"" : "");
+	}
+}
+
+/* ---- Chrome trace-event JSON ---- */
+
+enum { CNT_FAULT, CNT_WALK, CNT_COUNT };
+
+struct perfetto {
+	FILE *out;
+	bool first_event;
+	bool have_base;
+	uint64_t base;	   /* CLOCK_MONOTONIC ns of the first record: time 0 */
+	uint8_t *named;	   /* [EV_SRC_COUNT * DUMP_CPUS / 8] tracks named so far */
+	uint64_t *exit_ts; /* [DUMP_CPUS] kvm_exit ts + 1 per cpu */
+	uint64_t *walk_ts; /* [DUMP_CPUS] kvm_mmu_walk ts + 1 per cpu */
+	uint32_t *bucket[CNT_COUNT];
+	size_t nbuckets, cap;
+};
+
+static void pf_begin(struct perfetto *p)
+{
+	fprintf(p->out, "%s\n", p->first_event ? "" : ",");
+	p->first_event = false;
+}
+
+/* Microseconds since the first record, as trace-event JSON wants them. */
+static double pf_us(const struct perfetto *p, uint64_t t)
+{
+	return ((double)t - (double)p->base) / 1000.0;
+}
+
+static void pf_track(struct perfetto *p, unsigned src, unsigned cpu)
+{
+	size_t bit = (size_t)src * DUMP_CPUS + cpu;
+
+	if (p->named[bit / 8] & (1u << (bit % 8)))
+		return;
+	p->named[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	pf_begin(p);
+	fprintf(p->out,
+		"{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"name\":\"%s %u\"}}",
+		src + 1, cpu,
+		src == EV_SRC_HOST   ? "CPU"
+		: src == EV_SRC_META ? "meta"
+				     : "vCPU",
+		cpu);
+}
+
+static void pf_args(struct perfetto *p, const struct ev_record *rec)
+{
+	char val[8192];
+
+	fprintf(p->out, "\"args\":{");
+	for (unsigned f = 0; f < rec->type->nfields; f++) {
+		struct sbuf b = {.p = val, .len = sizeof(val)};
+		unsigned kind = rec->type->field[f].kind;
+
+		val[0] = '\0';
+		sb_field(&b, rec, (int)f, ",", ESC_JSON);
+		/* Hex values and text are strings; plain integers and arrays of them are JSON. */
+		if (kind == EV_K_X64 && rec->type->field[f].count > 1) {
+			fprintf(p->out, "%s\"%s\":[", f ? "," : "", rec->type->field[f].name);
+			for (unsigned i = 0; i < rec->type->field[f].count; i++)
+				fprintf(p->out, "%s\"0x%" PRIx64 "\"", i ? "," : "",
+					ev_field_u64(rec, (int)f, i));
+			fprintf(p->out, "]");
+		} else if (kind == EV_K_X64) {
+			fprintf(p->out, "%s\"%s\":\"%s\"", f ? "," : "", rec->type->field[f].name,
+				val);
+		} else {
+			fprintf(p->out, "%s\"%s\":%s", f ? "," : "", rec->type->field[f].name, val);
+		}
+	}
+	fprintf(p->out, "}");
+}
+
+static void pf_bucket(struct perfetto *p, int series, uint64_t t)
+{
+	uint64_t b = t > p->base ? (t - p->base) / DUMP_BUCKET_NS : 0;
+
+	if (b >= DUMP_MAX_BUCKETS)
+		return;
+	if (b >= p->cap) {
+		size_t cap = p->cap ? p->cap : 256;
+
+		while (cap <= b)
+			cap *= 2;
+		for (int i = 0; i < CNT_COUNT; i++) {
+			uint32_t *v = realloc(p->bucket[i], cap * sizeof(*v));
+
+			if (!v)
+				return;
+			memset(v + p->cap, 0, (cap - p->cap) * sizeof(*v));
+			p->bucket[i] = v;
+		}
+		p->cap = cap;
+	}
+	if (b >= p->nbuckets)
+		p->nbuckets = b + 1;
+	p->bucket[series][b]++;
+}
+
+static void pf_complete(struct perfetto *p, const char *name, const struct ev_record *rec,
+			uint64_t start)
+{
+	pf_begin(p);
+	fprintf(p->out,
+		"{\"ph\":\"X\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f}",
+		name, rec->source + 1, rec->cpu, pf_us(p, start),
+		(double)(rec->ts - start) / 1000.0);
+}
+
+/* A pair's first half waits in @pending; the second half closes a duration slice. */
+static void pf_pair(struct perfetto *p, uint64_t *pending, const struct ev_record *rec, bool first,
+		    const char *name)
+{
+	uint64_t start;
+
+	if (!pending)
+		return;
+	start = pending[rec->cpu];
+	if (first) {
+		pending[rec->cpu] = rec->ts + 1;
+		return;
+	}
+	if (start && rec->ts >= start - 1)
+		pf_complete(p, name, rec, start - 1);
+	pending[rec->cpu] = 0;
+}
+
+static void dump_perfetto(struct perfetto *p, const struct ev_record *rec, uint64_t t)
+{
+	const char *name = rec->type->name;
+	unsigned src = rec->source < EV_SRC_COUNT ? rec->source : EV_SRC_META;
+
+	if (!p->have_base) {
+		p->base = t;
+		p->have_base = true;
+	}
+	if (!strcmp(name, "guest_fault"))
+		pf_bucket(p, CNT_FAULT, t);
+	else if (!strcmp(name, "kvm_mmu_walk"))
+		pf_bucket(p, CNT_WALK, t);
+	if (src == EV_SRC_KVM && !p->exit_ts) {
+		/* Allocated with the first KVM record: most files without them are small. */
+		p->exit_ts = calloc(DUMP_CPUS, sizeof(uint64_t));
+		p->walk_ts = calloc(DUMP_CPUS, sizeof(uint64_t));
+	}
+	if (src == EV_SRC_KVM) {
+		if (!strcmp(name, "kvm_exit") || !strcmp(name, "kvm_entry"))
+			pf_pair(p, p->exit_ts, rec, !strcmp(name, "kvm_exit"), "in host (exit)");
+		else if (!strcmp(name, "kvm_mmu_walk"))
+			pf_pair(p, p->walk_ts, rec, true, NULL);
+		else if (!strcmp(name, "kvm_mmu_set_spte"))
+			pf_pair(p, p->walk_ts, rec, false, "shadow fault (walk to set_spte)");
+	}
+	pf_track(p, src, rec->cpu);
+	pf_begin(p);
+	fprintf(p->out,
+		"{\"ph\":\"i\",\"s\":\"%s\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,",
+		rec->type->id <= EV_NOTE ? "p" : "t", name, src + 1, rec->cpu, pf_us(p, t));
+	pf_args(p, rec);
+	fprintf(p->out, "}");
+}
+
+static void pf_counters(struct perfetto *p)
+{
+	static const char *const names[CNT_COUNT] = {"guest faults per 10 ms",
+						     "kvm walks per 10 ms"};
+	static const unsigned pid[CNT_COUNT] = {EV_SRC_GUEST + 1, EV_SRC_KVM + 1};
+
+	for (int c = 0; c < CNT_COUNT; c++)
+		for (size_t b = 0; b < p->nbuckets; b++) {
+			/* A sample per bucket that changes the value, and the last one. */
+			if (b && b + 1 < p->nbuckets && p->bucket[c][b] == p->bucket[c][b - 1])
+				continue;
+			pf_begin(p);
+			fprintf(p->out,
+				"{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%u,\"ts\":%.3f,"
+				"\"args\":{\"count\":%u}}",
+				names[c], pid[c], (double)(b * DUMP_BUCKET_NS) / 1000.0,
+				p->bucket[c][b]);
+		}
+}
+
+static int perfetto_init(struct perfetto *p, FILE *out)
+{
+	memset(p, 0, sizeof(*p));
+	p->out = out;
+	p->first_event = true;
+	p->named = calloc(EV_SRC_COUNT * DUMP_CPUS / 8, 1);
+	if (!p->named)
+		return -ENOMEM;
+	fprintf(out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+	for (unsigned src = 0; src < EV_SRC_COUNT; src++) {
+		pf_begin(p);
+		fprintf(out,
+			"{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%u,"
+			"\"args\":{\"name\":\"%s\"}}",
+			src + 1, ev_source_name(src));
+	}
+	return 0;
+}
+
+static void perfetto_free(struct perfetto *p)
+{
+	free(p->named);
+	free(p->exit_ts);
+	free(p->walk_ts);
+	for (int i = 0; i < CNT_COUNT; i++)
+		free(p->bucket[i]);
+}
+
+int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt)
+{
+	const struct ev_file_header *h = ev_reader_header(r);
+	struct perfetto pf;
+	struct ev_record rec;
+	struct ev_clock clock;
+	int ret, err = 0;
+
+	ev_clock_init(&clock, h);
+	if (fmt == EV_DUMP_PERFETTO && perfetto_init(&pf, out)) {
+		perfetto_free(&pf);
+		return -ENOMEM;
+	}
+	if (fmt == EV_DUMP_TEXT)
+		fprintf(out,
+			"# memvirt event file version %u, pid %u, guest tsc_hz %" PRIu64 "\n"
+			"#   offset            time_ns source cpu type                     "
+			"fields\n",
+			h->version, h->pid, h->tsc_hz);
+	else if (fmt == EV_DUMP_CSV)
+		fprintf(out, "offset,ts,time_ns,source,cpu,type,field,value\n");
+	while ((ret = ev_read(r, &rec)) == 1) {
+		uint64_t t;
+
+		ev_clock_see(&clock, &rec);
+		t = ev_clock_ns(&clock, &rec);
+		if (fmt == EV_DUMP_TEXT)
+			dump_text(&rec, t, out);
+		else if (fmt == EV_DUMP_CSV)
+			dump_csv(&rec, t, out);
+		else
+			dump_perfetto(&pf, &rec, t);
+	}
+	if (fmt == EV_DUMP_PERFETTO) {
+		pf_counters(&pf);
+		fprintf(out, "\n]}\n");
+		perfetto_free(&pf);
+	}
+	if (fflush(out) || ferror(out))
+		err = -EIO;
+	if (ret < 0)
+		return -1;
+	return err;
+}

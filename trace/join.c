@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The join of guest faults with KVM walks, shadow entries and host faults.
+ * Every candidate record is kept (compactly), sorted by (page, time), and
+ * each guest fault looks its partners up by binary search, so the join does
+ * not depend on the order in which the capture merged its sources.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/join.h"
+
+#define JOIN_MAX_SLOTS 512
+
+struct jwalk {
+	uint64_t key, t; /* key: GVA page (walk), GFN (set_spte), HVA page (host fault) */
+	uint64_t addr, val;
+	uint32_t levels, error;
+	uint64_t pte[5];
+};
+
+struct jvec {
+	struct jwalk *v;
+	size_t n, cap;
+};
+
+struct jslot {
+	uint64_t gpa, size, hva;
+};
+
+struct jchain {
+	uint64_t gfn, hvpn;
+};
+
+struct ev_join {
+	struct ev_joined *f;
+	size_t nf, capf;
+	struct jvec walks, sptes, hosts;
+	struct jslot slot[JOIN_MAX_SLOTS];
+	unsigned nslots;
+	struct jchain *chain;
+	size_t nchain, capchain;
+	uint64_t with_walk, with_host;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 256;
+	p = realloc(*v, c * elem);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+static struct jwalk *jvec__add(struct jvec *v)
+{
+	if (grow((void **)&v->v, &v->cap, v->n, sizeof(*v->v)))
+		return NULL;
+	memset(&v->v[v->n], 0, sizeof(v->v[0]));
+	return &v->v[v->n++];
+}
+
+static uint64_t fld(const struct ev_record *rec, const char *name, unsigned i)
+{
+	return ev_field_u64(rec, ev_field_index(rec->type, name), i);
+}
+
+/* The 4K guest frame the fault's address lies in. */
+static uint64_t fault_gpa4k(const struct ev_joined *f)
+{
+	uint64_t mask;
+
+	if (f->page_shift != 21 && f->page_shift != 30)
+		return f->gpa & ~0xfffULL;
+	mask = (1ULL << f->page_shift) - 1;
+	return (f->gpa & ~mask) | (f->cr2 & mask & ~0xfffULL);
+}
+
+static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
+{
+	const char *name = rec->type->name;
+	struct jwalk *w;
+
+	if (!strcmp(name, "guest_fault")) {
+		struct ev_joined *f;
+
+		if (grow((void **)&j->f, &j->capf, j->nf, sizeof(*j->f)))
+			return -ENOMEM;
+		f = &j->f[j->nf++];
+		memset(f, 0, sizeof(*f));
+		f->cr2 = fld(rec, "cr2", 0);
+		f->rip = fld(rec, "rip", 0);
+		f->gpa = fld(rec, "gpa", 0);
+		f->cr3 = fld(rec, "cr3", 0);
+		f->error_code = (uint32_t)fld(rec, "error_code", 0);
+		f->page_shift = (uint32_t)fld(rec, "page_shift", 0);
+		f->cpu = rec->cpu;
+		f->t_fault = t;
+	} else if (!strcmp(name, "kvm_mmu_walk")) {
+		w = jvec__add(&j->walks);
+		if (!w)
+			return -ENOMEM;
+		w->addr = fld(rec, "addr", 0);
+		w->key = w->addr >> 12;
+		w->t = t;
+		w->levels = (uint32_t)fld(rec, "levels", 0);
+		w->error = (uint32_t)fld(rec, "error", 0);
+		for (unsigned i = 0; i < 5; i++)
+			w->pte[i] = fld(rec, "pte", i);
+	} else if (!strcmp(name, "kvm_mmu_set_spte")) {
+		w = jvec__add(&j->sptes);
+		if (!w)
+			return -ENOMEM;
+		w->key = fld(rec, "gfn", 0);
+		w->t = t;
+		w->val = fld(rec, "spte", 0);
+		w->levels = (uint32_t)fld(rec, "level", 0);
+	} else if (!strcmp(name, "host_page_fault")) {
+		w = jvec__add(&j->hosts);
+		if (!w)
+			return -ENOMEM;
+		w->addr = fld(rec, "address", 0);
+		w->key = w->addr >> 12;
+		w->t = t;
+	} else if (!strcmp(name, "vmm_memslot")) {
+		if (j->nslots < JOIN_MAX_SLOTS)
+			j->slot[j->nslots++] = (struct jslot){.gpa = fld(rec, "gpa", 0),
+							      .size = fld(rec, "size", 0),
+							      .hva = fld(rec, "hva", 0)};
+	} else if (!strcmp(name, "vmm_chain")) {
+		if (grow((void **)&j->chain, &j->capchain, j->nchain, sizeof(*j->chain)))
+			return -ENOMEM;
+		j->chain[j->nchain++] = (struct jchain){.gfn = fld(rec, "gpa", 0) >> 12,
+							.hvpn = fld(rec, "hva", 0) >> 12};
+	}
+	return 0;
+}
+
+static int cmp_walk(const void *a, const void *b)
+{
+	const struct jwalk *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static int cmp_chain(const void *a, const void *b)
+{
+	const struct jchain *x = a, *y = b;
+
+	return x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
+}
+
+static int cmp_fault(const void *a, const void *b)
+{
+	const struct ev_joined *x = a, *y = b;
+
+	return x->t_fault < y->t_fault ? -1 : x->t_fault > y->t_fault;
+}
+
+/* qsort, which must not be given a NULL array even when it is empty. */
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n)
+		qsort(v, n, size, cmp);
+}
+
+/* Index of the first entry >= (key, t), or v->n. */
+static size_t lower_bound(const struct jvec *v, uint64_t key, uint64_t t)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct jwalk *w = &v->v[mid];
+
+		if (w->key < key || (w->key == key && w->t < t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first entry of @key at or after @t. */
+static const struct jwalk *first_after(const struct jvec *v, uint64_t key, uint64_t t)
+{
+	size_t i = lower_bound(v, key, t);
+
+	return i < v->n && v->v[i].key == key ? &v->v[i] : NULL;
+}
+
+/* The entry of @key nearest in time to @t. */
+static const struct jwalk *nearest(const struct jvec *v, uint64_t key, uint64_t t)
+{
+	size_t i = lower_bound(v, key, t);
+	const struct jwalk *after = i < v->n && v->v[i].key == key ? &v->v[i] : NULL;
+	const struct jwalk *before = i > 0 && v->v[i - 1].key == key ? &v->v[i - 1] : NULL;
+
+	if (!before)
+		return after;
+	if (!after)
+		return before;
+	return after->t - t < t - before->t ? after : before;
+}
+
+static bool join__hva(const struct ev_join *j, uint64_t gpa, uint64_t *hva)
+{
+	size_t lo = 0, hi = j->nchain;
+
+	for (unsigned i = 0; i < j->nslots; i++)
+		if (gpa >= j->slot[i].gpa && gpa - j->slot[i].gpa < j->slot[i].size) {
+			*hva = j->slot[i].hva + (gpa - j->slot[i].gpa);
+			return true;
+		}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (j->chain[mid].gfn < gpa >> 12)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < j->nchain && j->chain[lo].gfn == gpa >> 12) {
+		*hva = (j->chain[lo].hvpn << 12) | (gpa & 0xfff);
+		return true;
+	}
+	return false;
+}
+
+static void join__match(struct ev_join *j, struct ev_joined *f)
+{
+	const struct jwalk *w = first_after(&j->walks, f->cr2 >> 12, f->t_fault);
+	uint64_t gpa = fault_gpa4k(f);
+
+	if (w) {
+		f->has_walk = true;
+		f->t_walk = w->t;
+		f->walk_addr = w->addr;
+		f->walk_levels = w->levels;
+		f->walk_error = w->error;
+		memcpy(f->walk_pte, w->pte, sizeof(f->walk_pte));
+		j->with_walk++;
+	}
+	if (f->gpa == ~0ULL)
+		return; /* a fatal fault mapped nothing */
+	w = first_after(&j->sptes, gpa >> 12, f->t_fault);
+	if (w) {
+		f->has_spte = true;
+		f->t_spte = w->t;
+		f->spte = w->val;
+		f->spte_level = w->levels;
+	}
+	f->hva_known = join__hva(j, gpa, &f->hva);
+	if (!f->hva_known)
+		return;
+	w = nearest(&j->hosts, f->hva >> 12, f->t_fault);
+	if (w) {
+		f->has_host = true;
+		f->t_host = w->t;
+		f->host_addr = w->addr;
+		j->with_host++;
+	}
+}
+
+int ev_join_read(struct ev_reader *r, struct ev_join **jp)
+{
+	struct ev_join *j = calloc(1, sizeof(*j));
+	struct ev_record rec;
+	struct ev_clock clock;
+	int ret;
+
+	*jp = NULL;
+	if (!j)
+		return -ENOMEM;
+	ev_clock_init(&clock, ev_reader_header(r));
+	while ((ret = ev_read(r, &rec)) == 1) {
+		ev_clock_see(&clock, &rec);
+		if (rec.type->id > EV_NOTE && join__add(j, &rec, ev_clock_ns(&clock, &rec))) {
+			ev_join_free(j);
+			return -ENOMEM;
+		}
+	}
+	sort(j->walks.v, j->walks.n, sizeof(*j->walks.v), cmp_walk);
+	sort(j->sptes.v, j->sptes.n, sizeof(*j->sptes.v), cmp_walk);
+	sort(j->hosts.v, j->hosts.n, sizeof(*j->hosts.v), cmp_walk);
+	sort(j->chain, j->nchain, sizeof(*j->chain), cmp_chain);
+	sort(j->f, j->nf, sizeof(*j->f), cmp_fault);
+	for (size_t i = 0; i < j->nf; i++)
+		join__match(j, &j->f[i]);
+	*jp = j;
+	return ret < 0 ? -1 : 0;
+}
+
+void ev_join_free(struct ev_join *j)
+{
+	if (!j)
+		return;
+	free(j->f);
+	free(j->walks.v);
+	free(j->sptes.v);
+	free(j->hosts.v);
+	free(j->chain);
+	free(j);
+}
+
+size_t ev_join_count(const struct ev_join *j)
+{
+	return j->nf;
+}
+
+const struct ev_joined *ev_join_get(const struct ev_join *j, size_t i)
+{
+	return i < j->nf ? &j->f[i] : NULL;
+}
+
+void ev_join_totals(const struct ev_join *j, uint64_t *faults, uint64_t *with_walk,
+		    uint64_t *with_host)
+{
+	*faults = j->nf;
+	*with_walk = j->with_walk;
+	*with_host = j->with_host;
+}
+
+void ev_join_print(const struct ev_join *j, FILE *out)
+{
+	for (size_t i = 0; i < j->nf; i++) {
+		const struct ev_joined *f = &j->f[i];
+
+		fprintf(out,
+			"%" PRIu64 " cpu %u  GVA 0x%" PRIx64 " -> GPA 0x%" PRIx64
+			" (guest, err 0x%x) | ",
+			f->t_fault, f->cpu, f->cr2, f->gpa, f->error_code);
+		if (f->has_walk)
+			fprintf(out, "KVM walk %u levels%s", f->walk_levels,
+				f->walk_error ? " (error)" : "");
+		else
+			fprintf(out, "no KVM walk");
+		if (f->has_spte)
+			fprintf(out, ", SPTE level %u", f->spte_level);
+		else
+			fprintf(out, ", no SPTE");
+		if (f->has_host)
+			fprintf(out, " | host fault HVA 0x%" PRIx64 "\n", f->host_addr);
+		else if (f->hva_known)
+			fprintf(out, " | no host fault (HVA 0x%" PRIx64 ")\n", f->hva);
+		else
+			fprintf(out, " | no host fault (HVA unknown)\n");
+	}
+}
