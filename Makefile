@@ -4,12 +4,13 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/fuzz/corpus/')
 
-.PHONY: all deps build demo test test-asan format format-check bench clean
+.PHONY: all deps build demo test test-asan test-fuzz format format-check bench clean
 
 all: build
 
@@ -34,6 +35,14 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j1 -L 'unit|kvm'
 
+# Every libFuzzer harness (tests/fuzz) for a short run from its seed corpus (clang build).
+test-fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DMEMVIRT_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target \
+		$$(cmake --build $(FUZZ_BUILD) --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\).*/\1/p')
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j1 -R '^fuzz_'
+
 format:
 	clang-format -i $(SOURCES)
 
@@ -44,4 +53,4 @@ bench: build
 	bash bench/run-all.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
