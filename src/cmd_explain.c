@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --footprint SIZE   data region (default 64K)\n"
 		"  --iters N          passes or accesses (default 1)\n"
-		"  --page-size SIZE   guest page size of the data: 4k (default), 2m or 1g\n"
+		"  --page-size SIZE   guest page size of the data: 4k (default), 2m, 1g or\n"
+		"                     mixed (2M pages for the first half, 4K after)\n"
 		"  --mem SIZE         guest memory (default 64M)\n"
 		"  --backing KIND     host memory: anon (default), thp, hugetlb-2m, hugetlb-1g,\n"
 		"                     memfd\n"
@@ -153,7 +154,9 @@ static void apply(struct run_config *c, struct explain *e, const char *const *v)
 	if (v[O_ITERS])
 		c->wl.iters = opt_u64("explain", "--iters", v[O_ITERS]);
 	if (v[O_PSIZE])
-		c->wl.page_size = opt_size("explain", "--page-size", v[O_PSIZE]);
+		c->wl.page_size = !strcmp(v[O_PSIZE], "mixed")
+					  ? WL_PAGE_MIXED
+					  : opt_size("explain", "--page-size", v[O_PSIZE]);
 	if (v[O_MEM])
 		c->mem_size = opt_size("explain", "--mem", v[O_MEM]);
 	if (v[O_SEED])
@@ -328,14 +331,29 @@ static const char *level_name(unsigned level)
 	return level <= 5 ? names[level] : "?";
 }
 
-static void print_fields(gva_t gva, unsigned levels)
+/*
+ * The index fields the walk used: one per level down to the leaf, then the
+ * offset into the page. A 2M (1G) leaf ends the walk at the PD (PDPT), so
+ * the offset is the low 21 (30) bits and there is no PT (PD) index. An
+ * address that does not translate shows every level of the 4K split.
+ */
+static void print_fields(const struct vm_chain *c)
 {
 	static const char *const tables[] = {"", "PT", "PD", "PDPT", "PML4", "PML5"};
+	unsigned shift = 12, leaf = 1;
 
+	if (c->gva_mapped && c->guest_page_size > 4096) {
+		shift = (unsigned)__builtin_ctzll(c->guest_page_size);
+		leaf = 1 + (shift - 12) / 9;
+	}
 	printf("       ");
-	for (unsigned l = levels; l >= 1; l--)
-		printf("%s %u | ", tables[l], (unsigned)((gva >> (12 + 9 * (l - 1))) & 511));
-	printf("offset 0x%03x\n", (unsigned)(gva & 0xfff));
+	for (unsigned l = c->paging_levels; l >= leaf; l--)
+		printf("%s %u | ", tables[l], (unsigned)((c->gva >> (12 + 9 * (l - 1))) & 511));
+	if (leaf == 1)
+		printf("offset 0x%03x\n", (unsigned)(c->gva & 0xfff));
+	else
+		printf("offset 0x%" PRIx64 " (%u bits)\n",
+		       (uint64_t)(c->gva & ((UINT64_C(1) << shift) - 1)), shift);
 }
 
 static void print_error_code(const struct vm_chain *c)
@@ -425,7 +443,7 @@ static void print_one(const struct explain_addr *a)
 		return;
 	}
 	printf("  GVA  0x%016" PRIx64 "\n", c->gva);
-	print_fields(c->gva, c->paging_levels);
+	print_fields(c);
 	if (c->nr_levels)
 		printf("       guest page tables, %u-level, from CR3 0x%" PRIx64 ":\n",
 		       c->paging_levels, c->cr3);
@@ -458,12 +476,12 @@ static void print_one(const struct explain_addr *a)
 
 static void print_text(const struct run_config *c, const struct explain *e)
 {
-	char fp[32], ps[32], mem[32];
+	char fp[32], mem[32];
 
 	if (c->wl.footprint)
 		printf("memvirt explain: %s, %s of %s pages, %s of guest memory;\n",
 		       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)),
-		       format_size(c->wl.page_size, ps, sizeof(ps)),
+		       wl_page_size_name(c->wl.page_size),
 		       format_size(c->mem_size, mem, sizeof(mem)));
 	else
 		printf("memvirt explain: %s (no data region), %s of guest memory;\n",

@@ -11,32 +11,6 @@
 #define DISASM_BYTES 64
 #define DISASM_INSNS 6
 
-int vm__gva_to_gpa(struct vm *vm, uint64_t cr3, gva_t gva, gpa_t *gpa)
-{
-	gpa_t table = cr3 & MV_PTE_ADDR;
-
-	/* Software walk, SDM Vol. 3A, 4.5: every table address is checked against guest RAM. */
-	for (int l = 4; l >= 1; l--) {
-		const uint64_t *t = vm__gpa_to_hva(vm, table, SZ_4K);
-		uint64_t e;
-		int shift = 12 + 9 * (l - 1);
-
-		if (!t)
-			return -EFAULT;
-		e = t[(gva >> shift) & 511];
-		if (!(e & MV_PTE_P))
-			return -EFAULT;
-		if (l == 1 || (l <= 3 && (e & MV_PTE_PS))) {
-			uint64_t mask = (1ULL << shift) - 1;
-
-			*gpa = ((e & MV_PTE_ADDR) & ~mask) | (gva & mask);
-			return 0;
-		}
-		table = e & MV_PTE_ADDR;
-	}
-	return -EFAULT;
-}
-
 static const char *vector_name(uint64_t v)
 {
 	static const char *const names[] = {
@@ -102,22 +76,43 @@ void vm_describe_panic(const struct mv_panic *p, char *buf, size_t len)
 	}
 }
 
-static size_t disassemble(struct vm *vm, uint64_t cr3, gva_t rip, char *buf, size_t len)
+/*
+ * Copy up to @len bytes at @rip through the guest's tables at @cr3, a page at
+ * a time (the code may cross into another page), read as the crashed mode
+ * would (user or supervisor). Returns the bytes copied.
+ */
+static size_t fetch_code(struct vm *vm, uint64_t cr3, bool user, gva_t rip, uint8_t *code,
+			 size_t len)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		struct vm_chain c;
+		const uint8_t *p;
+		uint64_t n;
+
+		if (vm__walk_cr3(vm, &vm->paging, cr3, rip + have, user ? VM_ACC_USER : 0, &c) ||
+		    !c.gva_mapped)
+			break;
+		n = c.guest_page_size - (c.gpa & (c.guest_page_size - 1));
+		if (n > len - have)
+			n = len - have;
+		p = vm__gpa_to_hva(vm, c.gpa, n);
+		if (!p)
+			break;
+		memcpy(code + have, p, n);
+		have += n;
+	}
+	return have;
+}
+
+static size_t disassemble(struct vm *vm, uint64_t cr3, bool user, gva_t rip, char *buf, size_t len)
 {
 	uint8_t code[DISASM_BYTES];
-	size_t n = 0, have = 0, off = 0;
+	size_t n = 0, have = fetch_code(vm, cr3, user, rip, code, sizeof(code)), off = 0;
 	csh cs;
 	cs_insn *insn;
 
-	/* Copy byte by byte through the walk: the code may cross a page boundary. */
-	for (; have < sizeof(code); have++) {
-		gpa_t gpa;
-		const uint8_t *p;
-
-		if (vm__gva_to_gpa(vm, cr3, rip + have, &gpa) || !(p = vm__gpa_to_hva(vm, gpa, 1)))
-			break;
-		code[have] = *p;
-	}
 	if (!have)
 		return (size_t)snprintf(buf, len, "  (no code mapped at RIP 0x%" PRIx64 ")\n", rip);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
@@ -160,5 +155,5 @@ void vm__dump_crash(struct vm *vm, const struct mv_regs *r, uint64_t cr3, char *
 			       r->rdx, r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11, r->r12,
 			       r->r13, r->r14, r->r15, cr3);
 	if (off < len)
-		disassemble(vm, cr3, r->rip, buf + off, len - off);
+		disassemble(vm, cr3, (r->cs & 3) == 3, r->rip, buf + off, len - off);
 }

@@ -6,13 +6,11 @@
  * runs while the vCPU does, the event file, and --chains.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/util.h"
 #include "vmm/evring.h"
@@ -233,14 +231,6 @@ uint64_t evring__drain(struct evring *r, evring_sink_fn sink, void *arg)
  */
 #define DRAIN_PERIOD_NS 2000000
 #define MSR_IA32_TSC	0x10
-/* /proc/self/pagemap and /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst). */
-#define PM_PFN_MASK   ((1ULL << 55) - 1)
-#define PM_SOFT_DIRTY (1ULL << 55)
-#define PM_EXCLUSIVE  (1ULL << 56)
-#define PM_SWAPPED    (1ULL << 62)
-#define PM_PRESENT    (1ULL << 63)
-#define KPF_HUGE      17
-#define KPF_THP	      22
 
 struct evchan {
 	struct vm *vm;
@@ -249,7 +239,6 @@ struct evchan {
 	uint64_t slot_bytes;
 	struct ev_writer *w;
 	bool chains;
-	int pagemap_fd, kpageflags_fd;
 	uint64_t tsc_hz;
 	pthread_mutex_t lock; /* one drain at a time: the thread or the vCPU thread */
 	pthread_cond_t cond;
@@ -259,69 +248,51 @@ struct evchan {
 	uint64_t nr_chains, chain_failures, write_errors;
 };
 
-/* The host half of a chain: HVA -> HPA through pagemap, the host page size. */
-static void chain_host(struct evchan *c, struct ev_vmm_chain *ch)
+static uint32_t shift_of(uint64_t bytes)
 {
-	uint64_t e = 0, flags = 0, bpage = vm_backing_page_size(c->vm->cfg.backing);
-
-	ch->host_shift = bpage == SZ_1G ? 30 : bpage == SZ_2M ? 21 : 12;
-	if (c->pagemap_fd < 0 || pread(c->pagemap_fd, &e, 8, (off_t)(ch->hva / SZ_4K) * 8) != 8)
-		return;
-	ch->flags |= (e & PM_PRESENT ? EV_CHAIN_PRESENT : 0) |
-		     (e & PM_SWAPPED ? EV_CHAIN_SWAPPED : 0) |
-		     (e & PM_SOFT_DIRTY ? EV_CHAIN_SOFTDIRTY : 0) |
-		     (e & PM_EXCLUSIVE ? EV_CHAIN_EXCLUSIVE : 0);
-	if (!(e & PM_PRESENT) || !(e & PM_PFN_MASK))
-		return; /* not touched yet, or PFNs hidden without CAP_SYS_ADMIN */
-	ch->flags |= EV_CHAIN_HPA_KNOWN;
-	ch->hpa = (e & PM_PFN_MASK) * SZ_4K + (ch->hva & (SZ_4K - 1));
-	if (c->kpageflags_fd >= 0 &&
-	    pread(c->kpageflags_fd, &flags, 8, (off_t)(e & PM_PFN_MASK) * 8) == 8) {
-		if (flags & (1ULL << KPF_THP))
-			ch->host_shift = 21;
-		else if (!(flags & (1ULL << KPF_HUGE)))
-			ch->host_shift = 12;
-	}
+	return (uint32_t)__builtin_ctzll(bytes);
 }
 
 /*
  * The four spaces of a guest fault's address, from the drain thread while
- * the vCPU runs: the guest walk from the event's CR3 (SDM Vol. 3A, 4.5;
- * every table checked against guest RAM), the slot, pagemap. The vCPU is
- * not stopped, so KVM_TRANSLATE is not asked; the guest may also have
- * changed the mapping since the event, which the chain then shows.
+ * the vCPU runs: the VMM's guest walk (vm__walk_cr3: the paging mode
+ * captured at start, every table checked against guest RAM) from the
+ * event's CR3, checked as the faulting access's mode would read, then the
+ * slot and pagemap. The vCPU is not stopped, so KVM_TRANSLATE is not asked;
+ * the guest may also have changed the mapping since the event, which the
+ * chain then shows.
  */
-static int chain_resolve(struct evchan *c, gva_t gva, uint64_t cr3, struct ev_vmm_chain *ch)
+static int chain_resolve(struct evchan *c, const struct ev_guest_fault *f, struct ev_vmm_chain *ch)
 {
-	gpa_t table = cr3 & MV_PTE_ADDR;
+	unsigned acc = f->error_code & VM_PF_ERR_U ? VM_ACC_USER : 0;
+	struct vm_chain vc;
+	int ret;
 
 	memset(ch, 0, sizeof(*ch));
-	ch->gva = gva;
-	ch->cr3 = cr3;
-	for (int l = 4; l >= 1; l--) {
-		int shift = 12 + 9 * (l - 1);
-		const uint64_t *t = vm__gpa_to_hva(c->vm, table, SZ_4K);
-		uint64_t e;
-
-		if (!t)
-			return -EFAULT;
-		e = __atomic_load_n(&t[(gva >> shift) & 511], __ATOMIC_RELAXED);
-		ch->entry[ch->levels++] = e;
-		if (!(e & MV_PTE_P))
-			return -ENOENT;
-		if (l == 1 || (l <= 3 && (e & MV_PTE_PS))) {
-			uint64_t mask = (1ULL << shift) - 1;
-
-			ch->guest_shift = (uint32_t)shift;
-			ch->gpa = ((e & MV_PTE_ADDR) & ~mask) | (gva & mask);
-			break;
-		}
-		table = e & MV_PTE_ADDR;
-	}
-	ch->hva = (hva_t)(uintptr_t)vm__gpa_to_hva(c->vm, ch->gpa, 1);
-	if (!ch->hva)
+	ch->gva = f->cr2;
+	ch->cr3 = f->cr3;
+	ch->host_shift = shift_of(vm_backing_page_size(c->vm->cfg.backing));
+	ret = vm__walk_cr3(c->vm, &c->vm->paging, f->cr3, f->cr2, acc, &vc);
+	if (ret)
+		return ret;
+	for (int i = 0; i < vc.nr_levels && i < (int)ARRAY_SIZE(ch->entry); i++)
+		ch->entry[ch->levels++] = vc.level[i].entry;
+	if (!vc.gva_mapped)
+		return -ENOENT;
+	ch->guest_shift = shift_of(vc.guest_page_size);
+	ch->gpa = vc.gpa;
+	vm__chain_host(c->vm, &vc);
+	if (!vc.slot_size)
 		return -EFAULT;
-	chain_host(c, ch);
+	ch->hva = vc.hva;
+	ch->flags |= (vc.present ? EV_CHAIN_PRESENT : 0) | (vc.swapped ? EV_CHAIN_SWAPPED : 0) |
+		     (vc.soft_dirty ? EV_CHAIN_SOFTDIRTY : 0) |
+		     (vc.exclusive ? EV_CHAIN_EXCLUSIVE : 0);
+	if (!vc.hpa_known)
+		return 0; /* not touched yet, or PFNs hidden without CAP_SYS_ADMIN */
+	ch->flags |= EV_CHAIN_HPA_KNOWN;
+	ch->hpa = vc.hpa;
+	ch->host_shift = shift_of(vc.host_page_size);
 	return 0;
 }
 
@@ -334,7 +305,7 @@ static void chan_sink(void *arg, const struct evring_event *ev)
 		c->write_errors++;
 	if (!c->chains || ev->kind != MV_EV_FAULT)
 		return;
-	if (chain_resolve(c, ev->body.fault.cr2, ev->body.fault.cr3, &ch))
+	if (chain_resolve(c, &ev->body.fault, &ch))
 		c->chain_failures++;
 	c->nr_chains++;
 	if (c->w && ev_write(c->w, &ev_type_vmm_chain, 0, now_ns(), &ch))
@@ -408,7 +379,6 @@ int evchan_setup(struct vm *vm, char *err, size_t errlen)
 	c->slot_bytes = slots;
 	c->w = vm->cfg.events;
 	c->chains = vm->cfg.ev_chains;
-	c->pagemap_fd = c->kpageflags_fd = -1;
 	c->ring = evring__new(vm__gpa_to_hva(vm, c->gpa, total), slots, vm->mem_size);
 	if (!c->ring) {
 		free(c);
@@ -420,10 +390,6 @@ int evchan_setup(struct vm *vm, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (c->chains) {
-		c->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-		c->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	}
 	/* The ring is carved off the end of the frame pool. */
 	bi->pool_end = c->gpa;
 	bi->ev_ring = MV_DIRECT_BASE + c->gpa;
@@ -529,10 +495,6 @@ void evchan_free(struct vm *vm)
 		pthread_mutex_unlock(&c->lock);
 		pthread_join(c->thread, NULL);
 	}
-	if (c->pagemap_fd >= 0)
-		close(c->pagemap_fd);
-	if (c->kpageflags_fd >= 0)
-		close(c->kpageflags_fd);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	evring__free(c->ring);

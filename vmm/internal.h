@@ -7,6 +7,17 @@
 
 #include "vmm/vmm.h"
 
+/*
+ * The vCPU's paging mode as a guest walk needs it (SDM Vol. 3A §4.1): read
+ * once from its sregs and CPUID before the first KVM_RUN, so a thread that
+ * must not touch the running vCPU (the event drain thread) can walk too.
+ */
+struct vm_paging {
+	bool on; /* 64-bit paging: CR0.PG, CR4.PAE, EFER.LMA */
+	bool la57, wp, smep, smap, nxe;
+	unsigned maxphyaddr; /* CPUID 0x80000008 EAX[7:0] */
+};
+
 struct vm {
 	struct vm_config cfg;
 	int kvm_fd, vm_fd, vcpu_fd;
@@ -28,6 +39,9 @@ struct vm {
 	uint32_t user_pt_pages;
 	gva_t user_entry;
 	struct evchan *evchan; /* the guest event channel, NULL when off */
+	/* translate.c: set once before the first KVM_RUN, read-only afterwards. */
+	struct vm_paging paging;
+	int pagemap_fd, kpageflags_fd; /* /proc/self/pagemap, /proc/kpageflags; -1 if closed */
 };
 
 /* kvm.c: open KVM, the VM, guest RAM and the vCPU; then CPUID and MSRs. */
@@ -54,6 +68,26 @@ void evchan_start(struct vm *vm);
 void evchan_sync(struct vm *vm);
 void evchan_stop(struct vm *vm, struct vm_result *res);
 void evchan_free(struct vm *vm);
+
+/*
+ * translate.c: the one guest page-table walk of the VMM. vm_paging_capture
+ * records the mode (kvm.c, after KVM_SET_SREGS) and opens pagemap and
+ * kpageflags for the VM's life; vm_paging_release closes them.
+ */
+void vm_paging_capture(struct vm *vm, const struct kvm_sregs *sr);
+void vm_paging_release(struct vm *vm);
+/*
+ * GVA -> GPA of @gva through the tables at @cr3 in paging mode @pg, checked
+ * as an access of kind @acc (VM_ACC_*), into @c (levels, GPA or fault; no
+ * host side). Reads guest memory only, every table load bounds-checked, no
+ * vCPU ioctl and no shared scratch state: safe from any thread while the
+ * vCPU runs. 0 (c->gva_mapped says whether it translates) or -ENOTSUP
+ * outside 64-bit paging.
+ */
+int vm__walk_cr3(struct vm *vm, const struct vm_paging *pg, uint64_t cr3, gva_t gva, unsigned acc,
+		 struct vm_chain *c);
+/* GPA -> slot -> HVA -> HPA of a mapped @c (pagemap, kpageflags); thread-safe. */
+void vm__chain_host(struct vm *vm, struct vm_chain *c);
 
 /* disasm.c */
 void vm_describe_panic(const struct mv_panic *p, char *buf, size_t len);

@@ -199,6 +199,8 @@ int kvm_set_user_mode(struct vm *vm, gva_t rip, gva_t rsp, uint64_t rdi, char *e
 	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		goto fail;
+	/* The mode the guest walks use from now on (it cannot change CR0, CR4, EFER later). */
+	vm_paging_capture(vm, &sregs);
 	regs.rip = rip;
 	regs.rsp = rsp;
 	regs.rdi = rdi;

@@ -79,6 +79,7 @@ struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
 	vm->cfg = *cfg;
 	vm->mem_size = cfg->mem_size;
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
+	vm->pagemap_fd = vm->kpageflags_fd = -1;
 	vm->t_start_ns = now_ns();
 	ret = elf_load_file(cfg->kernel_path, &kernel, err, errlen);
 	if (!ret)
@@ -116,6 +117,7 @@ void vm__destroy(struct vm *vm)
 	if (!vm)
 		return;
 	evchan_free(vm);
+	vm_paging_release(vm);
 	if (vm->console)
 		fclose(vm->console);
 	if (vm->run)

@@ -73,8 +73,10 @@ static bool slot_find(const struct vm *vm, gpa_t gpa, struct guest_slot *s)
 /*
  * Guest RAM as the walker's table memory, addressed by GPA. The guest is
  * untrusted: every entry address comes from its tables, so each load is
- * checked against the slot and must be 8-byte aligned. Read-only: the
- * walk never sets the guest's accessed/dirty bits.
+ * checked against the slot and must be 8-byte aligned. The vCPU may be
+ * running (the event drain thread walks then): each entry is one atomic
+ * 8-byte load, as the MMU reads it. Read-only: the walk never sets the
+ * guest's accessed/dirty bits.
  */
 static int guest_read64(void *ctx, uint64_t gpa, uint64_t *val)
 {
@@ -84,7 +86,7 @@ static int guest_read64(void *ctx, uint64_t gpa, uint64_t *val)
 		return -EINVAL;
 	if (!slot_find(ctx, gpa, &s) || gpa - s.gpa > s.size - 8)
 		return -EFAULT;
-	memcpy(val, s.hva + (gpa - s.gpa), sizeof(*val));
+	*val = __atomic_load_n((const uint64_t *)(s.hva + (gpa - s.gpa)), __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -128,19 +130,52 @@ static unsigned guest_maxphyaddr(struct vm *vm)
 	return bits;
 }
 
-/* The walker's view of the vCPU's paging state. -ENOTSUP outside 64-bit paging. */
-static int guest_walk_cpu(struct vm *vm, const struct kvm_sregs *sr, struct walk_cpu *cpu)
+/* The paging mode of @sr (SDM Vol. 3A §4.1), with a MAXPHYADDR already known. */
+static struct vm_paging paging_of(const struct kvm_sregs *sr, unsigned maxphyaddr)
 {
-	if (!(sr->cr0 & CR0_PG) || !(sr->cr4 & CR4_PAE) || !(sr->efer & EFER_LMA))
-		return -ENOTSUP;
-	*cpu = (struct walk_cpu){
-		.root = sr->cr3 & PTE_ADDR_MASK,
-		.levels = (sr->cr4 & CR4_LA57) ? 5 : 4,
-		.maxphyaddr = guest_maxphyaddr(vm),
+	return (struct vm_paging){
+		.on = (sr->cr0 & CR0_PG) && (sr->cr4 & CR4_PAE) && (sr->efer & EFER_LMA),
+		.la57 = sr->cr4 & CR4_LA57,
 		.wp = sr->cr0 & CR0_WP,
 		.smep = sr->cr4 & CR4_SMEP,
 		.smap = sr->cr4 & CR4_SMAP,
 		.nxe = sr->efer & EFER_NXE,
+		.maxphyaddr = maxphyaddr,
+	};
+}
+
+void vm_paging_capture(struct vm *vm, const struct kvm_sregs *sr)
+{
+	vm->paging = paging_of(sr, guest_maxphyaddr(vm));
+	/* Opened once, read with pread (no shared offset) from any thread. */
+	if (vm->pagemap_fd < 0)
+		vm->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (vm->kpageflags_fd < 0)
+		vm->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+}
+
+void vm_paging_release(struct vm *vm)
+{
+	if (vm->pagemap_fd >= 0)
+		close(vm->pagemap_fd);
+	if (vm->kpageflags_fd >= 0)
+		close(vm->kpageflags_fd);
+	vm->pagemap_fd = vm->kpageflags_fd = -1;
+}
+
+/* The walker's view of a paging mode and a CR3. -ENOTSUP outside 64-bit paging. */
+static int walk_cpu_of(const struct vm_paging *pg, uint64_t cr3, struct walk_cpu *cpu)
+{
+	if (!pg->on)
+		return -ENOTSUP;
+	*cpu = (struct walk_cpu){
+		.root = cr3 & PTE_ADDR_MASK,
+		.levels = pg->la57 ? 5 : 4,
+		.maxphyaddr = pg->maxphyaddr,
+		.wp = pg->wp,
+		.smep = pg->smep,
+		.smap = pg->smap,
+		.nxe = pg->nxe,
 		.set_ad = false,
 	};
 	/* CR3 bits above MAXPHYADDR are not part of the table address. */
@@ -179,14 +214,46 @@ static void chain_from_walk(struct vm_chain *c, const struct walk *w, int ret)
 	c->fault_addr = w->fault.addr;
 }
 
-static void host_side(struct vm_chain *c)
+/* An empty chain for @gva: what a caller records even when no walk could be made. */
+static void chain_init(struct vm_chain *c, const struct vm *vm, gva_t gva, uint64_t cr3,
+		       unsigned acc)
+{
+	memset(c, 0, sizeof(*c));
+	c->gva = gva;
+	c->cr3 = cr3;
+	c->access = acc;
+	c->backing = vm->cfg.backing;
+}
+
+int vm__walk_cr3(struct vm *vm, const struct vm_paging *pg, uint64_t cr3, gva_t gva, unsigned acc,
+		 struct vm_chain *c)
+{
+	struct pt_mem mem = {.ops = &guest_mem_ops, .ctx = vm};
+	struct walk_cpu cpu;
+	struct walk w;
+	int ret;
+
+	chain_init(c, vm, gva, cr3, acc);
+	ret = walk_cpu_of(pg, cr3, &cpu);
+	if (ret)
+		return ret;
+	c->paging_levels = cpu.levels;
+	c->maxphyaddr = cpu.maxphyaddr;
+	ret = walk__1d(&mem, &cpu, gva, acc, &w);
+	if (ret && ret != -EFAULT)
+		return ret;
+	chain_from_walk(c, &w, ret);
+	return 0;
+}
+
+/* The host page behind @c->hva: pagemap, then kpageflags for its size. */
+static void host_page(struct vm *vm, struct vm_chain *c)
 {
 	uint64_t e = 0, flags = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || pread(fd, &e, 8, (off_t)(c->hva / SZ_4K) * 8) != 8) {
+	if (vm->pagemap_fd < 0 || pread(vm->pagemap_fd, &e, 8, (off_t)(c->hva / SZ_4K) * 8) != 8) {
 		snprintf(c->host_note, sizeof(c->host_note), "pagemap not readable");
-		goto out;
+		return;
 	}
 	c->present = e & PM_PRESENT;
 	c->swapped = e & PM_SWAPPED;
@@ -194,27 +261,43 @@ static void host_side(struct vm_chain *c)
 	c->exclusive = e & PM_EXCLUSIVE;
 	if (!c->present) {
 		snprintf(c->host_note, sizeof(c->host_note), "no host page yet (never touched)");
-		goto out;
+		return;
 	}
 	if (!(e & PM_PFN_MASK)) {
 		snprintf(c->host_note, sizeof(c->host_note),
 			 "PFNs hidden: run as root (CAP_SYS_ADMIN) to see host physical addresses");
-		goto out;
+		return;
 	}
 	c->hpa_known = true;
 	c->hpa = (e & PM_PFN_MASK) * SZ_4K + (c->hva & (SZ_4K - 1));
-	c->host_page_size = SZ_4K;
-	close(fd);
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pread(fd, &flags, 8, (off_t)(e & PM_PFN_MASK) * 8) == 8) {
-		if (flags & (1ULL << KPF_THP))
-			c->host_page_size = SZ_2M;
-		else if (flags & (1ULL << KPF_HUGE))
-			c->host_page_size = c->backing == VM_BACKING_HUGETLB_1G ? SZ_1G : SZ_2M;
+	if (vm->kpageflags_fd < 0 ||
+	    pread(vm->kpageflags_fd, &flags, 8, (off_t)(e & PM_PFN_MASK) * 8) != 8)
+		return; /* the backing's page size stands */
+	if (flags & (1ULL << KPF_THP))
+		c->host_page_size = SZ_2M;
+	else if (flags & (1ULL << KPF_HUGE))
+		c->host_page_size = c->backing == VM_BACKING_HUGETLB_1G ? SZ_1G : SZ_2M;
+	else
+		c->host_page_size = SZ_4K;
+}
+
+void vm__chain_host(struct vm *vm, struct vm_chain *c)
+{
+	struct guest_slot s;
+
+	if (!c->gva_mapped)
+		return;
+	if (!slot_find(vm, c->gpa, &s)) {
+		snprintf(c->host_note, sizeof(c->host_note), "GPA outside guest memory");
+		return;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
+	c->slot = s.id;
+	c->slot_gpa = s.gpa;
+	c->slot_size = s.size;
+	c->slot_hva = (hva_t)(uintptr_t)s.hva;
+	c->hva = c->slot_hva + (c->gpa - s.gpa);
+	c->host_page_size = vm_backing_page_size(c->backing);
+	host_page(vm, c);
 }
 
 /*
@@ -225,73 +308,53 @@ out:
  * low 48 (57) bits: a non-canonical address is compared with the walk of its
  * sign-extended form, which reads the same entries.
  */
-static void kvm_cross_check(struct vm *vm, const struct walk_cpu *cpu, struct vm_chain *c,
-			    const struct walk *w, int ret)
+static void kvm_cross_check(struct vm *vm, const struct vm_paging *pg, struct vm_chain *c)
 {
 	struct kvm_translation tr = {.linear_address = c->gva};
-	struct walk sw;
+	const struct vm_chain *w = c;
+	struct vm_chain sw;
 
 	if (ioctl(vm->vcpu_fd, KVM_TRANSLATE, &tr) != 0)
 		return;
-	if (ret && w->fault.kind == WALK_FAULT_NONCANONICAL) {
-		unsigned sh = cpu->levels == 5 ? 7 : 16;
+	if (!c->gva_mapped && c->fault_kind == WALK_FAULT_NONCANONICAL) {
+		unsigned sh = c->paging_levels == 5 ? 7 : 16;
 		gva_t canon = (gva_t)((int64_t)(c->gva << sh) >> sh);
 
-		ret = walk__1d(&(struct pt_mem){&guest_mem_ops, vm}, cpu, canon, 0, &sw);
+		if (vm__walk_cr3(vm, pg, c->cr3, canon, 0, &sw))
+			return;
 		w = &sw;
 	} else if (c->access != 0) {
-		ret = walk__1d(&(struct pt_mem){&guest_mem_ops, vm}, cpu, c->gva, 0, &sw);
+		if (vm__walk_cr3(vm, pg, c->cr3, c->gva, 0, &sw))
+			return;
 		w = &sw;
 	}
 	c->kvm_checked = true;
 	c->kvm_valid = tr.valid;
 	c->kvm_gpa = tr.physical_address;
-	c->kvm_agrees = c->kvm_valid == (ret == 0) && (ret || c->kvm_gpa == w->pa);
+	c->kvm_agrees = c->kvm_valid == w->gva_mapped && (!w->gva_mapped || c->kvm_gpa == w->gpa);
 	if (!c->kvm_agrees)
 		pr_warn("GVA 0x%" PRIx64 ": KVM_TRANSLATE says %s 0x%" PRIx64
 			", the guest walk %s 0x%" PRIx64 "\n",
 			c->gva, tr.valid ? "valid," : "invalid", c->kvm_gpa,
-			ret ? "faults," : "gives", ret ? 0 : w->pa);
+			w->gva_mapped ? "gives" : "faults,", w->gva_mapped ? w->gpa : 0);
 }
 
 int vm__translate_access(struct vm *vm, gva_t gva, unsigned acc, struct vm_chain *c)
 {
-	struct pt_mem mem = {.ops = &guest_mem_ops, .ctx = vm};
 	struct kvm_sregs sregs;
-	struct walk_cpu cpu;
-	struct guest_slot s;
-	struct walk w;
+	struct vm_paging pg;
 	int ret;
 
-	memset(c, 0, sizeof(*c));
-	c->gva = gva;
-	c->access = acc;
-	c->backing = vm->cfg.backing;
+	chain_init(c, vm, gva, 0, acc);
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	c->cr3 = sregs.cr3;
-	ret = guest_walk_cpu(vm, &sregs, &cpu);
+	/* The vCPU is stopped: its live mode, with the MAXPHYADDR captured at start. */
+	pg = paging_of(&sregs, vm->paging.maxphyaddr ? vm->paging.maxphyaddr : 36);
+	ret = vm__walk_cr3(vm, &pg, sregs.cr3, gva, acc, c);
 	if (ret)
 		return ret;
-	c->paging_levels = cpu.levels;
-	c->maxphyaddr = cpu.maxphyaddr;
-	ret = walk__1d(&mem, &cpu, gva, acc, &w);
-	if (ret && ret != -EFAULT)
-		return ret;
-	chain_from_walk(c, &w, ret);
-	kvm_cross_check(vm, &cpu, c, &w, ret);
-	if (!c->gva_mapped)
-		return 0;
-	if (!slot_find(vm, c->gpa, &s)) {
-		snprintf(c->host_note, sizeof(c->host_note), "GPA outside guest memory");
-		return 0;
-	}
-	c->slot = s.id;
-	c->slot_gpa = s.gpa;
-	c->slot_size = s.size;
-	c->slot_hva = (hva_t)(uintptr_t)s.hva;
-	c->hva = c->slot_hva + (c->gpa - s.gpa);
-	host_side(c);
+	kvm_cross_check(vm, &pg, c);
+	vm__chain_host(vm, c);
 	return 0;
 }
 

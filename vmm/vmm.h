@@ -121,8 +121,6 @@ void vm__destroy(struct vm *vm);
 
 /* Guest memory access for introspection: NULL unless [gpa, gpa+len) is guest RAM. */
 void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
-/* GVA -> GPA through the guest's page tables at @cr3 (4-level); 0 or -EFAULT. */
-int vm__gva_to_gpa(struct vm *vm, uint64_t cr3, gva_t gva, gpa_t *gpa);
 
 /*
  * Access kinds, fault kinds and #PF error-code bits of a chain: the values of

@@ -43,6 +43,22 @@ int wl_from_name(const char *name)
 	return -1;
 }
 
+const char *wl_page_size_name(uint64_t page_size)
+{
+	switch (page_size) {
+	case 4096:
+		return "4K";
+	case 2ULL << 20:
+		return "2M";
+	case 1ULL << 30:
+		return "1G";
+	case WL_PAGE_MIXED:
+		return "mixed";
+	default:
+		return "?";
+	}
+}
+
 void wl_defaults(struct wl_params *p, enum wl_kind kind)
 {
 	memset(p, 0, sizeof(*p));

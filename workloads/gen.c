@@ -125,6 +125,32 @@ static uint64_t run_churn(const struct wl_params *p, struct wl_env *env, int *er
 	return sum;
 }
 
+#ifndef WL_TRACED
+void *wl_map_data(const struct wl_params *p, struct wl_env *env)
+{
+	uint64_t big = wl_mixed_2m_bytes(p->footprint);
+	char *a, *b;
+
+	if (p->page_size != WL_PAGE_MIXED)
+		return env->map(env->ctx, p->footprint, p->page_size);
+	if (!big)
+		return 0;
+	a = env->map(env->ctx, big, 2ULL << 20);
+	if (!a)
+		return 0;
+	if (big == p->footprint)
+		return a;
+	b = env->map(env->ctx, p->footprint - big, PAGE_4K);
+	if (b != a + big) {
+		if (b)
+			env->unmap(env->ctx, b, p->footprint - big);
+		env->unmap(env->ctx, a, big);
+		return 0;
+	}
+	return a;
+}
+#endif
+
 int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_result *r)
 {
 	uint64_t lines = p->footprint / WL_LINE;

@@ -30,7 +30,7 @@ struct wl_params {
 	uint64_t footprint; /* bytes of the data region */
 	uint64_t
 		iters; /* passes (seq, stride, churn, pingpong) or accesses (random, chase, gups) */
-	uint64_t page_size; /* guest page size for the data region: 4K, 2M or 1G */
+	uint64_t page_size; /* guest page size for the data region: 4K, 2M, 1G or WL_PAGE_MIXED */
 	uint64_t seed;
 	uint64_t stride; /* bytes, stride workload */
 };
@@ -39,6 +39,21 @@ struct wl_result {
 	uint64_t checksum;
 	uint64_t accesses; /* 8-byte loads and stores the workload made to its data region */
 };
+
+/*
+ * page_size of a data region in two page sizes within one run (--page-size
+ * mixed): one contiguous virtual range whose first wl_mixed_2m_bytes() bytes
+ * are mapped with 2M pages and the rest with 4K pages. The value is the set
+ * of the two sizes, so "larger than 4K" tests (alignment slack) still hold;
+ * it is not a size to divide by.
+ */
+#define WL_PAGE_MIXED ((2ULL << 20) | 4096ULL)
+
+/* The 2M part of a mixed region: half the footprint, rounded down to 2M (0 below 4M). */
+static inline uint64_t wl_mixed_2m_bytes(uint64_t footprint)
+{
+	return (footprint / 2) & ~((2ULL << 20) - 1);
+}
 
 /* Memory and scheduling the workload needs from its host (guest kernel or memvirt). */
 struct wl_env {
@@ -53,10 +68,21 @@ struct wl_env {
 	void (*trace)(void *ctx, const void *addr, int is_write);
 };
 
+/*
+ * Map a data region of @p (p->footprint bytes, zero-filled) through @env:
+ * one mapping of p->page_size pages, or for WL_PAGE_MIXED a 2M mapping and
+ * a 4K mapping right after it (the guest kernel places mappings in order,
+ * each aligned to its page size). NULL on failure, or if the two parts of
+ * a mixed region are not contiguous.
+ */
+void *wl_map_data(const struct wl_params *p, struct wl_env *env);
+
 /* Name, one-line description and parsing. */
 const char *wl_name(enum wl_kind kind);
 const char *wl_describe(enum wl_kind kind);
 int wl_from_name(const char *name); /* kind, or -1 */
+/* "4K", "2M", "1G", "mixed" for a page_size value; "?" otherwise. */
+const char *wl_page_size_name(uint64_t page_size);
 
 /* Defaults for a kind: footprint, iterations, stride. */
 void wl_defaults(struct wl_params *p, enum wl_kind kind);

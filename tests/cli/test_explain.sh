@@ -37,17 +37,28 @@ golden() {
 }
 
 # Every "  GVA  0x..." line is followed by its index fields; compute them here from the
-# 4-level rule (9 bits per level from bit 39 down, 12 bits of offset) and compare.
+# 4-level rule (9 bits per level from bit 39 down, 12 bits of offset), ending at the leaf: a
+# 2M page (the GPA line says "in a 2M guest page") has no PT index and a 21-bit offset, a 1G
+# page no PD index either and a 30-bit offset.
 fields_ok() {
-	local gva want got n=0
-	while read -r gva; do
-		want=$(printf 'PML4 %d | PDPT %d | PD %d | PT %d | offset 0x%03x' \
+	local gva size want got n=0
+	while read -r gva size; do
+		case $size in
+		1G) want=$(printf 'PML4 %d | PDPT %d | offset 0x%x (30 bits)' \
+			$(((gva >> 39) & 511)) $(((gva >> 30) & 511)) $((gva & 0x3fffffff))) ;;
+		2M) want=$(printf 'PML4 %d | PDPT %d | PD %d | offset 0x%x (21 bits)' \
 			$(((gva >> 39) & 511)) $(((gva >> 30) & 511)) $(((gva >> 21) & 511)) \
-			$(((gva >> 12) & 511)) $((gva & 4095)))
+			$((gva & 0x1fffff))) ;;
+		*) want=$(printf 'PML4 %d | PDPT %d | PD %d | PT %d | offset 0x%03x' \
+			$(((gva >> 39) & 511)) $(((gva >> 30) & 511)) $(((gva >> 21) & 511)) \
+			$(((gva >> 12) & 511)) $((gva & 4095))) ;;
+		esac
 		got=$(grep -A1 -x "  GVA  $gva" "$1" | sed -n '2s/^ *//p' | head -1)
 		[ "$got" = "$want" ] || { echo "  $gva: '$got', expected '$want'" >&2; return 1; }
 		n=$((n + 1))
-	done < <(sed -n 's/^  GVA  \(0x[0-9a-f]*\).*$/\1/p' "$1")
+	done < <(awk '/^  GVA  0x/ { if (g) print g, s; g = $2; s = "4K" }
+		/^  GPA  0x.* in a [0-9]+[KMG] guest page/ { s = $5 }
+		END { if (g) print g, s }' "$1")
 	[ "$n" -gt 0 ]
 }
 

@@ -61,7 +61,7 @@ static struct wl_env env = {.map = env_map, .unmap = env_unmap};
 /* A pingpong process: one round over its private buffer per turn, then back to the driver. */
 static __attribute__((noreturn)) void pingpong_child(uint64_t proc)
 {
-	void *buf = env_map(0, params.footprint, params.page_size);
+	void *buf = wl_map_data(&params, &env);
 	uint64_t sum = 0;
 
 	if (!buf)
@@ -118,7 +118,7 @@ void user_main(const struct mv_params *pp)
 		*(volatile uint64_t *)0xdead000ULL = 1;
 	if (params.kind != WL_NOP && params.kind != WL_CHURN && params.kind != WL_PINGPONG &&
 	    params.kind != WL_CRASH) {
-		buf = env_map(0, params.footprint, params.page_size);
+		buf = wl_map_data(&params, &env);
 		if (!buf) {
 			say("workload: mmap of the footprint failed\n");
 			exit_guest(3);
