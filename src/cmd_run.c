@@ -28,7 +28,9 @@ static void usage(FILE *f)
 		"  --footprint SIZE   data region (e.g. 64M, 1G); default depends on the workload\n"
 		"  --iters N          passes (seq, stride, churn, pingpong) or accesses (random,\n"
 		"                     chase, gups)\n"
-		"  --page-size SIZE   guest page size for the data: 4k (default), 2m or 1g\n"
+		"  --page-size SIZE   guest page size for the data: 4k (default), 2m or 1g;\n"
+		"                     mixed: its first half (rounded down to 2M) in 2M pages,\n"
+		"                     the rest in 4K pages, one range (footprint 4M or more)\n"
 		"  --mem SIZE         guest memory (default 256M)\n"
 		"  --backing KIND     host memory: anon (default), thp, hugetlb-2m, hugetlb-1g,\n"
 		"                     memfd\n"
@@ -58,6 +60,7 @@ static void usage(FILE *f)
 		"examples:\n"
 		"  memvirt run seq --footprint 64M --iters 4\n"
 		"  memvirt run gups --footprint 1G --page-size 2m --mem 1200M --iters 10000000\n"
+		"  memvirt run seq --footprint 8M --page-size mixed --translate-sample 8\n"
 		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
 		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
 		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
@@ -147,7 +150,9 @@ static void apply(struct run_config *c, const char *const *v)
 	if (v[O_ITERS])
 		c->wl.iters = opt_u64("run", "--iters", v[O_ITERS]);
 	if (v[O_PSIZE])
-		c->wl.page_size = opt_size("run", "--page-size", v[O_PSIZE]);
+		c->wl.page_size = !strcmp(v[O_PSIZE], "mixed")
+					  ? WL_PAGE_MIXED
+					  : opt_size("run", "--page-size", v[O_PSIZE]);
 	if (v[O_MEM])
 		c->mem_size = opt_size("run", "--mem", v[O_MEM]);
 	if (v[O_SEED])

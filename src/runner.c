@@ -19,6 +19,7 @@
 #endif
 #include "vmm/evring.h"
 #include "vmm/host.h"
+#include "vmm/ptsnap.h"
 
 #define MEM_MIN (32ULL << 20)
 #define MEM_MAX (64ULL << 30)
@@ -37,18 +38,27 @@ static int check_sizes(const struct wl_params *p, char *err, size_t errlen)
 {
 	char a[32], b[32];
 	bool needs_data = p->kind != WL_NOP && p->kind != WL_CRASH;
+	bool mixed = p->page_size == WL_PAGE_MIXED;
+	uint64_t unit = mixed ? SZ_4K : p->page_size; /* a mixed region ends in 4K pages */
 
-	if (p->page_size != SZ_4K && p->page_size != SZ_2M && p->page_size != SZ_1G) {
-		snprintf(err, errlen, "--page-size must be 4k, 2m or 1g");
+	if (!mixed && p->page_size != SZ_4K && p->page_size != SZ_2M && p->page_size != SZ_1G) {
+		snprintf(err, errlen, "--page-size must be 4k, 2m or 1g, or mixed");
 		return -EINVAL;
 	}
 	if (!needs_data)
 		return 0;
-	if (p->footprint == 0 || p->footprint % p->page_size) {
+	if (p->footprint == 0 || p->footprint % unit) {
 		snprintf(err, errlen,
 			 "--footprint %s is not a positive multiple of the page size %s",
-			 format_size(p->footprint, a, sizeof(a)),
-			 format_size(p->page_size, b, sizeof(b)));
+			 format_size(p->footprint, a, sizeof(a)), format_size(unit, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (mixed && (p->kind == WL_CHURN || !wl_mixed_2m_bytes(p->footprint))) {
+		snprintf(err, errlen,
+			 p->kind == WL_CHURN
+				 ? "--page-size mixed applies to one data region: not to churn"
+				 : "--page-size mixed needs a footprint of 4M or more (its first "
+				   "half, rounded down to 2M, takes 2M pages)");
 		return -EINVAL;
 	}
 	if (p->kind == WL_CHASE && p->footprint < 2 * SZ_4K) {
@@ -74,7 +84,7 @@ static int check_sizes(const struct wl_params *p, char *err, size_t errlen)
 int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 {
 	uint64_t need;
-	char a[32], b[32], m[32], n[32];
+	char a[32], b[32], n[32];
 	int ret = check_sizes(&c->wl, err, errlen);
 
 	if (ret)
@@ -103,8 +113,7 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 			"or more",
 			format_size(c->mem_size, a, sizeof(a)),
 			format_size(c->wl.footprint, b, sizeof(b)),
-			format_size(c->wl.page_size, m, sizeof(m)),
-			format_size(need, n, sizeof(n)));
+			wl_page_size_name(c->wl.page_size), format_size(need, n, sizeof(n)));
 		return -EINVAL;
 	}
 	if (c->timeout_s < 0) {
@@ -402,14 +411,19 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		if (vm__run(vm, &o->res))
 			pr_warn("could not read the KVM statistics of the run\n");
 		translate_all(c, vm, o);
+		/* The guest tables at the end, for 'memvirt sim --run' (docs/ptsnap.md). */
+		if (vm__ptsnap_write(vm, c->out_dir, err, sizeof(err)))
+			pr_warn("%s\n", err);
 		if (c->inspect)
 			c->inspect(vm, c->inspect_ctx);
 		vm__destroy(vm);
+		/* Before the host replay, whose page faults are not the VM's. */
+		run_trace_stop(o, &rec);
 		verify(c, o);
 		judge(c, o);
 		rec.res = &o->res;
 	}
-	run_trace_stop(o, &rec);
+	run_trace_stop(o, &rec); /* the VM never started */
 	if (vc.events) {
 		ret = ev_writer_close(vc.events, true);
 		if (ret && !o->status) {
@@ -442,11 +456,11 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 {
 	const struct vm_result *r = &o->res;
 	const struct mv_result *m = &r->result;
-	char fp[32], ps[32];
+	char fp[32];
 
 	printf("memvirt run: %s, footprint %s, %" PRIu64 " iters, %s pages, seed %" PRIu64 "\n",
 	       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)), c->wl.iters,
-	       format_size(c->wl.page_size, ps, sizeof(ps)), c->wl.seed);
+	       wl_page_size_name(c->wl.page_size), c->wl.seed);
 	if (!o->started)
 		return;
 	printf("  %-14s %s\n", "end", o->status ? o->error : "exit 0");

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+# eBPF probes: CO-RE objects built with clang against vmlinux.h, skeletons from
+# bpftool, and the capture library (memvirt_trace). Without clang, bpftool or
+# libbpf the tracer is left out and 'memvirt trace' says how to install them.
+
+find_program(MEMVIRT_CLANG NAMES clang clang-14)
+find_program(MEMVIRT_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin)
+find_program(MEMVIRT_LLVM_STRIP NAMES llvm-strip llvm-strip-14)
+pkg_check_modules(LIBBPF IMPORTED_TARGET libbpf>=0.8)
+
+set(MEMVIRT_BTF_FILE /sys/kernel/btf/vmlinux CACHE FILEPATH
+    "kernel BTF that vmlinux.h is generated from")
+set(MEMVIRT_BPF_VMLINUX auto CACHE STRING
+    "vmlinux.h for the BPF programs: auto (generated from MEMVIRT_BTF_FILE, else the pinned copy in trace/vmlinux/) or pinned")
+set_property(CACHE MEMVIRT_BPF_VMLINUX PROPERTY STRINGS auto pinned)
+
+option(MEMVIRT_BPF "Build the eBPF tracer (memvirt trace, run --trace)" ON)
+
+set(missing "")
+if(NOT MEMVIRT_BPF)
+  message(STATUS "trace: eBPF tracer not built (MEMVIRT_BPF=OFF)")
+  set(MEMVIRT_HAVE_BPF OFF CACHE INTERNAL "")
+  return()
+endif()
+if(NOT MEMVIRT_CLANG)
+  list(APPEND missing clang)
+endif()
+if(NOT MEMVIRT_BPFTOOL)
+  list(APPEND missing bpftool)
+endif()
+if(NOT LIBBPF_FOUND)
+  list(APPEND missing libbpf-dev)
+endif()
+if(missing)
+  list(JOIN missing " " missing)
+  message(STATUS "trace: eBPF tracer not built: missing ${missing} "
+                 "(install with scripts/install-deps.sh or apt-get install ${missing})")
+  set(MEMVIRT_HAVE_BPF OFF CACHE INTERNAL "")
+  return()
+endif()
+set(MEMVIRT_HAVE_BPF ON CACHE INTERNAL "")
+
+set(MEMVIRT_BPF_GEN ${CMAKE_BINARY_DIR}/trace/bpf)
+file(MAKE_DIRECTORY ${MEMVIRT_BPF_GEN}/vmlinux)
+
+# vmlinux.h: from the running kernel's BTF when it has one, else the pinned subset.
+if(MEMVIRT_BPF_VMLINUX STREQUAL "auto" AND EXISTS ${MEMVIRT_BTF_FILE})
+  set(MEMVIRT_BPF_VMLINUX_DIR ${MEMVIRT_BPF_GEN}/vmlinux)
+  set(MEMVIRT_BPF_VMLINUX_H ${MEMVIRT_BPF_VMLINUX_DIR}/vmlinux.h)
+  add_custom_command(OUTPUT ${MEMVIRT_BPF_VMLINUX_H}
+    COMMAND sh -c "'${MEMVIRT_BPFTOOL}' btf dump file '${MEMVIRT_BTF_FILE}' format c > vmlinux.h.tmp && mv vmlinux.h.tmp vmlinux.h"
+    WORKING_DIRECTORY ${MEMVIRT_BPF_VMLINUX_DIR}
+    COMMENT "Generating vmlinux.h from ${MEMVIRT_BTF_FILE}"
+    VERBATIM)
+  message(STATUS "trace: eBPF tracer built against vmlinux.h from ${MEMVIRT_BTF_FILE}")
+else()
+  set(MEMVIRT_BPF_VMLINUX_DIR ${PROJECT_SOURCE_DIR}/trace/vmlinux)
+  set(MEMVIRT_BPF_VMLINUX_H ${MEMVIRT_BPF_VMLINUX_DIR}/vmlinux.h)
+  message(STATUS "trace: eBPF tracer built against the pinned trace/vmlinux/vmlinux.h")
+endif()
+
+# memvirt_bpf_skeleton(NAME SOURCE): SOURCE (NAME.bpf.c) -> NAME.bpf.o -> NAME.skel.h in
+# ${MEMVIRT_BPF_GEN}; the target NAME_skel builds it. Extra headers the program
+# includes go in DEPENDS.
+function(memvirt_bpf_skeleton name source)
+  cmake_parse_arguments(B "" "" "DEPENDS" ${ARGN})
+  set(obj ${MEMVIRT_BPF_GEN}/${name}.bpf.o)
+  set(skel ${MEMVIRT_BPF_GEN}/${name}.skel.h)
+  set(strip_cmd true)
+  if(MEMVIRT_LLVM_STRIP)
+    set(strip_cmd ${MEMVIRT_LLVM_STRIP} -g ${obj})
+  endif()
+  add_custom_command(OUTPUT ${obj}
+    COMMAND ${MEMVIRT_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+            -I${MEMVIRT_BPF_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR} -c ${source} -o ${obj}
+    COMMAND ${strip_cmd}
+    DEPENDS ${source} ${MEMVIRT_BPF_VMLINUX_H} ${B_DEPENDS}
+    COMMENT "Compiling BPF program ${name}.bpf.c"
+    VERBATIM)
+  add_custom_command(OUTPUT ${skel}
+    COMMAND sh -c "'${MEMVIRT_BPFTOOL}' gen skeleton '${obj}' name '${name}' > '${skel}.tmp' && mv '${skel}.tmp' '${skel}'"
+    DEPENDS ${obj}
+    COMMENT "Generating BPF skeleton ${name}.skel.h"
+    VERBATIM)
+  add_custom_target(${name}_skel DEPENDS ${skel})
+endfunction()
+
+memvirt_bpf_skeleton(kvmmmu ${PROJECT_SOURCE_DIR}/trace/kvmmmu.bpf.c
+  DEPENDS ${PROJECT_SOURCE_DIR}/trace/events_kvm.h)
+
+find_package(Threads REQUIRED)
+add_library(memvirt_trace STATIC trace/capture.c trace/events_kvm.c
+  ${MEMVIRT_BPF_GEN}/kvmmmu.skel.h)
+memvirt_host_target(memvirt_trace)
+target_include_directories(memvirt_trace PRIVATE ${MEMVIRT_BPF_GEN})
+target_link_libraries(memvirt_trace PUBLIC memvirt_evfile memvirt_common PkgConfig::LIBBPF
+  Threads::Threads)
+# Code that links the tracer (the memvirt binary) builds its capture paths.
+target_compile_definitions(memvirt_trace INTERFACE MEMVIRT_HAVE_BPF=1)
+list(APPEND MEMVIRT_LIBS memvirt_trace)
+if(EXISTS ${PROJECT_SOURCE_DIR}/trace/evstat.c)
+  target_compile_definitions(memvirt_trace INTERFACE MEMVIRT_HAVE_EVSTAT=1)
+endif()

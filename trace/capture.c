@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Load, attach and drain the KVM MMU / host-fault probes into an event file. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "trace/capture.h"
+#include "trace/evfile.h"
+#include "kvmmmu.skel.h"
+
+#define DEFAULT_RING_BYTES (16u << 20)
+#define DEFAULT_POLL_MS	   100
+#define CAP_PERFMON_BIT	   38
+#define CAP_BPF_BIT	   39
+#define CAP_SYSADM_BIT	   21
+
+/* Every tracepoint the tracer knows, and the program that handles it. */
+static const struct probe_def {
+	const char *system, *event, *prog;
+} probe_defs[CAPTURE_NPROBES] = {
+	{"kvmmmu", "kvm_mmu_pagetable_walk", "mv_walk"},
+	{"kvmmmu", "kvm_mmu_paging_element", "mv_walk_elem"},
+	{"kvmmmu", "kvm_mmu_walker_error", "mv_walk_err"},
+	{"kvmmmu", "kvm_mmu_set_accessed_bit", "mv_set_accessed"},
+	{"kvmmmu", "kvm_mmu_set_dirty_bit", "mv_set_dirty"},
+	{"kvmmmu", "kvm_mmu_spte_requested", "mv_spte_req"},
+	{"kvmmmu", "kvm_mmu_set_spte", "mv_set_spte"},
+	{"kvmmmu", "kvm_mmu_get_page", "mv_get_page"},
+	{"kvmmmu", "kvm_mmu_sync_page", "mv_sync_page"},
+	{"kvmmmu", "kvm_mmu_unsync_page", "mv_unsync_page"},
+	{"kvmmmu", "kvm_mmu_prepare_zap_page", "mv_zap_page"},
+	{"kvmmmu", "fast_page_fault", "mv_fast_pf"},
+	{"kvmmmu", "kvm_tdp_mmu_spte_changed", "mv_tdp_spte"},
+	{"kvmmmu", "kvm_mmu_split_huge_page", "mv_split_huge"},
+	{"kvmmmu", "handle_mmio_page_fault", "mv_mmio_pf"},
+	{"kvmmmu", "kvm_mmu_zap_all_fast", "mv_zap_all"},
+	{"kvm", "kvm_exit", "mv_kvm_exit"},
+	{"kvm", "kvm_entry", "mv_kvm_entry"},
+	{"kvm", "kvm_page_fault", "mv_kvm_pf"},
+	{"kvm", "kvm_cr", "mv_kvm_cr"},
+	{"kvm", "kvm_emulate_insn", "mv_emulate"},
+	{"exceptions", "page_fault_user", "mv_pf_user"},
+	{"exceptions", "page_fault_kernel", "mv_pf_kernel"},
+};
+
+struct capture {
+	struct kvmmmu *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[CAPTURE_NPROBES];
+	struct ev_writer *w;
+	pthread_t thread;
+	bool thread_running;
+	atomic_bool stop;
+	int poll_ms;
+	int poll_err;
+	uint64_t t0;
+	struct capture_stats st;
+};
+
+static const char *tracefs_dir(void)
+{
+	const char *env = getenv("MEMVIRT_TRACEFS");
+	struct stat sb;
+
+	if (env && *env)
+		return env;
+	if (stat("/sys/kernel/tracing/events", &sb) &&
+	    !stat("/sys/kernel/debug/tracing/events", &sb))
+		return "/sys/kernel/debug/tracing";
+	return "/sys/kernel/tracing";
+}
+
+static const char *btf_path(void)
+{
+	const char *env = getenv("MEMVIRT_BTF");
+
+	return env && *env ? env : "/sys/kernel/btf/vmlinux";
+}
+
+/* Effective capabilities from /proc/self/status (no libcap). */
+static uint64_t cap_effective(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "CapEff:", 7)) {
+			caps = strtoull(line + 7, NULL, 16);
+			break;
+		}
+	}
+	fclose(f);
+	return caps;
+}
+
+int capture_check_host(char *err, size_t len)
+{
+	uint64_t caps = cap_effective();
+	bool bpf = (caps >> CAP_BPF_BIT & 1) && (caps >> CAP_PERFMON_BIT & 1);
+	const char *tfs = tracefs_dir(), *btf = btf_path();
+	char path[600];
+	struct stat sb;
+
+	if (!bpf && !(caps >> CAP_SYSADM_BIT & 1)) {
+		snprintf(err, len,
+			 "tracing needs root, or CAP_BPF and CAP_PERFMON (effective caps 0x%" PRIx64
+			 "): run it as root, e.g. sudo memvirt trace ...",
+			 caps);
+		return -EPERM;
+	}
+	snprintf(path, sizeof(path), "%s/events", tfs);
+	if (stat(path, &sb) || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, len,
+			 "tracefs is not mounted at %s: mount it with 'mount -t tracefs nodev %s'",
+			 tfs, tfs);
+		return -ENOENT;
+	}
+	if (stat(btf, &sb)) {
+		snprintf(err, len,
+			 "this kernel has no BTF (%s is missing): the tracer needs a kernel built "
+			 "with CONFIG_DEBUG_INFO_BTF=y",
+			 btf);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* libbpf's messages through the project's log: warnings as warnings, the rest at -v. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (level == LIBBPF_WARN)
+		pr_warn("libbpf: %s", buf);
+	else
+		pr_debug("libbpf: %s", buf);
+	return 0;
+}
+
+/* A probe is usable when tracefs lists the event and BTF has its raw tracepoint type. */
+static bool probe_exists(const struct probe_def *p, const struct btf *btf)
+{
+	char path[600], tname[128];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs_dir(), p->system, p->event);
+	if (stat(path, &sb))
+		return false;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", p->event);
+	return btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* MEMVIRT_TRACE_SKIP=event,event,...: leave probes out (cost measurements, debugging). */
+static bool probe_excluded(const struct probe_def *p)
+{
+	const char *list = getenv("MEMVIRT_TRACE_SKIP");
+	size_t n = strlen(p->event);
+
+	for (const char *s = list; s && *s; s += strcspn(s, ","), s += *s == ',') {
+		if (!strncmp(s, p->event, n) && (s[n] == ',' || !s[n]))
+			return true;
+	}
+	return false;
+}
+
+/* One ring-buffer sample: a record header and body exactly as the file wants them. */
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct capture *cap = ctx;
+	const struct kvm_rec_hdr *h = data;
+	const struct ev_type *t;
+
+	if (size < sizeof(*h) || h->size != size || !(t = kvm_ev_type(h->type)) ||
+	    t->body_size + sizeof(*h) != size) {
+		cap->st.bad++;
+		return 0;
+	}
+	if (ev_write(cap->w, t, h->cpu, h->ts, (const uint8_t *)data + sizeof(*h))) {
+		cap->st.bad++;
+		return 0;
+	}
+	cap->st.records[h->type]++;
+	cap->st.total++;
+	return 0;
+}
+
+/*
+ * The consumer: wait up to poll_ms for a wakeup (the programs wake it only
+ * when the ring is half full), then drain whatever is there. It runs until
+ * capture__stop() asks, never for a number of polls.
+ */
+static void *consumer(void *arg)
+{
+	struct capture *cap = arg;
+
+	while (!atomic_load(&cap->stop)) {
+		int n = ring_buffer__poll(cap->rb, cap->poll_ms);
+
+		if (n < 0 && n != -EINTR) {
+			cap->poll_err = n;
+			break;
+		}
+		ring_buffer__consume(cap->rb);
+	}
+	return NULL;
+}
+
+static int set_filter(struct capture *cap, const struct capture_config *c, char *err, size_t len)
+{
+	__u8 one = 1;
+
+	for (unsigned i = 0; i < c->npids; i++) {
+		__u32 tgid = (__u32)c->pids[i];
+		int ret = bpf_map__update_elem(cap->skel->maps.tgids, &tgid, sizeof(tgid), &one,
+					       sizeof(one), BPF_ANY);
+
+		if (ret) {
+			snprintf(err, len, "cannot set the pid filter: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Choose the probes this kernel has, then load. */
+static int open_and_load(struct capture *cap, const struct capture_config *c, char *err, size_t len)
+{
+	uint64_t ring = c->ring_bytes ? c->ring_bytes : DEFAULT_RING_BYTES;
+	struct btf *btf;
+	int ret;
+
+	btf = btf__parse(btf_path(), NULL);
+	if (!btf) {
+		snprintf(err, len, "cannot read kernel BTF %s: %s", btf_path(), strerror(errno));
+		return -ENOENT;
+	}
+	cap->skel = kvmmmu__open();
+	if (!cap->skel) {
+		ret = -errno;
+		snprintf(err, len, "cannot open the BPF object: %s", strerror(errno));
+		btf__free(btf);
+		return ret;
+	}
+	if (ring < 4096 || ring > (1u << 30) || (ring & (ring - 1))) {
+		snprintf(err, len,
+			 "ring buffer size %" PRIu64 " must be a power of two from 4K to 1G", ring);
+		kvmmmu__destroy(cap->skel);
+		cap->skel = NULL;
+		btf__free(btf);
+		return -EINVAL;
+	}
+	bpf_map__set_max_entries(cap->skel->maps.events, (__u32)ring);
+	cap->skel->rodata->wakeup_bytes = ring / 2;
+	cap->skel->rodata->only_tgid = c->npids == 1 ? (__u32)c->pids[0] : 0;
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		const struct probe_def *p = &probe_defs[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(cap->skel->obj, p->prog);
+
+		cap->st.probe[i].system = p->system;
+		cap->st.probe[i].event = p->event;
+		if (prog && probe_exists(p, btf) && !probe_excluded(p))
+			continue;
+		if (prog)
+			bpf_program__set_autoload(prog, false);
+		cap->st.skipped++;
+		pr_debug("trace: %s:%s absent on this kernel or left out: skipped\n", p->system,
+			 p->event);
+		ev_write_note(cap->w, "probe %s:%s absent on this kernel: skipped", p->system,
+			      p->event);
+	}
+	btf__free(btf);
+	ret = kvmmmu__load(cap->skel);
+	if (ret) {
+		snprintf(err, len,
+			 "cannot load the BPF programs: %s (run with -v for the verifier log)",
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int attach_all(struct capture *cap)
+{
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		const struct probe_def *p = &probe_defs[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(cap->skel->obj, p->prog);
+
+		if (!prog || !bpf_program__autoload(prog))
+			continue;
+		cap->links[i] = bpf_program__attach(prog);
+		if (!cap->links[i]) {
+			int e = errno;
+
+			cap->st.skipped++;
+			pr_debug("trace: cannot attach %s:%s (%s): skipped\n", p->system, p->event,
+				 strerror(e));
+			ev_write_note(cap->w, "probe %s:%s failed to attach (%s): skipped",
+				      p->system, p->event, strerror(e));
+			continue;
+		}
+		cap->st.probe[i].attached = true;
+		cap->st.attached++;
+	}
+	return cap->st.attached ? 0 : -ENOENT;
+}
+
+static void detach_all(struct capture *cap)
+{
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		bpf_link__destroy(cap->links[i]);
+		cap->links[i] = NULL;
+	}
+}
+
+static void destroy(struct capture *cap)
+{
+	detach_all(cap);
+	ring_buffer__free(cap->rb);
+	kvmmmu__destroy(cap->skel);
+	free(cap);
+}
+
+/* Start the consumer with every signal blocked: signals belong to the caller's threads. */
+static int start_consumer(struct capture *cap)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&cap->thread, NULL, consumer, cap);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		return -ret;
+	cap->thread_running = true;
+	return 0;
+}
+
+struct capture *capture__start(const struct capture_config *c, char *err, size_t len)
+{
+	struct capture *cap;
+	int ret;
+
+	if (!c->npids || c->npids > CAPTURE_MAX_PIDS || !c->w) {
+		snprintf(err, len, "capture needs 1 to %d processes and an event file",
+			 CAPTURE_MAX_PIDS);
+		errno = EINVAL;
+		return NULL;
+	}
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	libbpf_set_print(libbpf_log);
+	cap->w = c->w;
+	cap->poll_ms = c->poll_ms ? (int)c->poll_ms : DEFAULT_POLL_MS;
+	cap->t0 = now_ns();
+	ret = open_and_load(cap, c, err, len);
+	if (ret)
+		goto fail;
+	ret = set_filter(cap, c, err, len);
+	if (ret)
+		goto fail;
+	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), on_sample, cap, NULL);
+	if (!cap->rb) {
+		ret = -errno;
+		snprintf(err, len, "cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	ret = attach_all(cap);
+	if (ret) {
+		snprintf(err, len,
+			 "no probe could be attached (%u skipped): is KVM built in or loaded?",
+			 cap->st.skipped);
+		goto fail;
+	}
+	ret = start_consumer(cap);
+	if (ret) {
+		snprintf(err, len, "cannot start the consumer thread: %s", strerror(-ret));
+		goto fail;
+	}
+	for (unsigned i = 0; i < c->npids; i++)
+		ev_write_note(cap->w, "tracing pid %d: %u probes attached, %u skipped",
+			      (int)c->pids[i], cap->st.attached, cap->st.skipped);
+	return cap;
+fail:
+	destroy(cap);
+	errno = -ret;
+	return NULL;
+}
+
+/*
+ * Walks still open when the probes went away (their last level came, nothing
+ * followed): the mv_flush iterator emits them into the ring, once.
+ */
+static void flush_walks(struct capture *cap)
+{
+	struct bpf_link *link = bpf_program__attach_iter(cap->skel->progs.mv_flush, NULL);
+	char buf[64];
+	int fd;
+
+	if (!link) {
+		pr_warn("trace: cannot flush the walks in progress: %s\n", strerror(errno));
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	cap->st.walks_flushed = cap->skel->bss->flushed_walks;
+}
+
+static void read_drops(struct capture *cap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(cap->skel->maps.drops);
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	for (__u32 src = 0; src < 2; src++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &src, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+		*(src ? &cap->st.dropped_host : &cap->st.dropped_kvm) = sum;
+	}
+	free(v);
+	if (cap->st.dropped_kvm)
+		ev_write_dropped(cap->w, EV_SRC_KVM, cap->st.dropped_kvm);
+	if (cap->st.dropped_host)
+		ev_write_dropped(cap->w, EV_SRC_HOST, cap->st.dropped_host);
+}
+
+int capture__stop(struct capture *cap, struct capture_stats *st)
+{
+	int ret = 0;
+
+	if (!cap)
+		return 0;
+	/* No new events from here on; then everything still in the ring is written. */
+	detach_all(cap);
+	atomic_store(&cap->stop, true);
+	if (cap->thread_running)
+		pthread_join(cap->thread, NULL);
+	flush_walks(cap);
+	while (ring_buffer__consume(cap->rb) > 0)
+		;
+	read_drops(cap);
+	if (cap->poll_err) {
+		pr_warn("trace: ring buffer poll failed: %s\n", strerror(-cap->poll_err));
+		ret = cap->poll_err;
+	}
+	if (cap->st.bad)
+		pr_warn("trace: %" PRIu64 " records could not be written\n", cap->st.bad);
+	cap->st.duration_ns = now_ns() - cap->t0;
+	if (st)
+		*st = cap->st;
+	destroy(cap);
+	return ret;
+}
+
+void capture_stats_json(const struct capture_stats *st, struct json *j, const char *key)
+{
+	json_obj_begin(j, key);
+	json_u64(j, "records", st->total);
+	json_obj_begin(j, "events");
+	for (unsigned id = 0; id <= EVK__LAST; id++) {
+		const struct ev_type *t = kvm_ev_type(id);
+
+		if (t)
+			json_u64(j, t->name, st->records[id]);
+	}
+	json_obj_end(j);
+	json_u64(j, "dropped", st->dropped_kvm + st->dropped_host);
+	json_u64(j, "dropped_kvm", st->dropped_kvm);
+	json_u64(j, "dropped_host", st->dropped_host);
+	json_u64(j, "walks_flushed_at_stop", st->walks_flushed);
+	json_u64(j, "duration_ns", st->duration_ns);
+	json_arr_begin(j, "probes_attached");
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		if (st->probe[i].event && st->probe[i].attached)
+			json_str(j, NULL, st->probe[i].event);
+	}
+	json_arr_end(j);
+	json_arr_begin(j, "probes_skipped");
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		if (st->probe[i].event && !st->probe[i].attached)
+			json_str(j, NULL, st->probe[i].event);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+void capture_stats_print(const struct capture_stats *st, FILE *f)
+{
+	fprintf(f, "  %-26s %12s\n", "record type", "records");
+	for (unsigned id = 0; id <= EVK__LAST; id++) {
+		const struct ev_type *t = kvm_ev_type(id);
+
+		if (t && st->records[id])
+			fprintf(f, "  %-26s %12" PRIu64 "\n", t->name, st->records[id]);
+	}
+	fprintf(f, "  %-26s %12" PRIu64 "\n", "total", st->total);
+	fprintf(f, "  %-26s %12" PRIu64 " (kvm %" PRIu64 ", host %" PRIu64 ")\n", "dropped",
+		st->dropped_kvm + st->dropped_host, st->dropped_kvm, st->dropped_host);
+	fprintf(f, "  probes: %u attached, %u skipped", st->attached, st->skipped);
+	for (unsigned i = 0, n = 0; i < CAPTURE_NPROBES; i++) {
+		if (st->probe[i].event && !st->probe[i].attached)
+			fprintf(f, "%s%s", n++ ? ", " : " (", st->probe[i].event);
+	}
+	fprintf(f, "%s\n", st->skipped ? ")" : "");
+}

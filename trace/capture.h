@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Capture of KVM MMU events and host page faults of a set of processes with
+ * the eBPF probes of trace/kvmmmu.bpf.c, written into an event file.
+ *
+ * Lifecycle: capture_check_host() -> capture__start() (open, set the pid
+ * filter and ring size, load, attach, start the consumer thread) ->
+ * capture__stop() (detach, drain the ring, flush walks in progress, read the
+ * drop counters, destroy). The kernel detaches the probes by itself if the
+ * process dies without calling capture__stop().
+ */
+#ifndef MEMVIRT_TRACE_CAPTURE_H
+#define MEMVIRT_TRACE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "trace/events_kvm.h"
+
+#define CAPTURE_MAX_PIDS 64
+
+struct ev_writer;
+struct json;
+
+struct capture_config {
+	pid_t pids[CAPTURE_MAX_PIDS]; /* processes (tgids) traced */
+	unsigned npids;
+	struct ev_writer *w; /* records go here; not closed by the capture */
+	uint64_t ring_bytes; /* ring buffer size, power of two >= 4K (0: 16M) */
+	unsigned poll_ms;    /* longest wait between two drains (0: 100) */
+};
+
+/* One probe: attached, or skipped (absent on this kernel, or failed to attach). */
+struct capture_probe {
+	const char *system, *event;
+	bool attached;
+};
+
+#define CAPTURE_NPROBES 23
+
+struct capture_stats {
+	uint64_t records[EVK__LAST + 1]; /* written, per record type id */
+	uint64_t total;			 /* all records written */
+	uint64_t dropped_kvm;		 /* lost in the kernel (ring full), KVM records */
+	uint64_t dropped_host;		 /* ... host fault records */
+	uint64_t bad;			 /* samples the consumer could not write */
+	uint64_t walks_flushed;		 /* walks still open at stop, written then */
+	uint64_t duration_ns;		 /* start to stop */
+	unsigned attached, skipped;
+	struct capture_probe probe[CAPTURE_NPROBES];
+};
+
+struct capture;
+
+/*
+ * What the host must offer: privileges (root, or CAP_BPF with CAP_PERFMON),
+ * tracefs (MEMVIRT_TRACEFS overrides /sys/kernel/tracing) and kernel BTF
+ * (MEMVIRT_BTF overrides /sys/kernel/btf/vmlinux). 0, or -errno with one
+ * line in @err naming the fix.
+ */
+int capture_check_host(char *err, size_t len);
+
+/* Start capturing; NULL with one line in @err on failure (nothing left attached). */
+struct capture *capture__start(const struct capture_config *c, char *err, size_t len);
+/* Stop, drain and free; fills @st (may be NULL). Returns 0 or the first write error. */
+int capture__stop(struct capture *cap, struct capture_stats *st);
+
+/* @st as a JSON object under @key: records per type name, drops, probes. */
+void capture_stats_json(const struct capture_stats *st, struct json *j, const char *key);
+/* Human summary: one line per record type, drops, probes skipped. */
+void capture_stats_print(const struct capture_stats *st, FILE *f);
+
+#endif
