@@ -9,7 +9,8 @@
  *   a-rand: random 8-byte accesses within 16 pages (native, zen4)
  *   b:      uniform random over 4 GiB, 4K guest and host pages, nested with
  *           PWCs and the nested TLB (zen4)
- * Usage: sim_bench [-n accesses] [-p preset] [-s streams: any of "a", "r", "b"]
+ * Usage: sim_bench [-n accesses] [-p preset | -c config-file] [-f b-footprint-bytes]
+ *                  [-s streams: any of "a", "r", "b"]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,14 @@
 #include "mmu/mmu.h"
 
 #define GIB  (1ULL << 30)
-#define FOOT (4 * GIB)
+#define FOOT foot
+
+static uint64_t foot = 4 * GIB; /* -f: footprint of stream b */
+
+#define BATCH 4096
+
+static struct sim_req *req;  /* the stream as requests, built before the timed loop */
+static const char *cfg_file; /* -c: a configuration file instead of a preset */
 
 static double now(void)
 {
@@ -176,7 +184,8 @@ static void run(const char *name, const uint64_t *va, size_t n, struct env *e, c
 	uint64_t sum = 0;
 	double t0, t_in, t_bare, t_sim, total = (double)n * reps;
 
-	if (sim_config__preset(&cfg, preset, err, sizeof(err)))
+	if (cfg_file ? sim_config__load(&cfg, cfg_file, err, sizeof(err))
+		     : sim_config__preset(&cfg, preset, err, sizeof(err)))
 		die(err, -1);
 	s = sim__new(&cfg, e->mode, &e->t);
 	if (!s)
@@ -204,10 +213,13 @@ static void run(const char *name, const uint64_t *va, size_t n, struct env *e, c
 			bare_access(&bt, va[i]);
 	t_bare = now() - t0;
 
+	/* The stream in batches, as memvirt sim feeds it (sim__access_batch reads ahead). */
+	for (size_t i = 0; i < n; i++)
+		req[i] = (struct sim_req){va[i], WALK_ACC_USER};
 	t0 = now();
 	for (unsigned k = 0; k < reps; k++)
-		for (size_t i = 0; i < n; i++)
-			sim__access(s, va[i], false);
+		for (size_t i = 0; i < n; i += BATCH)
+			sim__access_batch(s, req + i, n - i < BATCH ? n - i : BATCH);
 	t_sim = now() - t0;
 	sim__result(s, &r);
 
@@ -234,8 +246,17 @@ int main(int argc, char **argv)
 	struct env e;
 	int o;
 
-	while ((o = getopt(argc, argv, "n:p:s:")) != -1) {
+	while ((o = getopt(argc, argv, "c:f:n:p:s:")) != -1) {
 		switch (o) {
+		case 'f':
+			foot = strtoull(optarg, NULL, 0) & ~0xfffULL;
+			if (!foot || foot > 4 * GIB)
+				foot = 4 * GIB;
+			break;
+		case 'c':
+			cfg_file = optarg;
+			preset = optarg;
+			break;
 		case 'n':
 			n = strtoull(optarg, NULL, 0);
 			break;
@@ -246,12 +267,16 @@ int main(int argc, char **argv)
 			streams = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n accesses] [-p preset] [-s arb]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-n accesses] [-p preset | -c file] [-f bytes] [-s "
+				"arb]\n",
+				argv[0]);
 			return 2;
 		}
 	}
 	va = malloc(n * sizeof(*va));
-	if (!va)
+	req = malloc(n * sizeof(*req));
+	if (!va || !req)
 		die("malloc", -1);
 	if (strchr(streams, 'a') || strchr(streams, 'r')) {
 		env_native(&e, 64 * 1024);
@@ -275,5 +300,6 @@ int main(int argc, char **argv)
 		env_free(&e);
 	}
 	free(va);
+	free(req);
 	return 0;
 }

@@ -55,10 +55,9 @@ static int plru_init(struct assoc *a)
 	return a->plru ? 0 : -ENOMEM;
 }
 
-static void plru_touch(struct assoc *a, unsigned set, unsigned way)
+void plru_bits_touch(uint8_t *bits, unsigned ways, unsigned way)
 {
-	uint8_t *bits = a->plru + (size_t)set * (a->ways - 1);
-	unsigned n = 0, lo = 0, hi = a->ways;
+	unsigned n = 0, lo = 0, hi = ways;
 
 	while (hi - lo > 1) {
 		unsigned mid = lo + (hi - lo + 1) / 2;
@@ -75,10 +74,9 @@ static void plru_touch(struct assoc *a, unsigned set, unsigned way)
 	}
 }
 
-static unsigned plru_victim(struct assoc *a, unsigned set)
+unsigned plru_bits_victim(const uint8_t *bits, unsigned ways)
 {
-	const uint8_t *bits = a->plru + (size_t)set * (a->ways - 1);
-	unsigned n = 0, lo = 0, hi = a->ways;
+	unsigned n = 0, lo = 0, hi = ways;
 
 	while (hi - lo > 1) {
 		unsigned mid = lo + (hi - lo + 1) / 2;
@@ -92,6 +90,16 @@ static unsigned plru_victim(struct assoc *a, unsigned set)
 		}
 	}
 	return lo;
+}
+
+static void plru_touch(struct assoc *a, unsigned set, unsigned way)
+{
+	plru_bits_touch(a->plru + (size_t)set * (a->ways - 1), a->ways, way);
+}
+
+static unsigned plru_victim(struct assoc *a, unsigned set)
+{
+	return plru_bits_victim(a->plru + (size_t)set * (a->ways - 1), a->ways);
 }
 
 static void plru_fini(struct assoc *a)

@@ -477,8 +477,18 @@ static void cfg_cache_finish(struct cfg_parse *p, struct sim_config *c)
 		c->cache.level[k].geo.entries = (unsigned)(size / c->cache.line);
 	}
 	for (unsigned k = 0; k < c->cache.nlevels; k++) {
-		if (!c->cache.level[k].geo.entries)
-			cfg_error(p, p->cache_sect_line[k], "size", "[cache%u] has no size", k + 1);
+		unsigned line = p->cache_sect_line[k];
+
+		if (c->cache.level[k].geo.entries)
+			continue;
+		/* A level with no section of its own: blame the deeper one that implies it. */
+		for (unsigned u = k + 1; !line && u < SIM_MAX_CACHE_LEVELS; u++)
+			line = p->cache_sect_line[u];
+		if (p->cache_sect_line[k])
+			cfg_error(p, line, "size", "[cache%u] has no size", k + 1);
+		else
+			cfg_error(p, line, "size",
+				  "[cache%u] is missing: levels go 1, 2, 3 in order", k + 1);
 	}
 }
 

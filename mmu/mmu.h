@@ -62,6 +62,8 @@ const char *page_size_name(enum page_size ps); /* "4K", "2M", "1G" */
 struct pt_mem_ops {
 	int (*read64)(void *ctx, uint64_t pa, uint64_t *val);
 	int (*write64)(void *ctx, uint64_t pa, uint64_t val);
+	/* Optional (may be NULL): a hint that @pa will be read soon; no effect on contents. */
+	void (*prefetch)(void *ctx, uint64_t pa);
 };
 
 struct pt_mem {
@@ -399,6 +401,8 @@ void dcache__free(struct dcache *d);
  */
 unsigned dcache__access(struct dcache *d, uint64_t pa);
 void dcache__flush(struct dcache *d);
+/* Host-side hint only: bring the state dcache__access(@pa) will touch into the host's caches. */
+void dcache__prefetch(const struct dcache *d, uint64_t pa);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The simulator. */
@@ -486,6 +490,21 @@ void sim__free(struct sim *s);
  * faults; nothing is cached).
  */
 int sim__access(struct sim *s, gva_t va, bool write);
+
+/* One access of a batch: a GVA and WALK_ACC_* bits. */
+struct sim_req {
+	gva_t va;
+	uint32_t acc;
+};
+
+/*
+ * sim__access_acc() on each of @n requests in order, with the same results;
+ * while accesses keep missing the TLBs it reads ahead in the batch and has the
+ * host prefetch the table entries and cache-model sets later walks will use
+ * (the simulator is bound by host memory latency there). Returns the number
+ * of accesses that faulted.
+ */
+uint64_t sim__access_batch(struct sim *s, const struct sim_req *req, size_t n);
 /* The same for any access kind (WALK_ACC_*: supervisor, fetch); sim__access is a user data access.
  */
 int sim__access_acc(struct sim *s, gva_t va, unsigned acc);

@@ -95,6 +95,10 @@ void assoc__invalidate(struct assoc *a, size_t idx);
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p);
 
+/* Tree-PLRU over @ways ways on one set's ways - 1 node bits (docs/sim-model.md). */
+void plru_bits_touch(uint8_t *bits, unsigned ways, unsigned way);
+unsigned plru_bits_victim(const uint8_t *bits, unsigned ways);
+
 /* xorshift64*: the deterministic generator behind random replacement. */
 static inline uint64_t mmu_rand(uint64_t *s)
 {

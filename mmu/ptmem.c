@@ -117,9 +117,22 @@ static int ptmem_ops_write64(void *ctx, uint64_t pa, uint64_t val)
 	return ptmem__write64(ctx, pa, val);
 }
 
+static void ptmem_ops_prefetch(void *ctx, uint64_t pa)
+{
+	struct ptmem *m = ctx;
+	const uint64_t *page;
+
+	if (pa >= m->limit)
+		return;
+	page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
+	if (page)
+		__builtin_prefetch(page + ((pa & (MMU_PAGE_SIZE - 1)) >> 3));
+}
+
 static const struct pt_mem_ops ptmem_ops = {
 	.read64 = ptmem_ops_read64,
 	.write64 = ptmem_ops_write64,
+	.prefetch = ptmem_ops_prefetch,
 };
 
 struct ptmem *ptmem__new(uint64_t limit, uint64_t alloc_base)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Paging-structure caches per level, and the data-cache hierarchy page-table loads go through. */
+/* Paging-structure caches per level (SDM Vol. 3A §4.10.3). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,68 +127,4 @@ void pwc__flush_tag(struct pwc *p, uint32_t tag)
 			if (a->key[k] != ASSOC_INVALID && a->tag[k] == tag)
 				assoc__invalidate(a, k);
 	}
-}
-
-/*
- * Data caches: set-associative levels of lines. A load is looked up level by
- * level and, where found (or in memory), copied into every level above.
- * Simplification: no write-back traffic, no inclusion enforcement, no
- * prefetchers, one line size for all levels.
- */
-struct dcache {
-	unsigned nlevels, line_shift;
-	struct assoc level[SIM_MAX_CACHE_LEVELS];
-};
-
-struct dcache *dcache__new(const struct cache_config *cfg, uint64_t seed)
-{
-	struct dcache *d;
-	int err;
-
-	if (cfg->nlevels > SIM_MAX_CACHE_LEVELS || !cfg->line || (cfg->line & (cfg->line - 1))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->line_shift = (unsigned)__builtin_ctz(cfg->line);
-	for (unsigned k = 0; k < cfg->nlevels; k++) {
-		err = assoc__init(&d->level[k], &cfg->level[k].geo, seed + k * 13);
-		if (err) {
-			dcache__free(d);
-			errno = -err;
-			return NULL;
-		}
-		d->nlevels = k + 1;
-	}
-	return d;
-}
-
-void dcache__free(struct dcache *d)
-{
-	if (!d)
-		return;
-	for (unsigned k = 0; k < d->nlevels; k++)
-		assoc__fini(&d->level[k]);
-	free(d);
-}
-
-unsigned dcache__access(struct dcache *d, uint64_t pa)
-{
-	uint64_t line = pa >> d->line_shift;
-	unsigned k;
-
-	for (k = 0; k < d->nlevels; k++)
-		if (assoc__lookup(&d->level[k], line, 0) >= 0)
-			break;
-	for (unsigned u = 0; u < k; u++)
-		assoc__insert(&d->level[u], line, 0, 0);
-	return k;
-}
-
-void dcache__flush(struct dcache *d)
-{
-	for (unsigned k = 0; k < d->nlevels; k++)
-		assoc__clear(&d->level[k]);
 }

@@ -37,6 +37,7 @@ struct sim {
 	enum page_size last_size;
 	struct walk2d w;
 	unsigned cur_refs;
+	bool ahead; /* sim__access_batch reads ahead (walks were frequent in the last epoch) */
 	struct sim_result st;
 };
 
@@ -70,20 +71,23 @@ static inline void sim_account_load(struct sim *s, uint64_t pa)
 static int sim_load_1d(void *ctx, unsigned level, uint64_t ea, uint64_t *val, struct walk_fault *f)
 {
 	struct sim *s = ctx;
+	/* The read first: its host cache miss then overlaps the cache model's work. */
+	int err = s->t.mem->ops->read64(s->t.mem->ctx, ea, val);
 
 	s->st.refs_guest[level]++;
 	sim_account_load(s, ea);
-	return s->t.mem->ops->read64(s->t.mem->ctx, ea, val);
+	return err;
 }
 
 static int sim_load_host(void *ctx, unsigned level, uint64_t ea, uint64_t *val,
 			 struct walk_fault *f)
 {
 	struct sim *s = ctx;
+	int err = s->t.host_mem->ops->read64(s->t.host_mem->ctx, ea, val);
 
 	s->st.refs_host[level]++;
 	sim_account_load(s, ea);
-	return s->t.host_mem->ops->read64(s->t.host_mem->ctx, ea, val);
+	return err;
 }
 
 static inline uint64_t ntlb_key(gpa_t gpa, enum page_size ps)
@@ -173,9 +177,10 @@ static int sim_load_2d(void *ctx, unsigned level, uint64_t entry_gpa, uint64_t *
 	err = sim_gpa_xlate(s, level, entry_gpa, 0, &hpa, &size, f);
 	if (err)
 		return err;
+	err = s->t.mem->ops->read64(s->t.mem->ctx, entry_gpa, val);
 	s->st.refs_guest[level]++;
 	sim_account_load(s, hpa);
-	return s->t.mem->ops->read64(s->t.mem->ctx, entry_gpa, val);
+	return err;
 }
 
 /* The walk after a TLB miss; fills s->w and returns the translation's HPA and size. */
@@ -316,6 +321,134 @@ int sim__access_acc(struct sim *s, gva_t va, unsigned acc)
 int sim__access(struct sim *s, gva_t va, bool write)
 {
 	return sim__access_acc(s, va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Read-ahead: host prefetches for later walks. No counter, cache model or table changes. */
+
+static inline void sim_hint(const struct pt_mem *mem, uint64_t pa)
+{
+	if (mem->ops->prefetch)
+		mem->ops->prefetch(mem->ctx, pa);
+}
+
+/*
+ * Read @va's tables without side effects down to the last level above a 4K
+ * leaf; *ea is the address of the entry the walk reads last. Returns 1 if
+ * *ea still has to be read, 0 if the walk ended in a large leaf (*pa set),
+ * -1 if it cannot complete.
+ */
+static int sim_peek(const struct pt_mem *mem, uint64_t root, unsigned levels, uint64_t va,
+		    uint64_t *ea, uint64_t *pa)
+{
+	uint64_t table = root, e;
+
+	for (unsigned level = levels; level >= 1; level--) {
+		*ea = table + ((va >> walk_level_shift(level)) & 511) * 8;
+		if (level == 1)
+			return 1;
+		if (mem->ops->read64(mem->ctx, *ea, &e) || !(e & PTE_P))
+			return -1;
+		if (level <= 3 && (e & PTE_PS)) {
+			uint64_t mask = page_size_bytes(walk_level_size(level)) - 1;
+
+			*pa = (e & PTE_ADDR_MASK & ~mask) | (va & mask);
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return -1;
+}
+
+/* The 4K leaf entry at @ea, read without side effects; returns 0 and *pa, or -1. */
+static int sim_peek_leaf(const struct pt_mem *mem, uint64_t ea, uint64_t va, uint64_t *pa)
+{
+	uint64_t e;
+
+	if (mem->ops->read64(mem->ctx, ea, &e) || !(e & PTE_P))
+		return -1;
+	*pa = (e & PTE_ADDR_MASK) | (va & (MMU_PAGE_SIZE - 1));
+	return 0;
+}
+
+/* A host-physical address the simulator will load: its memory and its cache-model sets. */
+static inline void sim_hint_load(const struct sim *s, const struct pt_mem *mem, uint64_t pa)
+{
+	sim_hint(mem, pa);
+	if (s->dc)
+		dcache__prefetch(s->dc, pa);
+}
+
+/*
+ * Far stage: the guest (or native/shadow) leaf entry, and in nested mode the
+ * host leaf entry that maps the guest leaf table. Near stage (@near): with
+ * those in the host's caches, the host leaf entry of the final GPA and the
+ * cache-model sets of every leaf entry.
+ */
+static void sim_prefetch(struct sim *s, gva_t va, bool near)
+{
+	uint64_t gea, hea, gpa, hpa;
+	int r = sim_peek(s->t.mem, s->gcpu.root, s->gcpu.levels, va, &gea, &gpa);
+
+	if (r < 0)
+		return;
+	if (s->mode != PAGING_NESTED) {
+		if (r > 0)
+			sim_hint_load(s, s->t.mem, gea);
+		return;
+	}
+	if (r > 0) {
+		int h = sim_peek(s->t.host_mem, s->hcpu.root, s->hcpu.levels, gea, &hea, &hpa);
+
+		if (!near) {
+			sim_hint(s->t.mem, gea);
+			if (h > 0)
+				sim_hint(s->t.host_mem, hea);
+			return;
+		}
+		if (h > 0)
+			sim_hint_load(s, s->t.host_mem, hea);
+		if (h > 0 && sim_peek_leaf(s->t.host_mem, hea, gea, &hpa))
+			return;
+		if (h >= 0 && s->dc)
+			dcache__prefetch(s->dc, hpa);
+		if (sim_peek_leaf(s->t.mem, gea, va, &gpa))
+			return;
+	} else if (!near) {
+		return;
+	}
+	if (sim_peek(s->t.host_mem, s->hcpu.root, s->hcpu.levels, gpa, &hea, &hpa) > 0)
+		sim_hint_load(s, s->t.host_mem, hea);
+}
+
+#define SIM_AHEAD_NEAR	4   /* accesses between the near-stage prefetch and the access */
+#define SIM_AHEAD_FAR	10  /* the same for the far stage */
+#define SIM_AHEAD_EPOCH 256 /* read ahead in the next epoch if this one walked often */
+
+uint64_t sim__access_batch(struct sim *s, const struct sim_req *req, size_t n)
+{
+	uint64_t faults = s->st.faults;
+
+	for (size_t i = 0; i < n; i += SIM_AHEAD_EPOCH) {
+		size_t end = n - i < SIM_AHEAD_EPOCH ? n : i + SIM_AHEAD_EPOCH;
+		uint64_t walks = s->st.tlb_misses[s->tlb_levels - 1];
+
+		if (!s->ahead) {
+			for (size_t k = i; k < end; k++)
+				sim__access_acc(s, req[k].va, req[k].acc);
+		} else {
+			for (size_t k = i; k < end; k++) {
+				if (k + SIM_AHEAD_FAR < n)
+					sim_prefetch(s, req[k + SIM_AHEAD_FAR].va, false);
+				if (k + SIM_AHEAD_NEAR < n)
+					sim_prefetch(s, req[k + SIM_AHEAD_NEAR].va, true);
+				sim__access_acc(s, req[k].va, req[k].acc);
+			}
+		}
+		/* Worth it only when walks are frequent: a TLB hit needs no table. */
+		s->ahead = (s->st.tlb_misses[s->tlb_levels - 1] - walks) * 8 > end - i;
+	}
+	return s->st.faults - faults;
 }
 
 const struct walk2d *sim__last_walk(const struct sim *s)

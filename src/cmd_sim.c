@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* memvirt sim: a workload's or a lackey trace's accesses through the mmu/ simulator. */
+/* memvirt sim: a workload's, a trace's or an event file's accesses through the mmu/ simulator. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,7 +13,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "mmu/mmu.h"
+#include "src/cmd_sim.h"
 #include "src/cmds.h"
+#include "vmm/ptsnap.h"
 #include "workloads/workload.h"
 
 /*
@@ -22,28 +24,12 @@
  * GPA is backed at HPA = GPA + SIM_HOST_OFFSET. Host (and shadow) tables live
  * at HPA 1M and up in their own sparse memory.
  */
-#define SIM_GUEST_BASE	0x8000000000ULL /* GVA of a synthetic workload's buffer */
 #define SIM_TABLE_BASE	0x100000ULL
 #define SIM_DATA_BASE	0x40000000ULL
 #define SIM_HOST_OFFSET (1ULL << 36)
 #define SIM_GUEST_LIMIT SIM_HOST_OFFSET
 #define SIM_HOST_LIMIT	(1ULL << 40)
-#define SIM_MODES	3
-
-struct sim_opts {
-	bool modes[SIM_MODES];
-	bool all;
-	const char *paging; /* as given */
-	struct sim_config cfg;
-	const char *config_src; /* preset name or file */
-	bool config_is_file;
-	enum page_size gps, hps;
-	const char *lackey;
-	bool synthetic;
-	struct wl_params wl;
-	char out_dir[512];
-	bool json;
-};
+#define SIM_BATCH	1024
 
 /* A set of page numbers (open addressing), for pages mapped on demand. */
 struct page_set {
@@ -102,8 +88,22 @@ struct machine {
 	int err;
 	uint64_t accesses, t0, last_progress;
 	bool progress;
+	FILE *in_file; /* file input being read, for the progress bar */
+	uint64_t in_size;
 	const char *buf; /* synthetic: the host buffer the workload runs over */
+	gva_t data_gva;	 /* synthetic: the GVA of buf */
+	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
+	struct sim_req batch[SIM_BATCH];
+	size_t nbatch;
 };
+
+/* Simulate the pending accesses; done before any table changes, so the order is kept. */
+static void machine__flush(struct machine *m)
+{
+	if (m->nbatch)
+		sim__access_batch(m->sim, m->batch, m->nbatch);
+	m->nbatch = 0;
+}
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -177,11 +177,33 @@ static int machine__shadow_touch(struct machine *m, gva_t va)
 		return err;
 	if (walk__1d(ptmem__mem(m->guest), &cpu, va, 0, &w))
 		return 0; /* no guest mapping: the access faults in the shadow walk too */
+	machine__flush(m);
 	err = pt__map(m->shadow, m->sroot, va & ~(sz - 1), ((w.pa & ~(sz - 1)) + SIM_HOST_OFFSET),
 		      ps, PTE_RW | PTE_US, m->o->cfg.levels);
 	if (err)
 		return err;
 	return sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
+}
+
+/*
+ * --run: the guest's tables from the snapshot (at their GPAs, root from CR3),
+ * and in nested mode host pages over all of guest RAM, as for synthetic runs.
+ */
+static int machine__load_run(struct machine *m)
+{
+	struct ptsnap_header h;
+	uint64_t mem_end;
+	char err[512];
+	int rc = sim_run_load(m->o->in_path, m->guest, &h, &mem_end, err, sizeof(err));
+
+	if (rc) {
+		pr_err("%s\n", err);
+		return rc;
+	}
+	m->groot = m->o->snap.cr3 & PTE_ADDR_MASK & ((1ULL << m->o->snap.maxphyaddr) - 1);
+	m->data_gva = m->o->snap.data_gva;
+	m->host_data_end = 0;
+	return machine__host_cover(m, &m->host_data_end, mem_end);
 }
 
 static int machine__init(struct machine *m, const struct sim_opts *o, enum paging_mode mode)
@@ -202,9 +224,16 @@ static int machine__init(struct machine *m, const struct sim_opts *o, enum pagin
 		return -ENOMEM;
 	if ((err = pt__new_root(m->host, &m->hroot)) || (err = pt__new_root(m->shadow, &m->sroot)))
 		return err;
-	ptmem__set_alloc(m->guest, machine_alloc_table, m);
-	if ((err = pt__new_root(m->guest, &m->groot)))
-		return err;
+	m->data_gva = SIM_GUEST_BASE;
+	if (o->input == IN_RUN) {
+		err = machine__load_run(m);
+		if (err)
+			return err;
+	} else {
+		ptmem__set_alloc(m->guest, machine_alloc_table, m);
+		if ((err = pt__new_root(m->guest, &m->groot)))
+			return err;
+	}
 	t.mem = ptmem__mem(m->guest);
 	t.root = m->groot;
 	if (mode == PAGING_NESTED) {
@@ -228,6 +257,32 @@ static void machine__fini(struct machine *m)
 	free(m->spages.slot);
 }
 
+/*
+ * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s": a bar when the
+ * input's size is known (a file), the count and rate otherwise.
+ */
+static void machine__progress_line(struct machine *m, uint64_t now)
+{
+	double rate = (double)m->accesses * 1e3 / (double)(now - m->t0);
+	char bar[24] = "";
+
+	if (m->in_file && m->in_size) {
+		off_t pos = ftello(m->in_file);
+		unsigned pct = pos > 0 ? (unsigned)((uint64_t)pos * 100 / m->in_size) : 0;
+
+		pct = pct > 100 ? 100 : pct;
+		bar[0] = '[';
+		for (unsigned i = 0; i < 20; i++)
+			bar[1 + i] = i < pct / 5 ? '#' : '.';
+		snprintf(bar + 21, sizeof(bar) - 21, "]");
+		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s ",
+			paging_mode_name(m->mode), bar, pct, (double)m->accesses / 1e6, rate);
+		return;
+	}
+	fprintf(stderr, "\rsim %s: %.1fM accesses  %.1fM/s ", paging_mode_name(m->mode),
+		(double)m->accesses / 1e6, rate);
+}
+
 static void machine__progress(struct machine *m)
 {
 	uint64_t now;
@@ -238,10 +293,16 @@ static void machine__progress(struct machine *m)
 	if (now - m->t0 < 1000000000ULL || now - m->last_progress < 500000000ULL)
 		return;
 	m->last_progress = now;
-	fprintf(stderr, "\rsim %s: %" PRIu64 " accesses", paging_mode_name(m->mode), m->accesses);
+	machine__progress_line(m, now);
 }
 
-static void machine__access(struct machine *m, gva_t va, bool write)
+void machine__set_input(struct machine *m, FILE *f, uint64_t size)
+{
+	m->in_file = f;
+	m->in_size = size;
+}
+
+void machine__access(struct machine *m, gva_t va, bool write)
 {
 	int err;
 
@@ -251,7 +312,10 @@ static void machine__access(struct machine *m, gva_t va, bool write)
 		m->err = err;
 		return;
 	}
-	sim__access(m->sim, va, write); /* a fault is counted in the result */
+	/* A fault is counted in the result. */
+	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
+	if (m->nbatch == SIM_BATCH)
+		machine__flush(m);
 	machine__progress(m);
 }
 
@@ -259,97 +323,19 @@ static void trace_cb(void *ctx, const void *addr, int is_write)
 {
 	struct machine *m = ctx;
 
-	machine__access(m, SIM_GUEST_BASE + (uint64_t)((const char *)addr - m->buf), is_write != 0);
+	machine__access(m, m->data_gva + (uint64_t)((const char *)addr - m->buf), is_write != 0);
 }
 
-/* Counts of a lackey trace. */
-struct lackey_stats {
-	uint64_t lines, loads, stores, modifies, instrs;
-};
-
-/*
- * One lackey line: "I  ADDR,SIZE", " L ADDR,SIZE", " S ...", " M ...", or a
- * "==PID==" message. Sets *op to 0 (nothing to simulate) or 'L', 'S', 'M'.
- */
-static int lackey_parse_line(const char *s, int *op, uint64_t *addr)
+/* Map the guest page of @va on its first touch (file inputs). */
+int machine__demand_map(struct machine *m, gva_t va)
 {
-	char *end;
+	uint64_t gsz = page_size_bytes(m->o->gps);
+	int rc = page_set__add(&m->gpages, va / gsz);
 
-	*op = 0;
-	if (!strncmp(s, "==", 2))
-		return 0;
-	if (s[0] == 'I' && s[1] == ' ' && s[2] == ' ')
-		;
-	else if (s[0] == ' ' && strchr("LSM", s[1]) && s[1] && s[2] == ' ')
-		*op = s[1];
-	else
-		return -EINVAL;
-	s += 3;
-	if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-		return -EINVAL;
-	errno = 0;
-	*addr = strtoull(s, &end, 16);
-	if (errno || *end != ',' || end[1] < '0' || end[1] > '9')
-		return -EINVAL;
-	strtoull(end + 1, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-		end++;
-	return *end ? -EINVAL : 0;
-}
-
-/* Lackey input: map each guest page on first touch, then access it (M: load + store). */
-static int machine__run_lackey(struct machine *m, const char *path, struct lackey_stats *st,
-			       char *err, size_t errlen)
-{
-	uint64_t gsz = page_size_bytes(m->o->gps), addr;
-	char line[512];
-	FILE *f = fopen(path, "r");
-	int op, rc = 0;
-
-	memset(st, 0, sizeof(*st));
-	if (!f) {
-		snprintf(err, errlen, "--lackey %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		st->lines++;
-		if (lackey_parse_line(line, &op, &addr)) {
-			line[strcspn(line, "\r\n")] = 0;
-			snprintf(err, errlen,
-				 "%s:%" PRIu64 ": malformed lackey line '%.60s': expected "
-				 "' L|S|M ADDR,SIZE' or 'I  ADDR,SIZE' (valgrind --tool=lackey "
-				 "--trace-mem=yes)",
-				 path, st->lines, line);
-			rc = -EINVAL;
-			break;
-		}
-		if (!op) {
-			st->instrs += line[0] == 'I';
-			continue;
-		}
-		rc = page_set__add(&m->gpages, addr / gsz);
-		if (rc > 0)
-			rc = machine__map_guest(m, addr & ~(gsz - 1), gsz);
-		if (rc < 0) {
-			snprintf(err, errlen,
-				 "%s:%" PRIu64 ": cannot map address 0x%" PRIx64 ": %s", path,
-				 st->lines, addr, strerror(-rc));
-			break;
-		}
-		rc = 0;
-		st->loads += op == 'L';
-		st->stores += op == 'S';
-		st->modifies += op == 'M';
-		machine__access(m, addr, op == 'S');
-		if (op == 'M')
-			machine__access(m, addr, true);
-	}
-	if (!rc && ferror(f)) {
-		snprintf(err, errlen, "--lackey %s: read error", path);
-		rc = -EIO;
-	}
-	fclose(f);
-	return rc;
+	if (rc <= 0)
+		return rc;
+	machine__flush(m);
+	return machine__map_guest(m, va & ~(gsz - 1), gsz);
 }
 
 /* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
@@ -363,7 +349,7 @@ static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 	void *buf;
 	int rc;
 
-	rc = machine__map_guest(m, SIM_GUEST_BASE, len);
+	rc = m->o->input == IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
 			 strerror(-rc));
@@ -384,13 +370,29 @@ static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 	return rc;
 }
 
-struct mode_run {
-	struct sim_result res;
-	uint64_t guest_frames, host_frames, shadow_frames;
-};
+static int run_input(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
+{
+	switch (m->o->input) {
+	case IN_LACKEY:
+		return sim_input_lackey(m, m->o->in_path, st, err, errlen);
+	case IN_ATRACE:
+		return sim_input_atrace(m, m->o->in_path, st, err, errlen);
+	case IN_EVENTS:
+		return sim_input_events(m, m->o->in_path, st, err, errlen);
+	case IN_RUN:
+		st->table_pages = m->o->snap.npages;
+		st->data_leaf_tables = sim_run_leaf_tables(
+			m->guest, m->groot, m->o->snap.levels, m->o->cfg.maxphyaddr, m->data_gva,
+			m->o->wl.footprint, &st->data_large_leaves);
+		break;
+	case IN_WORKLOAD:
+		break;
+	}
+	return machine__run_workload(m, err, errlen);
+}
 
 static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct mode_run *out,
-		    struct lackey_stats *st, char *err, size_t errlen)
+		    struct sim_input_stats *st, char *err, size_t errlen)
 {
 	struct machine m;
 	int rc;
@@ -404,10 +406,10 @@ static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct mode
 	}
 	m.progress = isatty(STDERR_FILENO);
 	m.t0 = now_ns();
-	rc = o->lackey ? machine__run_lackey(&m, o->lackey, st, err, errlen)
-		       : machine__run_workload(&m, err, errlen);
+	rc = run_input(&m, st, err, errlen);
+	machine__flush(&m);
 	if (m.last_progress)
-		fprintf(stderr, "\r%40s\r", "");
+		fprintf(stderr, "\r%72s\r", "");
 	if (!rc && m.err) {
 		snprintf(err, errlen, "building shadow tables: %s", strerror(-m.err));
 		rc = m.err;
@@ -421,138 +423,16 @@ static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct mode
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Output. */
-
-struct report {
-	const struct sim_opts *o;
-	const struct mode_run *runs;
-	const struct lackey_stats *st;
-};
-
-static void json_input(const struct report *rep, struct json *j)
-{
-	const struct sim_opts *o = rep->o;
-
-	json_obj_begin(j, "input");
-	if (o->lackey) {
-		json_str(j, "kind", "lackey");
-		json_str(j, "file", o->lackey);
-		json_u64(j, "lines", rep->st->lines);
-		json_u64(j, "loads", rep->st->loads);
-		json_u64(j, "stores", rep->st->stores);
-		json_u64(j, "modifies", rep->st->modifies);
-		json_u64(j, "instructions_ignored", rep->st->instrs);
-	} else {
-		json_str(j, "kind", "workload");
-		json_str(j, "workload", wl_name(o->wl.kind));
-		json_u64(j, "footprint", o->wl.footprint);
-		json_u64(j, "iters", o->wl.iters);
-		json_u64(j, "seed", o->wl.seed);
-		json_u64(j, "stride", o->wl.stride);
-		json_hex(j, "guest_base", SIM_GUEST_BASE);
-	}
-	json_obj_end(j);
-}
-
-static void report_json(const struct report *rep, FILE *f)
-{
-	const struct sim_opts *o = rep->o;
-	struct json j;
-
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "command", "sim");
-	json_obj_begin(&j, "config");
-	json_str(&j, "name", o->cfg.name);
-	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);
-	json_str(&j, "paging", o->paging);
-	json_str(&j, "guest_pages", page_size_name(o->gps));
-	json_str(&j, "host_pages", page_size_name(o->hps));
-	json_u64(&j, "levels", o->cfg.levels);
-	json_u64(&j, "host_levels", o->cfg.host_levels);
-	json_input(rep, &j);
-	json_obj_end(&j);
-	json_arr_begin(&j, "results");
-	for (int mo = 0; mo < SIM_MODES; mo++) {
-		const struct mode_run *r = &rep->runs[mo];
-
-		if (!o->modes[mo])
-			continue;
-		json_obj_begin(&j, NULL);
-		sim_result_json(&r->res, &j);
-		json_obj_begin(&j, "table_frames");
-		json_u64(&j, "guest", r->guest_frames);
-		json_u64(&j, "host", r->host_frames);
-		json_u64(&j, "shadow", r->shadow_frames);
-		json_obj_end(&j);
-		if (mo == PAGING_SHADOW)
-			json_str(&j, "note",
-				 "shadow leaves built on first touch from the guest mapping, one "
-				 "pf_exit each; the inputs have no guest page-table writes, CR3 "
-				 "switches or INVLPGs, so no other shadow events");
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_obj_end(&j);
-	json_finish(&j);
-	fputc('\n', f);
-}
-
-static int fill_json(FILE *f, void *arg)
-{
-	report_json(arg, f);
-	return ferror(f) ? -EIO : 0;
-}
-
-static void report_table(const struct report *rep)
-{
-	const struct sim_opts *o = rep->o;
-	char sz[32];
-	int mo;
-
-	if (o->lackey)
-		printf("lackey %s", o->lackey);
-	else
-		printf("%s %s", wl_name(o->wl.kind), format_size(o->wl.footprint, sz, sizeof(sz)));
-	printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
-	       page_size_name(o->gps), page_size_name(o->hps), "");
-	for (mo = 0; mo < SIM_MODES; mo++)
-		if (o->modes[mo])
-			printf(" %14s", paging_mode_name(mo));
-	printf("\n");
-#define ROW(label, fmt, expr)                                            \
-	do {                                                             \
-		printf("%-22s", label);                                  \
-		for (mo = 0; mo < SIM_MODES; mo++) {                     \
-			const struct sim_result *r = &rep->runs[mo].res; \
-			if (o->modes[mo])                                \
-				printf(" " fmt, expr);                   \
-		}                                                        \
-		printf("\n");                                            \
-	} while (0)
-	ROW("accesses", "%14" PRIu64, r->accesses);
-	ROW("TLB miss rate", "%13.2f%%",
-	    r->accesses ? 100.0 * (double)r->tlb_misses[r->tlb_levels - 1] / (double)r->accesses
-			: 0.0);
-	ROW("walks", "%14" PRIu64, r->walks);
-	ROW("refs per walk", "%14.2f", r->refs_per_walk);
-	ROW("cycles per access", "%14.2f", r->cycles_per_access);
-	ROW("faults", "%14" PRIu64, r->faults);
-#undef ROW
-	if (o->modes[PAGING_SHADOW])
-		printf("\nshadow: leaves built on first touch, one pf_exit each (%" PRIu64
-		       " exits); no other shadow events in this input\n",
-		       rep->runs[PAGING_SHADOW].res.shadow_events[SIM_SHADOW_PF_EXIT]);
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Options. */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memvirt sim [options] (--workload NAME | --lackey FILE)\n\n"
-		"Runs a workload's data accesses (or a valgrind lackey trace) through the\n"
+		"usage: memvirt sim [options] INPUT\n"
+		"       INPUT: --workload NAME | --lackey FILE | --access-trace FILE\n"
+		"              | --trace FILE | --run DIR\n"
+		"       memvirt sim convert --lackey FILE -o OUT.mvat\n\n"
+		"Runs a workload's data accesses (or a trace's) through the\n"
 		"address-translation simulator: TLBs, page-walk caches, 1D/2D walks, cost model.\n"
 		"Writes OUT/sim.json and prints a table (docs/sim-command.md).\n\n"
 		"options:\n"
@@ -567,6 +447,12 @@ static void usage(FILE *f)
 		"  --seed N           random seed (default 1)\n"
 		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
 		"  --lackey FILE      valgrind --tool=lackey --trace-mem=yes output\n"
+		"  --access-trace FILE  memvirt access trace (.mvat, from 'sim convert')\n"
+		"  --trace FILE       event file of a traced run: its guest fault and KVM walk\n"
+		"                     addresses are the access stream\n"
+		"  --run DIR          a 'memvirt run' directory: its workload over the guest's "
+		"own\n"
+		"                     page tables (DIR/pagetables.bin)\n"
 		"  --out DIR          output directory (default memvirt-out/sim)\n"
 		"  --json             print sim.json to stdout instead of the table\n"
 		"  -h, --help         this text\n\n"
@@ -574,7 +460,12 @@ static void usage(FILE *f)
 		"  memvirt sim --workload stride --footprint 4M --iters 1 --paging all\n"
 		"  memvirt sim --workload gups --preset zen4 --paging nested --host-pages 2m\n"
 		"  valgrind --tool=lackey --trace-mem=yes ls 2>trace.txt\n"
-		"  memvirt sim --lackey trace.txt --preset golden-cove --paging all --json\n\n"
+		"  memvirt sim --lackey trace.txt --preset golden-cove --paging all --json\n"
+		"  memvirt sim convert --lackey trace.txt -o trace.mvat\n"
+		"  memvirt sim --access-trace trace.mvat --paging nested\n"
+		"  memvirt run stride --footprint 4M --out r1\n"
+		"  memvirt sim --run r1 --paging all\n"
+		"  memvirt sim --trace r1/events.mvev --paging all\n\n"
 		"exit status: 0 ok, 1 simulation or output failure, 2 bad usage or input\n");
 }
 
@@ -604,6 +495,9 @@ enum {
 	O_SEED,
 	O_STRIDE,
 	O_LACKEY,
+	O_ATRACE,
+	O_EVENTS,
+	O_RUN,
 	O_OUT,
 	O_JSON,
 	O__COUNT
@@ -621,6 +515,9 @@ static const struct option sim_options[] = {
 	{"seed", required_argument, 0, O_SEED},
 	{"stride", required_argument, 0, O_STRIDE},
 	{"lackey", required_argument, 0, O_LACKEY},
+	{"access-trace", required_argument, 0, O_ATRACE},
+	{"trace", required_argument, 0, O_EVENTS},
+	{"run", required_argument, 0, O_RUN},
 	{"out", required_argument, 0, O_OUT},
 	{"json", no_argument, 0, O_JSON},
 	{"help", no_argument, 0, 'h'},
@@ -685,6 +582,78 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 		    "must be a non-zero multiple of 8");
 }
 
+/* --run DIR: the run's workload and paging from its page-table snapshot. */
+static void apply_run(struct sim_opts *o, const char *const *v)
+{
+	uint64_t mem_end;
+	char err[700];
+	int kind;
+
+	o->input = IN_RUN;
+	o->in_path = v[O_RUN];
+	if (v[O_GPAGES])
+		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
+	if (sim_run_load(o->in_path, NULL, &o->snap, &mem_end, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+	kind = (int)o->snap.wl_kind;
+	if (kind < 0 || kind >= WL__COUNT || kind == WL_CHURN || kind == WL_PINGPONG ||
+	    kind == WL_CRASH || kind == WL_NOP)
+		bad("--run", o->in_path,
+		    "its workload is not one the simulator replays (seq, stride, random, chase, "
+		    "gups)");
+	if (o->snap.levels != o->cfg.levels)
+		die(EXIT_USAGE,
+		    "--run %s: the guest used %u-level paging, the configuration %u: use a "
+		    "configuration with [paging] levels = %u\n",
+		    o->in_path, o->snap.levels, o->cfg.levels, o->snap.levels);
+	o->wl = (struct wl_params){.kind = o->snap.wl_kind,
+				   .nproc = o->snap.wl_nproc,
+				   .footprint = o->snap.wl_footprint,
+				   .iters = o->snap.wl_iters,
+				   .page_size = o->snap.wl_page_size,
+				   .seed = o->snap.wl_seed,
+				   .stride = o->snap.wl_stride};
+	o->gps = o->wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
+}
+
+/* Exactly one input; the workload options only with --workload. */
+static void apply_input(struct sim_opts *o, const char *const *v)
+{
+	static const struct {
+		int opt;
+		const char *name;
+		enum sim_input in;
+	} files[] = {{O_LACKEY, "--lackey", IN_LACKEY},
+		     {O_ATRACE, "--access-trace", IN_ATRACE},
+		     {O_EVENTS, "--trace", IN_EVENTS}};
+	int n = (v[O_WORKLOAD] != NULL) + (v[O_RUN] != NULL);
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		n += v[files[i].opt] != NULL;
+	if (n != 1)
+		die(EXIT_USAGE, "give one input, --workload NAME, --lackey FILE, --access-trace "
+				"FILE, --trace FILE or --run DIR: run 'memvirt sim --help'\n");
+	if (v[O_WORKLOAD]) {
+		apply_workload(o, v);
+		return;
+	}
+	if (v[O_FOOT] || v[O_ITERS] || v[O_SEED] || v[O_STRIDE])
+		die(EXIT_USAGE, "--footprint, --iters, --seed and --stride apply to --workload "
+				"only, not to a file input or a run\n");
+	if (v[O_RUN]) {
+		apply_run(o, v);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!v[files[i].opt])
+			continue;
+		o->input = files[i].in;
+		o->in_path = v[files[i].opt];
+		if (access(o->in_path, R_OK))
+			bad(files[i].name, o->in_path, strerror(errno));
+	}
+}
+
 static void parse(int argc, char **argv, struct sim_opts *o)
 {
 	const char *v[O__COUNT] = {0};
@@ -714,19 +683,7 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	apply_config(o, v);
 	o->gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
 	o->hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
-	if (!v[O_WORKLOAD] == !v[O_LACKEY])
-		die(EXIT_USAGE, "give one input, --workload NAME or --lackey FILE: run 'memvirt "
-				"sim --help'\n");
-	if (v[O_LACKEY]) {
-		if (v[O_FOOT] || v[O_ITERS] || v[O_SEED] || v[O_STRIDE])
-			die(EXIT_USAGE, "--footprint, --iters, --seed and --stride apply to "
-					"--workload only, not to --lackey\n");
-		o->lackey = v[O_LACKEY];
-		if (access(o->lackey, R_OK))
-			bad("--lackey", o->lackey, strerror(errno));
-	} else {
-		apply_workload(o, v);
-	}
+	apply_input(o, v);
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
 		     v[O_OUT] ? v[O_OUT] : "memvirt-out/sim") >= (int)sizeof(o->out_dir))
 		bad("--out", v[O_OUT], "path too long");
@@ -737,17 +694,19 @@ int cmd_sim(int argc, char **argv)
 {
 	static struct sim_opts o;
 	static struct mode_run runs[SIM_MODES];
-	struct lackey_stats st = {0};
+	struct sim_input_stats st = {0};
 	struct report rep = {.o = &o, .runs = runs, .st = &st};
 	char err[512], path[600];
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "convert"))
+		return cmd_sim_convert(argc - 1, argv + 1);
 	parse(argc, argv, &o);
 	for (int mo = 0; mo < SIM_MODES; mo++) {
 		if (!o.modes[mo])
 			continue;
 		rc = run_mode(&o, mo, &runs[mo], &st, err, sizeof(err));
-		if (rc == -EINVAL && o.lackey)
+		if (rc == -EINVAL && o.input != IN_WORKLOAD)
 			die(EXIT_USAGE, "%s\n", err);
 		if (rc)
 			die(1, "%s\n", err);
@@ -755,12 +714,12 @@ int cmd_sim(int argc, char **argv)
 	rc = mkdir_p(o.out_dir);
 	snprintf(path, sizeof(path), "%s/sim.json", o.out_dir);
 	if (!rc)
-		rc = write_file_atomic(path, fill_json, &rep, false);
+		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
 		die(1, "writing %s: %s: check --out\n", path, strerror(-rc));
 	if (o.json)
-		report_json(&rep, stdout);
+		sim_report_json(&rep, stdout);
 	else
-		report_table(&rep);
+		sim_report_table(&rep);
 	return 0;
 }

@@ -61,6 +61,37 @@ expect 0 "lackey nested" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --paging ne
 	--out "$TMP/l2"
 check "lackey nested refs/walk = 24" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 24.0
 
+# The same trace as a memvirt access trace: same results as the lackey text, every mode.
+expect 0 "convert" -- "$MEMVIRT" sim convert --lackey "$TMP/trace.txt" -o "$TMP/trace.mvat"
+check "convert reports records" has "7 records" "$TMP/err"
+check "convert: no temporary left" test ! -e "$TMP/trace.mvat.tmp"
+check "trace is binary with magic" test "$(head -c 4 "$TMP/trace.mvat")" = MVAT
+expect 0 "lackey all" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --paging all --json --out "$TMP/l5"
+expect 0 "access trace all" -- "$MEMVIRT" sim --access-trace "$TMP/trace.mvat" --paging all \
+	--json --out "$TMP/a1"
+check "access trace: same results as lackey" python3 -c "
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+sys.exit(a['results'] != b['results'])" "$TMP/l5/sim.json" "$TMP/a1/sim.json"
+check "access trace input kind" test "$(res "['config']['input']['kind']")" = access-trace
+check "access trace records (6 + 1 fetch)" test "$(res "['config']['input']['records']")" = 7
+cat "$TMP/trace.txt" | "$MEMVIRT" sim convert --lackey - -o - >"$TMP/piped.mvat" 2>/dev/null
+check "convert through pipes: same bytes" cmp "$TMP/piped.mvat" "$TMP/trace.mvat"
+head -c 30 "$TMP/trace.mvat" >"$TMP/cut.mvat"
+expect 2 "truncated access trace" -- "$MEMVIRT" sim --access-trace "$TMP/cut.mvat" --out "$TMP/a2"
+check "truncated: file and offset" has "cut.mvat: offset" "$TMP/err"
+check "truncated: one line" one_line "$TMP/err"
+check "truncated: nothing written" test ! -e "$TMP/a2/sim.json"
+expect 2 "lackey text as access trace" -- "$MEMVIRT" sim --access-trace "$TMP/trace.txt" \
+	--out "$TMP/a3"
+check "not a trace: says convert" has "sim convert" "$TMP/err"
+printf ' L 1000,8\n Q 2000,8\n' >"$TMP/badc.txt"
+expect 2 "convert malformed" -- "$MEMVIRT" sim convert --lackey "$TMP/badc.txt" -o "$TMP/badc.mvat"
+check "convert malformed: FILE:LINE" has "badc.txt:2:" "$TMP/err"
+check "convert malformed: no output" test ! -e "$TMP/badc.mvat" -a ! -e "$TMP/badc.mvat.tmp"
+expect 2 "convert usage" -- "$MEMVIRT" sim convert --lackey "$TMP/trace.txt"
+check "convert usage: one line" one_line "$TMP/err"
+
 printf ' L 1000,8\n X 2000,8\n' >"$TMP/bad.txt"
 expect 2 "malformed lackey" -- "$MEMVIRT" sim --lackey "$TMP/bad.txt" --out "$TMP/l3"
 check "malformed: FILE:LINE" has "bad.txt:2:" "$TMP/err"

@@ -38,6 +38,10 @@ static void test_errors(void)
 	expect_error("[tlb1.4k]\nentries = 4\nways = 4\n[tlb1.4k+2m]\nentries = 4\nways = 2\n",
 		     "t.conf:6: key 'sizes': page sizes overlap");
 	expect_error("[tlb1.3m]\n", "t.conf:1: key 'tlb1.3m': page sizes must be");
+	/* A skipped cache level is named with the line of the section that implies it. */
+	expect_error("[cache]\nline = 64\n[cache1]\nsize = 32K\nways = 8\n[cache3]\nsize = 1M\n"
+		     "ways = 8\n",
+		     "t.conf:6: key 'size': [cache2] is missing");
 	expect_error("[tlb9]\n", "t.conf:1: key 'tlb9': TLB sections are");
 	expect_error("[tlb2.4k]\nentries = 4\nways = 4\n",
 		     "t.conf:1: key 'tlb1': level 1 has no arrays");

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt sim: the results as sim.json and as a table. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "mmu/mmu.h"
+#include "src/cmd_sim.h"
+
+static void json_input(const struct report *rep, struct json *j)
+{
+	const struct sim_opts *o = rep->o;
+
+	json_obj_begin(j, "input");
+	if (o->input == IN_LACKEY || o->input == IN_ATRACE) {
+		json_str(j, "kind", o->input == IN_LACKEY ? "lackey" : "access-trace");
+		json_str(j, "file", o->in_path);
+		json_u64(j, o->input == IN_LACKEY ? "lines" : "records",
+			 o->input == IN_LACKEY ? rep->st->lines : rep->st->records);
+		json_u64(j, "loads", rep->st->loads);
+		json_u64(j, "stores", rep->st->stores);
+		json_u64(j, "modifies", rep->st->modifies);
+		json_u64(j, "instructions_ignored", rep->st->fetches);
+	} else if (o->input == IN_RUN) {
+		json_str(j, "kind", "run");
+		json_str(j, "dir", o->in_path);
+		json_str(j, "workload", wl_name(o->wl.kind));
+		json_u64(j, "footprint", o->wl.footprint);
+		json_u64(j, "iters", o->wl.iters);
+		json_u64(j, "seed", o->wl.seed);
+		json_u64(j, "stride", o->wl.stride);
+		json_u64(j, "page_size", o->wl.page_size);
+		json_hex(j, "data_gva", o->snap.data_gva);
+		json_hex(j, "cr3", o->snap.cr3);
+		json_u64(j, "levels", o->snap.levels);
+		json_u64(j, "snapshot_table_pages", rep->st->table_pages);
+		json_u64(j, "data_page_tables", rep->st->data_leaf_tables);
+		json_u64(j, "data_large_leaves", rep->st->data_large_leaves);
+	} else if (o->input == IN_EVENTS) {
+		json_str(j, "kind", "event-file");
+		json_str(j, "file", o->in_path);
+		json_u64(j, "records", rep->st->records);
+		json_u64(j, "guest_faults", rep->st->guest_faults);
+		json_u64(j, "kvm_walks", rep->st->kvm_walks);
+		json_u64(j, "other_records", rep->st->other);
+	} else {
+		json_str(j, "kind", "workload");
+		json_str(j, "workload", wl_name(o->wl.kind));
+		json_u64(j, "footprint", o->wl.footprint);
+		json_u64(j, "iters", o->wl.iters);
+		json_u64(j, "seed", o->wl.seed);
+		json_u64(j, "stride", o->wl.stride);
+		json_hex(j, "guest_base", SIM_GUEST_BASE);
+	}
+	json_obj_end(j);
+}
+
+void sim_report_json(const struct report *rep, FILE *f)
+{
+	const struct sim_opts *o = rep->o;
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "command", "sim");
+	json_obj_begin(&j, "config");
+	json_str(&j, "name", o->cfg.name);
+	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);
+	json_str(&j, "paging", o->paging);
+	json_str(&j, "guest_pages", page_size_name(o->gps));
+	json_str(&j, "host_pages", page_size_name(o->hps));
+	json_u64(&j, "levels", o->cfg.levels);
+	json_u64(&j, "host_levels", o->cfg.host_levels);
+	json_input(rep, &j);
+	json_obj_end(&j);
+	json_arr_begin(&j, "results");
+	for (int mo = 0; mo < SIM_MODES; mo++) {
+		const struct mode_run *r = &rep->runs[mo];
+
+		if (!o->modes[mo])
+			continue;
+		json_obj_begin(&j, NULL);
+		sim_result_json(&r->res, &j);
+		json_obj_begin(&j, "table_frames");
+		json_u64(&j, "guest", r->guest_frames);
+		json_u64(&j, "host", r->host_frames);
+		json_u64(&j, "shadow", r->shadow_frames);
+		json_obj_end(&j);
+		if (mo == PAGING_SHADOW)
+			json_str(&j, "note",
+				 "shadow leaves built on first touch from the guest mapping, one "
+				 "pf_exit each; the inputs have no guest page-table writes, CR3 "
+				 "switches or INVLPGs, so no other shadow events");
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	fputc('\n', f);
+}
+
+int sim_report_fill_json(FILE *f, void *arg)
+{
+	sim_report_json(arg, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+void sim_report_table(const struct report *rep)
+{
+	const struct sim_opts *o = rep->o;
+	char sz[32];
+	int mo;
+
+	if (o->input == IN_RUN)
+		printf("run %s (%s %s, the guest's tables)", o->in_path, wl_name(o->wl.kind),
+		       format_size(o->wl.footprint, sz, sizeof(sz)));
+	else if (o->input != IN_WORKLOAD)
+		printf("%s %s",
+		       o->input == IN_LACKEY   ? "lackey"
+		       : o->input == IN_ATRACE ? "access trace"
+					       : "event file",
+		       o->in_path);
+	else
+		printf("%s %s", wl_name(o->wl.kind), format_size(o->wl.footprint, sz, sizeof(sz)));
+	printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
+	       page_size_name(o->gps), page_size_name(o->hps), "");
+	for (mo = 0; mo < SIM_MODES; mo++)
+		if (o->modes[mo])
+			printf(" %14s", paging_mode_name(mo));
+	printf("\n");
+#define ROW(label, fmt, expr)                                            \
+	do {                                                             \
+		printf("%-22s", label);                                  \
+		for (mo = 0; mo < SIM_MODES; mo++) {                     \
+			const struct sim_result *r = &rep->runs[mo].res; \
+			if (o->modes[mo])                                \
+				printf(" " fmt, expr);                   \
+		}                                                        \
+		printf("\n");                                            \
+	} while (0)
+	ROW("accesses", "%14" PRIu64, r->accesses);
+	ROW("TLB miss rate", "%13.2f%%",
+	    r->accesses ? 100.0 * (double)r->tlb_misses[r->tlb_levels - 1] / (double)r->accesses
+			: 0.0);
+	ROW("walks", "%14" PRIu64, r->walks);
+	ROW("refs per walk", "%14.2f", r->refs_per_walk);
+	ROW("cycles per access", "%14.2f", r->cycles_per_access);
+	ROW("faults", "%14" PRIu64, r->faults);
+#undef ROW
+	if (o->modes[PAGING_SHADOW])
+		printf("\nshadow: leaves built on first touch, one pf_exit each (%" PRIu64
+		       " exits); no other shadow events in this input\n",
+		       rep->runs[PAGING_SHADOW].res.shadow_events[SIM_SHADOW_PF_EXIT]);
+}
