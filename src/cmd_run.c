@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"  --page-size SIZE   guest page size for the data: 4k (default), 2m or 1g;\n"
 		"                     mixed: its first half (rounded down to 2M) in 2M pages,\n"
 		"                     the rest in 4K pages, one range (footprint 4M or more)\n"
+		"  --populate         map the data region at mmap time: the guest kernel sends\n"
+		"                     one message and the VMM writes the page tables, so first\n"
+		"                     touches take no guest fault, only KVM's shadow fault\n"
+		"                     (churn: each of its mappings)\n"
 		"  --mem SIZE         guest memory (default 256M)\n"
 		"  --backing KIND     host memory: anon (default), thp, hugetlb-2m, hugetlb-1g,\n"
 		"                     memfd\n"
@@ -51,6 +55,8 @@ static void usage(FILE *f)
 		"  --no-events        no guest event channel and no OUT/events.mvev\n"
 		"  --trace            record KVM MMU events and host faults of this run with\n"
 		"                     eBPF into OUT/events.mvev (root; see docs/tracing.md)\n"
+		"  --trace-all        --trace, with a record for every emulator walk and\n"
+		"                     emulated instruction too (counted only by default)\n"
 		"  --console          echo the guest console to stdout\n"
 		"  --no-verify        skip the host replay of the checksum\n"
 		"  --kernel FILE      guest kernel ELF (default: the built one)\n"
@@ -61,6 +67,7 @@ static void usage(FILE *f)
 		"  memvirt run seq --footprint 64M --iters 4\n"
 		"  memvirt run gups --footprint 1G --page-size 2m --mem 1200M --iters 10000000\n"
 		"  memvirt run seq --footprint 8M --page-size mixed --translate-sample 8\n"
+		"  memvirt run seq --footprint 234M --iters 1 --page-size 4k --populate\n"
 		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
 		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
 		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
@@ -95,6 +102,8 @@ enum {
 	O_CHAINS,
 	O_RELOAD,
 	O_TRACE,
+	O_TRACE_ALL,
+	O_POPULATE,
 	O__COUNT
 };
 
@@ -122,6 +131,8 @@ static const struct option run_options[] = {
 	{"chains", no_argument, 0, O_CHAINS},
 	{"reload-kvm", no_argument, 0, O_RELOAD},
 	{"trace", no_argument, 0, O_TRACE},
+	{"populate", no_argument, 0, O_POPULATE},
+	{"trace-all", no_argument, 0, O_TRACE_ALL},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -187,7 +198,9 @@ static void apply(struct run_config *c, const char *const *v)
 		c->ring_size = 0;
 	c->chains = v[O_CHAINS] != NULL;
 	c->reload_kvm = v[O_RELOAD] != NULL;
-	c->trace = v[O_TRACE] != NULL;
+	c->wl.populate = v[O_POPULATE] != NULL;
+	c->trace_all = v[O_TRACE_ALL] != NULL;
+	c->trace = v[O_TRACE] != NULL || c->trace_all;
 	if (v[O_BACKING]) {
 		int b = vm_backing_parse(v[O_BACKING]);
 

@@ -313,7 +313,8 @@ static void trace_json(struct json *j, const void *arg)
 
 static int run_trace_start(const struct run_config *c, struct ev_writer *w, struct run_outcome *o)
 {
-	struct capture_config cc = {.pids = {getpid()}, .npids = 1, .w = w};
+	struct capture_config cc = {
+		.pids = {getpid()}, .npids = 1, .w = w, .all_events = c->trace_all};
 	char err[512];
 
 	if (!c->trace)
@@ -458,9 +459,10 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 	const struct mv_result *m = &r->result;
 	char fp[32];
 
-	printf("memvirt run: %s, footprint %s, %" PRIu64 " iters, %s pages, seed %" PRIu64 "\n",
+	printf("memvirt run: %s, footprint %s, %" PRIu64 " iters, %s pages%s, seed %" PRIu64 "\n",
 	       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)), c->wl.iters,
-	       wl_page_size_name(c->wl.page_size), c->wl.seed);
+	       wl_page_size_name(c->wl.page_size), c->wl.populate ? " (populated)" : "",
+	       c->wl.seed);
 	if (!o->started)
 		return;
 	printf("  %-14s %s\n", "end", o->status ? o->error : "exit 0");
@@ -474,6 +476,9 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 		       m->accesses ? (double)m->cycles / (double)m->accesses : 0.0);
 		printf("  %-14s %" PRIu64 " demand faults handled by the guest kernel\n",
 		       "guest faults", m->faults);
+		if (r->have_kstats && r->kstats.populated)
+			printf("  %-14s %" PRIu64 " pages mapped at mmap time by the VMM\n",
+			       "populated", r->kstats.populated);
 	}
 	printf("  %-14s %.3f s total, %.3f ms to first guest instruction, %.3f s in the guest\n",
 	       "wall time", (double)o->wall_ns / 1e9, (double)r->t_setup_ns / 1e6,

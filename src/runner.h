@@ -33,6 +33,7 @@ struct run_config {
 	uint64_t ring_size; /* --ring-size: event ring slot bytes; 0: --no-events */
 	bool chains;	    /* --chains: a GVA->GPA->HVA->HPA chain per guest fault */
 	bool trace;	    /* --trace: eBPF capture of this process into OUT/events.mvev */
+	bool trace_all;	    /* --trace-all: ... with a record per emulator walk and instruction */
 };
 
 struct run_outcome {

@@ -281,6 +281,7 @@ static int build_stack(struct vm *vm, gva_t *rsp, gva_t *params_gva)
 		.magic = MV_PARAMS_MAGIC,
 		.kind = p->kind,
 		.nproc = p->nproc,
+		.flags = p->populate ? MV_PARAMS_POPULATE : 0,
 		.footprint = p->footprint,
 		.iters = p->iters,
 		.page_size = p->page_size,

@@ -38,7 +38,8 @@ struct vm {
 	gpa_t user_next; /* boot allocator for user frames and tables from MV_GPA_USER */
 	uint32_t user_pt_pages;
 	gva_t user_entry;
-	struct evchan *evchan; /* the guest event channel, NULL when off */
+	struct evchan *evchan;	    /* the guest event channel, NULL when off */
+	gpa_t pool_start, pool_end; /* the frame pool as the VMM gave it, before the guest ran */
 	/* translate.c: set once before the first KVM_RUN, read-only afterwards. */
 	struct vm_paging paging;
 	int pagemap_fd, kpageflags_fd; /* /proc/self/pagemap, /proc/kpageflags; -1 if closed */
@@ -88,6 +89,22 @@ int vm__walk_cr3(struct vm *vm, const struct vm_paging *pg, uint64_t cr3, gva_t 
 		 struct vm_chain *c);
 /* GPA -> slot -> HVA -> HPA of a mapped @c (pagemap, kpageflags); thread-safe. */
 void vm__chain_host(struct vm *vm, struct vm_chain *c);
+
+/*
+ * populate.c: MV_MSG_POPULATE (docs/guest.md). The request is checked
+ * against guest RAM @mem, the frame pool the VMM handed out and the vCPU's
+ * CR3, with no other VM state, so a unit test can drive it over a plain
+ * buffer. 0 with *@tables_used set, or -errno with one line in @why and
+ * nothing written.
+ */
+struct populate_ctx {
+	uint8_t *mem; /* guest RAM: GPA 0 .. mem_size */
+	uint64_t mem_size;
+	gpa_t pool_start, pool_end; /* data and table frames must lie here */
+	uint64_t cr3;		    /* the vCPU's CR3 when the message arrived */
+};
+int populate_apply(const struct populate_ctx *ctx, const struct mv_populate *req,
+		   uint64_t *tables_used, char *why, size_t why_len);
 
 /* disasm.c */
 void vm_describe_panic(const struct mv_panic *p, char *buf, size_t len);

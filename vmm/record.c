@@ -20,6 +20,7 @@ static void write_config(struct json *j, const struct vm_config *c)
 	json_u64(j, "seed", c->wl.seed);
 	json_u64(j, "stride_bytes", c->wl.stride);
 	json_u64(j, "nproc", c->wl.nproc);
+	json_bool(j, "populate", c->wl.populate);
 	json_u64(j, "mem_bytes", c->mem_size);
 	json_str(j, "backing", vm_backing_name(c->backing));
 	json_u64(j, "host_page_size_bytes", vm_backing_page_size(c->backing));
@@ -69,6 +70,7 @@ static void write_kernel(struct json *j, const struct mv_kstats *k)
 	json_u64(j, "munmaps", k->unmaps);
 	json_u64(j, "mprotects", k->protects);
 	json_u64(j, "processes", k->procs);
+	json_u64(j, "populated_pages", k->populated);
 	json_obj_end(j);
 }
 

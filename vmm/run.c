@@ -2,6 +2,7 @@
 /* The VM's life: creation, the KVM_RUN loop and its exits, signals, teardown. */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,13 @@ struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
 		ret = boot_build(vm, &kernel, &program, &rsp, &params, err, errlen);
 	if (!ret)
 		ret = evchan_setup(vm, err, errlen);
+	if (!ret) {
+		/* The VMM's own values, taken before the guest can write its copy. */
+		const struct mv_boot_info *bi = vm__gpa_to_hva(vm, vm->boot_info_gpa, sizeof(*bi));
+
+		vm->pool_start = bi ? bi->pool_start : 0;
+		vm->pool_end = bi ? bi->pool_end : 0;
+	}
 	if (!ret)
 		ret = kvm_setup_late(vm, err, errlen);
 	if (!ret)
@@ -184,6 +192,34 @@ static void handle_discard(struct vm *vm, const struct mv_msg *m, struct vm_resu
 	}
 }
 
+/*
+ * Map a range the guest kernel asks for (populate.c checks it all), then
+ * tell it how many of its table frames were taken.
+ */
+static void handle_populate(struct vm *vm, uint32_t gpa, const struct mv_msg *m,
+			    struct vm_result *res)
+{
+	struct populate_ctx ctx = {vm->mem, vm->mem_size, vm->pool_start, vm->pool_end, 0};
+	uint64_t used, *reply;
+	struct kvm_sregs sr;
+	char why[384];
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		end_run(res, VM_END_ERROR, "KVM_GET_SREGS for a populate message: %s",
+			strerror(errno));
+		return;
+	}
+	ctx.cr3 = sr.cr3;
+	if (populate_apply(&ctx, &m->u.populate, &used, why, sizeof(why))) {
+		end_run(res, VM_END_ERROR, "guest populate message refused: %s", why);
+		return;
+	}
+	reply = vm__gpa_to_hva(vm, (gpa_t)gpa + offsetof(struct mv_msg, u.populate.tables_used),
+			       sizeof(*reply));
+	if (reply)
+		memcpy(reply, &used, sizeof(used));
+}
+
 /* A control-port message: the guest writes anything, so check it all. */
 static void handle_msg(struct vm *vm, uint32_t gpa, struct vm_result *res)
 {
@@ -213,6 +249,9 @@ static void handle_msg(struct vm *vm, uint32_t gpa, struct vm_result *res)
 		break;
 	case MV_MSG_EVSYNC:
 		evchan_sync(vm);
+		break;
+	case MV_MSG_POPULATE:
+		handle_populate(vm, gpa, &msg, res);
 		break;
 	case MV_MSG_PANIC:
 		res->have_panic = true;

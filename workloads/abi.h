@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define MV_ABI_VERSION	2
+#define MV_ABI_VERSION	3
 #define MV_KHDR_MAGIC	0x4b5654524956454dULL /* "MEMVIRTK" */
 #define MV_PARAMS_MAGIC 0x5641504dU	      /* "MPAV" */
 
@@ -153,16 +153,38 @@ struct mv_ev {
 
 /* Control-port messages, guest -> VMM. */
 enum mv_msg_type {
-	MV_MSG_RESULT = 1,  /* a workload result (struct mv_result) */
-	MV_MSG_EXIT = 2,    /* the workload ended; args[0] = status, then kernel counters */
-	MV_MSG_PANIC = 3,   /* the guest crashed (struct mv_panic) */
-	MV_MSG_STARTED = 4, /* the workload reached its first instruction; args[0] = tsc */
-	MV_MSG_DISCARD = 5, /* freed frames: args[0] = n, then n (gpa, bytes) pairs; the VMM
-			     * drops their host pages so they read as zero when reused */
-	MV_MSG_EVSYNC = 6,  /* drain the event ring now (the kernel's hostile test mode) */
+	MV_MSG_RESULT = 1,   /* a workload result (struct mv_result) */
+	MV_MSG_EXIT = 2,     /* the workload ended; args[0] = status, then kernel counters */
+	MV_MSG_PANIC = 3,    /* the guest crashed (struct mv_panic) */
+	MV_MSG_STARTED = 4,  /* the workload reached its first instruction; args[0] = tsc */
+	MV_MSG_DISCARD = 5,  /* freed frames: args[0] = n, then n (gpa, bytes) pairs; the VMM
+			      * drops their host pages so they read as zero when reused */
+	MV_MSG_EVSYNC = 6,   /* drain the event ring now (the kernel's hostile test mode) */
+	MV_MSG_POPULATE = 7, /* map a range now (struct mv_populate); the VMM writes the entries */
 };
 
 #define MV_DISCARD_MAX 31
+
+/*
+ * MV_MSG_POPULATE: the kernel hands the VMM one virtually and physically
+ * contiguous mapping to write into the page tables at @cr3, so that an
+ * mmap(MV_MAP_POPULATE) costs the emulated kernel one message, not one
+ * fault per page. The VMM checks every field (docs/guest.md), fills only
+ * entries that are not present, takes new tables from the front of
+ * [table_gpa, table_gpa + nr_tables * 4K) and zeroes them, then reports
+ * how many it took in tables_used. A refused message ends the run.
+ */
+struct mv_populate {
+	uint64_t cr3;	     /* the PML4: must be the vCPU's CR3 */
+	uint64_t va;	     /* first GVA, aligned to page_size, in the mmap area */
+	uint64_t len;	     /* bytes, a non-zero multiple of page_size */
+	uint64_t page_size;  /* 4K, 2M or 1G */
+	uint64_t leaf_flags; /* leaf bits: P and US, and RW, A, D, NX as wanted (PS is the VMM's) */
+	uint64_t data_gpa;   /* the data frames: [data_gpa, data_gpa + len), zero-filled */
+	uint64_t table_gpa;  /* zero or more 4K frames for new tables, contiguous */
+	uint64_t nr_tables;  /* frames at table_gpa */
+	uint64_t tables_used; /* VMM -> guest: tables taken from the front of that run */
+};
 
 struct mv_result {
 	uint64_t checksum;
@@ -185,6 +207,7 @@ struct mv_kstats {
 	uint64_t pt_pages;    /* page-table pages allocated */
 	uint64_t maps, unmaps, protects;
 	uint64_t procs;
+	uint64_t populated; /* pages mapped at mmap time (MV_MSG_POPULATE), not faulted */
 };
 
 enum mv_panic_reason {
@@ -216,6 +239,7 @@ struct mv_msg {
 		struct mv_result result;
 		struct mv_kstats kstats;
 		struct mv_panic panic;
+		struct mv_populate populate;
 		uint64_t args[64];
 	} u;
 };
@@ -225,15 +249,18 @@ struct mv_params {
 	uint32_t magic;
 	uint32_t kind;
 	uint32_t nproc;
-	uint32_t pad;
+	uint32_t flags; /* MV_PARAMS_* */
 	uint64_t footprint, iters, page_size, seed, stride;
 };
+
+/* mv_params.flags */
+#define MV_PARAMS_POPULATE (1u << 0) /* map data regions with MV_MAP_POPULATE (run --populate) */
 
 /* Syscalls: number in rax, arguments in rdi, rsi, rdx, r10; result in rax (negative errno). */
 enum mv_syscall {
 	MV_SYS_EXIT = 0,     /* status */
 	MV_SYS_WRITE = 1,    /* buf, len: to the console */
-	MV_SYS_MMAP = 2,     /* len, page_size, prot -> GVA */
+	MV_SYS_MMAP = 2,     /* len, page_size, prot | MV_MAP_* -> GVA */
 	MV_SYS_MUNMAP = 3,   /* addr, len */
 	MV_SYS_MPROTECT = 4, /* addr, len, prot */
 	MV_SYS_REPORT = 5,   /* struct mv_result * */
@@ -247,6 +274,10 @@ enum mv_syscall {
 #define MV_PROT_READ  1
 #define MV_PROT_WRITE 2
 #define MV_PROT_EXEC  4
+#define MV_PROT_MASK  7
+
+/* mmap flags, or'ed into its prot argument. */
+#define MV_MAP_POPULATE 0x100 /* map the whole range now, through the VMM (MV_MSG_POPULATE) */
 
 #define MV_MAX_PROCS 16
 

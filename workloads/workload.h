@@ -7,6 +7,7 @@
 #ifndef MEMVIRT_WORKLOAD_H
 #define MEMVIRT_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum wl_kind {
@@ -33,6 +34,12 @@ struct wl_params {
 	uint64_t page_size; /* guest page size for the data region: 4K, 2M, 1G or WL_PAGE_MIXED */
 	uint64_t seed;
 	uint64_t stride; /* bytes, stride workload */
+	/*
+	 * Guest only (memvirt run --populate): every data mapping is mapped at
+	 * mmap time through the VMM (MV_MAP_POPULATE), so first touches take no
+	 * guest fault. Results do not depend on it.
+	 */
+	bool populate;
 };
 
 struct wl_result {

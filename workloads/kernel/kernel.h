@@ -75,6 +75,7 @@ void *memcpy(void *d, const void *s, size_t n);
 
 /* mm.c */
 uint64_t frame_alloc(uint64_t size);
+uint64_t frame_alloc_aligned(uint64_t size, uint64_t align);
 void frame_free(uint64_t gpa, uint64_t size);
 void frame_discard_flush(void);
 int pt_map(uint64_t cr3, uint64_t va, uint64_t gpa, uint64_t page_size, uint64_t flags);
@@ -92,6 +93,8 @@ void syscall_handler(struct mv_regs *regs);
 __attribute__((noreturn)) void panic(uint64_t reason, struct mv_regs *regs, uint64_t cr2);
 void console_write(const char *s, uint64_t len);
 void send_discard(const uint64_t *pairs, int n);
+/* MV_MSG_POPULATE: the VMM maps @req; returns the tables it took (the run ends if it refuses). */
+uint64_t send_populate(const struct mv_populate *req);
 /*
  * Log one event into the ring the VMM drains (abi.h, docs/guest.md); @w0 is
  * MV_EV_WORD0(type, shift, arg). Every kernel instruction is emulated on PVM

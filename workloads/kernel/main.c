@@ -95,6 +95,13 @@ void send_discard(const uint64_t *pairs, int n)
 	send(MV_MSG_DISCARD, (uint32_t)(8 + n * 16));
 }
 
+uint64_t send_populate(const struct mv_populate *req)
+{
+	msg.u.populate = *req;
+	send(MV_MSG_POPULATE, sizeof(*req));
+	return *(volatile uint64_t *)&msg.u.populate.tables_used;
+}
+
 void console_write(const char *s, uint64_t len)
 {
 	__asm__ volatile("rep outsb" : "+S"(s), "+c"(len) : "d"(MV_PORT_SERIAL) : "memory");

@@ -45,14 +45,14 @@ static void range_add(uint64_t start, uint64_t end)
 		free_ranges[nr_free++] = (struct range){start, end};
 }
 
-/* Take an aligned block out of a free range, splitting it. */
-static uint64_t range_take(uint64_t size)
+/* Take an @align-aligned block out of a free range, splitting it. */
+static uint64_t range_take(uint64_t size, uint64_t align)
 {
 	for (int i = 0; i < nr_free; i++) {
 		struct range r = free_ranges[i];
-		uint64_t a = align_up(r.start, size);
+		uint64_t a = align_up(r.start, align);
 
-		if (a < r.start || a + size > r.end)
+		if (a < r.start || a + size > r.end || a + size < a)
 			continue;
 		free_ranges[i] = free_ranges[--nr_free];
 		if (a > r.start)
@@ -64,17 +64,22 @@ static uint64_t range_take(uint64_t size)
 	return 0;
 }
 
-/* A zero-filled, size-aligned block of guest physical memory, or 0. */
-uint64_t frame_alloc(uint64_t size)
+/*
+ * A zero-filled block of @size bytes aligned to @align (a power of two), or
+ * 0. Zero-filled because the pool's frames are either untouched since boot
+ * (fresh host memory) or were freed and discarded (MV_MSG_DISCARD) before
+ * frame_free's caller returned to user mode.
+ */
+uint64_t frame_alloc_aligned(uint64_t size, uint64_t align)
 {
 	uint64_t a;
 
 	if (!pool_next)
 		pool_next = boot_info.pool_start;
-	a = nr_free ? range_take(size) : 0;
+	a = nr_free ? range_take(size, align) : 0;
 	if (!a) {
-		a = align_up(pool_next, size);
-		if (a + size > boot_info.pool_end || a + size < a)
+		a = align_up(pool_next, align);
+		if (a < pool_next || a + size > boot_info.pool_end || a + size < a)
 			return 0;
 		if (a > pool_next)
 			range_add(pool_next, a);
@@ -82,6 +87,21 @@ uint64_t frame_alloc(uint64_t size)
 	}
 	kstats.frames_used += size / PAGE_SIZE;
 	return a;
+}
+
+/* A zero-filled, size-aligned block of guest physical memory, or 0. */
+uint64_t frame_alloc(uint64_t size)
+{
+	return frame_alloc_aligned(size, size);
+}
+
+/* Give back frames that were allocated and never written: no discard needed. */
+static void frame_release_clean(uint64_t gpa, uint64_t size)
+{
+	if (!size)
+		return;
+	range_add(gpa, gpa + size);
+	kstats.frames_used -= size / PAGE_SIZE;
 }
 
 static uint64_t discard[2 * MV_DISCARD_MAX];
@@ -234,6 +254,60 @@ int handle_page_fault(struct mv_regs *regs, uint64_t cr2)
 	return 0;
 }
 
+/* Tables a mapping of [va, va + len) may need below the root: one per level-k region it spans. */
+static uint64_t tables_bound(uint64_t va, uint64_t len, uint64_t page_size)
+{
+	uint64_t n = 0;
+
+	for (int k = leaf_level(page_size); k <= 3; k++) {
+		int s = 12 + 9 * k;
+
+		n += ((va + len - 1) >> s) - (va >> s) + 1;
+	}
+	return n;
+}
+
+#define POPULATE_MAX_MSGS 16
+
+/*
+ * MV_MAP_POPULATE: map [va, va + len) now. The kernel only reserves frames,
+ * one contiguous run when the pool has it, and the tables the mapping may
+ * need, and sends one MV_MSG_POPULATE; the VMM writes the entries natively.
+ * So the emulated kernel does a fixed amount of work per mapping, not per
+ * page. With a fragmented pool the range goes in a few smaller runs; what
+ * still does not fit is left to demand paging.
+ */
+static void populate(uint64_t va, uint64_t len, uint64_t page_size, uint32_t prot)
+{
+	uint64_t flags =
+		prot_flags(prot) | MV_PTE_P | MV_PTE_A | ((prot & MV_PROT_WRITE) ? MV_PTE_D : 0);
+
+	for (int msgs = 0; len && msgs < POPULATE_MAX_MSGS; msgs++) {
+		uint64_t chunk = len, data, tables, nt, used;
+
+		while (!(data = frame_alloc_aligned(chunk, page_size))) {
+			chunk = (chunk / 2) & ~(page_size - 1);
+			if (!chunk)
+				return;
+		}
+		nt = tables_bound(va, chunk, page_size);
+		tables = frame_alloc_aligned(nt * PAGE_SIZE, PAGE_SIZE);
+		if (!tables) {
+			frame_release_clean(data, chunk);
+			return;
+		}
+		used = send_populate(&(struct mv_populate){current->cr3, va, chunk, page_size,
+							   flags, data, tables, nt, 0});
+		if (used > nt)
+			panic(MV_PANIC_ASSERT, 0, va);
+		frame_release_clean(tables + used * PAGE_SIZE, (nt - used) * PAGE_SIZE);
+		kstats.pt_pages += used;
+		kstats.populated += chunk / page_size;
+		va += chunk;
+		len -= chunk;
+	}
+}
+
 long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 {
 	struct proc *p = current;
@@ -241,7 +315,7 @@ long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 
 	if (page_size != PAGE_SIZE && page_size != SZ_2M_ && page_size != SZ_1G_)
 		return -EINVAL;
-	if (!len || len > MV_MMAP_END - MV_MMAP_BASE)
+	if (!len || len > MV_MMAP_END - MV_MMAP_BASE || (prot & ~(MV_PROT_MASK | MV_MAP_POPULATE)))
 		return -EINVAL;
 	len = align_up(len, page_size);
 	addr = align_up(p->mmap_next, page_size);
@@ -249,10 +323,14 @@ long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 		return -ENOMEM;
 	if (p->nr_vmas >= MAX_VMAS)
 		return -ENOMEM;
-	p->vmas[p->nr_vmas++] = (struct vma){addr, addr + len, page_size, (uint32_t)prot};
+	p->vmas[p->nr_vmas++] =
+		(struct vma){addr, addr + len, page_size, (uint32_t)(prot & MV_PROT_MASK)};
 	p->mmap_next = addr + len;
 	kstats.maps++;
-	ev_emit(MV_EV_WORD0(MV_EV_MAP, page_shift(page_size), prot), addr, len, p->cr3, 0);
+	ev_emit(MV_EV_WORD0(MV_EV_MAP, page_shift(page_size), prot & MV_PROT_MASK), addr, len,
+		p->cr3, 0);
+	if (prot & MV_MAP_POPULATE)
+		populate(addr, len, page_size, (uint32_t)(prot & MV_PROT_MASK));
 	return (long)addr;
 }
 

@@ -44,9 +44,11 @@ static void say(const char *s)
 	sys3(MV_SYS_WRITE, (uint64_t)s, n, 0);
 }
 
+/* With --populate every data mapping (churn's too) is mapped at mmap time, not on first touch. */
 static void *env_map(void *ctx, uint64_t len, uint64_t page_size)
 {
-	long r = sys3(MV_SYS_MMAP, len, page_size, MV_PROT_READ | MV_PROT_WRITE);
+	uint64_t prot = MV_PROT_READ | MV_PROT_WRITE | (params.populate ? MV_MAP_POPULATE : 0);
+	long r = sys3(MV_SYS_MMAP, len, page_size, prot);
 
 	return r < 0 ? 0 : (void *)r;
 }
@@ -57,6 +59,25 @@ static int env_unmap(void *ctx, void *addr, uint64_t len)
 }
 
 static struct wl_env env = {.map = env_map, .unmap = env_unmap};
+
+/*
+ * crash --populate: two populated pages, both written (KVM has shadowed
+ * them), unmapped, then the second written again: a guest crash at exactly
+ * that address (tests/kvm/test_populate.c).
+ */
+static void crash_after_unmap(void)
+{
+	uint64_t ps = params.page_size == WL_PAGE_MIXED ? 4096 : params.page_size;
+	char *b = env_map(0, 2 * ps, ps);
+
+	if (!b)
+		exit_guest(3);
+	*(volatile uint64_t *)b = 1;
+	*(volatile uint64_t *)(b + ps) = 2;
+	if (env_unmap(0, b, 2 * ps))
+		exit_guest(3);
+	*(volatile uint64_t *)(b + ps + 8) = 3;
+}
 
 /* A pingpong process: one round over its private buffer per turn, then back to the driver. */
 static __attribute__((noreturn)) void pingpong_child(uint64_t proc)
@@ -112,8 +133,16 @@ void user_main(const struct mv_params *pp)
 		say("workload: bad parameter block\n");
 		exit_guest(2);
 	}
-	params = (struct wl_params){pp->kind,	   pp->nproc, pp->footprint, pp->iters,
-				    pp->page_size, pp->seed,  pp->stride};
+	params = (struct wl_params){.kind = pp->kind,
+				    .nproc = pp->nproc,
+				    .footprint = pp->footprint,
+				    .iters = pp->iters,
+				    .page_size = pp->page_size,
+				    .seed = pp->seed,
+				    .stride = pp->stride,
+				    .populate = (pp->flags & MV_PARAMS_POPULATE) != 0};
+	if (params.kind == WL_CRASH && params.populate)
+		crash_after_unmap();
 	if (params.kind == WL_CRASH)
 		*(volatile uint64_t *)0xdead000ULL = 1;
 	if (params.kind != WL_NOP && params.kind != WL_CHURN && params.kind != WL_PINGPONG &&
