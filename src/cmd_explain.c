@@ -149,43 +149,23 @@ static int access_parse(const char *s)
 /* The workload's options over explain's small defaults. */
 static void apply(struct run_config *c, struct explain *e, const char *const *v)
 {
-	if (v[O_FOOT])
-		c->wl.footprint = opt_size("explain", "--footprint", v[O_FOOT]);
-	if (v[O_ITERS])
-		c->wl.iters = opt_u64("explain", "--iters", v[O_ITERS]);
-	if (v[O_PSIZE])
-		c->wl.page_size = !strcmp(v[O_PSIZE], "mixed")
-					  ? WL_PAGE_MIXED
-					  : opt_size("explain", "--page-size", v[O_PSIZE]);
-	if (v[O_MEM])
-		c->mem_size = opt_size("explain", "--mem", v[O_MEM]);
-	if (v[O_SEED])
-		c->wl.seed = opt_u64("explain", "--seed", v[O_SEED]);
-	if (v[O_STRIDE])
-		c->wl.stride = opt_size("explain", "--stride", v[O_STRIDE]);
-	if (v[O_NPROC])
-		c->wl.nproc = (uint32_t)opt_u64("explain", "--nproc", v[O_NPROC]);
-	if (v[O_OUT] &&
-	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[O_OUT]) >= (int)sizeof(c->out_dir))
-		bad("--out", v[O_OUT], "path too long");
-	c->kernel_path = v[O_KERNEL];
-	c->program_path = v[O_PROGRAM];
-	c->reload_kvm = v[O_RELOAD] != NULL;
-	if (v[O_BACKING]) {
-		int b = vm_backing_parse(v[O_BACKING]);
+	const struct run_common_opts common = {
+		.footprint = v[O_FOOT],
+		.iters = v[O_ITERS],
+		.page_size = v[O_PSIZE],
+		.mem = v[O_MEM],
+		.seed = v[O_SEED],
+		.stride = v[O_STRIDE],
+		.nproc = v[O_NPROC],
+		.out = v[O_OUT],
+		.kernel = v[O_KERNEL],
+		.program = v[O_PROGRAM],
+		.backing = v[O_BACKING],
+		.paging = v[O_PAGING],
+		.reload_kvm = v[O_RELOAD],
+	};
 
-		if (b < 0)
-			bad("--backing", v[O_BACKING],
-			    "expected anon, thp, hugetlb-2m, hugetlb-1g or memfd");
-		c->backing = (enum vm_backing)b;
-	}
-	if (v[O_PAGING]) {
-		int p = run_paging_parse(v[O_PAGING]);
-
-		if (p < 0)
-			bad("--paging", v[O_PAGING], "expected auto, shadow or tdp");
-		c->paging = (enum run_paging)p;
-	}
+	run_apply_common("explain", c, &common);
 	e->access = -1;
 	if (v[O_ACCESS]) {
 		e->access = access_parse(v[O_ACCESS]);

@@ -154,27 +154,24 @@ static void parse_translate(struct run_config *c, const char *list)
 /* Apply the option values over the workload's defaults. */
 static void apply(struct run_config *c, const char *const *v)
 {
+	const struct run_common_opts common = {
+		.footprint = v[O_FOOT],
+		.iters = v[O_ITERS],
+		.page_size = v[O_PSIZE],
+		.mem = v[O_MEM],
+		.seed = v[O_SEED],
+		.stride = v[O_STRIDE],
+		.nproc = v[O_NPROC],
+		.out = v[O_OUT],
+		.kernel = v[O_KERNEL],
+		.program = v[O_PROGRAM],
+		.backing = v[O_BACKING],
+		.paging = v[O_PAGING],
+		.reload_kvm = v[O_RELOAD],
+	};
 	char *end;
 
-	if (v[O_FOOT])
-		c->wl.footprint = opt_size("run", "--footprint", v[O_FOOT]);
-	if (v[O_ITERS])
-		c->wl.iters = opt_u64("run", "--iters", v[O_ITERS]);
-	if (v[O_PSIZE])
-		c->wl.page_size = !strcmp(v[O_PSIZE], "mixed")
-					  ? WL_PAGE_MIXED
-					  : opt_size("run", "--page-size", v[O_PSIZE]);
-	if (v[O_MEM])
-		c->mem_size = opt_size("run", "--mem", v[O_MEM]);
-	if (v[O_SEED])
-		c->wl.seed = opt_u64("run", "--seed", v[O_SEED]);
-	if (v[O_STRIDE])
-		c->wl.stride = opt_size("run", "--stride", v[O_STRIDE]);
-	if (v[O_NPROC])
-		c->wl.nproc = (uint32_t)opt_u64("run", "--nproc", v[O_NPROC]);
-	if (v[O_OUT] &&
-	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[O_OUT]) >= (int)sizeof(c->out_dir))
-		bad("--out", v[O_OUT], "path too long");
+	run_apply_common("run", c, &common);
 	if (v[O_TIMEOUT]) {
 		c->timeout_s = strtod(v[O_TIMEOUT], &end);
 		if (end == v[O_TIMEOUT] || *end || c->timeout_s < 0)
@@ -182,8 +179,6 @@ static void apply(struct run_config *c, const char *const *v)
 	}
 	c->console = v[O_CONSOLE] != NULL;
 	c->verify = v[O_NOVERIFY] == NULL;
-	c->kernel_path = v[O_KERNEL];
-	c->program_path = v[O_PROGRAM];
 	c->json = v[O_JSON] != NULL;
 	if (v[O_TRANSLATE])
 		parse_translate(c, v[O_TRANSLATE]);
@@ -197,25 +192,9 @@ static void apply(struct run_config *c, const char *const *v)
 	if (v[O_NOEVENTS])
 		c->ring_size = 0;
 	c->chains = v[O_CHAINS] != NULL;
-	c->reload_kvm = v[O_RELOAD] != NULL;
 	c->wl.populate = v[O_POPULATE] != NULL;
 	c->trace_all = v[O_TRACE_ALL] != NULL;
 	c->trace = v[O_TRACE] != NULL || c->trace_all;
-	if (v[O_BACKING]) {
-		int b = vm_backing_parse(v[O_BACKING]);
-
-		if (b < 0)
-			bad("--backing", v[O_BACKING],
-			    "expected anon, thp, hugetlb-2m, hugetlb-1g or memfd");
-		c->backing = (enum vm_backing)b;
-	}
-	if (v[O_PAGING]) {
-		int p = run_paging_parse(v[O_PAGING]);
-
-		if (p < 0)
-			bad("--paging", v[O_PAGING], "expected auto, shadow or tdp");
-		c->paging = (enum run_paging)p;
-	}
 }
 
 /* Parse argv into @c; options may come before or after the workload name. */

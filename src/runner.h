@@ -58,6 +58,15 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen);
 /* "auto", "shadow", "tdp"; parse returns -1 for anything else. */
 const char *run_paging_name(enum run_paging p);
 int run_paging_parse(const char *s);
+
+/* The workload and VM options 'run' and 'explain' share; NULL where not given. */
+struct run_common_opts {
+	const char *footprint, *iters, *page_size, *mem, *seed, *stride, *nproc, *out;
+	const char *kernel, *program, *backing, *paging, *reload_kvm;
+};
+
+/* Apply @o to @c; a bad value is one error line naming 'memvirt @cmd --help', exit 2. */
+void run_apply_common(const char *cmd, struct run_config *c, const struct run_common_opts *o);
 /*
  * The run's event file OUT/events.mvev, one writer shared by every source
  * (the guest event channel, the tracer). NULL when no source is on, or on
