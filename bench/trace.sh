@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The cost of tracing a fault-heavy guest: PAGES first-touch 4K pages (seq, one pass) run
+# The cost of tracing a fault-heavy guest: PAGES first-touch 4K pages (WORKLOAD, one pass) run
 # untraced, traced by 'memvirt trace -- ...' and with bpftrace counting the same tracepoints
 # for the same process, interleaved in each of REPS rounds; medians of the run's own wall
 # time (run.json wall_ns, so the tools' start-up is not counted), ratios to untraced, events
 # per second and events lost.
 #
-#   sudo bench/trace.sh                 # PAGES=60000 REPS=5
+#   sudo bench/trace.sh                 # PAGES=60000 REPS=5, guest demand paging
+#   sudo bench/trace.sh --populate      # data mapped at mmap time: first touches are pure
+#                                       # KVM shadow faults (the case the targets are about)
 #   sudo PAGES=10000 REPS=3 bench/trace.sh
+#   sudo WORKLOAD=seq bench/trace.sh    # read before write: two shadow faults per page
+#
+# WORKLOAD (default touch) writes each page before reading it: one KVM fault per page when
+# populated, a guest fault and one KVM fault demand-paged.
+#
+# memvirt records fault walks and counts emulator walks and emulated instructions in the
+# kernel; TRACE_ALL=1 passes --trace-all (a record per event) for comparison.
 #
 # Targets (docs/tracing.md): memvirt adds at most 10% and at most half of what bpftrace adds,
 # and loses nothing.
@@ -17,6 +26,7 @@ source "$(dirname "$0")/lib.sh"
 
 PAGES=${PAGES:-60000}
 REPS=${REPS:-5}
+WORKLOAD=${WORKLOAD:-touch}
 bench_find_build
 bench_need_root
 MEMVIRT=$BUILD/memvirt
@@ -27,7 +37,15 @@ command -v bpftrace >/dev/null || bench_die "bpftrace missing: scripts/install-d
 
 TMP=$(mktemp -d /tmp/memvirt-bench-trace-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-RUN=(run seq --footprint "$((PAGES * 4))K" --iters 1 --page-size 4k --no-events --no-verify)
+RUN=(run "$WORKLOAD" --footprint "$((PAGES * 4))K" --iters 1 --page-size 4k --no-events --no-verify)
+VARIANT="demand-paged"
+if [ "${1:-}" = --populate ]; then
+	"$MEMVIRT" run --help | grep -q -- --populate || bench_die "this memvirt has no run --populate"
+	RUN+=(--populate)
+	VARIANT="populated"
+fi
+TRACE_OPTS=()
+[ "${TRACE_ALL:-0}" = 1 ] && TRACE_OPTS=(--trace-all)
 
 # The tracepoints memvirt attaches that exist here, as bpftrace probes counted per name.
 probes=()
@@ -38,7 +56,7 @@ for e in kvmmmu/kvm_mmu_pagetable_walk kvmmmu/kvm_mmu_paging_element kvmmmu/kvm_
 	kvmmmu/kvm_tdp_mmu_spte_changed kvmmmu/kvm_mmu_split_huge_page \
 	kvmmmu/handle_mmio_page_fault kvmmmu/kvm_mmu_zap_all_fast kvm/kvm_exit kvm/kvm_entry \
 	kvm/kvm_page_fault kvm/kvm_cr kvm/kvm_emulate_insn exceptions/page_fault_user \
-	exceptions/page_fault_kernel; do
+	exceptions/page_fault_kernel kmem/rss_stat; do
 	[ -d "/sys/kernel/tracing/events/$e" ] && probes+=("tracepoint:${e/\//:}")
 done
 bt_prog="$(IFS=,; echo "${probes[*]}") /pid == cpid/ { @[probe] = count(); }"
@@ -50,7 +68,7 @@ for ((r = 1; r <= REPS; r++)); do
 	wall_s "$TMP/u$r/run.json" >>"$TMP/untraced"
 
 	# exec keeps the pid the probes filter on; the run's own summary goes to /dev/null.
-	"$MEMVIRT" trace --json -o "$TMP/m$r.mvev" -- sh -c 'exec "$0" "$@" >/dev/null' \
+	"$MEMVIRT" trace "${TRACE_OPTS[@]}" --json -o "$TMP/m$r.mvev" -- sh -c 'exec "$0" "$@" >/dev/null' \
 		"$MEMVIRT" "${RUN[@]}" --out "$TMP/m$r" >"$TMP/m$r.json"
 	wall_s "$TMP/m$r/run.json" >>"$TMP/memvirt"
 	python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['trace']; print(t['records'], t['dropped'])" \
@@ -74,7 +92,10 @@ m_lost=$(awk '{ n += $2 } END { print n + 0 }' "$TMP/memvirt.events")
 b_ev=$(median <"$TMP/bpftrace.events")
 b_lost=$(awk '{ n += $1 } END { print n + 0 }' "$TMP/bpftrace.lost")
 
-echo "trace cost: $PAGES first-touch 4K pages (seq, 1 pass), median of $REPS rounds, run wall time"
+echo "trace cost: $PAGES first-touch 4K pages ($WORKLOAD, 1 pass, $VARIANT${TRACE_OPTS:+, --trace-all}), median of $REPS rounds, run wall time"
+for f in untraced memvirt bpftrace; do
+	echo "  $f rounds (s): $(sort -n "$TMP/$f" | tr '\n' ' ')"
+done
 printf "  %-22s %9s %8s %12s %14s %8s\n" mode "wall_s" ratio "events" "events_per_s" lost
 printf "  %-22s %9.3f %8.3f %12s %14s %8s\n" untraced "$u" 1 - - -
 awk -v u="$u" -v t="$m" -v e="$m_ev" -v l="$m_lost" 'BEGIN {

@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		   "  -d, --duration S      stop after S seconds\n"
 		   "  -o, --output FILE     event file (default trace.mvev)\n"
 		   "      --ring SIZE       kernel ring buffer, a power of two (default 16M)\n"
+		   "      --trace-all       a record for every emulator walk and emulated\n"
+		   "                        instruction too (by default counted in the kernel)\n"
 		   "      --json            print the counts as JSON on stdout\n"
 		   "  -v, --verbose         say which probes were skipped, libbpf details\n"
 		   "  -h, --help            this text\n\n"
@@ -74,6 +76,7 @@ struct trace_opts {
 	const char *output;
 	uint64_t ring_bytes;
 	bool json;
+	bool all_events;
 	char **command; /* after "--" */
 };
 
@@ -104,10 +107,15 @@ static void parse_pids(struct trace_opts *o, const char *list)
 static void parse(int argc, char **argv, struct trace_opts *o)
 {
 	static const struct option opts[] = {
-		{"pid", required_argument, 0, 'p'},    {"duration", required_argument, 0, 'd'},
-		{"output", required_argument, 0, 'o'}, {"ring", required_argument, 0, 'r'},
-		{"json", no_argument, 0, 'j'},	       {"verbose", no_argument, 0, 'v'},
-		{"help", no_argument, 0, 'h'},	       {0, 0, 0, 0},
+		{"pid", required_argument, 0, 'p'},
+		{"duration", required_argument, 0, 'd'},
+		{"output", required_argument, 0, 'o'},
+		{"ring", required_argument, 0, 'r'},
+		{"json", no_argument, 0, 'j'},
+		{"verbose", no_argument, 0, 'v'},
+		{"trace-all", no_argument, 0, 'A'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	char *end;
 	int c;
@@ -140,6 +148,9 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'A':
+			o->all_events = true;
 			break;
 		case 'v':
 			log_level = LOG_DEBUG;
@@ -377,7 +388,7 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 
 static int trace_run(struct trace_opts *o)
 {
-	struct capture_config cc = {.ring_bytes = o->ring_bytes};
+	struct capture_config cc = {.ring_bytes = o->ring_bytes, .all_events = o->all_events};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct capture_stats st;
 	struct ev_writer *w = NULL;

@@ -71,7 +71,7 @@ function(memvirt_bpf_skeleton name source)
     set(strip_cmd ${MEMVIRT_LLVM_STRIP} -g ${obj})
   endif()
   add_custom_command(OUTPUT ${obj}
-    COMMAND ${MEMVIRT_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+    COMMAND ${MEMVIRT_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
             -I${MEMVIRT_BPF_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR} -c ${source} -o ${obj}
     COMMAND ${strip_cmd}
     DEPENDS ${source} ${MEMVIRT_BPF_VMLINUX_H} ${B_DEPENDS}

@@ -57,6 +57,8 @@ static const struct probe_def {
 	{"kvm", "kvm_emulate_insn", "mv_emulate"},
 	{"exceptions", "page_fault_user", "mv_pf_user"},
 	{"exceptions", "page_fault_kernel", "mv_pf_kernel"},
+	{"kmem", "rss_stat", "mv_rss"},
+	{"sched", "sched_process_exit", "mv_thread_exit"},
 };
 
 struct capture {
@@ -185,7 +187,10 @@ static bool probe_excluded(const struct probe_def *p)
 	return false;
 }
 
-/* One ring-buffer sample: a record header and body exactly as the file wants them. */
+/*
+ * One ring-buffer sample: a record header and body exactly as the file wants
+ * them, copied into the writer's buffer in one piece.
+ */
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
@@ -197,7 +202,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		cap->st.bad++;
 		return 0;
 	}
-	if (ev_write(cap->w, t, h->cpu, h->ts, (const uint8_t *)data + sizeof(*h))) {
+	if (ev_write_record(cap->w, t, data)) {
 		cap->st.bad++;
 		return 0;
 	}
@@ -274,6 +279,10 @@ static int open_and_load(struct capture *cap, const struct capture_config *c, ch
 	bpf_map__set_max_entries(cap->skel->maps.events, (__u32)ring);
 	cap->skel->rodata->wakeup_bytes = ring / 2;
 	cap->skel->rodata->only_tgid = c->npids == 1 ? (__u32)c->pids[0] : 0;
+	cap->skel->rodata->trace_all = c->all_events;
+	/* For tests: every thread's walk state in task-local storage, the slow path. */
+	cap->skel->rodata->walk_slots_off = getenv("MEMVIRT_TRACE_NO_WALK_SLOTS") != NULL;
+	cap->st.all_events = c->all_events;
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
 		const struct probe_def *p = &probe_defs[i];
 		struct bpf_program *prog =
@@ -436,6 +445,7 @@ static void flush_walks(struct capture *cap)
 	}
 	bpf_link__destroy(link);
 	cap->st.walks_flushed = cap->skel->bss->flushed_walks;
+	cap->st.walk_threads_spilled = cap->skel->bss->spilled_threads;
 }
 
 static void read_drops(struct capture *cap)
@@ -465,6 +475,45 @@ static void read_drops(struct capture *cap)
 		ev_write_dropped(cap->w, EV_SRC_HOST, cap->st.dropped_host);
 }
 
+static void counts_add(struct kvm_ev_counts *sum, const struct kvm_ev_counts *v)
+{
+	sum->fault_walks += v->fault_walks;
+	sum->emulator_walks += v->emulator_walks;
+	for (unsigned l = 0; l <= KVM_WALK_MAX_LEVELS; l++)
+		sum->emulator_walk_levels[l] += v->emulator_walk_levels[l];
+	sum->emulate_insn += v->emulate_insn;
+	sum->emulate_failed += v->emulate_failed;
+}
+
+/* The kernel's counts: one kvm_counts record per vCPU that has any, and the totals. */
+static void read_counts(struct capture *cap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(cap->skel->maps.counts);
+	struct kvm_ev_counts *v;
+
+	if (ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	for (__u32 vcpu = 0; vcpu < KVM_COUNTS_VCPUS; vcpu++) {
+		struct kvm_ev_counts sum = {.vcpu = vcpu};
+
+		if (bpf_map_lookup_elem(fd, &vcpu, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			counts_add(&sum, &v[i]);
+		if (!sum.fault_walks && !sum.emulator_walks && !sum.emulate_insn)
+			continue;
+		counts_add(&cap->st.kernel, &sum);
+		cap->st.kernel.vcpu++;
+		if (!ev_write(cap->w, &ev_type_kvm_counts, (uint16_t)vcpu, now_ns(), &sum))
+			cap->st.records[EVK_KVM_COUNTS]++, cap->st.total++;
+	}
+	free(v);
+}
+
 int capture__stop(struct capture *cap, struct capture_stats *st)
 {
 	int ret = 0;
@@ -480,6 +529,7 @@ int capture__stop(struct capture *cap, struct capture_stats *st)
 	while (ring_buffer__consume(cap->rb) > 0)
 		;
 	read_drops(cap);
+	read_counts(cap);
 	if (cap->poll_err) {
 		pr_warn("trace: ring buffer poll failed: %s\n", strerror(-cap->poll_err));
 		ret = cap->poll_err;
@@ -509,6 +559,19 @@ void capture_stats_json(const struct capture_stats *st, struct json *j, const ch
 	json_u64(j, "dropped_kvm", st->dropped_kvm);
 	json_u64(j, "dropped_host", st->dropped_host);
 	json_u64(j, "walks_flushed_at_stop", st->walks_flushed);
+	json_u64(j, "walk_threads_spilled", st->walk_threads_spilled);
+	json_bool(j, "all_events", st->all_events);
+	json_obj_begin(j, "kernel_counts");
+	json_u64(j, "vcpus", st->kernel.vcpu);
+	json_u64(j, "fault_walks", st->kernel.fault_walks);
+	json_u64(j, "emulator_walks", st->kernel.emulator_walks);
+	json_arr_begin(j, "emulator_walk_levels");
+	for (unsigned l = 0; l <= KVM_WALK_MAX_LEVELS; l++)
+		json_u64(j, NULL, st->kernel.emulator_walk_levels[l]);
+	json_arr_end(j);
+	json_u64(j, "emulate_insn", st->kernel.emulate_insn);
+	json_u64(j, "emulate_failed", (uint64_t)st->kernel.emulate_failed);
+	json_obj_end(j);
 	json_u64(j, "duration_ns", st->duration_ns);
 	json_arr_begin(j, "probes_attached");
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
@@ -537,6 +600,12 @@ void capture_stats_print(const struct capture_stats *st, FILE *f)
 	fprintf(f, "  %-26s %12" PRIu64 "\n", "total", st->total);
 	fprintf(f, "  %-26s %12" PRIu64 " (kvm %" PRIu64 ", host %" PRIu64 ")\n", "dropped",
 		st->dropped_kvm + st->dropped_host, st->dropped_kvm, st->dropped_host);
+	fprintf(f,
+		"  counted in the kernel%s: %" PRIu64 " fault walks, %" PRIu64
+		" emulator walks, %" PRIu64 " emulated instructions (%" PRIu64 " failed)\n",
+		st->all_events ? " (and recorded)" : "", (uint64_t)st->kernel.fault_walks,
+		(uint64_t)st->kernel.emulator_walks, (uint64_t)st->kernel.emulate_insn,
+		(uint64_t)st->kernel.emulate_failed);
 	fprintf(f, "  probes: %u attached, %u skipped", st->attached, st->skipped);
 	for (unsigned i = 0, n = 0; i < CAPTURE_NPROBES; i++) {
 		if (st->probe[i].event && !st->probe[i].attached)

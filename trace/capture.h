@@ -31,6 +31,7 @@ struct capture_config {
 	struct ev_writer *w; /* records go here; not closed by the capture */
 	uint64_t ring_bytes; /* ring buffer size, power of two >= 4K (0: 16M) */
 	unsigned poll_ms;    /* longest wait between two drains (0: 100) */
+	bool all_events;     /* a record per emulator walk and emulated instruction too */
 };
 
 /* One probe: attached, or skipped (absent on this kernel, or failed to attach). */
@@ -39,7 +40,7 @@ struct capture_probe {
 	bool attached;
 };
 
-#define CAPTURE_NPROBES 23
+#define CAPTURE_NPROBES 25
 
 struct capture_stats {
 	uint64_t records[EVK__LAST + 1]; /* written, per record type id */
@@ -47,8 +48,11 @@ struct capture_stats {
 	uint64_t dropped_kvm;		 /* lost in the kernel (ring full), KVM records */
 	uint64_t dropped_host;		 /* ... host fault records */
 	uint64_t bad;			 /* samples the consumer could not write */
-	uint64_t walks_flushed;		 /* walks still open at stop, written then */
+	uint64_t walks_flushed;		 /* walks left open at thread exit or stop, written then */
+	uint64_t walk_threads_spilled;	 /* threads whose walk state was in task storage */
 	uint64_t duration_ns;		 /* start to stop */
+	struct kvm_ev_counts kernel;	 /* counted in the kernel, all vCPUs (vcpu: how many) */
+	bool all_events;
 	unsigned attached, skipped;
 	struct capture_probe probe[CAPTURE_NPROBES];
 };

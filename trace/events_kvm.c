@@ -156,6 +156,24 @@ static const struct ev_field host_pf_fields[] = {
 TYPE(ev_type_host_page_fault, EVK_HOST_PAGE_FAULT, EV_SRC_HOST, kvm_ev_host_fault,
      "host_page_fault", host_pf_fields);
 
+static const struct ev_field gup_fields[] = {
+	F(kvm_ev_host_gup_fault, hva, EV_K_X64, 1), F(kvm_ev_host_gup_fault, gfn, EV_K_X64, 1),
+	F(kvm_ev_host_gup_fault, pfn, EV_K_X64, 1), F(kvm_ev_host_gup_fault, member, EV_K_U32, 1),
+	F(kvm_ev_host_gup_fault, tid, EV_K_U32, 1),
+};
+TYPE(ev_type_host_gup_fault, EVK_HOST_GUP_FAULT, EV_SRC_HOST, kvm_ev_host_gup_fault,
+     "host_gup_fault", gup_fields);
+
+static const struct ev_field counts_fields[] = {
+	F(kvm_ev_counts, fault_walks, EV_K_U64, 1),
+	F(kvm_ev_counts, emulator_walks, EV_K_U64, 1),
+	F(kvm_ev_counts, emulator_walk_levels, EV_K_U64, KVM_WALK_MAX_LEVELS + 1),
+	F(kvm_ev_counts, emulate_insn, EV_K_U64, 1),
+	F(kvm_ev_counts, emulate_failed, EV_K_U64, 1),
+	F(kvm_ev_counts, vcpu, EV_K_U32, 1),
+};
+TYPE(ev_type_kvm_counts, EVK_KVM_COUNTS, EV_SRC_KVM, kvm_ev_counts, "kvm_counts", counts_fields);
+
 /* Indexed by record type id: the consumer looks one up per record. */
 static const struct ev_type *const types_by_id[EVK__LAST + 1] = {
 	[EVK_MMU_WALK] = &ev_type_kvm_mmu_walk,
@@ -178,6 +196,8 @@ static const struct ev_type *const types_by_id[EVK__LAST + 1] = {
 	[EVK_KVM_CR] = &ev_type_kvm_cr,
 	[EVK_KVM_EMULATE_INSN] = &ev_type_kvm_emulate_insn,
 	[EVK_HOST_PAGE_FAULT] = &ev_type_host_page_fault,
+	[EVK_KVM_COUNTS] = &ev_type_kvm_counts,
+	[EVK_HOST_GUP_FAULT] = &ev_type_host_gup_fault,
 };
 
 const struct ev_type *kvm_ev_type(unsigned id)

@@ -36,7 +36,9 @@ enum kvm_ev_id {
 	EVK_KVM_PAGE_FAULT = 64,
 	EVK_KVM_CR = 65,
 	EVK_KVM_EMULATE_INSN = 66,
+	EVK_KVM_COUNTS = 67,
 	EVK_HOST_PAGE_FAULT = 96,
+	EVK_HOST_GUP_FAULT = 97,
 	EVK__LAST = 127
 };
 
@@ -174,6 +176,38 @@ struct kvm_ev_host_fault {
 	__u32 tid;
 };
 
+/*
+ * Host pages KVM faulted in for a guest frame through get_user_pages (the
+ * vCPU thread's hva_to_pfn; no exception, so no host_page_fault): a page
+ * charged to the VMM's rss between the guest walk and kvm_mmu_spte_requested.
+ */
+struct kvm_ev_host_gup_fault {
+	__u64 hva;    /* host VA of the frame (memslot userspace_addr + offset) */
+	__u64 gfn;    /* the guest frame */
+	__u64 pfn;    /* the host frame KVM got (kvm_mmu_spte_requested) */
+	__u32 member; /* rss counter charged: 0 file, 1 anon, 3 shmem */
+	__u32 tid;
+};
+
+/* vCPU ids counted one by one in the kernel; KVM_COUNTS_VCPUS - 1 holds that id and above. */
+#define KVM_COUNTS_VCPUS 64
+
+/*
+ * What the kernel counts instead of recording (one record per vCPU, written
+ * at stop): guest walks of the shadow page-fault path are also recorded,
+ * walks made for the emulator and emulated instructions only counted unless
+ * the capture records every event.
+ */
+struct kvm_ev_counts {
+	__u64 fault_walks;    /* walks ended by an SPTE event or walker_error */
+	__u64 emulator_walks; /* walks ended by another walk or kvm_emulate_insn */
+	__u64 emulator_walk_levels[KVM_WALK_MAX_LEVELS + 1]; /* ... by paging elements read, 0..5 */
+	__u64 emulate_insn;				     /* kvm_emulate_insn events */
+	__u64 emulate_failed;				     /* ... with failed != 0 */
+	__u32 vcpu;					     /* record only: the vCPU id */
+	__u32 pad;
+};
+
 #ifndef __bpf__
 #include "trace/evfile.h"
 
@@ -187,7 +221,7 @@ extern const struct ev_type ev_type_kvm_mmu_walk, ev_type_kvm_mmu_set_spte,
 	ev_type_kvm_tdp_mmu_spte_changed, ev_type_kvm_mmu_split_huge_page,
 	ev_type_handle_mmio_page_fault, ev_type_kvm_mmu_zap_all_fast, ev_type_kvm_exit,
 	ev_type_kvm_entry, ev_type_kvm_page_fault, ev_type_kvm_cr, ev_type_kvm_emulate_insn,
-	ev_type_host_page_fault;
+	ev_type_host_page_fault, ev_type_kvm_counts, ev_type_host_gup_fault;
 #endif
 
 #endif

@@ -14,6 +14,7 @@
 #include "trace/evfile.h"
 
 #define EV_WBUF_SIZE (64 * 1024)
+#define EV_CHECKED   256 /* descriptors validated, cached by id modulo this */
 
 _Static_assert(sizeof(struct ev_file_header) == 64, "file header is 64 bytes");
 _Static_assert(sizeof(struct ev_hdr) == EV_HDR_SIZE, "record header is 16 bytes");
@@ -76,7 +77,8 @@ struct ev_writer {
 	size_t len;
 	uint64_t records;
 	uint64_t dropped[EV_SRC_COUNT];
-	uint64_t described[65536 / 64]; /* type ids whose schema went out */
+	uint64_t described[65536 / 64];		   /* type ids whose schema went out */
+	const struct ev_type *checked[EV_CHECKED]; /* descriptors type_check() passed */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -234,18 +236,60 @@ fail:
 	return err;
 }
 
+/*
+ * Validate @t once: descriptors are static, so one that passed is cached by
+ * pointer and later records of it skip the field checks. Then its schema goes
+ * out if it has not yet. Called locked.
+ */
+static int writer__type_locked(struct ev_writer *w, const struct ev_type *t)
+{
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	if (w->checked[t->id % EV_CHECKED] != t) {
+		err = type_check(t);
+		if (err)
+			return err;
+		w->checked[t->id % EV_CHECKED] = t;
+	}
+	if (!(w->described[t->id / 64] & (1ULL << (t->id % 64))))
+		return writer__schema_locked(w, t);
+	return 0;
+}
+
 int ev_write(struct ev_writer *w, const struct ev_type *t, uint16_t cpu, uint64_t ts,
 	     const void *body)
 {
-	int err = type_check(t);
+	int err;
 
-	if (err)
-		return err;
 	pthread_mutex_lock(&w->lock);
-	if (!(w->described[t->id / 64] & (1ULL << (t->id % 64))))
-		err = writer__schema_locked(w, t);
+	err = writer__type_locked(w, t);
 	if (!err)
 		err = writer__emit_locked(w, t->id, t->source, cpu, ts, body, t->body_size);
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+int ev_write_record(struct ev_writer *w, const struct ev_type *t, const void *rec)
+{
+	const struct ev_hdr *h = rec;
+	size_t size = EV_HDR_SIZE + (t ? t->body_size : 0);
+	int err;
+
+	if (!t || h->type != t->id || h->source != t->source || h->size != size)
+		return -EINVAL;
+	pthread_mutex_lock(&w->lock);
+	err = writer__type_locked(w, t);
+	if (!err)
+		err = w->err;
+	if (!err && w->len + size > EV_WBUF_SIZE)
+		err = writer__flush_locked(w);
+	if (!err) {
+		memcpy(w->buf + w->len, rec, size);
+		w->len += size;
+		__atomic_add_fetch(&w->records, 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&w->lock);
 	return err;
 }

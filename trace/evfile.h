@@ -29,18 +29,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define EV_MAGIC	 "MVEVENTS" /* 8 bytes, no terminator in the file */
-#define EV_VERSION	 1
-#define EV_HDR_SIZE	 16
-#define EV_MAX_RECORD	 4096 /* largest record (header + body), bytes */
-#define EV_NAME_LEN	 32   /* type names, NUL-padded */
-#define EV_FIELD_NAME_LEN 24  /* field names, NUL-padded */
-#define EV_MAX_FIELDS	 32
+#define EV_MAGIC	  "MVEVENTS" /* 8 bytes, no terminator in the file */
+#define EV_VERSION	  1
+#define EV_HDR_SIZE	  16
+#define EV_MAX_RECORD	  4096 /* largest record (header + body), bytes */
+#define EV_NAME_LEN	  32   /* type names, NUL-padded */
+#define EV_FIELD_NAME_LEN 24   /* field names, NUL-padded */
+#define EV_MAX_FIELDS	  32
 
 struct ev_file_header {
-	char magic[8];	     /* EV_MAGIC */
-	uint16_t version;    /* EV_VERSION */
-	uint16_t header_size; /* sizeof(struct ev_file_header): readers skip what they do not know */
+	char magic[8];	  /* EV_MAGIC */
+	uint16_t version; /* EV_VERSION */
+	uint16_t
+		header_size; /* sizeof(struct ev_file_header): readers skip what they do not know */
 	uint32_t flags;	     /* 0 */
 	uint64_t created_ns; /* CLOCK_REALTIME when the file was opened */
 	uint64_t mono_ns;    /* CLOCK_MONOTONIC at the same moment (host timestamps use it) */
@@ -125,7 +126,7 @@ struct ev_schema_field {
 };
 
 struct ev_end_body {
-	uint64_t records;		 /* records before this one, schema included */
+	uint64_t records;		/* records before this one, schema included */
 	uint64_t dropped[EV_SRC_COUNT]; /* lost records per source over the whole file */
 };
 
@@ -163,10 +164,10 @@ enum {
 struct ev_guest_fault {
 	uint64_t cr2;
 	uint64_t rip;
-	uint64_t gpa;	      /* frame mapped for it (page base), ~0 if the fault was fatal */
-	uint64_t cr3;	      /* address space */
-	uint32_t error_code;  /* x86 #PF error code */
-	uint32_t page_shift;  /* 12, 21 or 30: size of the page mapped */
+	uint64_t gpa;	     /* frame mapped for it (page base), ~0 if the fault was fatal */
+	uint64_t cr3;	     /* address space */
+	uint32_t error_code; /* x86 #PF error code */
+	uint32_t page_shift; /* 12, 21 or 30: size of the page mapped */
 };
 
 struct ev_guest_map { /* map, unmap and protect share this body */
@@ -198,11 +199,11 @@ struct ev_guest_tlb_flush {
 };
 
 /* Chain flags. */
-#define EV_CHAIN_HPA_KNOWN (1u << 0) /* the process could read the PFN */
-#define EV_CHAIN_PRESENT   (1u << 1) /* host page present (pagemap bit 63) */
-#define EV_CHAIN_SWAPPED   (1u << 2)
-#define EV_CHAIN_SOFTDIRTY (1u << 3)
-#define EV_CHAIN_EXCLUSIVE (1u << 4)
+#define EV_CHAIN_HPA_KNOWN  (1u << 0) /* the process could read the PFN */
+#define EV_CHAIN_PRESENT    (1u << 1) /* host page present (pagemap bit 63) */
+#define EV_CHAIN_SWAPPED    (1u << 2)
+#define EV_CHAIN_SOFTDIRTY  (1u << 3)
+#define EV_CHAIN_EXCLUSIVE  (1u << 4)
 #define EV_CHAIN_KVM_AGREES (1u << 5) /* KVM_TRANSLATE gave the same GPA */
 
 /* The four-space chain of one guest address, resolved by the VMM (run --chains). */
@@ -210,13 +211,13 @@ struct ev_vmm_chain {
 	uint64_t gva;
 	uint64_t gpa;
 	uint64_t hva;
-	uint64_t hpa;		/* valid with EV_CHAIN_HPA_KNOWN */
+	uint64_t hpa; /* valid with EV_CHAIN_HPA_KNOWN */
 	uint64_t cr3;
-	uint64_t entry[5];	/* guest entries read, entry[0] = top level */
-	uint32_t levels;	/* guest paging levels walked (entries valid) */
-	uint32_t guest_shift;	/* guest page size: 12, 21, 30 */
-	uint32_t host_shift;	/* host page backing the HVA: 12, 21, 30 */
-	uint32_t flags;		/* EV_CHAIN_* */
+	uint64_t entry[5];    /* guest entries read, entry[0] = top level */
+	uint32_t levels;      /* guest paging levels walked (entries valid) */
+	uint32_t guest_shift; /* guest page size: 12, 21, 30 */
+	uint32_t host_shift;  /* host page backing the HVA: 12, 21, 30 */
+	uint32_t flags;	      /* EV_CHAIN_* */
 };
 
 /*
@@ -261,6 +262,13 @@ int ev_writer_open(struct ev_writer **w, const char *path, uint64_t tsc_hz, uint
  */
 int ev_write(struct ev_writer *w, const struct ev_type *t, uint16_t cpu, uint64_t ts,
 	     const void *body);
+/*
+ * The same for a record already laid out as in the file: @rec holds a struct
+ * ev_hdr (type and source those of @t, size EV_HDR_SIZE + t->body_size) and
+ * the body, copied in one piece. For producers that build records in place
+ * (the eBPF ring buffer).
+ */
+int ev_write_record(struct ev_writer *w, const struct ev_type *t, const void *rec);
 /* Count @count records lost by @source (also written as an EV_DROPPED record). */
 int ev_write_dropped(struct ev_writer *w, enum ev_source source, uint64_t count);
 int ev_write_clock(struct ev_writer *w, uint64_t guest_tsc, uint64_t mono_ns, uint64_t tsc_hz);
@@ -391,7 +399,8 @@ uint64_t ev_stat_walk_levels(const struct ev_stat *s, unsigned levels);
 void ev_stat_latency(const struct ev_stat *s, enum ev_pair pair, struct ev_latency *out);
 void ev_stat_shadow(const struct ev_stat *s, struct ev_shadow_counts *out);
 uint64_t ev_stat_dropped(const struct ev_stat *s, enum ev_source source);
-/* Join counts for the report (see trace/join.h): guest faults, with a KVM walk, with a host fault. */
+/* Join counts for the report (see trace/join.h): guest faults, with a KVM walk, with a host fault.
+ */
 void ev_stat_set_join(struct ev_stat *s, uint64_t faults, uint64_t with_walk, uint64_t with_host);
 /* The report, as text or JSON; @error is the reader's error or NULL. */
 void ev_stat_write(const struct ev_stat *s, FILE *out, bool json, const char *error);

@@ -36,6 +36,8 @@ enum role {
 	ROLE_HOST_FAULT,
 	ROLE_EXIT,
 	ROLE_ENTRY,
+	ROLE_COUNTS,
+	ROLE_GUP_FAULT,
 };
 
 static const struct {
@@ -52,7 +54,15 @@ static const struct {
 	{"host_page_fault", ROLE_HOST_FAULT},
 	{"kvm_exit", ROLE_EXIT},
 	{"kvm_entry", ROLE_ENTRY},
+	{"kvm_counts", ROLE_COUNTS},
+	{"host_gup_fault", ROLE_GUP_FAULT},
 };
+
+/* The kvm_counts fields summed over vCPUs (what the kernel counted instead of recording). */
+static const char *const kcount_names[] = {"fault_walks", "emulator_walks", "emulate_insn",
+					   "emulate_failed"};
+#define KCOUNT_N      (sizeof(kcount_names) / sizeof(kcount_names[0]))
+#define KCOUNT_LEVELS 6
 
 /* Rate series: guest faults, KVM walks, host faults per bucket. */
 enum { SER_FAULT, SER_WALK, SER_HOST, SER_COUNT };
@@ -87,6 +97,9 @@ struct ev_stat {
 	uint64_t t0, t_last;
 	struct ev_clock clock;
 	uint64_t dropped[EV_SRC_COUNT];
+	bool have_kcounts;
+	uint64_t kcount[KCOUNT_N];
+	uint64_t kcount_levels[KCOUNT_LEVELS];
 	bool have_join;
 	uint64_t join_faults, join_walk, join_host;
 };
@@ -274,8 +287,20 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 		s->shadow.zapped++;
 		break;
 	case ROLE_HOST_FAULT:
+	case ROLE_GUP_FAULT:
 		stat__bucket(s, SER_HOST, t);
 		break;
+	case ROLE_COUNTS: {
+		int fl = ev_field_index(rec->type, "emulator_walk_levels");
+
+		s->have_kcounts = true;
+		for (unsigned i = 0; i < KCOUNT_N; i++)
+			s->kcount[i] += field(rec, kcount_names[i]);
+		for (unsigned i = 0; fl >= 0 && i < KCOUNT_LEVELS && i < rec->type->field[fl].count;
+		     i++)
+			s->kcount_levels[i] += ev_field_u64(rec, fl, i);
+		break;
+	}
 	case ROLE_EXIT:
 		pair__start(s, EV_PAIR_EXIT_ENTRY, rec);
 		break;
@@ -450,6 +475,16 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 		if (s->levels[i])
 			fprintf(out, "  %s%u levels %12" PRIu64 "\n",
 				i == EV_STAT_MAX_LEVELS ? ">=" : "  ", i, s->levels[i]);
+	if (s->have_kcounts) {
+		fprintf(out,
+			"\ncounted in the kernel (kvm_counts): %" PRIu64 " fault walks, %" PRIu64
+			" emulator walks, %" PRIu64 " emulated instructions (%" PRIu64 " failed)\n",
+			s->kcount[0], s->kcount[1], s->kcount[2], s->kcount[3]);
+		fprintf(out, "  emulator walks by paging elements read:");
+		for (unsigned i = 0; i < KCOUNT_LEVELS; i++)
+			fprintf(out, " %u: %" PRIu64 "%s", i, s->kcount_levels[i],
+				i + 1 < KCOUNT_LEVELS ? "," : "\n");
+	}
 	fprintf(out,
 		"\nshadow pages: %" PRIu64 " created (of %" PRIu64 " kvm_mmu_get_page), %" PRIu64
 		" synced, %" PRIu64 " unsynced, %" PRIu64 " zapped\n",
@@ -539,6 +574,16 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 			json_u64(&j, key, s->levels[i]);
 		}
 	json_obj_end(&j);
+	if (s->have_kcounts) {
+		json_obj_begin(&j, "kernel_counts");
+		for (unsigned i = 0; i < KCOUNT_N; i++)
+			json_u64(&j, kcount_names[i], s->kcount[i]);
+		json_arr_begin(&j, "emulator_walk_levels");
+		for (unsigned i = 0; i < KCOUNT_LEVELS; i++)
+			json_u64(&j, NULL, s->kcount_levels[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
 	json_obj_begin(&j, "shadow_pages");
 	json_u64(&j, "get_page", s->shadow.get_page);
 	json_u64(&j, "created", s->shadow.created);

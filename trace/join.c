@@ -37,7 +37,7 @@ struct jchain {
 struct ev_join {
 	struct ev_joined *f;
 	size_t nf, capf;
-	struct jvec walks, sptes, hosts;
+	struct jvec walks, sptes, hosts, reqs;
 	struct jslot slot[JOIN_MAX_SLOTS];
 	unsigned nslots;
 	struct jchain *chain;
@@ -124,13 +124,25 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 		w->t = t;
 		w->val = fld(rec, "spte", 0);
 		w->levels = (uint32_t)fld(rec, "level", 0);
-	} else if (!strcmp(name, "host_page_fault")) {
+	} else if (!strcmp(name, "kvm_mmu_spte_requested")) {
+		w = jvec__add(&j->reqs);
+		if (!w)
+			return -ENOMEM;
+		w->key = fld(rec, "gfn", 0);
+		w->t = t;
+		w->val = fld(rec, "pfn", 0);
+	} else if (!strcmp(name, "host_page_fault") || !strcmp(name, "host_gup_fault")) {
+		bool gup = name[5] == 'g';
+
 		w = jvec__add(&j->hosts);
 		if (!w)
 			return -ENOMEM;
-		w->addr = fld(rec, "address", 0);
+		w->addr = fld(rec, gup ? "hva" : "address", 0);
 		w->key = w->addr >> 12;
 		w->t = t;
+		w->val = gup;
+		if (gup)
+			w->pte[0] = fld(rec, "pfn", 0); /* the frame KVM got */
 	} else if (!strcmp(name, "vmm_memslot")) {
 		if (j->nslots < JOIN_MAX_SLOTS)
 			j->slot[j->nslots++] = (struct jslot){.gpa = fld(rec, "gpa", 0),
@@ -261,6 +273,11 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->spte = w->val;
 		f->spte_level = w->levels;
 	}
+	w = first_after(&j->reqs, gpa >> 12, f->t_fault);
+	if (w) {
+		f->has_hpa = true;
+		f->hpa = (w->val << 12) | (gpa & 0xfff);
+	}
 	f->hva_known = join__hva(j, gpa, &f->hva);
 	if (!f->hva_known)
 		return;
@@ -269,7 +286,16 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->has_host = true;
 		f->t_host = w->t;
 		f->host_addr = w->addr;
+		f->host_gup = w->val != 0;
 		j->with_host++;
+		/*
+		 * The frame KVM got from get_user_pages is the page's final one; the
+		 * first SPTE request may have mapped the host zero page for a read.
+		 */
+		if (f->host_gup && w->pte[0]) {
+			f->has_hpa = true;
+			f->hpa = (w->pte[0] << 12) | (gpa & 0xfff);
+		}
 	}
 }
 
@@ -294,6 +320,7 @@ int ev_join_read(struct ev_reader *r, struct ev_join **jp)
 	sort(j->walks.v, j->walks.n, sizeof(*j->walks.v), cmp_walk);
 	sort(j->sptes.v, j->sptes.n, sizeof(*j->sptes.v), cmp_walk);
 	sort(j->hosts.v, j->hosts.n, sizeof(*j->hosts.v), cmp_walk);
+	sort(j->reqs.v, j->reqs.n, sizeof(*j->reqs.v), cmp_walk);
 	sort(j->chain, j->nchain, sizeof(*j->chain), cmp_chain);
 	sort(j->f, j->nf, sizeof(*j->f), cmp_fault);
 	for (size_t i = 0; i < j->nf; i++)
@@ -310,6 +337,7 @@ void ev_join_free(struct ev_join *j)
 	free(j->walks.v);
 	free(j->sptes.v);
 	free(j->hosts.v);
+	free(j->reqs.v);
 	free(j->chain);
 	free(j);
 }
@@ -350,8 +378,11 @@ void ev_join_print(const struct ev_join *j, FILE *out)
 			fprintf(out, ", SPTE level %u", f->spte_level);
 		else
 			fprintf(out, ", no SPTE");
+		if (f->has_hpa)
+			fprintf(out, ", HPA 0x%" PRIx64, f->hpa);
 		if (f->has_host)
-			fprintf(out, " | host fault HVA 0x%" PRIx64 "\n", f->host_addr);
+			fprintf(out, " | host fault (%s) HVA 0x%" PRIx64 "\n",
+				f->host_gup ? "gup" : "exception", f->host_addr);
 		else if (f->hva_known)
 			fprintf(out, " | no host fault (HVA 0x%" PRIx64 ")\n", f->hva);
 		else

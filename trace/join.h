@@ -32,9 +32,14 @@ struct ev_joined {
 	/* the host VA of gpa (from vmm_memslot or vmm_chain records) */
 	bool hva_known;
 	uint64_t hva;
-	/* the host_page_fault on that 4K host page nearest in time to the guest fault */
-	bool has_host;
+	/* the host fault on that 4K host page nearest in time to the guest fault:
+	 * host_page_fault (exception path) or host_gup_fault (KVM's get_user_pages) */
+	bool has_host, host_gup;
 	uint64_t t_host, host_addr;
+	/* the host frame, from the first kvm_mmu_spte_requested of the frame at or after the fault
+	 */
+	bool has_hpa;
+	uint64_t hpa;
 };
 
 struct ev_join;
@@ -53,7 +58,8 @@ const struct ev_joined *ev_join_get(const struct ev_join *j, size_t i);
 /* Guest faults, and how many of them have a KVM walk and a host fault. */
 void ev_join_totals(const struct ev_join *j, uint64_t *faults, uint64_t *with_walk,
 		    uint64_t *with_host);
-/* One line per guest fault: "GVA -> GPA (guest) | KVM walk N levels, SPTE level L | host fault HVA". */
+/* One line per guest fault: "GVA -> GPA (guest) | KVM walk N levels, SPTE level L | host fault
+ * HVA". */
 void ev_join_print(const struct ev_join *j, FILE *out);
 
 #endif

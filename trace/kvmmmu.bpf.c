@@ -2,8 +2,11 @@
 /*
  * KVM MMU and host page-fault probes for one set of VMM processes (CO-RE,
  * raw BTF tracepoints). Guest page-table walks are folded in the kernel into
- * one record per walk; every other event becomes one record. Records go to a
- * ring buffer that wakes the consumer only when it is more than half full.
+ * one per walk and classified by what ends them: walks of the shadow
+ * page-fault path become records, walks made for KVM's instruction emulator
+ * and the emulated instructions are only counted (unless trace_all). Records
+ * go to a ring buffer that wakes the consumer only when it is more than half
+ * full.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,6 +29,9 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
+/* Set by user space before load: one record per walk and per emulated instruction. */
+const volatile bool trace_all = false;
+
 /* With one traced process its tgid, checked without a map lookup; else 0. */
 const volatile __u32 only_tgid = 0;
 
@@ -38,18 +44,43 @@ struct {
 } tgids SEC(".maps");
 
 /*
- * The walk in progress of each vCPU thread, in task-local storage (no hash
- * lookup per paging element). A walk can sleep (reading a guest entry may
- * fault the host page in) and move to another CPU, so the state is per
- * thread, not per CPU. hdr.cpu also keeps the thread's vCPU for the events
- * that follow the walk. mv_flush hands out what is left open on detach.
+ * The walk in progress of each vCPU thread. A walk can sleep (reading a guest
+ * entry may fault the host page in) and move to another CPU, so the state is
+ * per thread, not per CPU. hdr.cpu also keeps the thread's vCPU for the
+ * events that follow the walk. mv_flush hands out what is left open on
+ * detach.
  */
 struct walk_state {
 	struct kvm_rec_hdr hdr;
 	struct kvm_ev_walk walk;
 	__u32 active;
-	__u32 vcpu_known; /* hdr.cpu holds the thread's vCPU */
+	__u32 vcpu_known;  /* hdr.cpu holds the thread's vCPU */
+	__u32 gup_pending; /* a host page was charged by get_user_pages, not yet reported */
+	__u32 gup_member;  /* ... to this rss counter */
+	__u32 exc_pending; /* a host exception fault is being handled: its rss charge is not gup */
+	__u32 owner;	   /* the thread (tid) whose state this is */
 };
+
+/*
+ * Where a thread's walk state lives: the slot of its tid's low bits, claimed
+ * by its first walk. The lookup of an array element is inlined by the
+ * verifier, so the paging-element probe (several per walk, every walk of the
+ * host) costs a tid read and a compare instead of a task-storage helper call.
+ */
+#define WALK_SLOTS 1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} walk_slots SEC(".maps");
+
+/* Threads whose slot another thread holds keep their state in task-local storage. */
+__u32 spilled_threads = 0;
+
+/* Set by user space before load (tests): no slots, every thread in task-local storage. */
+const volatile bool walk_slots_off = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -58,7 +89,18 @@ struct {
 	__type(value, struct walk_state);
 } walks SEC(".maps");
 
-/* Walks still open at detach, emitted by mv_flush. */
+/*
+ * Counted, not recorded: per vCPU (KVM_COUNTS_VCPUS - 1 for that id and up),
+ * per CPU, summed by user space at stop.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KVM_COUNTS_VCPUS);
+	__type(key, __u32);
+	__type(value, struct kvm_ev_counts);
+} counts SEC(".maps");
+
+/* Walks left open, emitted at the thread's exit or by mv_flush at detach. */
 __u64 flushed_walks = 0;
 
 /* Records lost because the ring buffer was full: [0] KVM, [1] host. */
@@ -156,24 +198,96 @@ static __always_inline void emit_walk(struct walk_state *s)
 	SUBMIT(r);
 }
 
+/* The current thread's walk state, NULL if it never walked (or is not traced). */
 static __always_inline struct walk_state *thread_walk(void)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 key = tid & (WALK_SLOTS - 1);
+	struct walk_state *s = bpf_map_lookup_elem(&walk_slots, &key);
+
+	if (s && s->owner == tid)
+		return s;
+	if (!spilled_threads)
+		return NULL;
 	return bpf_task_storage_get(&walks, bpf_get_current_task_btf(), 0, 0);
 }
 
 /*
- * Emit the walk in progress of this thread, if any; return the thread's vCPU
- * (kept from its last walk, else looked up).
+ * The same, created at the thread's first walk: its slot if free, else
+ * task-local storage. Simplification: a slot stays with its thread until
+ * detach, even after the thread exits.
  */
-static __always_inline __u16 end_walk(void)
+static __always_inline struct walk_state *thread_walk_create(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 key = tid & (WALK_SLOTS - 1);
+	struct walk_state *s = thread_walk();
+
+	if (s)
+		return s;
+	s = walk_slots_off ? NULL : bpf_map_lookup_elem(&walk_slots, &key);
+	if (s && __sync_val_compare_and_swap(&s->owner, 0, tid) == 0)
+		return s;
+	s = bpf_task_storage_get(&walks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (s && s->owner != tid) {
+		s->owner = tid;
+		__sync_fetch_and_add(&spilled_threads, 1);
+	}
+	return s;
+}
+
+static __always_inline struct kvm_ev_counts *vcpu_counts(__u32 vcpu)
+{
+	__u32 key = vcpu < KVM_COUNTS_VCPUS ? vcpu : KVM_COUNTS_VCPUS - 1;
+
+	return bpf_map_lookup_elem(&counts, &key);
+}
+
+/* The open walk ends in the shadow page-fault path (SPTE event, walker_error): a record. */
+static __always_inline void end_fault_walk(struct walk_state *s)
+{
+	struct kvm_ev_counts *c;
+
+	if (!s->active)
+		return;
+	c = vcpu_counts(s->hdr.cpu);
+	if (c)
+		c->fault_walks++;
+	emit_walk(s);
+}
+
+/*
+ * The open walk ends with another walk or an emulated instruction and no
+ * SPTE event: KVM translated an address for its emulator. Counted by length;
+ * a record only with trace_all.
+ */
+static __always_inline void end_emulator_walk(struct walk_state *s)
+{
+	struct kvm_ev_counts *c;
+	__u32 lv = s->walk.levels;
+
+	if (!s->active)
+		return;
+	c = vcpu_counts(s->hdr.cpu);
+	if (c) {
+		c->emulator_walks++;
+		if (lv > KVM_WALK_MAX_LEVELS)
+			lv = KVM_WALK_MAX_LEVELS;
+		c->emulator_walk_levels[lv]++;
+	}
+	if (trace_all)
+		emit_walk(s);
+	else
+		s->active = 0;
+}
+
+/* The thread's vCPU: kept in its walk state, else looked up. The walk stays open. */
+static __always_inline __u16 thread_vcpu(void)
 {
 	struct walk_state *s = thread_walk();
 
-	if (!s)
-		return running_vcpu_id();
-	if (s->active)
-		emit_walk(s);
-	return s->hdr.cpu;
+	return s && s->vcpu_known ? s->hdr.cpu : running_vcpu_id();
 }
 
 static __always_inline __u32 current_tid(void)
@@ -190,14 +304,20 @@ int BPF_PROG(mv_walk, u64 addr, u32 pferr)
 
 	if (!traced())
 		return 0;
-	s = bpf_task_storage_get(&walks, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = thread_walk_create();
 	if (!s) {
 		count_drop(SRC_KVM);
 		return 0;
 	}
-	if (s->active)
-		emit_walk(s);
+	end_emulator_walk(s);
+	/*
+	 * gup_pending survives the walk: a get_user_pages fault that breaks COW
+	 * (the host zero page behind a guest read) invalidates KVM's mapping of
+	 * the page through the MMU notifier, so the fault is stale and retried
+	 * from a new walk; its kvm_mmu_spte_requested comes only then.
+	 * An exception fault that charged nothing (a zero-page read) ends here.
+	 */
+	s->exc_pending = 0;
 	s->hdr.type = EVK_MMU_WALK;
 	s->hdr.size = sizeof(s->hdr) + sizeof(s->walk);
 	s->hdr.source = SRC_KVM;
@@ -224,6 +344,8 @@ int BPF_PROG(mv_walk_elem, u64 pte, int level)
 
 	if (!s || !s->active)
 		return 0;
+	/* An exception fault reading this entry is over: its charge, if any, came. */
+	s->exc_pending = 0;
 	n = s->walk.levels;
 	/* A walk that restarts (A/D update raced, retry_walk) begins again at the top. */
 	if (n > 0 && n <= KVM_WALK_MAX_LEVELS && (__u32)level >= s->walk.level[n - 1])
@@ -245,7 +367,7 @@ int BPF_PROG(mv_walk_err, u32 pferr)
 		return 0;
 	s->walk.error = pferr;
 	s->walk.failed = 1;
-	emit_walk(s);
+	end_fault_walk(s);
 	return 0;
 }
 
@@ -278,15 +400,49 @@ int BPF_PROG(mv_set_dirty, unsigned long table_gfn, unsigned int index, unsigned
 	return ad_bit(EVK_MMU_SET_DIRTY_BIT, table_gfn, index, size);
 }
 
-/* ---- shadow MMU events: each ends the walk in progress first ---- */
+/*
+ * ---- shadow MMU events ----
+ * kvm_mmu_spte_requested and kvm_mmu_set_spte end the walk in progress as a
+ * fault walk; the others leave it open (kvm_mmu_get_page comes between the
+ * walk and the SPTE in a shadow fault).
+ */
+
+/* The vCPU of a thread at an SPTE event, after ending its walk as a fault walk. */
+static __always_inline __u16 end_walk_fault(struct walk_state *s)
+{
+	if (!s)
+		return running_vcpu_id();
+	end_fault_walk(s);
+	return s->hdr.cpu;
+}
+
+/* A host page charged since the last report: KVM's get_user_pages faulted the frame in. */
+static __always_inline int gup_fault(struct walk_state *s, struct kvm_page_fault *fault)
+{
+	struct kvm_memory_slot *slot = fault->slot;
+
+	s->gup_pending = 0;
+	RECORD(r, struct kvm_ev_host_gup_fault, EVK_HOST_GUP_FAULT, SRC_HOST,
+	       (__u16)bpf_get_smp_processor_id());
+	r->b.gfn = fault->gfn;
+	r->b.pfn = fault->pfn;
+	r->b.hva = slot ? slot->userspace_addr + ((fault->gfn - slot->base_gfn) << 12) : 0;
+	r->b.member = s->gup_member;
+	r->b.tid = current_tid();
+	SUBMIT(r);
+	return 0;
+}
 
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(mv_spte_req, struct kvm_page_fault *fault)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	struct walk_state *s = thread_walk();
+	__u16 vcpu = end_walk_fault(s);
 
+	if (s && s->gup_pending)
+		gup_fault(s, fault);
 	RECORD(r, struct kvm_ev_spte_requested, EVK_MMU_SPTE_REQUESTED, SRC_KVM, vcpu);
 	r->b.gfn = fault->gfn;
 	r->b.pfn = fault->pfn;
@@ -301,7 +457,7 @@ int BPF_PROG(mv_set_spte, int level, gfn_t gfn, u64 *sptep)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = end_walk_fault(thread_walk());
 
 	RECORD(r, struct kvm_ev_set_spte, EVK_MMU_SET_SPTE, SRC_KVM, vcpu);
 	r->b.gfn = gfn;
@@ -318,7 +474,7 @@ static __always_inline int mmu_page(__u16 id, struct kvm_mmu_page *sp, bool crea
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_mmu_page, id, SRC_KVM, vcpu);
 	r->b.gfn = BPF_CORE_READ(sp, gfn);
@@ -360,7 +516,6 @@ int BPF_PROG(mv_fast_pf, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, u6
 {
 	if (!traced())
 		return 0;
-	end_walk();
 	RECORD(r, struct kvm_ev_fast_page_fault, EVK_FAST_PAGE_FAULT, SRC_KVM,
 	       (__u16)vcpu->vcpu_id);
 	r->b.addr = BPF_CORE_READ(fault, addr);
@@ -379,7 +534,7 @@ int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_tdp_spte_changed, EVK_TDP_MMU_SPTE_CHANGED, SRC_KVM, vcpu);
 	r->b.gfn = gfn;
@@ -396,7 +551,7 @@ int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_split_huge_page, EVK_MMU_SPLIT_HUGE_PAGE, SRC_KVM, vcpu);
 	r->b.gfn = gfn;
@@ -413,7 +568,7 @@ int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_mmio_pf, EVK_HANDLE_MMIO_PAGE_FAULT, SRC_KVM, vcpu);
 	r->b.addr = addr;
@@ -429,7 +584,7 @@ int BPF_PROG(mv_zap_all, struct kvm *kvm)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_zap_all_fast, EVK_MMU_ZAP_ALL_FAST, SRC_KVM, vcpu);
 	r->b.mmu_valid_gen = BPF_CORE_READ(kvm, arch.mmu_valid_gen);
@@ -450,7 +605,6 @@ int BPF_PROG(mv_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 {
 	if (!traced())
 		return 0;
-	end_walk();
 	RECORD(r, struct kvm_ev_exit, EVK_KVM_EXIT, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.isa = isa;
@@ -464,7 +618,6 @@ int BPF_PROG(mv_kvm_entry, struct kvm_vcpu *vcpu, bool immediate_exit)
 {
 	if (!traced())
 		return 0;
-	end_walk();
 	RECORD(r, struct kvm_ev_entry, EVK_KVM_ENTRY, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.immediate_exit = immediate_exit;
@@ -478,7 +631,6 @@ int BPF_PROG(mv_kvm_pf, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code
 {
 	if (!traced())
 		return 0;
-	end_walk();
 	RECORD(r, struct kvm_ev_page_fault, EVK_KVM_PAGE_FAULT, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.address = fault_address;
@@ -492,7 +644,7 @@ int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 {
 	if (!traced())
 		return 0;
-	__u16 vcpu = end_walk();
+	__u16 vcpu = thread_vcpu();
 
 	RECORD(r, struct kvm_ev_cr, EVK_KVM_CR, SRC_KVM, vcpu);
 	r->b.val = val;
@@ -505,9 +657,21 @@ int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(mv_emulate, struct kvm_vcpu *vcpu, __u8 failed)
 {
+	struct kvm_ev_counts *c;
+	struct walk_state *s;
+
 	if (!traced())
 		return 0;
-	end_walk();
+	s = thread_walk();
+	if (s)
+		end_emulator_walk(s);
+	c = vcpu_counts(vcpu->vcpu_id);
+	if (c) {
+		c->emulate_insn++;
+		c->emulate_failed += failed != 0;
+	}
+	if (!trace_all)
+		return 0;
 	RECORD(r, struct kvm_ev_emulate_insn, EVK_KVM_EMULATE_INSN, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.failed = failed;
@@ -521,8 +685,14 @@ int BPF_PROG(mv_emulate, struct kvm_vcpu *vcpu, __u8 failed)
 static __always_inline int host_fault(unsigned long address, struct pt_regs *regs,
 				      unsigned long error_code, __u32 kernel)
 {
+	struct walk_state *s;
+
 	if (!traced())
 		return 0;
+	/* The rss charge that follows is this fault's, not a get_user_pages one. */
+	s = thread_walk();
+	if (s)
+		s->exc_pending = 1;
 	RECORD(r, struct kvm_ev_host_fault, EVK_HOST_PAGE_FAULT, SRC_HOST,
 	       (__u16)bpf_get_smp_processor_id());
 	r->b.address = address;
@@ -546,6 +716,66 @@ int BPF_PROG(mv_pf_kernel, unsigned long address, struct pt_regs *regs, unsigned
 	return host_fault(address, regs, error_code, 1);
 }
 
+/*
+ * A page charged to the traced process's own mm by a vCPU thread: outside an
+ * exception fault, that is KVM faulting the frame in through get_user_pages
+ * (hva_to_pfn), which no page-fault tracepoint sees. Reported at the
+ * thread's next kvm_mmu_spte_requested, which knows the frame: that of the
+ * same fault, or of its retry when the fault went stale (see mv_walk).
+ * Simplification: a gup fault that charges no page (an existing page mapped)
+ * is not seen, and a decrement of rss in that window would count as one.
+ */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(mv_rss, struct mm_struct *mm, int member)
+{
+	struct task_struct *task;
+	struct walk_state *s;
+
+	if (!traced())
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->mm != mm)
+		return 0;
+	s = thread_walk();
+	if (!s)
+		return 0;
+	if (s->exc_pending) {
+		s->exc_pending = 0;
+		return 0;
+	}
+	s->gup_pending = 1;
+	s->gup_member = member;
+	return 0;
+}
+
+/*
+ * A traced thread exits: the walk it left open is emitted (counted with
+ * those flushed at stop) and its slot freed, so the state of a later thread
+ * with the same tid bits, or the same tid, starts clean.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mv_thread_exit, struct task_struct *p)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 key = tid & (WALK_SLOTS - 1);
+	struct walk_state *s;
+
+	if (!traced())
+		return 0;
+	s = bpf_map_lookup_elem(&walk_slots, &key);
+	if (!s || s->owner != tid)
+		return 0;
+	if (s->active) {
+		emit_walk(s);
+		__sync_fetch_and_add(&flushed_walks, 1);
+	}
+	s->vcpu_known = 0;
+	s->gup_pending = 0;
+	s->exc_pending = 0;
+	s->owner = 0;
+	return 0;
+}
+
 /* ---- on detach ---- */
 
 /* Run once by user space after detaching: emit the walks still open in any thread. */
@@ -554,10 +784,14 @@ int mv_flush(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct walk_state *s;
+	__u32 key;
 
 	if (!task)
 		return 0;
-	s = bpf_task_storage_get(&walks, task, 0, 0);
+	key = (__u32)task->pid & (WALK_SLOTS - 1);
+	s = bpf_map_lookup_elem(&walk_slots, &key);
+	if (!s || s->owner != (__u32)task->pid)
+		s = bpf_task_storage_get(&walks, task, 0, 0);
 	if (s && s->active) {
 		emit_walk(s);
 		__sync_fetch_and_add(&flushed_walks, 1);

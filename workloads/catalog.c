@@ -22,6 +22,9 @@ static const struct {
 	[WL_PINGPONG] = {"pingpong", "processes alternately touch private buffers (CR3 switches)",
 			 1 << 20, 1000, 0},
 	[WL_CRASH] = {"crash", "writes to an unmapped address: a guest crash on purpose", 0, 0, 0},
+	[WL_TOUCH] = {"touch",
+		      "one store per 4K page in order (first touch is a write), then reads",
+		      64 << 20, 1, 0},
 };
 
 const char *wl_name(enum wl_kind kind)

@@ -99,6 +99,27 @@ static uint64_t run_chase(const struct wl_params *p, uint64_t *buf, struct wl_en
 	return sum;
 }
 
+/*
+ * Pass `it` stores it * pages + k + 1 to word 0 of 4K page k, pages in order,
+ * and nothing is loaded before the passes end: the first touch of every page
+ * is a write (one fault per page that needs no zero page, unlike a
+ * read-modify-write). Then one load per page: the checksum is the sum of the
+ * words read back, pages * (iters - 1) * pages + pages * (pages + 1) / 2
+ * (0 without a pass: fresh memory reads as zero).
+ */
+static uint64_t run_touch(const struct wl_params *p, uint64_t *buf, struct wl_env *env)
+{
+	uint64_t pages = p->footprint / PAGE_4K, sum = 0;
+
+	for (uint64_t it = 0; it < p->iters; it++) {
+		for (uint64_t k = 0; k < pages; k++)
+			ST(buf + k * (PAGE_4K / 8), it * pages + k + 1);
+	}
+	for (uint64_t k = 0; k < pages; k++)
+		sum += LD(buf + k * (PAGE_4K / 8));
+	return sum;
+}
+
 static uint64_t run_churn(const struct wl_params *p, struct wl_env *env, int *err)
 {
 	uint64_t sum = 0, psize = p->page_size;
@@ -184,6 +205,10 @@ int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, stru
 		r->accesses = pages + 4 * (pages - 1) + 3 * pages + p->iters;
 		break;
 	}
+	case WL_TOUCH:
+		r->checksum = run_touch(p, buf, env);
+		r->accesses = (p->iters + 1) * (p->footprint / PAGE_4K);
+		break;
 	case WL_CHURN:
 		r->checksum = run_churn(p, env, &err);
 		r->accesses = 2 * p->iters * (p->footprint / p->page_size);

@@ -20,6 +20,7 @@ enum wl_kind {
 	WL_CHURN,    /* mmap, touch, munmap repeatedly: page-table update heavy */
 	WL_PINGPONG, /* processes alternately touch private buffers: CR3 switches */
 	WL_CRASH,    /* writes to an unmapped address: a guest crash on purpose */
+	WL_TOUCH,    /* one 8-byte store per 4K page in order, then one load per page */
 	WL__COUNT,
 };
 
@@ -29,8 +30,8 @@ struct wl_params {
 	uint32_t kind;
 	uint32_t nproc;	    /* pingpong: processes besides the driver (>= 1) */
 	uint64_t footprint; /* bytes of the data region */
-	uint64_t
-		iters; /* passes (seq, stride, churn, pingpong) or accesses (random, chase, gups) */
+	/* passes (seq, stride, churn, pingpong, touch) or accesses (random, chase, gups) */
+	uint64_t iters;
 	uint64_t page_size; /* guest page size for the data region: 4K, 2M, 1G or WL_PAGE_MIXED */
 	uint64_t seed;
 	uint64_t stride; /* bytes, stride workload */

@@ -7,9 +7,10 @@
  *
  * Counts walks whose addr is in [LO, LO+SIZE), split by the access they check
  * (pferr bit 1: write) and by their end (kvm_mmu_walker_error or not), per
- * 4K page; and any record of any type whose "addr"/"address" field falls in
- * the other range (a second VM's footprint that must not appear); and the host
- * threads ("tid" fields) the records name. Per-page counts only for ranges up to 4G.
+ * 4K page (and the pages whose one walk is a completed 4-level one); and any
+ * record of any type whose "addr"/"address" field falls in the other range (a
+ * second VM's footprint that must not appear); and the host threads ("tid"
+ * fields) the records name. Per-page counts only for ranges up to 4G.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 struct page {
 	uint8_t reads, writes, failed;
+	uint8_t walks, four; /* all walks, completed walks of 4 levels */
 };
 
 struct counts {
@@ -63,6 +65,9 @@ static void count_walk(const struct ev_record *rec, struct counts *c, struct pag
 		c->done_levels[levels]++;
 	if (!pg)
 		pg = &scratch;
+	saturating_inc(&pg->walks);
+	if (!ev_field_u64(rec, ev_field_index(t, "failed"), 0) && levels == 4)
+		saturating_inc(&pg->four);
 	if (ev_field_u64(rec, ev_field_index(t, "failed"), 0)) {
 		c->failed++;
 		saturating_inc(&pg->failed);
@@ -86,7 +91,7 @@ static void count_walk(const struct ev_record *rec, struct counts *c, struct pag
 int main(int argc, char **argv)
 {
 	uint64_t lo, size, olo = 0, osize = 0;
-	uint64_t read_once = 0, read_more = 0, failed_once = 0, written = 0;
+	uint64_t read_once = 0, read_more = 0, failed_once = 0, written = 0, once4 = 0;
 	struct counts c = {0};
 	struct ev_record rec;
 	struct ev_reader *r;
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
 		read_more += seen[p].reads > 1;
 		failed_once += seen[p].failed == 1;
 		written += seen[p].writes > 0;
+		once4 += seen[p].walks == 1 && seen[p].four == 1;
 	}
 	printf("records %" PRIu64 "\nwalks %" PRIu64 "\nin_range %" PRIu64 "\n", c.records, c.walks,
 	       c.in);
@@ -153,6 +159,7 @@ int main(int argc, char **argv)
 	       read_once, read_more);
 	printf("write_walks %" PRIu64 "\npages_write_walked %" PRIu64 "\n", c.writes, written);
 	printf("failed %" PRIu64 "\npages_failed_once %" PRIu64 "\n", c.failed, failed_once);
+	printf("pages_walked_once_4_levels %" PRIu64 "\n", once4);
 	printf("other_range %" PRIu64 "\ndropped_kvm %" PRIu64 "\ndropped_host %" PRIu64
 	       "\npid %u\n",
 	       c.other, ev_reader_dropped(r, EV_SRC_KVM), ev_reader_dropped(r, EV_SRC_HOST),

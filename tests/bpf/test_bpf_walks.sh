@@ -13,27 +13,45 @@
 source "$(dirname "$0")/lib.sh"
 require_bpf_host
 
+# check_walks N OUT: the rules above for a run of N pages written into OUT.
+check_walks() {
+	local N=$1 OUT=$2 pf_guest walks
+	check "events.mvev written" test -s "$OUT/events.mvev"
+	"$MVEV_WALKS" "$OUT/events.mvev" "$MMAP_BASE" $((N * 4096)) >"$TMP/w" || fails=$((fails + 1))
+	cat "$TMP/w"
+	check "one completed read walk per page ($N): $(kv "$TMP/w" read_walks)" \
+		test "$(kv "$TMP/w" read_walks)" -eq "$N"
+	check "every page read-walked exactly once" test "$(kv "$TMP/w" pages_read_walked_once)" -eq "$N"
+	check "each read walk has 4 levels" test "$(kv "$TMP/w" read_walks_4_levels)" -eq "$N"
+	check "levels top first (4,3,2,1)" test "$(kv "$TMP/w" level_order_errors)" -eq 0
+	check "one failed walk per page ($N): $(kv "$TMP/w" failed)" test "$(kv "$TMP/w" failed)" -eq "$N"
+	check "every page failed once" test "$(kv "$TMP/w" pages_failed_once)" -eq "$N"
+	pf_guest=$(json_get "$OUT/run.json" "['kvm_stats']['vcpu']['pf_guest']")
+	check "failed walks == KVM pf_guest ($pf_guest)" test "$(kv "$TMP/w" failed)" -eq "$pf_guest"
+	check "every page write-walked" test "$(kv "$TMP/w" pages_write_walked)" -eq "$N"
+	check "no KVM record lost" test "$(kv "$TMP/w" dropped_kvm)" -eq 0
+	check "run.json trace.dropped == 0" test "$(json_get "$OUT/run.json" "['trace']['dropped']")" -eq 0
+	walks=$(json_get "$OUT/run.json" "['trace']['events']['kvm_mmu_walk']")
+	check "run.json counts the walks of the file ($walks)" test "$walks" -eq "$(kv "$TMP/w" walks)"
+}
+
 N=2000
 OUT=$TMP/walks
 expect 0 "run --trace of $N first-touch pages" -- \
 	"$MEMVIRT" run seq --footprint $((N * 4))K --iters 1 --page-size 4k --trace --out "$OUT"
-check "events.mvev written" test -s "$OUT/events.mvev"
-"$MVEV_WALKS" "$OUT/events.mvev" $MMAP_BASE $((N * 4096)) >"$TMP/w" || fails=$((fails + 1))
-cat "$TMP/w"
-check "one completed read walk per page ($N): $(kv "$TMP/w" read_walks)" \
-	test "$(kv "$TMP/w" read_walks)" -eq $N
-check "every page read-walked exactly once" test "$(kv "$TMP/w" pages_read_walked_once)" -eq $N
-check "each read walk has 4 levels" test "$(kv "$TMP/w" read_walks_4_levels)" -eq $N
-check "levels top first (4,3,2,1)" test "$(kv "$TMP/w" level_order_errors)" -eq 0
-check "one failed walk per page ($N): $(kv "$TMP/w" failed)" test "$(kv "$TMP/w" failed)" -eq $N
-check "every page failed once" test "$(kv "$TMP/w" pages_failed_once)" -eq $N
-pf_guest=$(json_get "$OUT/run.json" "['kvm_stats']['vcpu']['pf_guest']")
-check "failed walks == KVM pf_guest ($pf_guest)" test "$(kv "$TMP/w" failed)" -eq "$pf_guest"
-check "every page write-walked" test "$(kv "$TMP/w" pages_write_walked)" -eq $N
-check "no KVM record lost" test "$(kv "$TMP/w" dropped_kvm)" -eq 0
-check "run.json trace.dropped == 0" test "$(json_get "$OUT/run.json" "['trace']['dropped']")" -eq 0
-walks=$(json_get "$OUT/run.json" "['trace']['events']['kvm_mmu_walk']")
-check "run.json counts the walks of the file ($walks)" test "$walks" -eq "$(kv "$TMP/w" walks)"
+check_walks $N "$OUT"
 check "run.json lists the walk probe as attached" \
 	has kvm_mmu_pagetable_walk <(json_get "$OUT/run.json" "['trace']['probes_attached']")
+check "the walk state of the vCPU thread is in its slot (spilled 0)" \
+	test "$(json_get "$OUT/run.json" "['trace']['walk_threads_spilled']")" -eq 0
+
+# The slow path: every thread's walk state in task-local storage, same walks.
+N=500
+OUT=$TMP/spilled
+expect 0 "run --trace of $N pages, walk slots off" -- \
+	env MEMVIRT_TRACE_NO_WALK_SLOTS=1 \
+	"$MEMVIRT" run seq --footprint $((N * 4))K --iters 1 --page-size 4k --trace --out "$OUT"
+check_walks $N "$OUT"
+check "the walk state was in task-local storage" \
+	test "$(json_get "$OUT/run.json" "['trace']['walk_threads_spilled']")" -ge 1
 finish

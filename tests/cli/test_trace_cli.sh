@@ -39,7 +39,7 @@ check "-o leaves no temporary" test "$(ls "$TMP" | grep -c tmp)" = 0
 
 expect 0 "dump --join" -- "$MEMVIRT" trace dump "$EV" --join
 check "join: the first fault has its walk and host fault" \
-	has "GVA 0x400123 -> GPA 0x5000 (guest.*KVM walk 4 levels, SPTE level 1 | host fault HVA 0x7f0000005010" "$TMP/out"
+	has "GVA 0x400123 -> GPA 0x5000 (guest.*KVM walk 4 levels, SPTE level 1 | host fault (exception) HVA 0x7f0000005010" "$TMP/out"
 check "join: summary" has "joined: 1 of 2 guest faults have a KVM walk, 1 a host fault" "$TMP/out"
 
 expect 0 "stat" -- "$MEMVIRT" trace stat "$EV"

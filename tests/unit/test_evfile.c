@@ -922,6 +922,71 @@ out:
 	free(b);
 }
 
+/*
+ * A first-touch read then write of GPA 0x5000: KVM first maps the host zero
+ * page (pfn 0x3b), then get_user_pages breaks COW (host_gup_fault, pfn 0xabc)
+ * and the retried fault maps that frame: the join names the gup fault and the
+ * frame KVM got, not the zero page.
+ */
+static void test_join_gup(void)
+{
+	static const struct tfield req_f[] = {
+		{"gfn", 6, 0, 1}, {"pfn", 6, 8, 1}, {"level", 3, 16, 1}};
+	static const struct tfield gup_f[] = {
+		{"hva", 6, 0, 1}, {"gfn", 6, 8, 1}, {"pfn", 6, 16, 1}, {"member", 3, 24, 1}};
+	struct buf *b = calloc(1, sizeof(*b));
+	struct ev_reader *r;
+	struct ev_join *j = NULL;
+	const struct ev_joined *f;
+
+	file_hdr(b);
+	schema(b, 52, 3, 24, "kvm_mmu_spte_requested", 3, req_f);
+	schema(b, 97, 4, 32, "host_gup_fault", 4, gup_f);
+	schema(b, 16, 1, 40, "guest_fault", 6, gfault_f);
+	schema(b, 33, 2, 32, "vmm_memslot", 5, memslot_f);
+	rec_hdr(b, 33, 48, 2, 0, 1000);
+	p64(b, 0);
+	p64(b, 0x100000);
+	p64(b, 0x7f0000000000ULL);
+	p32(b, 0);
+	p32(b, 0);
+	rec_hdr(b, 16, 56, 1, 0, 2000000);
+	p64(b, 0x400000);
+	p64(b, 0x401000);
+	p64(b, 0x5000);
+	p64(b, 0x9000);
+	p32(b, 4);
+	p32(b, 12);
+	for (int i = 0; i < 2; i++) {
+		if (i) {
+			rec_hdr(b, 97, 48, 4, 0, 1000300);
+			p64(b, 0x7f0000005000ULL);
+			p64(b, 5);
+			p64(b, 0xabc);
+			p32(b, 1);
+			p32(b, 0);
+		}
+		rec_hdr(b, 52, 40, 3, 0, 1000100 + 300 * (uint64_t)i);
+		p64(b, 5);
+		p64(b, i ? 0xabc : 0x3b);
+		p32(b, 1);
+		p32(b, 0);
+	}
+	end_rec(b, 9, 0);
+	r = open_buf(b);
+	CHECK_EQ_U64(ev_join_read(r, &j), 0);
+	if (!j)
+		goto out;
+	f = ev_join_get(j, 0);
+	CHECK(f && f->hva_known && f->hva == 0x7f0000005000ULL);
+	CHECK(f && f->has_host && f->host_gup && f->host_addr == 0x7f0000005000ULL);
+	CHECK(f && f->has_hpa && f->hpa == 0xabc000);
+out:
+	ev_join_free(j);
+	ev_reader_close(r);
+	free(b);
+}
+
 /* ---- files for the CLI test and the fuzzer ---- */
 
 static int write_buf(const char *path, const struct buf *b)
@@ -1026,5 +1091,6 @@ int main(int argc, char **argv)
 	test_threads();
 	test_stat();
 	test_join();
+	test_join_gup();
 	TEST_DONE();
 }

@@ -156,6 +156,54 @@ static void test_seeds(void)
 	free(buf);
 }
 
+/*
+ * touch: every store before any load, pass after pass over word 0 of each 4K
+ * page in order, then one load per page in order; the checksum is the sum of
+ * the last pass's values, it * pages + k + 1 for it = iters - 1.
+ */
+struct touch_log {
+	const uint8_t *base;
+	uint64_t pages, n, stores, loads, bad;
+};
+
+static void on_touch(void *ctx, const void *addr, int is_write)
+{
+	struct touch_log *t = ctx;
+	uint64_t off = (uint64_t)((const uint8_t *)addr - t->base), i = t->n++;
+
+	if (is_write) {
+		t->bad += t->loads != 0 || off != (i % t->pages) * 4096;
+		t->stores++;
+	} else {
+		t->bad += off != t->loads * 4096;
+		t->loads++;
+	}
+}
+
+static void check_touch(uint64_t pages, uint64_t iters)
+{
+	struct wl_params p;
+	struct wl_result r;
+	uint8_t *buf = calloc(pages, 4096);
+	struct touch_log t = {.base = buf, .pages = pages};
+	struct wl_env env = {.ctx = &t, .trace = on_touch};
+	uint64_t want = 0;
+
+	for (uint64_t k = 0; iters && k < pages; k++)
+		want += (iters - 1) * pages + k + 1;
+	wl_defaults(&p, WL_TOUCH);
+	p.footprint = pages * 4096;
+	p.iters = iters;
+	CHECK(wl_run_traced(&p, buf, &env, &r) == 0);
+	CHECK_EQ_U64(t.stores, iters * pages);
+	CHECK_EQ_U64(t.loads, pages);
+	CHECK_EQ_U64(t.bad, 0);
+	CHECK_EQ_U64(r.checksum, want);
+	CHECK_EQ_U64(r.accesses, (iters + 1) * pages);
+	CHECK_EQ_U64(((uint64_t *)buf)[(pages - 1) * 512], iters ? iters * pages : 0);
+	free(buf);
+}
+
 static void test_names(void)
 {
 	for (int k = 0; k < WL__COUNT; k++)
@@ -171,6 +219,10 @@ int main(void)
 	check_kind(WL_GUPS, 256 * 1024, 5000);
 	check_kind(WL_CHASE, 256 * 1024, 5000);
 	check_kind(WL_CHURN, 64 * 1024, 4);
+	check_kind(WL_TOUCH, 256 * 1024, 3);
+	check_touch(37, 3);
+	check_touch(64, 1);
+	check_touch(5, 0);
 	test_seq_closed_form();
 	test_chase_cycle();
 	test_seeds();

@@ -89,10 +89,18 @@ struct hlist_head {
 	struct hlist_node *first;
 };
 
+struct mm_struct;
+
 struct task_struct {
 	int pid;
 	int tgid;
+	struct mm_struct *mm;
 	struct hlist_head preempt_notifiers;
+};
+
+struct kvm_memory_slot {
+	gfn_t base_gfn;
+	long unsigned int userspace_addr;
 };
 
 struct pt_regs {
@@ -151,6 +159,7 @@ struct kvm_page_fault {
 	const u64 error_code;
 	u8 goal_level;
 	gfn_t gfn;
+	struct kvm_memory_slot *slot;
 	kvm_pfn_t pfn;
 };
 
