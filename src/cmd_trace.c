@@ -103,6 +103,21 @@ struct dump_run {
 	char error[256];
 };
 
+/* Perfetto: the records from @r, and a slice per guest fault joined from a second pass. */
+static int perfetto_with_faults(const char *path, struct ev_reader *r, FILE *out)
+{
+	struct ev_reader *r2 = NULL;
+	struct ev_join *j = NULL;
+	int err;
+
+	if (!ev_reader_open(&r2, path))
+		ev_join_read(r2, &j); /* a bad file is reported by the first pass */
+	ev_reader_close(r2);
+	err = ev_dump_joined(r, out, EV_DUMP_PERFETTO, j);
+	ev_join_free(j);
+	return err;
+}
+
 static int dump_fill(FILE *out, void *arg)
 {
 	struct dump_run *d = arg;
@@ -127,6 +142,8 @@ static int dump_fill(FILE *out, void *arg)
 				walk, faults, host);
 			ev_join_free(j);
 		}
+	} else if (d->o->fmt == EV_DUMP_PERFETTO) {
+		err = perfetto_with_faults(d->o->path, r, out);
 	} else {
 		err = ev_dump(r, out, d->o->fmt);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "trace/evfile.h"
+#include "trace/join.h"
 
 #define DUMP_BUCKET_NS	 10000000ULL /* perfetto counter tracks: events per 10 ms */
 #define DUMP_MAX_BUCKETS (1u << 20)
@@ -355,7 +356,47 @@ static void perfetto_free(struct perfetto *p)
 		free(p->bucket[i]);
 }
 
+/* One slice per joined guest fault: guest fault to the last layer's work for it. */
+static void pf_faults(struct perfetto *p, const struct ev_join *j)
+{
+	for (size_t i = 0; j && i < ev_join_count(j); i++) {
+		const struct ev_joined *f = ev_join_get(j, i);
+		uint64_t end = f->t_fault;
+
+		if (f->has_walk && f->t_walk > end)
+			end = f->t_walk;
+		if (f->has_spte && f->t_spte > end)
+			end = f->t_spte;
+		if (f->has_host && f->t_host > end)
+			end = f->t_host;
+		if (end == f->t_fault || !p->have_base)
+			continue;
+		pf_track(p, EV_SRC_GUEST, f->cpu);
+		pf_begin(p);
+		fprintf(p->out,
+			"{\"ph\":\"X\",\"name\":\"fault: guest map to shadow entry\","
+			"\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"args\":{"
+			"\"cr2\":\"0x%" PRIx64 "\",\"gpa\":\"0x%" PRIx64
+			"\",\"kvm_walk_levels\":%u,"
+			"\"spte_level\":%u,\"hva\":\"0x%" PRIx64 "\",\"hpa\":\"0x%" PRIx64
+			"\",\"host_fault\":\"%s\"}}",
+			EV_SRC_GUEST + 1, f->cpu, pf_us(p, f->t_fault),
+			(double)(end - f->t_fault) / 1000.0, f->cr2, f->gpa,
+			f->has_walk ? f->walk_levels : 0, f->has_spte ? f->spte_level : 0,
+			f->hva_known ? f->hva : 0, f->has_hpa ? f->hpa : 0,
+			!f->has_host  ? "none"
+			: f->host_gup ? "gup"
+				      : "exception");
+	}
+}
+
 int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt)
+{
+	return ev_dump_joined(r, out, fmt, NULL);
+}
+
+int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
+		   const struct ev_join *join)
 {
 	const struct ev_file_header *h = ev_reader_header(r);
 	struct perfetto pf;
@@ -389,6 +430,7 @@ int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt)
 			dump_perfetto(&pf, &rec, t);
 	}
 	if (fmt == EV_DUMP_PERFETTO) {
+		pf_faults(&pf, join);
 		pf_counters(&pf);
 		fprintf(out, "\n]}\n");
 		perfetto_free(&pf);

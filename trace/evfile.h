@@ -426,5 +426,13 @@ void ev_format_fields(const struct ev_record *rec, char *buf, size_t len);
  * perfetto JSON is still closed), or -errno for an output error.
  */
 int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt);
+/*
+ * ev_dump, and for EV_DUMP_PERFETTO a slice per joined guest fault of @join
+ * (trace/join.h; NULL for none) on the guest vCPU's track: from the guest
+ * fault to the last of the KVM walk, shadow entry and host fault that served it.
+ */
+struct ev_join;
+int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
+		   const struct ev_join *join);
 
 #endif

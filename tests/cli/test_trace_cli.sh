@@ -34,6 +34,11 @@ assert any(e["ph"] == "M" and e["name"] == "thread_name" for e in ev)
 assert sum(1 for e in ev if e["ph"] == "X" and e["name"] == "in host (exit)") == 101
 assert sum(1 for e in ev if e["ph"] == "i" and e["name"] == "guest_fault") == 2
 assert any(e["ph"] == "C" and e["name"].startswith("guest faults") for e in ev)
+# one slice per joined guest fault: the sample joins the first of its two faults
+faults = [e for e in ev if e["ph"] == "X" and e["name"].startswith("fault:")]
+assert len(faults) == 1, faults
+assert faults[0]["args"]["cr2"] == "0x400123" and faults[0]["args"]["gpa"] == "0x5000", faults
+assert faults[0]["dur"] > 0 and faults[0]["args"]["host_fault"] == "exception", faults
 ' "$TMP/trace.json"
 check "-o leaves no temporary" test "$(ls "$TMP" | grep -c tmp)" = 0
 
