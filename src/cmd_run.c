@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
+#include "trace/evfile.h"
 
 static char kernel_default[512], program_default[512];
 
@@ -248,6 +249,12 @@ int cmd_run(int argc, char **argv)
 	run_execute(&c, &o);
 	if (!c.json)
 		run_print_summary(&c, &o);
+	if (!c.json && o.traced && o.events_path[0]) {
+		/* What the capture saw, as 'memvirt trace stat' prints it. */
+		printf("\n");
+		fflush(stdout);
+		ev_stat_print(o.events_path, stdout, false);
+	}
 	if (o.status) {
 		pr_err("%s\n", o.error);
 		if (o.res.crash_dump[0])
