@@ -3,9 +3,10 @@
  * KVM and host record types written by the eBPF tracer (ids 48..127).
  *
  * Shared by the BPF programs (trace/kvmmmu.bpf.c) and user space: each
- * ring-buffer sample is a struct kvm_rec_hdr laid out exactly like the event
- * file's struct ev_hdr, followed by one of the bodies below, so the consumer
- * hands the body to ev_write() unchanged. Bodies use only __u32/__u64 and
+ * record is a struct kvm_rec_hdr laid out exactly like the event file's
+ * struct ev_hdr, followed by one of the bodies below, so the consumer copies
+ * it into the file unchanged. A ring-buffer sample is one record, or a
+ * bundle of them (struct kvm_bundle_hdr, below). Bodies use only __u32/__u64 and
  * are multiples of 8 bytes. Field names are what readers look up; see
  * docs/tracing.md.
  */
@@ -206,6 +207,26 @@ struct kvm_ev_counts {
 	__u64 emulate_failed;				     /* ... with failed != 0 */
 	__u32 vcpu;					     /* record only: the vCPU id */
 	__u32 pad;
+};
+
+/*
+ * A ring-buffer sample that carries several records, those of one shadow
+ * fault (walk, host_gup_fault, spte_requested, set_spte) or of one probe
+ * call (never written to a file as such): one reservation per fault instead
+ * of one per record. The header is followed by KVM_BUNDLE_MAX_PARTS
+ * or fewer record slots back to back, each a struct kvm_rec_hdr and its body
+ * with h.size set whether or not the slot is filled; bit i of @parts says
+ * slot i holds a record. The consumer writes the filled slots in order, as
+ * separate records.
+ */
+#define KVM_REC_BUNDLE	     0xb0d1 /* outside the record ids (48..127) */
+#define KVM_BUNDLE_MAX_PARTS 4
+
+struct kvm_bundle_hdr {
+	__u16 type;  /* KVM_REC_BUNDLE */
+	__u16 size;  /* the whole sample */
+	__u16 parts; /* bit i: slot i holds a record */
+	__u16 nslots;
 };
 
 #ifndef __bpf__

@@ -59,6 +59,15 @@ struct walk_state {
 	__u32 gup_member;  /* ... to this rss counter */
 	__u32 exc_pending; /* a host exception fault is being handled: its rss charge is not gup */
 	__u32 owner;	   /* the thread (tid) whose state this is */
+	/*
+	 * A shadow fault whose records wait for its kvm_mmu_set_spte (see
+	 * mv_spte_req): PART_* bits of what is held, the walk being in @walk.
+	 */
+	__u32 fault_parts;
+	__u32 gup_cpu; /* host CPU at the request, for the host_gup_fault record */
+	__u64 req_ts;  /* time of kvm_mmu_spte_requested, also the gup record's */
+	struct kvm_ev_spte_requested req;
+	struct kvm_ev_host_gup_fault gup;
 };
 
 /*
@@ -111,9 +120,15 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-static __always_inline bool traced(void)
+/*
+ * Whether @task (the current one) belongs to a traced process: with one traced
+ * process a compare with a read-only global, else a hash lookup. Every probe
+ * gets the task once (bpf_get_current_task_btf) and reads tgid, pid and mm
+ * from it with plain BTF loads, instead of a helper call for each.
+ */
+static __always_inline bool traced(struct task_struct *task)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = task->tgid;
 
 	if (only_tgid)
 		return tgid == only_tgid;
@@ -126,16 +141,13 @@ static __always_inline bool traced(void)
  * of KVM_RUN (vcpu_load), so the thread's first notifier leads back to it.
  * Simplification: assumes KVM's is the only notifier on a VMM's vCPU thread.
  */
-static __always_inline bool thread_in_kvm_run(void)
+static __always_inline bool thread_in_kvm_run(struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
 	return BPF_CORE_READ(task, preempt_notifiers.first) != NULL;
 }
 
-static __always_inline __u16 running_vcpu_id(void)
+static __always_inline __u16 running_vcpu_id(struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 node = (__u64)BPF_CORE_READ(task, preempt_notifiers.first);
 	struct kvm_vcpu *vcpu;
 
@@ -146,13 +158,18 @@ static __always_inline __u16 running_vcpu_id(void)
 	return (__u16)BPF_CORE_READ(vcpu, vcpu_id);
 }
 
-static __always_inline void count_drop(__u32 src)
+static __always_inline void count_drops(__u32 src, __u64 records)
 {
 	__u32 key = src == SRC_HOST;
 	__u64 *n = bpf_map_lookup_elem(&drops, &key);
 
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		__sync_fetch_and_add(n, records);
+}
+
+static __always_inline void count_drop(__u32 src)
+{
+	count_drops(src, 1);
 }
 
 /* No wakeup per record: only once the consumer has half a ring to catch up on. */
@@ -180,12 +197,79 @@ static __always_inline long wakeup_flag(void)
 
 #define SUBMIT(r) bpf_ringbuf_submit(r, wakeup_flag())
 
-static __always_inline void emit_walk(struct walk_state *s)
-{
+struct walk_rec {
+	struct kvm_rec_hdr h;
+	struct kvm_ev_walk b;
+};
+
+/*
+ * Bundles (events_kvm.h): the records of one shadow fault go into the ring
+ * as one sample, reserved once. A reservation and its submit are most of a
+ * record's cost (the ring's lock with interrupts off, its bookkeeping and
+ * fresh cache lines); three of them made kvm_mmu_spte_requested the dearest
+ * probe of a shadow fault. kvm_mmu_spte_requested keeps its records (and
+ * the walk and host_gup_fault it ends) in the thread's walk state and
+ * kvm_mmu_set_spte, which follows it in the same fault, writes all four.
+ * Slot i of a bundle is bit i of its parts.
+ */
+#define PART_WALK (1u << 0) /* the walk the fault ended */
+#define PART_GUP  (1u << 1) /* host_gup_fault: a host page charged since the last report */
+#define PART_REQ  (1u << 2) /* kvm_mmu_spte_requested */
+#define PART_SET  (1u << 3) /* kvm_mmu_set_spte */
+
+struct fault_bundle {
+	struct kvm_bundle_hdr bh;
+	struct walk_rec walk;
 	struct {
 		struct kvm_rec_hdr h;
-		struct kvm_ev_walk b;
-	} * r;
+		struct kvm_ev_host_gup_fault b;
+	} gup;
+	struct {
+		struct kvm_rec_hdr h;
+		struct kvm_ev_spte_requested b;
+	} req;
+	struct {
+		struct kvm_rec_hdr h;
+		struct kvm_ev_set_spte b;
+	} set;
+};
+
+/* With trace_all, an emulated instruction and the emulator walk it ended. */
+struct emulate_bundle {
+	struct kvm_bundle_hdr bh;
+	struct walk_rec walk;
+	struct {
+		struct kvm_rec_hdr h;
+		struct kvm_ev_emulate_insn b;
+	} ev;
+};
+
+/* Slot 0 of a bundle: the walk @s when @walk, else an empty slot of the same size. */
+static __always_inline void bundle_walk(struct kvm_bundle_hdr *bh, struct walk_rec *slot,
+					struct walk_state *s, bool walk)
+{
+	if (s && walk) {
+		slot->h = s->hdr;
+		slot->b = s->walk;
+		bh->parts |= PART_WALK;
+	} else {
+		slot->h.size = sizeof(*slot);
+	}
+}
+
+static __always_inline void rec_hdr(struct kvm_rec_hdr *h, __u16 id, __u16 size, __u16 src,
+				    __u16 cpu, __u64 ts)
+{
+	h->type = id;
+	h->size = size;
+	h->source = src;
+	h->cpu = cpu;
+	h->ts = ts;
+}
+
+static __always_inline void emit_walk(struct walk_state *s)
+{
+	struct walk_rec *r;
 
 	s->active = 0;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -198,10 +282,64 @@ static __always_inline void emit_walk(struct walk_state *s)
 	SUBMIT(r);
 }
 
-/* The current thread's walk state, NULL if it never walked (or is not traced). */
-static __always_inline struct walk_state *thread_walk(void)
+/*
+ * Write the shadow fault held in @s (s->fault_parts) as one bundle, with
+ * @set (taken at @set_ts) as its kvm_mmu_set_spte record when not NULL.
+ */
+static __always_inline void emit_fault(struct walk_state *s, const struct kvm_ev_set_spte *set,
+				       __u64 set_ts)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 parts = s->fault_parts | (set ? PART_SET : 0);
+	struct fault_bundle *r;
+
+	s->fault_parts = 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drops(SRC_KVM, !!(parts & PART_WALK) + !!(parts & PART_REQ) + !!set);
+		if (parts & PART_GUP)
+			count_drop(SRC_HOST);
+		return;
+	}
+	r->bh.type = KVM_REC_BUNDLE;
+	r->bh.size = sizeof(*r);
+	r->bh.parts = parts;
+	r->bh.nslots = 4;
+	bundle_walk(&r->bh, &r->walk, s, parts & PART_WALK);
+	r->gup.h.size = sizeof(r->gup);
+	if (parts & PART_GUP) {
+		rec_hdr(&r->gup.h, EVK_HOST_GUP_FAULT, sizeof(r->gup), SRC_HOST, s->gup_cpu,
+			s->req_ts);
+		r->gup.b = s->gup;
+	}
+	r->req.h.size = sizeof(r->req);
+	if (parts & PART_REQ) {
+		rec_hdr(&r->req.h, EVK_MMU_SPTE_REQUESTED, sizeof(r->req), SRC_KVM, s->hdr.cpu,
+			s->req_ts);
+		r->req.b = s->req;
+	}
+	r->set.h.size = sizeof(r->set);
+	if (set) {
+		rec_hdr(&r->set.h, EVK_MMU_SET_SPTE, sizeof(r->set), SRC_KVM, s->hdr.cpu, set_ts);
+		r->set.b = *set;
+	}
+	SUBMIT(r);
+}
+
+/*
+ * A shadow fault still held when the thread makes another record (or exits,
+ * or capture stops) is written first, without a kvm_mmu_set_spte (a spurious
+ * fault: KVM found the SPTE already set): a thread's records stay in order.
+ */
+static __always_inline void flush_fault(struct walk_state *s)
+{
+	if (s && s->fault_parts)
+		emit_fault(s, NULL, 0);
+}
+
+/* The walk state of @task (current), NULL if it never walked (or is not traced). */
+static __always_inline struct walk_state *thread_walk(struct task_struct *task)
+{
+	__u32 tid = task->pid;
 	__u32 key = tid & (WALK_SLOTS - 1);
 	struct walk_state *s = bpf_map_lookup_elem(&walk_slots, &key);
 
@@ -209,7 +347,7 @@ static __always_inline struct walk_state *thread_walk(void)
 		return s;
 	if (!spilled_threads)
 		return NULL;
-	return bpf_task_storage_get(&walks, bpf_get_current_task_btf(), 0, 0);
+	return bpf_task_storage_get(&walks, task, 0, 0);
 }
 
 /*
@@ -217,19 +355,18 @@ static __always_inline struct walk_state *thread_walk(void)
  * task-local storage. Simplification: a slot stays with its thread until
  * detach, even after the thread exits.
  */
-static __always_inline struct walk_state *thread_walk_create(void)
+static __always_inline struct walk_state *thread_walk_create(struct task_struct *task)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = task->pid;
 	__u32 key = tid & (WALK_SLOTS - 1);
-	struct walk_state *s = thread_walk();
+	struct walk_state *s = thread_walk(task);
 
 	if (s)
 		return s;
 	s = walk_slots_off ? NULL : bpf_map_lookup_elem(&walk_slots, &key);
 	if (s && __sync_val_compare_and_swap(&s->owner, 0, tid) == 0)
 		return s;
-	s = bpf_task_storage_get(&walks, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = bpf_task_storage_get(&walks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (s && s->owner != tid) {
 		s->owner = tid;
 		__sync_fetch_and_add(&spilled_threads, 1);
@@ -244,31 +381,36 @@ static __always_inline struct kvm_ev_counts *vcpu_counts(__u32 vcpu)
 	return bpf_map_lookup_elem(&counts, &key);
 }
 
-/* The open walk ends in the shadow page-fault path (SPTE event, walker_error): a record. */
-static __always_inline void end_fault_walk(struct walk_state *s)
+/*
+ * The open walk ends in the shadow page-fault path (SPTE event, walker_error):
+ * counted, and true when there was one, which the caller records.
+ */
+static __always_inline bool take_fault_walk(struct walk_state *s)
 {
 	struct kvm_ev_counts *c;
 
-	if (!s->active)
-		return;
+	if (!s || !s->active)
+		return false;
+	s->active = 0;
 	c = vcpu_counts(s->hdr.cpu);
 	if (c)
 		c->fault_walks++;
-	emit_walk(s);
+	return true;
 }
 
 /*
  * The open walk ends with another walk or an emulated instruction and no
  * SPTE event: KVM translated an address for its emulator. Counted by length;
- * a record only with trace_all.
+ * true when it is to be recorded (trace_all).
  */
-static __always_inline void end_emulator_walk(struct walk_state *s)
+static __always_inline bool take_emulator_walk(struct walk_state *s)
 {
 	struct kvm_ev_counts *c;
 	__u32 lv = s->walk.levels;
 
 	if (!s->active)
-		return;
+		return false;
+	s->active = 0;
 	c = vcpu_counts(s->hdr.cpu);
 	if (c) {
 		c->emulator_walks++;
@@ -276,23 +418,19 @@ static __always_inline void end_emulator_walk(struct walk_state *s)
 			lv = KVM_WALK_MAX_LEVELS;
 		c->emulator_walk_levels[lv]++;
 	}
-	if (trace_all)
-		emit_walk(s);
-	else
-		s->active = 0;
+	return trace_all;
 }
 
-/* The thread's vCPU: kept in its walk state, else looked up. The walk stays open. */
-static __always_inline __u16 thread_vcpu(void)
+/*
+ * The thread's vCPU: kept in its walk state, else looked up. The walk stays
+ * open; a shadow fault held is written first, before the caller's record.
+ */
+static __always_inline __u16 thread_vcpu(struct task_struct *task)
 {
-	struct walk_state *s = thread_walk();
+	struct walk_state *s = thread_walk(task);
 
-	return s && s->vcpu_known ? s->hdr.cpu : running_vcpu_id();
-}
-
-static __always_inline __u32 current_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
+	flush_fault(s);
+	return s && s->vcpu_known ? s->hdr.cpu : running_vcpu_id(task);
 }
 
 /* ---- the guest page-table walk, aggregated ---- */
@@ -300,16 +438,20 @@ static __always_inline __u32 current_tid(void)
 SEC("tp_btf/kvm_mmu_pagetable_walk")
 int BPF_PROG(mv_walk, u64 addr, u32 pferr)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_state *s;
 
-	if (!traced())
+	if (!traced(task))
 		return 0;
-	s = thread_walk_create();
+	s = thread_walk_create(task);
 	if (!s) {
 		count_drop(SRC_KVM);
 		return 0;
 	}
-	end_emulator_walk(s);
+	/* The held fault's walk is in s->walk, about to be reused. */
+	flush_fault(s);
+	if (take_emulator_walk(s))
+		emit_walk(s);
 	/*
 	 * gup_pending survives the walk: a get_user_pages fault that breaks COW
 	 * (the host zero page behind a guest read) invalidates KVM's mapping of
@@ -323,14 +465,14 @@ int BPF_PROG(mv_walk, u64 addr, u32 pferr)
 	s->hdr.source = SRC_KVM;
 	/* Simplification: a thread runs one vCPU for its whole life, as VMMs do. */
 	if (!s->vcpu_known) {
-		s->hdr.cpu = running_vcpu_id();
-		s->vcpu_known = thread_in_kvm_run();
+		s->hdr.cpu = running_vcpu_id(task);
+		s->vcpu_known = thread_in_kvm_run(task);
 	}
 	s->hdr.ts = bpf_ktime_get_ns();
 	__builtin_memset(&s->walk, 0, sizeof(s->walk));
 	s->walk.addr = addr;
 	s->walk.pferr = pferr;
-	s->walk.tid = current_tid();
+	s->walk.tid = task->pid;
 	s->active = 1;
 	return 0;
 }
@@ -339,7 +481,7 @@ int BPF_PROG(mv_walk, u64 addr, u32 pferr)
 SEC("tp_btf/kvm_mmu_paging_element")
 int BPF_PROG(mv_walk_elem, u64 pte, int level)
 {
-	struct walk_state *s = thread_walk();
+	struct walk_state *s = thread_walk(bpf_get_current_task_btf());
 	__u32 n;
 
 	if (!s || !s->active)
@@ -361,13 +503,15 @@ int BPF_PROG(mv_walk_elem, u64 pte, int level)
 SEC("tp_btf/kvm_mmu_walker_error")
 int BPF_PROG(mv_walk_err, u32 pferr)
 {
-	struct walk_state *s = thread_walk();
+	struct walk_state *s = thread_walk(bpf_get_current_task_btf());
 
 	if (!s || !s->active)
 		return 0;
+	flush_fault(s);
 	s->walk.error = pferr;
 	s->walk.failed = 1;
-	end_fault_walk(s);
+	if (take_fault_walk(s))
+		emit_walk(s);
 	return 0;
 }
 
@@ -375,11 +519,12 @@ int BPF_PROG(mv_walk_err, u32 pferr)
 static __always_inline int ad_bit(__u16 id, unsigned long table_gfn, unsigned int index,
 				  unsigned int size)
 {
-	struct walk_state *s = thread_walk();
+	struct walk_state *s = thread_walk(bpf_get_current_task_btf());
 
 	/* Inside a walk: the thread is traced and its state holds the vCPU. */
 	if (!s)
 		return 0;
+	flush_fault(s);
 	RECORD(r, struct kvm_ev_ad_bit, id, SRC_KVM, s->hdr.cpu);
 	r->b.table_gfn = table_gfn;
 	r->b.index = index;
@@ -407,74 +552,93 @@ int BPF_PROG(mv_set_dirty, unsigned long table_gfn, unsigned int index, unsigned
  * walk and the SPTE in a shadow fault).
  */
 
-/* The vCPU of a thread at an SPTE event, after ending its walk as a fault walk. */
-static __always_inline __u16 end_walk_fault(struct walk_state *s)
-{
-	if (!s)
-		return running_vcpu_id();
-	end_fault_walk(s);
-	return s->hdr.cpu;
-}
-
-/* A host page charged since the last report: KVM's get_user_pages faulted the frame in. */
-static __always_inline int gup_fault(struct walk_state *s, struct kvm_page_fault *fault)
-{
-	struct kvm_memory_slot *slot = fault->slot;
-
-	s->gup_pending = 0;
-	RECORD(r, struct kvm_ev_host_gup_fault, EVK_HOST_GUP_FAULT, SRC_HOST,
-	       (__u16)bpf_get_smp_processor_id());
-	r->b.gfn = fault->gfn;
-	r->b.pfn = fault->pfn;
-	r->b.hva = slot ? slot->userspace_addr + ((fault->gfn - slot->base_gfn) << 12) : 0;
-	r->b.member = s->gup_member;
-	r->b.tid = current_tid();
-	SUBMIT(r);
-	return 0;
-}
-
+/*
+ * The shadow fault's request: it ends the walk (a fault walk), and reports
+ * the host page charged since the last report (KVM's get_user_pages faulted
+ * the frame in: a host_gup_fault with the frame KVM got). All three wait in
+ * the thread's state for the fault's kvm_mmu_set_spte, which writes them
+ * with its own record in one ring sample; the request and gup records carry
+ * this event's time.
+ */
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(mv_spte_req, struct kvm_page_fault *fault)
 {
-	if (!traced())
-		return 0;
-	struct walk_state *s = thread_walk();
-	__u16 vcpu = end_walk_fault(s);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct kvm_memory_slot *slot;
+	struct walk_state *s;
 
-	if (s && s->gup_pending)
-		gup_fault(s, fault);
-	RECORD(r, struct kvm_ev_spte_requested, EVK_MMU_SPTE_REQUESTED, SRC_KVM, vcpu);
-	r->b.gfn = fault->gfn;
-	r->b.pfn = fault->pfn;
-	r->b.level = fault->goal_level;
-	r->b.pad = 0;
-	SUBMIT(r);
+	if (!traced(task))
+		return 0;
+	s = thread_walk(task);
+	if (!s) {
+		/* A thread that never walked (TDP): no state to hold the fault in. */
+		RECORD(r, struct kvm_ev_spte_requested, EVK_MMU_SPTE_REQUESTED, SRC_KVM,
+		       running_vcpu_id(task));
+		r->b.gfn = fault->gfn;
+		r->b.pfn = fault->pfn;
+		r->b.level = fault->goal_level;
+		r->b.pad = 0;
+		SUBMIT(r);
+		return 0;
+	}
+	flush_fault(s);
+	s->fault_parts = PART_REQ | (take_fault_walk(s) ? PART_WALK : 0);
+	s->req_ts = bpf_ktime_get_ns();
+	s->req.gfn = fault->gfn;
+	s->req.pfn = fault->pfn;
+	s->req.level = fault->goal_level;
+	s->req.pad = 0;
+	if (!s->gup_pending)
+		return 0;
+	s->gup_pending = 0;
+	slot = fault->slot;
+	s->gup.gfn = fault->gfn;
+	s->gup.pfn = fault->pfn;
+	s->gup.hva = slot ? slot->userspace_addr + ((fault->gfn - slot->base_gfn) << 12) : 0;
+	s->gup.member = s->gup_member;
+	s->gup.tid = task->pid;
+	s->gup_cpu = bpf_get_smp_processor_id();
+	s->fault_parts |= PART_GUP;
 	return 0;
 }
 
+/*
+ * Writes the fault held since kvm_mmu_spte_requested with this record. A
+ * set_spte without a request (prefetched neighbours) is a record alone, or
+ * with the walk it ends.
+ */
 SEC("tp_btf/kvm_mmu_set_spte")
 int BPF_PROG(mv_set_spte, int level, gfn_t gfn, u64 *sptep)
 {
-	if (!traced())
-		return 0;
-	__u16 vcpu = end_walk_fault(thread_walk());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct kvm_ev_set_spte set = {.gfn = gfn, .sptep = (__u64)sptep, .level = level};
+	struct walk_state *s;
 
-	RECORD(r, struct kvm_ev_set_spte, EVK_MMU_SET_SPTE, SRC_KVM, vcpu);
-	r->b.gfn = gfn;
-	r->b.sptep = (__u64)sptep;
-	if (bpf_probe_read_kernel(&r->b.spte, sizeof(r->b.spte), sptep))
-		r->b.spte = 0;
-	r->b.level = level;
-	r->b.pad = 0;
+	if (!traced(task))
+		return 0;
+	/* sptep is a plain u64 pointer in BTF, not a struct: no direct load. */
+	if (bpf_probe_read_kernel(&set.spte, sizeof(set.spte), sptep))
+		set.spte = 0;
+	s = thread_walk(task);
+	if (s) {
+		if (take_fault_walk(s))
+			s->fault_parts |= PART_WALK;
+		emit_fault(s, &set, bpf_ktime_get_ns());
+		return 0;
+	}
+	RECORD(r, struct kvm_ev_set_spte, EVK_MMU_SET_SPTE, SRC_KVM, running_vcpu_id(task));
+	r->b = set;
 	SUBMIT(r);
 	return 0;
 }
 
 static __always_inline int mmu_page(__u16 id, struct kvm_mmu_page *sp, bool created)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_mmu_page, id, SRC_KVM, vcpu);
 	r->b.gfn = BPF_CORE_READ(sp, gfn);
@@ -514,7 +678,7 @@ SEC("tp_btf/fast_page_fault")
 int BPF_PROG(mv_fast_pf, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, u64 *sptep,
 	     u64 old_spte, int ret)
 {
-	if (!traced())
+	if (!traced(bpf_get_current_task_btf()))
 		return 0;
 	RECORD(r, struct kvm_ev_fast_page_fault, EVK_FAST_PAGE_FAULT, SRC_KVM,
 	       (__u16)vcpu->vcpu_id);
@@ -532,9 +696,11 @@ int BPF_PROG(mv_fast_pf, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, u6
 SEC("tp_btf/kvm_tdp_mmu_spte_changed")
 int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new_spte)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_tdp_spte_changed, EVK_TDP_MMU_SPTE_CHANGED, SRC_KVM, vcpu);
 	r->b.gfn = gfn;
@@ -549,9 +715,11 @@ int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new
 SEC("tp_btf/kvm_mmu_split_huge_page")
 int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_split_huge_page, EVK_MMU_SPLIT_HUGE_PAGE, SRC_KVM, vcpu);
 	r->b.gfn = gfn;
@@ -566,9 +734,11 @@ int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 SEC("tp_btf/handle_mmio_page_fault")
 int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_mmio_pf, EVK_HANDLE_MMIO_PAGE_FAULT, SRC_KVM, vcpu);
 	r->b.addr = addr;
@@ -582,9 +752,11 @@ int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 SEC("tp_btf/kvm_mmu_zap_all_fast")
 int BPF_PROG(mv_zap_all, struct kvm *kvm)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_zap_all_fast, EVK_MMU_ZAP_ALL_FAST, SRC_KVM, vcpu);
 	r->b.mmu_valid_gen = BPF_CORE_READ(kvm, arch.mmu_valid_gen);
@@ -603,7 +775,7 @@ static __always_inline __u64 vcpu_rip(struct kvm_vcpu *vcpu)
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(mv_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 {
-	if (!traced())
+	if (!traced(bpf_get_current_task_btf()))
 		return 0;
 	RECORD(r, struct kvm_ev_exit, EVK_KVM_EXIT, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
@@ -616,7 +788,7 @@ int BPF_PROG(mv_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 SEC("tp_btf/kvm_entry")
 int BPF_PROG(mv_kvm_entry, struct kvm_vcpu *vcpu, bool immediate_exit)
 {
-	if (!traced())
+	if (!traced(bpf_get_current_task_btf()))
 		return 0;
 	RECORD(r, struct kvm_ev_entry, EVK_KVM_ENTRY, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
@@ -629,7 +801,7 @@ int BPF_PROG(mv_kvm_entry, struct kvm_vcpu *vcpu, bool immediate_exit)
 SEC("tp_btf/kvm_page_fault")
 int BPF_PROG(mv_kvm_pf, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code)
 {
-	if (!traced())
+	if (!traced(bpf_get_current_task_btf()))
 		return 0;
 	RECORD(r, struct kvm_ev_page_fault, EVK_KVM_PAGE_FAULT, SRC_KVM, (__u16)vcpu->vcpu_id);
 	r->b.rip = vcpu_rip(vcpu);
@@ -642,9 +814,11 @@ int BPF_PROG(mv_kvm_pf, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code
 SEC("tp_btf/kvm_cr")
 int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 {
-	if (!traced())
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!traced(task))
 		return 0;
-	__u16 vcpu = thread_vcpu();
+	__u16 vcpu = thread_vcpu(task);
 
 	RECORD(r, struct kvm_ev_cr, EVK_KVM_CR, SRC_KVM, vcpu);
 	r->b.val = val;
@@ -657,14 +831,18 @@ int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(mv_emulate, struct kvm_vcpu *vcpu, __u8 failed)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct emulate_bundle *r;
 	struct kvm_ev_counts *c;
 	struct walk_state *s;
+	bool walk = false;
 
-	if (!traced())
+	if (!traced(task))
 		return 0;
-	s = thread_walk();
+	s = thread_walk(task);
+	flush_fault(s);
 	if (s)
-		end_emulator_walk(s);
+		walk = take_emulator_walk(s);
 	c = vcpu_counts(vcpu->vcpu_id);
 	if (c) {
 		c->emulate_insn++;
@@ -672,10 +850,22 @@ int BPF_PROG(mv_emulate, struct kvm_vcpu *vcpu, __u8 failed)
 	}
 	if (!trace_all)
 		return 0;
-	RECORD(r, struct kvm_ev_emulate_insn, EVK_KVM_EMULATE_INSN, SRC_KVM, (__u16)vcpu->vcpu_id);
-	r->b.rip = vcpu_rip(vcpu);
-	r->b.failed = failed;
-	r->b.pad = 0;
+	/* Recording every event: the emulator walk and the instruction in one sample. */
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drops(SRC_KVM, 1 + walk);
+		return 0;
+	}
+	r->bh.type = KVM_REC_BUNDLE;
+	r->bh.size = sizeof(*r);
+	r->bh.parts = 1u << 1;
+	r->bh.nslots = 2;
+	bundle_walk(&r->bh, &r->walk, s, walk);
+	rec_hdr(&r->ev.h, EVK_KVM_EMULATE_INSN, sizeof(r->ev), SRC_KVM, (__u16)vcpu->vcpu_id,
+		bpf_ktime_get_ns());
+	r->ev.b.rip = vcpu_rip(vcpu);
+	r->ev.b.failed = failed;
+	r->ev.b.pad = 0;
 	SUBMIT(r);
 	return 0;
 }
@@ -685,12 +875,14 @@ int BPF_PROG(mv_emulate, struct kvm_vcpu *vcpu, __u8 failed)
 static __always_inline int host_fault(unsigned long address, struct pt_regs *regs,
 				      unsigned long error_code, __u32 kernel)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_state *s;
 
-	if (!traced())
+	if (!traced(task))
 		return 0;
 	/* The rss charge that follows is this fault's, not a get_user_pages one. */
-	s = thread_walk();
+	s = thread_walk(task);
+	flush_fault(s);
 	if (s)
 		s->exc_pending = 1;
 	RECORD(r, struct kvm_ev_host_fault, EVK_HOST_PAGE_FAULT, SRC_HOST,
@@ -699,7 +891,7 @@ static __always_inline int host_fault(unsigned long address, struct pt_regs *reg
 	r->b.ip = BPF_CORE_READ(regs, ip);
 	r->b.error_code = error_code;
 	r->b.kernel = kernel;
-	r->b.tid = current_tid();
+	r->b.tid = task->pid;
 	SUBMIT(r);
 	return 0;
 }
@@ -728,15 +920,13 @@ int BPF_PROG(mv_pf_kernel, unsigned long address, struct pt_regs *regs, unsigned
 SEC("tp_btf/rss_stat")
 int BPF_PROG(mv_rss, struct mm_struct *mm, int member)
 {
-	struct task_struct *task;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_state *s;
 
-	if (!traced())
+	/* Fires for every rss change on the host: the cheapest tests first. */
+	if (!traced(task) || task->mm != mm)
 		return 0;
-	task = bpf_get_current_task_btf();
-	if (task->mm != mm)
-		return 0;
-	s = thread_walk();
+	s = thread_walk(task);
 	if (!s)
 		return 0;
 	if (s->exc_pending) {
@@ -749,22 +939,23 @@ int BPF_PROG(mv_rss, struct mm_struct *mm, int member)
 }
 
 /*
- * A traced thread exits: the walk it left open is emitted (counted with
- * those flushed at stop) and its slot freed, so the state of a later thread
- * with the same tid bits, or the same tid, starts clean.
+ * A traced thread exits: the shadow fault it holds and the walk it left open
+ * are emitted (the walk counted with those flushed at stop) and its slot
+ * freed, so the state of a later thread with the same tid bits, or the same
+ * tid, starts clean. Task-local state goes with the task.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mv_thread_exit, struct task_struct *p)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 key = tid & (WALK_SLOTS - 1);
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_state *s;
 
-	if (!traced())
+	if (!traced(task))
 		return 0;
-	s = bpf_map_lookup_elem(&walk_slots, &key);
-	if (!s || s->owner != tid)
+	s = thread_walk(task);
+	if (!s)
 		return 0;
+	flush_fault(s);
 	if (s->active) {
 		emit_walk(s);
 		__sync_fetch_and_add(&flushed_walks, 1);
@@ -778,7 +969,10 @@ int BPF_PROG(mv_thread_exit, struct task_struct *p)
 
 /* ---- on detach ---- */
 
-/* Run once by user space after detaching: emit the walks still open in any thread. */
+/*
+ * Run once by user space after detaching: emit the shadow faults held and the
+ * walks still open in any thread.
+ */
 SEC("iter/task")
 int mv_flush(struct bpf_iter__task *ctx)
 {
@@ -792,6 +986,7 @@ int mv_flush(struct bpf_iter__task *ctx)
 	s = bpf_map_lookup_elem(&walk_slots, &key);
 	if (!s || s->owner != (__u32)task->pid)
 		s = bpf_task_storage_get(&walks, task, 0, 0);
+	flush_fault(s);
 	if (s && s->active) {
 		emit_walk(s);
 		__sync_fetch_and_add(&flushed_walks, 1);

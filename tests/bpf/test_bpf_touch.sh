@@ -38,6 +38,16 @@ fl=$(json_get "$OUT/run.json" "['trace']['walks_flushed_at_stop']")
 check "every walk record is a fault walk ($rec = $fw fault + $fl flushed at stop)" \
 	test "$rec" -eq $((fw + fl))
 check "the checksum verified" test "$(json_get "$OUT/run.json" "['result']['verified']")" = True
+# The programs hand each shadow fault's records (walk, host_gup_fault, spte_requested,
+# set_spte) to the ring as one sample; the consumer splits it. Every fault walk ends in one
+# SPTE request and one SPTE set, and each first-touched page's host page came through gup.
+ev() { json_get "$OUT/run.json" "['trace']['events']['$1']"; }
+check "one kvm_mmu_spte_requested per fault walk ($(ev kvm_mmu_spte_requested) for $fw)" \
+	test "$(ev kvm_mmu_spte_requested)" -eq "$fw"
+check "one kvm_mmu_set_spte per fault walk ($(ev kvm_mmu_set_spte))" \
+	test "$(ev kvm_mmu_set_spte)" -eq "$fw"
+check "a host_gup_fault for each page ($(ev host_gup_fault) >= $N)" \
+	test "$(ev host_gup_fault)" -ge $N
 
 ALL=$TMP/all
 expect 0 "the same with --trace-all" -- \
