@@ -9,7 +9,7 @@
  *   a-rand: random 8-byte accesses within 16 pages (native, zen4)
  *   b:      uniform random over 4 GiB, 4K guest and host pages, nested with
  *           PWCs and the nested TLB (zen4)
- * Usage: sim_bench [-n accesses] [-p preset | -c config-file] [-f b-footprint-bytes]
+ * Usage: sim_bench [-n accesses] [-p preset | -c config-file] [-f b-footprint[K|M|G]]
  *                  [-s streams: any of "a", "r", "b"]
  */
 #include <stdint.h>
@@ -248,11 +248,16 @@ int main(int argc, char **argv)
 
 	while ((o = getopt(argc, argv, "c:f:n:p:s:")) != -1) {
 		switch (o) {
-		case 'f':
-			foot = strtoull(optarg, NULL, 0) & ~0xfffULL;
+		case 'f': {
+			char *end;
+
+			foot = strtoull(optarg, &end, 0);
+			foot <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
+			foot &= ~0xfffULL;
 			if (!foot || foot > 4 * GIB)
 				foot = 4 * GIB;
 			break;
+		}
 		case 'c':
 			cfg_file = optarg;
 			preset = optarg;

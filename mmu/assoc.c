@@ -55,39 +55,17 @@ static int plru_init(struct assoc *a)
 	return a->plru ? 0 : -ENOMEM;
 }
 
-void plru_bits_touch(uint8_t *bits, unsigned ways, unsigned way)
-{
-	unsigned n = 0, lo = 0, hi = ways;
-
-	while (hi - lo > 1) {
-		unsigned mid = lo + (hi - lo + 1) / 2;
-
-		if (way < mid) {
-			bits[n] = 1;
-			n = n + 1;
-			hi = mid;
-		} else {
-			bits[n] = 0;
-			n = n + (mid - lo);
-			lo = mid;
-		}
-	}
-}
-
 unsigned plru_bits_victim(const uint8_t *bits, unsigned ways)
 {
 	unsigned n = 0, lo = 0, hi = ways;
 
 	while (hi - lo > 1) {
 		unsigned mid = lo + (hi - lo + 1) / 2;
+		unsigned m = 0u - (unsigned)(bits[n] == 0); /* all ones: evict from the left half */
 
-		if (!bits[n]) {
-			n = n + 1;
-			hi = mid;
-		} else {
-			n = n + (mid - lo);
-			lo = mid;
-		}
+		n += (1 & m) | ((mid - lo) & ~m);
+		hi = (mid & m) | (hi & ~m);
+		lo = (lo & m) | (mid & ~m);
 	}
 	return lo;
 }
@@ -159,6 +137,7 @@ int assoc__init(struct assoc *a, const struct assoc_config *cfg, uint64_t seed)
 	a->ops = repl_policy_ops_get(cfg->policy);
 	if (!a->ops)
 		return -EINVAL;
+	a->policy = cfg->policy;
 	a->ways = cfg->ways;
 	a->sets = cfg->entries / cfg->ways;
 	a->set_mask = (a->sets & (a->sets - 1)) == 0 ? a->sets - 1 : 0;
@@ -171,12 +150,21 @@ int assoc__init(struct assoc *a, const struct assoc_config *cfg, uint64_t seed)
 		err = -ENOMEM;
 		goto err_free;
 	}
+	if (a->ways >= ASSOC_FP_WAYS) {
+		a->fp_stride = (a->ways + 15) & ~15u;
+		a->fp = aligned_alloc(16, (size_t)a->sets * a->fp_stride);
+		if (!a->fp) {
+			err = -ENOMEM;
+			goto err_free;
+		}
+	}
 	err = a->ops->init(a);
 	if (err)
 		goto err_free;
 	assoc__clear(a);
 	return 0;
 err_free:
+	free(a->fp);
 	free(a->val);
 	free(a->tag);
 	free(a->key);
@@ -189,6 +177,7 @@ void assoc__fini(struct assoc *a)
 	if (!a->key)
 		return;
 	a->ops->fini(a);
+	free(a->fp);
 	free(a->val);
 	free(a->tag);
 	free(a->key);
@@ -201,54 +190,91 @@ void assoc__clear(struct assoc *a)
 
 	for (size_t i = 0; i < n; i++)
 		a->key[i] = ASSOC_INVALID;
+	if (a->fp)
+		memset(a->fp, 0, (size_t)a->sets * a->fp_stride);
 }
 
 long assoc__find(const struct assoc *a, uint64_t key, uint32_t tag)
 {
-	size_t base = (size_t)assoc__set(a, key) * a->ways;
+	unsigned set = assoc__set(a, key);
 
-	for (unsigned w = 0; w < a->ways; w++)
-		if (a->key[base + w] == key && assoc_tag_match(a->tag[base + w], tag))
-			return (long)(base + w);
-	return -1;
+	return assoc_search(a, set, (size_t)set * a->ways, key, tag);
+}
+
+/* The first way whose key and tag equal exactly, else the first empty way; ways if neither. */
+static unsigned assoc_fill_way(const struct assoc *a, unsigned set, size_t base, uint64_t key,
+			       uint32_t tag)
+{
+	const uint64_t *keys = a->key + base;
+	unsigned invalid = a->ways;
+
+	if (a->fp) {
+		const uint8_t *fp = a->fp + (size_t)set * a->fp_stride;
+		uint8_t f = assoc_fp(key);
+
+		for (unsigned c = 0; c < a->ways; c += 16)
+			for (unsigned m = assoc_fp_match16(fp + c, f, a->ways - c); m; m &= m - 1) {
+				unsigned w = c + (unsigned)__builtin_ctz(m);
+
+				if (keys[w] == key && a->tag[base + w] == tag)
+					return w;
+			}
+		for (unsigned c = 0; c < a->ways; c += 16) {
+			unsigned m = assoc_fp_match16(fp + c, 0, a->ways - c);
+
+			if (m)
+				return c + (unsigned)__builtin_ctz(m);
+		}
+		return a->ways;
+	}
+	for (unsigned w = 0; w < a->ways; w++) {
+		uint64_t k = keys[w];
+
+		if (k == key && a->tag[base + w] == tag)
+			return w;
+		if (k == ASSOC_INVALID && invalid == a->ways)
+			invalid = w;
+	}
+	return invalid;
+}
+
+static unsigned assoc_victim(struct assoc *a, unsigned set)
+{
+	switch (a->policy) {
+	case REPL_LRU:
+		return lru_victim(a, set);
+	case REPL_PLRU:
+		return plru_victim(a, set);
+	case REPL_RANDOM:
+		return rand_victim(a, set);
+	}
+	return 0;
 }
 
 size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val)
 {
-	unsigned set = assoc__set(a, key), way = a->ways;
+	unsigned set = assoc__set(a, key);
 	size_t base = (size_t)set * a->ways;
-	const uint64_t *keys = a->key + base;
-	unsigned invalid = a->ways;
-
 	/*
 	 * An entry with the same key and exact tag is replaced in place; otherwise
 	 * the first invalid way, as hardware fills empty ways before evicting.
 	 */
-	for (unsigned w = 0; w < a->ways; w++) {
-		uint64_t k = keys[w];
+	unsigned way = assoc_fill_way(a, set, base, key, tag);
 
-		if (k == key && a->tag[base + w] == tag) {
-			way = w;
-			break;
-		}
-		if (k == ASSOC_INVALID && invalid == a->ways)
-			invalid = w;
-	}
 	if (way == a->ways)
-		way = invalid;
-	if (way == a->ways)
-		way = a->stamp ? lru_victim(a, set) : a->ops->victim(a, set);
+		way = assoc_victim(a, set);
 	a->key[base + way] = key;
 	a->tag[base + way] = tag;
 	a->val[base + way] = val;
-	if (a->stamp)
-		a->stamp[base + way] = ++a->clock;
-	else
-		a->ops->touch(a, set, way);
+	if (a->fp)
+		a->fp[(size_t)set * a->fp_stride + way] = assoc_fp(key);
+	assoc_touch(a, set, way);
 	return base + way;
 }
 
 void assoc__invalidate(struct assoc *a, size_t idx)
 {
 	a->key[idx] = ASSOC_INVALID;
+	if (a->fp)
+		a->fp[idx / a->ways * a->fp_stride + idx % a->ways] = 0;
 }

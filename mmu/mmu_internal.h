@@ -4,6 +4,10 @@
 #ifndef MEMVIRT_MMU_INTERNAL_H
 #define MEMVIRT_MMU_INTERNAL_H
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "mmu/mmu.h"
 
 #define ASSOC_INVALID (~0ULL)
@@ -23,6 +27,10 @@ struct repl_policy_ops {
  * A set-associative store of (key, tag, value) triples. A key is unique per
  * entry and never ASSOC_INVALID; the tag (PCID/VPID and a global bit, or 0) is
  * compared only after the key matches. Sets are indexed by key modulo sets.
+ * Sets of ASSOC_FP_WAYS ways or more also keep a one-byte fingerprint of each
+ * way's key (0: empty way), so a search compares 16 ways at once and reads
+ * only the keys whose fingerprint matches; results are those of a scan in way
+ * order.
  */
 struct assoc {
 	unsigned sets, ways;
@@ -31,11 +39,16 @@ struct assoc {
 	uint32_t *tag;
 	uint64_t *val;
 	const struct repl_policy_ops *ops;
-	uint64_t *stamp; /* LRU: last-use time per entry */
+	enum repl_policy policy; /* the hot path switches on it rather than calling ops */
+	uint8_t *fp;		 /* wide sets: fp_stride bytes per set, else NULL */
+	unsigned fp_stride;	 /* ways rounded up to 16 */
+	uint64_t *stamp;	 /* LRU: last-use time per entry */
 	uint64_t clock;
 	uint8_t *plru; /* tree-PLRU: ways - 1 node bits per set */
 	uint64_t rng;  /* random */
 };
+
+#define ASSOC_FP_WAYS 16
 
 #define ASSOC_TAG_GLOBAL (1u << 31) /* matches any PCID of the same VPID */
 #define ASSOC_TAG_PCID	 0xfffu
@@ -68,23 +81,101 @@ static inline bool assoc_tag_match(uint32_t have, uint32_t want)
 	       ((have ^ want) & ~(ASSOC_TAG_GLOBAL | ASSOC_TAG_PCID)) == 0;
 }
 
+/*
+ * Tree-PLRU over @ways ways on one set's ways - 1 node bits (docs/sim-model.md).
+ * The path is chosen with masks, not branches: the way (and the bits) are
+ * random in a walk-heavy stream, so a branch per node would mostly mispredict.
+ */
+static inline void plru_bits_touch(uint8_t *bits, unsigned ways, unsigned way)
+{
+	unsigned n = 0, lo = 0, hi = ways;
+
+	while (hi - lo > 1) {
+		unsigned mid = lo + (hi - lo + 1) / 2;
+		unsigned left = way < mid,
+			 m = 0u - left; /* all ones when @way is in the left half */
+
+		bits[n] = (uint8_t)left;
+		n += (1 & m) | ((mid - lo) & ~m);
+		hi = (mid & m) | (hi & ~m);
+		lo = (lo & m) | (mid & ~m);
+	}
+}
+
+unsigned plru_bits_victim(const uint8_t *bits, unsigned ways);
+
+/* A use of (set, way): the replacement state's update, inline for every policy. */
+static inline void assoc_touch(struct assoc *a, unsigned set, unsigned way)
+{
+	if (a->policy == REPL_LRU)
+		a->stamp[(size_t)set * a->ways + way] = ++a->clock;
+	else if (a->policy == REPL_PLRU)
+		plru_bits_touch(a->plru + (size_t)set * (a->ways - 1), a->ways, way);
+}
+
+/* The fingerprint of a valid key: never 0, which marks an empty way. */
+static inline uint8_t assoc_fp(uint64_t key)
+{
+	uint8_t h = (uint8_t)((key * 0x9E3779B97F4A7C15ULL) >> 56);
+
+	return h ? h : 1;
+}
+
+/* Bit i set when fp[i] == f, for the first @n (at most 16) of 16 readable bytes. */
+static inline unsigned assoc_fp_match16(const uint8_t *fp, uint8_t f, unsigned n)
+{
+	unsigned m;
+
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)fp);
+
+	m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)f)));
+#else
+	m = 0;
+	for (unsigned i = 0; i < 16; i++)
+		m |= (unsigned)(fp[i] == f) << i;
+#endif
+	return n >= 16 ? m : m & ((1u << n) - 1);
+}
+
+/* The first way of the set at @base (in way order) whose key and tag match, or -1. */
+static inline long assoc_search(const struct assoc *a, unsigned set, size_t base, uint64_t key,
+				uint32_t tag)
+{
+	const uint64_t *k = a->key + base;
+
+	if (a->fp) {
+		const uint8_t *fp = a->fp + (size_t)set * a->fp_stride;
+		uint8_t f = assoc_fp(key);
+
+		for (unsigned c = 0; c < a->ways; c += 16) {
+			unsigned m = assoc_fp_match16(fp + c, f, a->ways - c);
+
+			for (; m; m &= m - 1) {
+				unsigned w = c + (unsigned)__builtin_ctz(m);
+
+				if (k[w] == key && assoc_tag_match(a->tag[base + w], tag))
+					return (long)(base + w);
+			}
+		}
+		return -1;
+	}
+	for (unsigned w = 0; w < a->ways; w++)
+		if (k[w] == key && assoc_tag_match(a->tag[base + w], tag))
+			return (long)(base + w);
+	return -1;
+}
+
 /* Index of the matching entry (set * ways + way) or -1; a hit updates replacement state. */
 static inline long assoc__lookup(struct assoc *a, uint64_t key, uint32_t tag)
 {
 	unsigned set = assoc__set(a, key);
 	size_t base = (size_t)set * a->ways;
-	const uint64_t *k = a->key + base;
+	long idx = assoc_search(a, set, base, key, tag);
 
-	for (unsigned w = 0; w < a->ways; w++) {
-		if (k[w] == key && assoc_tag_match(a->tag[base + w], tag)) {
-			if (a->stamp) /* LRU, inline */
-				a->stamp[base + w] = ++a->clock;
-			else
-				a->ops->touch(a, set, w);
-			return (long)(base + w);
-		}
-	}
-	return -1;
+	if (idx >= 0)
+		assoc_touch(a, set, (unsigned)((size_t)idx - base));
+	return idx;
 }
 
 /* Like assoc__lookup without touching replacement state. */
@@ -94,10 +185,6 @@ size_t assoc__insert(struct assoc *a, uint64_t key, uint32_t tag, uint64_t val);
 void assoc__invalidate(struct assoc *a, size_t idx);
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p);
-
-/* Tree-PLRU over @ways ways on one set's ways - 1 node bits (docs/sim-model.md). */
-void plru_bits_touch(uint8_t *bits, unsigned ways, unsigned way);
-unsigned plru_bits_victim(const uint8_t *bits, unsigned ways);
 
 /* xorshift64*: the deterministic generator behind random replacement. */
 static inline uint64_t mmu_rand(uint64_t *s)

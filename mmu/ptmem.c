@@ -5,28 +5,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "mmu/mmu_internal.h"
+#include "mmu/ptmem_internal.h"
 
-#define PTMEM_SLAB	    (2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
-#define PTMEM_REGION_SHIFT  18		 /* frames per region: 2^18 (1 GiB of physical space) */
-#define PTMEM_REGION_FRAMES (1ULL << PTMEM_REGION_SHIFT)
-
-/*
- * Frames live in a two-level direct-indexed table: region[pfn >> 18] is an
- * array of 2^18 page pointers (calloc'd on first use, so the host only backs
- * the parts that are touched), indexed by the low bits of the frame number.
- */
-struct ptmem {
-	struct pt_mem mem;
-	uint64_t limit;
-	uint64_t next_alloc;
-	ptmem_alloc_fn alloc;
-	void *alloc_ctx;
-	uint64_t ***region;
-	size_t nregions, nframes;
-	void **slabs;
-	size_t nslabs, slab_used; /* bytes used in the newest slab */
-};
+#define PTMEM_SLAB (2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
 
 /* A zeroed 4K buffer carved from the current slab; slabs are freed with the memory. */
 static uint64_t *ptmem_buffer(struct ptmem *m)
@@ -50,14 +31,6 @@ static uint64_t *ptmem_buffer(struct ptmem *m)
 	slab = m->slabs[m->nslabs - 1];
 	m->slab_used += MMU_PAGE_SIZE;
 	return (uint64_t *)((char *)slab + m->slab_used - MMU_PAGE_SIZE);
-}
-
-/* The frame's buffer or NULL; @pfn is below limit >> 12. */
-static inline uint64_t *ptmem_page(const struct ptmem *m, uint64_t pfn)
-{
-	uint64_t **r = m->region[pfn >> PTMEM_REGION_SHIFT];
-
-	return r ? r[pfn & (PTMEM_REGION_FRAMES - 1)] : NULL;
 }
 
 /* The frame's buffer, created zeroed on first use. */
@@ -84,13 +57,7 @@ static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
 
 int ptmem__read64(struct ptmem *m, uint64_t pa, uint64_t *val)
 {
-	uint64_t *page;
-
-	if (pa >= m->limit || (pa & 7))
-		return -EFAULT;
-	page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
-	*val = page ? page[(pa & (MMU_PAGE_SIZE - 1)) >> 3] : 0;
-	return 0;
+	return ptmem_read64(m, pa, val);
 }
 
 int ptmem__write64(struct ptmem *m, uint64_t pa, uint64_t val)
@@ -119,17 +86,10 @@ static int ptmem_ops_write64(void *ctx, uint64_t pa, uint64_t val)
 
 static void ptmem_ops_prefetch(void *ctx, uint64_t pa)
 {
-	struct ptmem *m = ctx;
-	const uint64_t *page;
-
-	if (pa >= m->limit)
-		return;
-	page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
-	if (page)
-		__builtin_prefetch(page + ((pa & (MMU_PAGE_SIZE - 1)) >> 3));
+	pt_mem_prefetch(&((struct ptmem *)ctx)->mem, pa);
 }
 
-static const struct pt_mem_ops ptmem_ops = {
+const struct pt_mem_ops ptmem_ops = {
 	.read64 = ptmem_ops_read64,
 	.write64 = ptmem_ops_write64,
 	.prefetch = ptmem_ops_prefetch,

@@ -6,9 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmu/mmu_internal.h"
+#include "mmu/ptmem_internal.h"
 
 #define NTLB_SIZE_SHIFT ASSOC_INDEX_BITS
+
+/*
+ * The read-ahead's memory of where a 2M region's page table was: (root, VA
+ * bits 63:21) -> the table's address. It only chooses what to prefetch: a
+ * stale or colliding entry costs a useless prefetch, never a result.
+ */
+#define SIM_PEEK_MEMO 2048
+
+struct sim_peek_memo {
+	uint64_t key, table;
+};
 
 struct sim {
 	struct sim_config cfg;
@@ -39,6 +50,7 @@ struct sim {
 	unsigned cur_refs;
 	bool ahead; /* sim__access_batch reads ahead (walks were frequent in the last epoch) */
 	struct sim_result st;
+	struct sim_peek_memo gmemo[SIM_PEEK_MEMO], hmemo[SIM_PEEK_MEMO]; /* read-ahead only */
 };
 
 const char *paging_mode_name(enum paging_mode m)
@@ -72,7 +84,7 @@ static int sim_load_1d(void *ctx, unsigned level, uint64_t ea, uint64_t *val, st
 {
 	struct sim *s = ctx;
 	/* The read first: its host cache miss then overlaps the cache model's work. */
-	int err = s->t.mem->ops->read64(s->t.mem->ctx, ea, val);
+	int err = pt_mem_read64(s->t.mem, ea, val);
 
 	s->st.refs_guest[level]++;
 	sim_account_load(s, ea);
@@ -83,7 +95,7 @@ static int sim_load_host(void *ctx, unsigned level, uint64_t ea, uint64_t *val,
 			 struct walk_fault *f)
 {
 	struct sim *s = ctx;
-	int err = s->t.host_mem->ops->read64(s->t.host_mem->ctx, ea, val);
+	int err = pt_mem_read64(s->t.host_mem, ea, val);
 
 	s->st.refs_host[level]++;
 	sim_account_load(s, ea);
@@ -177,7 +189,7 @@ static int sim_load_2d(void *ctx, unsigned level, uint64_t entry_gpa, uint64_t *
 	err = sim_gpa_xlate(s, level, entry_gpa, 0, &hpa, &size, f);
 	if (err)
 		return err;
-	err = s->t.mem->ops->read64(s->t.mem->ctx, entry_gpa, val);
+	err = pt_mem_read64(s->t.mem, entry_gpa, val);
 	s->st.refs_guest[level]++;
 	sim_account_load(s, hpa);
 	return err;
@@ -328,26 +340,38 @@ int sim__access(struct sim *s, gva_t va, bool write)
 
 static inline void sim_hint(const struct pt_mem *mem, uint64_t pa)
 {
-	if (mem->ops->prefetch)
-		mem->ops->prefetch(mem->ctx, pa);
+	pt_mem_prefetch(mem, pa);
+}
+
+static inline uint64_t sim_peek_key(uint64_t root, uint64_t va)
+{
+	return ((va >> 21) << 1 | 1) ^ (root * 0x9E3779B97F4A7C15ULL);
 }
 
 /*
  * Read @va's tables without side effects down to the last level above a 4K
  * leaf; *ea is the address of the entry the walk reads last. Returns 1 if
  * *ea still has to be read, 0 if the walk ended in a large leaf (*pa set),
- * -1 if it cannot complete.
+ * -1 if it cannot complete. @memo remembers the 4K tables found.
  */
-static int sim_peek(const struct pt_mem *mem, uint64_t root, unsigned levels, uint64_t va,
-		    uint64_t *ea, uint64_t *pa)
+static int sim_peek(const struct pt_mem *mem, struct sim_peek_memo *memo, uint64_t root,
+		    unsigned levels, uint64_t va, uint64_t *ea, uint64_t *pa)
 {
-	uint64_t table = root, e;
+	uint64_t table = root, e, key = sim_peek_key(root, va);
+	struct sim_peek_memo *m = &memo[(va >> 21) & (SIM_PEEK_MEMO - 1)];
 
+	if (m->key == key) {
+		*ea = m->table + ((va >> 12) & 511) * 8;
+		return 1;
+	}
 	for (unsigned level = levels; level >= 1; level--) {
 		*ea = table + ((va >> walk_level_shift(level)) & 511) * 8;
-		if (level == 1)
+		if (level == 1) {
+			m->key = key;
+			m->table = table;
 			return 1;
-		if (mem->ops->read64(mem->ctx, *ea, &e) || !(e & PTE_P))
+		}
+		if (pt_mem_read64(mem, *ea, &e) || !(e & PTE_P))
 			return -1;
 		if (level <= 3 && (e & PTE_PS)) {
 			uint64_t mask = page_size_bytes(walk_level_size(level)) - 1;
@@ -365,7 +389,7 @@ static int sim_peek_leaf(const struct pt_mem *mem, uint64_t ea, uint64_t va, uin
 {
 	uint64_t e;
 
-	if (mem->ops->read64(mem->ctx, ea, &e) || !(e & PTE_P))
+	if (pt_mem_read64(mem, ea, &e) || !(e & PTE_P))
 		return -1;
 	*pa = (e & PTE_ADDR_MASK) | (va & (MMU_PAGE_SIZE - 1));
 	return 0;
@@ -388,7 +412,7 @@ static inline void sim_hint_load(const struct sim *s, const struct pt_mem *mem, 
 static void sim_prefetch(struct sim *s, gva_t va, bool near)
 {
 	uint64_t gea, hea, gpa, hpa;
-	int r = sim_peek(s->t.mem, s->gcpu.root, s->gcpu.levels, va, &gea, &gpa);
+	int r = sim_peek(s->t.mem, s->gmemo, s->gcpu.root, s->gcpu.levels, va, &gea, &gpa);
 
 	if (r < 0)
 		return;
@@ -398,7 +422,8 @@ static void sim_prefetch(struct sim *s, gva_t va, bool near)
 		return;
 	}
 	if (r > 0) {
-		int h = sim_peek(s->t.host_mem, s->hcpu.root, s->hcpu.levels, gea, &hea, &hpa);
+		int h = sim_peek(s->t.host_mem, s->hmemo, s->hcpu.root, s->hcpu.levels, gea, &hea,
+				 &hpa);
 
 		if (!near) {
 			sim_hint(s->t.mem, gea);
@@ -417,7 +442,7 @@ static void sim_prefetch(struct sim *s, gva_t va, bool near)
 	} else if (!near) {
 		return;
 	}
-	if (sim_peek(s->t.host_mem, s->hcpu.root, s->hcpu.levels, gpa, &hea, &hpa) > 0)
+	if (sim_peek(s->t.host_mem, s->hmemo, s->hcpu.root, s->hcpu.levels, gpa, &hea, &hpa) > 0)
 		sim_hint_load(s, s->t.host_mem, hea);
 }
 

@@ -179,11 +179,17 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
+static bool wide_sets; /* rounds with sets of 13 to 96 ways (the fingerprint search) */
+
 /* Geometry with ways and sets that are often not powers of two. */
 static struct assoc_config rnd_geo(uint64_t *s, enum repl_policy pol)
 {
 	unsigned ways = 1 + (unsigned)(rnd(s) % 12), sets = 1 + (unsigned)(rnd(s) % 9);
 
+	if (wide_sets && (rnd(s) & 1)) {
+		ways = 13 + (unsigned)(rnd(s) % 84);
+		sets = 1 + sets % 3;
+	}
 	return (struct assoc_config){ways * sets, ways, pol};
 }
 
@@ -396,6 +402,10 @@ static void test_json(void)
 int main(void)
 {
 	for (unsigned round = 0; round < 60; round++)
+		diff_round(round);
+	/* Wide and fully associative sets, as the zen4 and zen5 L1 DTLBs. */
+	wide_sets = true;
+	for (unsigned round = 60; round < 100; round++)
 		diff_round(round);
 	test_json();
 	TEST_DONE();
