@@ -99,40 +99,15 @@ __attribute__((noreturn)) static void bad(const char *opt, const char *val, cons
 }
 
 enum {
-	O_FOOT,
-	O_ITERS,
-	O_PSIZE,
-	O_MEM,
-	O_SEED,
-	O_STRIDE,
-	O_NPROC,
-	O_OUT,
-	O_KERNEL,
-	O_PROGRAM,
-	O_JSON,
-	O_PAGING,
-	O_BACKING,
+	O_JSON = RO__COUNT,
 	O_ACCESS,
-	O_RELOAD,
-	O__COUNT
+	O__COUNT,
 };
 
 static const struct option explain_options[] = {
-	{"footprint", required_argument, 0, O_FOOT},
-	{"iters", required_argument, 0, O_ITERS},
-	{"page-size", required_argument, 0, O_PSIZE},
-	{"mem", required_argument, 0, O_MEM},
-	{"seed", required_argument, 0, O_SEED},
-	{"stride", required_argument, 0, O_STRIDE},
-	{"nproc", required_argument, 0, O_NPROC},
-	{"out", required_argument, 0, O_OUT},
-	{"kernel", required_argument, 0, O_KERNEL},
-	{"program", required_argument, 0, O_PROGRAM},
+	RUN_COMMON_LONG_OPTIONS,
 	{"json", no_argument, 0, O_JSON},
-	{"paging", required_argument, 0, O_PAGING},
-	{"backing", required_argument, 0, O_BACKING},
 	{"access", required_argument, 0, O_ACCESS},
-	{"reload-kvm", no_argument, 0, O_RELOAD},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -149,23 +124,8 @@ static int access_parse(const char *s)
 /* The workload's options over explain's small defaults. */
 static void apply(struct run_config *c, struct explain *e, const char *const *v)
 {
-	const struct run_common_opts common = {
-		.footprint = v[O_FOOT],
-		.iters = v[O_ITERS],
-		.page_size = v[O_PSIZE],
-		.mem = v[O_MEM],
-		.seed = v[O_SEED],
-		.stride = v[O_STRIDE],
-		.nproc = v[O_NPROC],
-		.out = v[O_OUT],
-		.kernel = v[O_KERNEL],
-		.program = v[O_PROGRAM],
-		.backing = v[O_BACKING],
-		.paging = v[O_PAGING],
-		.reload_kvm = v[O_RELOAD],
-	};
 
-	run_apply_common("explain", c, &common);
+	run_apply_common("explain", c, v);
 	e->access = -1;
 	if (v[O_ACCESS]) {
 		e->access = access_parse(v[O_ACCESS]);

@@ -80,57 +80,32 @@ __attribute__((noreturn)) static void bad(const char *opt, const char *val, cons
 }
 
 enum {
-	O_FOOT,
-	O_ITERS,
-	O_PSIZE,
-	O_MEM,
-	O_SEED,
-	O_STRIDE,
-	O_NPROC,
-	O_OUT,
-	O_TIMEOUT,
+	O_TIMEOUT = RO__COUNT,
 	O_CONSOLE,
 	O_NOVERIFY,
-	O_KERNEL,
-	O_PROGRAM,
 	O_JSON,
-	O_PAGING,
-	O_BACKING,
 	O_TRANSLATE,
 	O_TSAMPLE,
 	O_RING,
 	O_NOEVENTS,
 	O_CHAINS,
-	O_RELOAD,
 	O_TRACE,
 	O_TRACE_ALL,
 	O_POPULATE,
-	O__COUNT
+	O__COUNT,
 };
 
 static const struct option run_options[] = {
-	{"footprint", required_argument, 0, O_FOOT},
-	{"iters", required_argument, 0, O_ITERS},
-	{"page-size", required_argument, 0, O_PSIZE},
-	{"mem", required_argument, 0, O_MEM},
-	{"seed", required_argument, 0, O_SEED},
-	{"stride", required_argument, 0, O_STRIDE},
-	{"nproc", required_argument, 0, O_NPROC},
-	{"out", required_argument, 0, O_OUT},
+	RUN_COMMON_LONG_OPTIONS,
 	{"timeout", required_argument, 0, O_TIMEOUT},
 	{"console", no_argument, 0, O_CONSOLE},
 	{"no-verify", no_argument, 0, O_NOVERIFY},
-	{"kernel", required_argument, 0, O_KERNEL},
-	{"program", required_argument, 0, O_PROGRAM},
 	{"json", no_argument, 0, O_JSON},
-	{"paging", required_argument, 0, O_PAGING},
-	{"backing", required_argument, 0, O_BACKING},
 	{"translate", required_argument, 0, O_TRANSLATE},
 	{"translate-sample", required_argument, 0, O_TSAMPLE},
 	{"ring-size", required_argument, 0, O_RING},
 	{"no-events", no_argument, 0, O_NOEVENTS},
 	{"chains", no_argument, 0, O_CHAINS},
-	{"reload-kvm", no_argument, 0, O_RELOAD},
 	{"trace", no_argument, 0, O_TRACE},
 	{"populate", no_argument, 0, O_POPULATE},
 	{"trace-all", no_argument, 0, O_TRACE_ALL},
@@ -155,24 +130,9 @@ static void parse_translate(struct run_config *c, const char *list)
 /* Apply the option values over the workload's defaults. */
 static void apply(struct run_config *c, const char *const *v)
 {
-	const struct run_common_opts common = {
-		.footprint = v[O_FOOT],
-		.iters = v[O_ITERS],
-		.page_size = v[O_PSIZE],
-		.mem = v[O_MEM],
-		.seed = v[O_SEED],
-		.stride = v[O_STRIDE],
-		.nproc = v[O_NPROC],
-		.out = v[O_OUT],
-		.kernel = v[O_KERNEL],
-		.program = v[O_PROGRAM],
-		.backing = v[O_BACKING],
-		.paging = v[O_PAGING],
-		.reload_kvm = v[O_RELOAD],
-	};
 	char *end;
 
-	run_apply_common("run", c, &common);
+	run_apply_common("run", c, v);
 	if (v[O_TIMEOUT]) {
 		c->timeout_s = strtod(v[O_TIMEOUT], &end);
 		if (end == v[O_TIMEOUT] || *end || c->timeout_s < 0)

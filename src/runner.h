@@ -59,14 +59,48 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen);
 const char *run_paging_name(enum run_paging p);
 int run_paging_parse(const char *s);
 
-/* The workload and VM options 'run' and 'explain' share; NULL where not given. */
-struct run_common_opts {
-	const char *footprint, *iters, *page_size, *mem, *seed, *stride, *nproc, *out;
-	const char *kernel, *program, *backing, *paging, *reload_kvm;
+/*
+ * The workload and VM options 'run' and 'explain' share: their getopt_long
+ * values, and the entries of their option tables. A command numbers its own
+ * options from RO__COUNT and keeps every value in one array indexed by them.
+ */
+enum run_common_opt {
+	RO_FOOT,
+	RO_ITERS,
+	RO_PSIZE,
+	RO_MEM,
+	RO_SEED,
+	RO_STRIDE,
+	RO_NPROC,
+	RO_OUT,
+	RO_KERNEL,
+	RO_PROGRAM,
+	RO_PAGING,
+	RO_BACKING,
+	RO_RELOAD,
+	RO__COUNT
 };
 
-/* Apply @o to @c; a bad value is one error line naming 'memvirt @cmd --help', exit 2. */
-void run_apply_common(const char *cmd, struct run_config *c, const struct run_common_opts *o);
+/* clang-format off */
+#define RUN_COMMON_LONG_OPTIONS \
+	{"footprint", required_argument, 0, RO_FOOT}, \
+	{"iters", required_argument, 0, RO_ITERS}, \
+	{"page-size", required_argument, 0, RO_PSIZE}, \
+	{"mem", required_argument, 0, RO_MEM}, \
+	{"seed", required_argument, 0, RO_SEED}, \
+	{"stride", required_argument, 0, RO_STRIDE}, \
+	{"nproc", required_argument, 0, RO_NPROC}, \
+	{"out", required_argument, 0, RO_OUT}, \
+	{"kernel", required_argument, 0, RO_KERNEL}, \
+	{"program", required_argument, 0, RO_PROGRAM}, \
+	{"paging", required_argument, 0, RO_PAGING}, \
+	{"backing", required_argument, 0, RO_BACKING}, \
+	{"reload-kvm", no_argument, 0, RO_RELOAD}
+/* clang-format on */
+
+/* Apply the values @v[RO_*] (NULL: not given) to @c; a bad value is one error line naming
+ * 'memvirt @cmd --help', exit 2. */
+void run_apply_common(const char *cmd, struct run_config *c, const char *const *v);
 /*
  * The run's event file OUT/events.mvev, one writer shared by every source
  * (the guest event channel, the tracer). NULL when no source is on, or on
