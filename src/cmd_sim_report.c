@@ -124,8 +124,12 @@ void sim_report_table(const struct report *rep)
 		       o->in_path);
 	else
 		printf("%s %s", wl_name(o->wl.kind), format_size(o->wl.footprint, sz, sizeof(sz)));
-	printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
-	       page_size_name(o->gps), page_size_name(o->hps), "");
+	if (o->input == IN_RUN) /* its guest pages are what its tables map: 4K, 2M or both */
+		printf(", config %s, guest pages as its tables map them, host %s pages\n\n%-22s",
+		       o->cfg.name, page_size_name(o->hps), "");
+	else
+		printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
+		       page_size_name(o->gps), page_size_name(o->hps), "");
 	for (mo = 0; mo < SIM_MODES; mo++)
 		if (o->modes[mo])
 			printf(" %14s", paging_mode_name(mo));
