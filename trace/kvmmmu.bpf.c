@@ -197,6 +197,18 @@ static __always_inline long wakeup_flag(void)
 
 #define SUBMIT(r) bpf_ringbuf_submit(r, wakeup_flag())
 
+/*
+ * The start of a probe that writes one KVM record for a traced thread: the
+ * thread's held shadow fault goes out first, then @r is reserved (or the
+ * probe returns, the drop counted).
+ */
+#define KVM_RECORD(r, body_t, id)                              \
+	struct task_struct *task = bpf_get_current_task_btf(); \
+	if (!traced(task))                                     \
+		return 0;                                      \
+	__u16 rec_vcpu = thread_vcpu(task);                    \
+	RECORD(r, body_t, id, SRC_KVM, rec_vcpu)
+
 struct walk_rec {
 	struct kvm_rec_hdr h;
 	struct kvm_ev_walk b;
@@ -634,13 +646,7 @@ int BPF_PROG(mv_set_spte, int level, gfn_t gfn, u64 *sptep)
 
 static __always_inline int mmu_page(__u16 id, struct kvm_mmu_page *sp, bool created)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_mmu_page, id, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_mmu_page, id);
 	r->b.gfn = BPF_CORE_READ(sp, gfn);
 	r->b.role = BPF_CORE_READ(sp, role.word);
 	r->b.created = created;
@@ -696,13 +702,7 @@ int BPF_PROG(mv_fast_pf, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, u6
 SEC("tp_btf/kvm_tdp_mmu_spte_changed")
 int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new_spte)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_tdp_spte_changed, EVK_TDP_MMU_SPTE_CHANGED, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_tdp_spte_changed, EVK_TDP_MMU_SPTE_CHANGED);
 	r->b.gfn = gfn;
 	r->b.old_spte = old_spte;
 	r->b.new_spte = new_spte;
@@ -715,13 +715,7 @@ int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new
 SEC("tp_btf/kvm_mmu_split_huge_page")
 int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_split_huge_page, EVK_MMU_SPLIT_HUGE_PAGE, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_split_huge_page, EVK_MMU_SPLIT_HUGE_PAGE);
 	r->b.gfn = gfn;
 	r->b.spte = spte;
 	r->b.error = (__u64)(__s64)err;
@@ -734,13 +728,7 @@ int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 SEC("tp_btf/handle_mmio_page_fault")
 int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_mmio_pf, EVK_HANDLE_MMIO_PAGE_FAULT, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_mmio_pf, EVK_HANDLE_MMIO_PAGE_FAULT);
 	r->b.addr = addr;
 	r->b.gfn = gfn;
 	r->b.access = access;
@@ -752,13 +740,7 @@ int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 SEC("tp_btf/kvm_mmu_zap_all_fast")
 int BPF_PROG(mv_zap_all, struct kvm *kvm)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_zap_all_fast, EVK_MMU_ZAP_ALL_FAST, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_zap_all_fast, EVK_MMU_ZAP_ALL_FAST);
 	r->b.mmu_valid_gen = BPF_CORE_READ(kvm, arch.mmu_valid_gen);
 	r->b.mmu_used_pages = BPF_CORE_READ(kvm, arch.n_used_mmu_pages);
 	SUBMIT(r);
@@ -814,13 +796,7 @@ int BPF_PROG(mv_kvm_pf, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code
 SEC("tp_btf/kvm_cr")
 int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (!traced(task))
-		return 0;
-	__u16 vcpu = thread_vcpu(task);
-
-	RECORD(r, struct kvm_ev_cr, EVK_KVM_CR, SRC_KVM, vcpu);
+	KVM_RECORD(r, struct kvm_ev_cr, EVK_KVM_CR);
 	r->b.val = val;
 	r->b.rw = rw;
 	r->b.cr = cr;
