@@ -9,7 +9,7 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev
 	libcapstone-dev
 	gnuplot-nox
-	qemu-system-x86 hyperfine bpftrace
+	qemu-system-x86 busybox-static kmod hyperfine bpftrace
 	valgrind python3
 )
 
@@ -20,9 +20,12 @@ for p in "${PKGS[@]}"; do
 	fi
 done
 
+here=$(cd "$(dirname "$0")" && pwd)
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PKGS[@]} packages present"
-	exit 0
+	# The lab's kernel (memvirt lab): Debian's linux-image-amd64, unpacked into a cache.
+	exec bash "$here/lab-kernel.sh" --quiet
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -34,3 +37,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+bash "$here/lab-kernel.sh"

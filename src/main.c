@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{"demo", cmd_demo, "the default experiment: every workload once, a summary table"},
 	{"sim", cmd_sim, "simulate address translation for a workload or lackey trace"},
 	{"trace", cmd_trace, "capture KVM MMU and host events; dump and summarize event files"},
+	{"lab", cmd_lab, "real KVM in shadow and nested paging mode under QEMU, on any machine"},
 };
 
 static void usage(FILE *f)

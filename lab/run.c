@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One boot of the lab: a control folder shared with the guest (the job, the
+ * command, its output and status), QEMU started on the lab kernel, the
+ * command's output copied to ours as it comes, a timeout, and the record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "lab/lab_internal.h"
+
+#define LAB_POLL_MS    20
+#define LAB_QEMU_SLACK (256ULL << 20) /* QEMU's own memory beside the guest's */
+#define LAB_KILL_GRACE 3.0	      /* seconds between SIGTERM and SIGKILL */
+#define LAB_PATH_ENV   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+extern char **environ;
+
+struct lab_boot {
+	char ctl[PATH_MAX];
+	char out[PATH_MAX];
+	const struct lab_config *cfg;
+	const struct lab_machine *m;
+	const struct lab_kernel *k;
+	enum lab_paging paging;
+};
+
+static void ctl_path(const struct lab_boot *b, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", b->ctl, name);
+}
+
+/* @s as one shell word: '...' with each ' written as '\''. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void put_var(FILE *f, const char *export, const char *name, const char *val)
+{
+	fprintf(f, "%s%s=", export, name);
+	put_quoted(f, val);
+	fputc('\n', f);
+}
+
+static int write_job(FILE *f, void *arg)
+{
+	const struct lab_boot *b = arg;
+
+	put_var(f, "", "MV_PAGING", lab_paging_name(b->paging));
+	put_var(f, "", "MV_KVER", b->k->version);
+	put_var(f, "", "MV_MODDIR", b->k->modules);
+	put_var(f, "", "MV_OUT", b->out);
+	put_var(f, "", "MV_CWD", b->out);
+	put_var(f, "", "MV_CPU", b->m->cpu_model);
+	put_var(f, "", "MV_SHELL", b->cfg->shell ? "1" : "0");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* The command as a script: the environment it gets, then exec with each word quoted. */
+static int write_cmd(FILE *f, void *arg)
+{
+	const struct lab_boot *b = arg;
+	char val[64];
+
+	put_var(f, "export ", "PATH", LAB_PATH_ENV);
+	put_var(f, "export ", "HOME", "/root");
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (!eq || (strncmp(*e, "MEMVIRT_", 8) && strncmp(*e, "TERM=", 5) &&
+			    strncmp(*e, "CI=", 3) && strncmp(*e, "LANG=", 5)))
+			continue;
+		if (!strncmp(*e, "MEMVIRT_LAB", 11) || eq - *e > 64)
+			continue;
+		snprintf(val, sizeof(val), "%.*s", (int)(eq - *e), *e);
+		put_var(f, "export ", val, eq + 1);
+	}
+	/* Every run.json written inside names the lab (vmm/record.c). */
+	put_var(f, "export ", "MEMVIRT_LAB_KERNEL", b->k->version);
+	put_var(f, "export ", "MEMVIRT_LAB_QEMU", b->m->qemu_version);
+	put_var(f, "export ", "MEMVIRT_LAB_ACCEL", lab_accel_name(b->m->accel));
+	put_var(f, "export ", "MEMVIRT_LAB_CPU", b->m->cpu_model);
+	put_var(f, "export ", "MEMVIRT_LAB_PAGING", lab_paging_name(b->paging));
+	fputs("exec", f);
+	for (int i = 0; i < b->cfg->argc; i++) {
+		fputc(' ', f);
+		put_quoted(f, b->cfg->argv[i]);
+	}
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path) ? 0 : 0;
+}
+
+static void ctl_remove(const struct lab_boot *b)
+{
+	if (b->ctl[0])
+		nftw(b->ctl, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static double since(uint64_t t0)
+{
+	return (double)(now_ns() - t0) / 1e9;
+}
+
+/* The QEMU command line for one boot; strings live in @store. */
+struct qemu_argv {
+	char *argv[48];
+	int argc;
+	char store[8][PATH_MAX + 128];
+	int nstore;
+};
+
+static void qa_add(struct qemu_argv *q, const char *arg)
+{
+	if (q->argc < (int)ARRAY_SIZE(q->argv) - 1)
+		q->argv[q->argc++] = (char *)arg;
+	q->argv[q->argc] = NULL;
+}
+
+__attribute__((format(printf, 2, 3))) static void qa_fmt(struct qemu_argv *q, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (q->nstore == (int)ARRAY_SIZE(q->store))
+		return;
+	s = q->store[q->nstore++];
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof(q->store[0]), fmt, ap);
+	va_end(ap);
+	qa_add(q, s);
+}
+
+static const char *thp_arg(enum lab_thp t)
+{
+	return t == LAB_THP_ALWAYS    ? " transparent_hugepage=always"
+	       : t == LAB_THP_MADVISE ? " transparent_hugepage=madvise"
+	       : t == LAB_THP_NEVER   ? " transparent_hugepage=never"
+				      : "";
+}
+
+static void qemu_argv(const struct lab_boot *b, struct qemu_argv *q)
+{
+	const struct lab_config *cfg = b->cfg;
+
+	q->argc = q->nstore = 0;
+	qa_add(q, b->m->qemu);
+	qa_add(q, "-name");
+	qa_add(q, "memvirt-lab");
+	qa_add(q, "-nodefaults");
+	qa_add(q, "-no-user-config");
+	qa_add(q, "-display");
+	qa_add(q, "none");
+	qa_add(q, "-no-reboot");
+	qa_add(q, "-accel");
+	qa_add(q, b->m->accel == LAB_ACCEL_KVM ? "kvm" : "tcg");
+	qa_add(q, "-cpu");
+	qa_add(q, b->m->cpu_model);
+	qa_add(q, "-m");
+	qa_fmt(q, "%llu", (unsigned long long)(cfg->mem_bytes >> 20));
+	qa_add(q, "-smp");
+	qa_fmt(q, "%u", cfg->cpus);
+	qa_add(q, "-kernel");
+	qa_add(q, b->k->image);
+	qa_add(q, "-initrd");
+	qa_fmt(q, "%s/initramfs.cpio", b->ctl);
+	qa_add(q, "-append");
+	qa_fmt(q, "console=ttyS0 panic=-1 quiet loglevel=3%s", thp_arg(cfg->thp));
+	qa_add(q, "-serial");
+	if (cfg->shell)
+		qa_add(q, "mon:stdio");
+	else
+		qa_fmt(q, "file:%s/console.log", b->ctl);
+	qa_add(q, "-virtfs");
+	qa_add(q, "local,path=/,mount_tag=mvroot,security_model=none,readonly=on,multidevs=remap");
+	qa_add(q, "-virtfs");
+	qa_fmt(q, "local,path=%s,mount_tag=mvctl,security_model=none,multidevs=remap", b->ctl);
+	qa_add(q, "-virtfs");
+	qa_fmt(q, "local,path=%s,mount_tag=mvout,security_model=none,multidevs=remap", b->out);
+}
+
+static pid_t qemu_start(const struct lab_boot *b)
+{
+	struct qemu_argv q;
+	char log[PATH_MAX + 16];
+	pid_t pid;
+	int fd;
+
+	qemu_argv(b, &q);
+	ctl_path(b, "qemu.log", log, sizeof(log));
+	pid = fork();
+	if (pid)
+		return pid;
+	/* QEMU must not outlive us: a killed memvirt takes its lab down. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!b->cfg->shell) {
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, STDIN_FILENO);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	execv(q.argv[0], q.argv);
+	_exit(127);
+}
+
+/* Copy what the guest appended to ctl/@name since @off to @fd. */
+static void relay(const struct lab_boot *b, const char *name, off_t *off, int out)
+{
+	char path[PATH_MAX + 16], buf[65536];
+	ssize_t n;
+	int fd;
+
+	ctl_path(b, name, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = pread(fd, buf, sizeof(buf), *off)) > 0) {
+		*off += n;
+		for (ssize_t w = 0, r; w < n; w += r) {
+			r = write(out, buf + w, n - w);
+			if (r <= 0)
+				break;
+		}
+	}
+	close(fd);
+}
+
+static bool ctl_exists(const struct lab_boot *b, const char *name)
+{
+	char path[PATH_MAX + 16];
+
+	ctl_path(b, name, path, sizeof(path));
+	return !access(path, F_OK);
+}
+
+/* The last non-empty line of ctl/@name, for an error message. */
+static void last_line(const struct lab_boot *b, const char *name, char *out, size_t len)
+{
+	char path[PATH_MAX + 16], line[512];
+	FILE *f;
+
+	*out = '\0';
+	ctl_path(b, name, path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")])
+			snprintf(out, len, "%.*s", (int)len - 1, line);
+	}
+	fclose(f);
+}
+
+static int wait_qemu(const struct lab_boot *b, pid_t pid, uint64_t t0, struct lab_result *res)
+{
+	off_t out_off = 0, err_off = 0;
+	double kill_at = 0;
+	int status = 0;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (!b->cfg->shell) {
+			relay(b, "stdout", &out_off, STDOUT_FILENO);
+			relay(b, "stderr", &err_off, STDERR_FILENO);
+		}
+		if (!res->boot_s && ctl_exists(b, "started"))
+			res->boot_s = since(t0);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (b->cfg->timeout_s && !kill_at && since(t0) > b->cfg->timeout_s) {
+			res->fail = LAB_FAIL_TIMEOUT;
+			kill(pid, SIGTERM);
+			kill_at = since(t0) + LAB_KILL_GRACE;
+		} else if (kill_at && since(t0) > kill_at) {
+			kill(pid, SIGKILL);
+		}
+		usleep(LAB_POLL_MS * 1000);
+	}
+	res->wall_s = since(t0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* What the guest left in ctl/status, or why there is none. */
+static void read_status(const struct lab_boot *b, int qemu_status, struct lab_result *res)
+{
+	char path[PATH_MAX + 16], line[512], last[400];
+
+	ctl_path(b, "kvm", path, sizeof(path));
+	read_text_file(path, res->kvm, sizeof(res->kvm));
+	if (res->fail == LAB_FAIL_TIMEOUT) {
+		snprintf(res->err, sizeof(res->err),
+			 "%s: the command did not finish within %u s and was killed "
+			 "(--timeout)",
+			 lab_paging_name(b->paging), b->cfg->timeout_s);
+		return;
+	}
+	ctl_path(b, "status", path, sizeof(path));
+	if (!read_text_file(path, line, sizeof(line))) {
+		char *end;
+		long v = strtol(line, &end, 10);
+
+		if (end != line && !*end && v >= 0 && v < 256) {
+			res->status = (int)v;
+			return;
+		}
+		res->fail = LAB_FAIL_BOOT;
+		snprintf(res->err, sizeof(res->err), "%s: %.400s", lab_paging_name(b->paging),
+			 strncmp(line, "lab-error: ", 11) ? line : line + 11);
+		return;
+	}
+	res->fail = LAB_FAIL_BOOT;
+	last_line(b, ctl_exists(b, "booted") ? "console.log" : "qemu.log", last, sizeof(last));
+	if (!last[0])
+		last_line(b, "console.log", last, sizeof(last));
+	snprintf(res->err, sizeof(res->err), "%s: the lab %s (QEMU exit %d)%s%s",
+		 lab_paging_name(b->paging),
+		 ctl_exists(b, "booted") ? "stopped before the command finished"
+					 : "kernel did not boot",
+		 qemu_status, last[0] ? ": " : "", last);
+}
+
+/* Keep the lab kernel's console next to the command's output. */
+static void keep_console(const struct lab_boot *b)
+{
+	char src[PATH_MAX + 16], dst[PATH_MAX + 32], buf[65536];
+	FILE *in, *out;
+	size_t n;
+
+	ctl_path(b, "console.log", src, sizeof(src));
+	snprintf(dst, sizeof(dst), "%s/lab-console.log", b->out);
+	in = fopen(src, "re");
+	if (!in)
+		return;
+	out = fopen(dst, "we");
+	while (out && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	if (out)
+		fclose(out);
+	fclose(in);
+}
+
+static int boot_prepare(struct lab_boot *b, const char *out_dir, char *err, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX + 16];
+	int ret;
+
+	ret = mkdir_p(out_dir);
+	if (ret || !realpath(out_dir, b->out)) {
+		snprintf(err, len, "cannot create output directory %.300s: %s", out_dir,
+			 strerror(ret ? -ret : errno));
+		return ret ? ret : -errno;
+	}
+	snprintf(b->ctl, sizeof(b->ctl), "%s/memvirt-lab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->ctl)) {
+		snprintf(err, len, "cannot create the lab's control folder %.300s: %s", b->ctl,
+			 strerror(errno));
+		b->ctl[0] = '\0';
+		return -errno;
+	}
+	ctl_path(b, "initramfs.cpio", path, sizeof(path));
+	ret = lab_initramfs_build(b->k, path, err, len);
+	if (ret)
+		return ret;
+	ctl_path(b, "job", path, sizeof(path));
+	ret = write_file_atomic(path, write_job, b, false);
+	ctl_path(b, "cmd.sh", path, sizeof(path));
+	if (!ret)
+		ret = write_file_atomic(path, write_cmd, b, false);
+	if (ret)
+		snprintf(err, len, "cannot write the lab's job in %.300s: %s", b->ctl,
+			 strerror(-ret));
+	return ret;
+}
+
+int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const struct lab_kernel *k,
+	    enum lab_paging paging, const char *out_dir, struct lab_result *res)
+{
+	struct lab_boot b = {.cfg = cfg, .m = m, .k = k, .paging = paging};
+	uint64_t avail = lab_mem_available(), t0;
+	char sz[32], asz[32];
+	int ret, qs;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	if (avail && cfg->mem_bytes + LAB_QEMU_SLACK > avail) {
+		res->fail = LAB_FAIL_HOST;
+		snprintf(res->err, sizeof(res->err),
+			 "not enough memory: the lab needs --mem %s and ~256M for QEMU, the host "
+			 "has %s available: use a smaller --mem",
+			 format_size(cfg->mem_bytes, sz, sizeof(sz)),
+			 format_size(avail & ~0xfffffULL, asz, sizeof(asz)));
+		return 0;
+	}
+	ret = boot_prepare(&b, out_dir, res->err, sizeof(res->err));
+	if (ret) {
+		res->fail = LAB_FAIL_HOST;
+		ctl_remove(&b);
+		return 0;
+	}
+	t0 = now_ns();
+	pid = qemu_start(&b);
+	if (pid < 0) {
+		res->fail = LAB_FAIL_HOST;
+		snprintf(res->err, sizeof(res->err), "cannot start QEMU: %s", strerror(errno));
+		ctl_remove(&b);
+		return 0;
+	}
+	qs = wait_qemu(&b, pid, t0, res);
+	read_status(&b, qs, res);
+	if (!cfg->shell)
+		keep_console(&b);
+	ret = lab_record_write(b.out, cfg, m, k, paging, res);
+	if (ret)
+		pr_warn("lab: cannot write %s/lab.json: %s\n", b.out, strerror(-ret));
+	ctl_remove(&b);
+	return 0;
+}
