@@ -443,6 +443,10 @@ int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const str
 	ret = lab_record_write(b.out, cfg, m, k, paging, res);
 	if (ret)
 		pr_warn("lab: cannot write %s/lab.json: %s\n", b.out, strerror(-ret));
-	ctl_remove(&b);
+	/* MEMVIRT_LAB_KEEP=1 keeps the control folder (initramfs, job, console) for debugging. */
+	if (getenv("MEMVIRT_LAB_KEEP"))
+		pr_info("lab: control folder kept in %s\n", b.ctl);
+	else
+		ctl_remove(&b);
 	return 0;
 }

@@ -6,7 +6,8 @@
 # cache is kept. Usage: lab-kernel.sh [--check] [--quiet] [PACKAGE]
 #
 # The cache: $MEMVIRT_LAB_CACHE, else /var/cache/memvirt/lab for root, else
-# ${XDG_CACHE_HOME:-~/.cache}/memvirt/lab. It holds KVER/boot/vmlinuz-KVER,
+# ${XDG_CACHE_HOME:-~/.cache}/memvirt/lab. It holds KVER/boot/vmlinuz-KVER (and
+# vmlinux-KVER, see below),
 # KVER/lib/modules/KVER (with modules.dep) and 'current', a link to the default KVER.
 set -euo pipefail
 
@@ -44,6 +45,32 @@ image_package() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
+# Under TCG, decompressing an xz bzImage takes seconds. A kernel built with CONFIG_PVH
+# boots from its ELF vmlinux directly (QEMU's PVH entry), so the cache keeps the
+# bzImage's payload (boot protocol: setup_sects at 0x1f1, payload_offset at 0x248 and
+# payload_length at 0x24c of the setup header) decompressed as boot/vmlinux-KVER.
+extract_vmlinux() {
+	local boot=$1 kv=$2 img=$1/vmlinuz-$2 sects off len start dec
+	grep -q '^CONFIG_PVH=y' "$boot/config-$kv" 2>/dev/null || return 0
+	case $(grep -o '^CONFIG_KERNEL_[A-Z0-9]*=y' "$boot/config-$kv") in
+	CONFIG_KERNEL_XZ=y) dec="xz -dc" ;;
+	CONFIG_KERNEL_GZIP=y) dec="gzip -dc" ;;
+	CONFIG_KERNEL_ZSTD=y) dec="zstd -dc" ;;
+	*) return 0 ;;
+	esac
+	sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$img" | tr -d ' ')
+	off=$(od -An -tu4 -j $((0x248)) -N4 "$img" | tr -d ' ')
+	len=$(od -An -tu4 -j $((0x24c)) -N4 "$img" | tr -d ' ')
+	start=$(((sects + 1) * 512 + off))
+	if tail -c +$((start + 1)) "$img" | head -c "$len" | $dec >"$boot/vmlinux-$kv.new" 2>/dev/null ||
+		[ "$(head -c 4 "$boot/vmlinux-$kv.new" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+		mv "$boot/vmlinux-$kv.new" "$boot/vmlinux-$kv"
+	else
+		rm -f "$boot/vmlinux-$kv.new"
+		echo "lab-kernel: could not unpack $img's payload; the lab boots the bzImage (slower)" >&2
+	fi
+}
+
 pkg=${1:-}
 if [ -z "$pkg" ]; then
 	pkg=$(image_package)
@@ -59,6 +86,7 @@ fi
 kver=${pkg#linux-image-}
 
 if [ -f "$cache/$kver/.complete" ]; then
+	[ -f "$cache/$kver/boot/vmlinux-$kver" ] || extract_vmlinux "$cache/$kver/boot" "$kver"
 	ln -sfn "$kver" "$cache/current"
 	[ "$quiet" -eq 1 ] || echo "lab-kernel: $kver in $cache"
 	exit 0
@@ -85,6 +113,7 @@ if [ ! -f "$tmp/root/boot/vmlinuz-$kver" ] || [ ! -d "$tmp/root/lib/modules/$kve
 	exit 1
 fi
 depmod -b "$tmp/root" "$kver"
+extract_vmlinux "$tmp/root/boot" "$kver"
 rm -rf "${cache:?}/$kver"
 mv "$tmp/root" "$cache/$kver"
 touch "$cache/$kver/.complete"
