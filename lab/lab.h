@@ -91,6 +91,19 @@ int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const str
 const char *lab_paging_name(enum lab_paging p);
 const char *lab_accel_name(enum lab_accel a);
 
+/*
+ * Inside the lab, the lab's identity comes from the environment the lab gives
+ * its command (MEMVIRT_LAB_*). lab_inside() is false outside; @id may be NULL.
+ */
+struct lab_identity {
+	const char *kernel, *qemu, *accel, *cpu_model, *paging;
+	bool times_emulated; /* TCG: times and cycles are an emulated CPU's */
+};
+bool lab_inside(struct lab_identity *id);
+struct json;
+/* "@key": {kernel, qemu, accel, cpu_model, paging, times_emulated}, nothing outside the lab. */
+void lab_identity_json(struct json *j, const char *key);
+
 /* Build the initramfs for @k (busybox, the modules for 9p and overlay, the init) at @path. */
 int lab_initramfs_build(const struct lab_kernel *k, const char *path, char *err, size_t len);
 

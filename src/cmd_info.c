@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "lab/lab.h"
 #include "src/cmds.h"
 #include "vmm/host.h"
 
@@ -28,7 +29,72 @@ static void info_usage(FILE *f)
 		   "  memvirt info --root tests/fixtures/hosts/intel-ept\n");
 }
 
-static int info_json(const struct host_info *hi)
+/* Whether 'memvirt lab' can start here, or what the lab is when we run inside it. */
+struct lab_state {
+	bool inside, ready;
+	struct lab_identity id;
+	struct lab_kernel k;
+	struct lab_machine m;
+	char err[512];
+};
+
+static void lab_state_probe(struct lab_state *s)
+{
+	struct lab_config cfg = {.accel = LAB_ACCEL_AUTO};
+
+	memset(s, 0, sizeof(*s));
+	s->inside = lab_inside(&s->id);
+	if (s->inside)
+		return;
+	s->ready = !lab_kernel_find(NULL, NULL, &s->k, s->err, sizeof(s->err)) &&
+		   !lab_machine_probe(&cfg, &s->m, s->err, sizeof(s->err));
+}
+
+static void lab_state_json(const struct lab_state *s, struct json *j)
+{
+	json_obj_begin(j, "lab");
+	json_bool(j, "inside", s->inside);
+	if (s->inside) {
+		json_obj_end(j);
+		lab_identity_json(j, "lab_identity");
+		return;
+	}
+	json_bool(j, "ready", s->ready);
+	if (s->ready) {
+		json_str(j, "kernel", s->k.version);
+		json_str(j, "kernel_image", s->k.image);
+		json_str(j, "qemu", s->m.qemu_version);
+		json_str(j, "accel", lab_accel_name(s->m.accel));
+		json_str(j, "accel_reason", s->m.accel_why);
+	} else {
+		json_str(j, "error", s->err);
+	}
+	json_obj_end(j);
+}
+
+static void lab_state_print(const struct lab_state *s)
+{
+	printf("Lab (memvirt lab: real KVM in both MMU modes under QEMU)\n");
+	if (s->inside) {
+		printf("  %-17s yes: Linux %s under QEMU %s\n", "inside", s->id.kernel, s->id.qemu);
+		printf("  %-17s %s, -cpu %s%s\n", "accelerator", s->id.accel, s->id.cpu_model,
+		       s->id.times_emulated ? ": times are an emulated CPU's, counts are KVM's"
+					    : "");
+		printf("  %-17s %s\n", "paging", s->id.paging);
+		return;
+	}
+	if (!s->ready) {
+		printf("  %-17s not ready: %s\n", "status", s->err);
+		return;
+	}
+	printf("  %-17s ready: 'memvirt lab -- COMMAND'\n", "status");
+	printf("  %-17s Linux %s\n", "kernel", s->k.version);
+	printf("  %-17s %s\n", "QEMU", s->m.qemu_version);
+	printf("  %-17s %s (%s)%s\n", "accelerator", lab_accel_name(s->m.accel), s->m.accel_why,
+	       s->m.accel == LAB_ACCEL_TCG ? ": times in the lab are emulated" : "");
+}
+
+static int info_json(const struct host_info *hi, const struct lab_state *ls)
 {
 	struct json j;
 
@@ -37,6 +103,8 @@ static int info_json(const struct host_info *hi)
 	json_obj_begin(&j, "host");
 	host_info_json(hi, &j);
 	json_obj_end(&j);
+	if (ls)
+		lab_state_json(ls, &j);
 	json_obj_end(&j);
 	return json_finish(&j);
 }
@@ -52,6 +120,7 @@ int cmd_info(int argc, char **argv)
 	const char *root = "/";
 	bool json = false;
 	struct host_info hi;
+	struct lab_state ls;
 	int c, ret;
 
 	optind = 0;
@@ -97,13 +166,18 @@ int cmd_info(int argc, char **argv)
 		       strerror(-ret));
 		return EXIT_USAGE;
 	}
+	/* The lab concerns the live host only, not a fake --root tree. */
+	if (!strcmp(root, "/"))
+		lab_state_probe(&ls);
 	if (json) {
-		if (info_json(&hi) || fflush(stdout)) {
+		if (info_json(&hi, strcmp(root, "/") ? NULL : &ls) || fflush(stdout)) {
 			pr_err("cannot write JSON to stdout\n");
 			return 1;
 		}
 		return 0;
 	}
 	host_info_print(&hi, stdout);
+	if (!strcmp(root, "/"))
+		lab_state_print(&ls);
 	return fflush(stdout) ? 1 : 0;
 }

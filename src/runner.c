@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "lab/lab.h"
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
@@ -457,6 +458,7 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 {
 	const struct vm_result *r = &o->res;
 	const struct mv_result *m = &r->result;
+	struct lab_identity lab;
 	char fp[32];
 
 	printf("memvirt run: %s, footprint %s, %" PRIu64 " iters, %s pages%s, seed %" PRIu64 "\n",
@@ -483,6 +485,12 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 	printf("  %-14s %.3f s total, %.3f ms to first guest instruction, %.3f s in the guest\n",
 	       "wall time", (double)o->wall_ns / 1e9, (double)r->t_setup_ns / 1e6,
 	       (double)r->t_run_ns / 1e9);
+	if (lab_inside(&lab))
+		printf("  %-14s Linux %s under QEMU %s (%s), %s paging%s\n", "lab", lab.kernel,
+		       lab.qemu, lab.accel, lab.paging,
+		       lab.times_emulated
+			       ? ": times and cycles are an emulated CPU's, counts are KVM's"
+			       : "");
 	printf("  %-14s exits %" PRIu64 ", pf_taken %" PRIu64 ", pf_fixed %" PRIu64
 	       ", pf_guest %" PRIu64 "\n",
 	       "kvm", vm_result_stat(r, "exits"), vm_result_stat(r, "pf_taken"),

@@ -149,8 +149,8 @@ static void kvm_set_error(struct host_info *hi, int err)
 	switch (err) {
 	case ENOENT:
 		snprintf(hi->kvm_error, sizeof(hi->kvm_error),
-			 "no /dev/kvm: load kvm_intel or kvm_amd, or use 'memvirt sim' which "
-			 "needs no KVM");
+			 "no /dev/kvm: load kvm_intel or kvm_amd, or run in the lab ('memvirt "
+			 "lab -- COMMAND', real KVM under QEMU)");
 		break;
 	case EACCES:
 	case EPERM:

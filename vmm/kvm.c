@@ -50,7 +50,8 @@ static int open_kvm(struct vm *vm, char *err, size_t errlen)
 		if (e == ENOENT)
 			snprintf(err, errlen,
 				 "%s not found: this host has no KVM; load kvm_intel or kvm_amd, "
-				 "or use 'memvirt sim', which needs no KVM",
+				 "or run it in the lab: 'memvirt lab -- run ...' (real KVM under "
+				 "QEMU)",
 				 path);
 		else if (e == EACCES || e == EPERM)
 			snprintf(

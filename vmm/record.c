@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "lab/lab.h"
 #include "common/util.h"
 #include "vmm/host.h"
 #include "vmm/vmm.h"
@@ -175,6 +176,7 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 		host_info_json(rec->host, &j);
 		json_obj_end(&j);
 	}
+	lab_identity_json(&j, "lab");
 	if (rec->res) {
 		write_end(&j, rec->res);
 		write_result(&j, rec);

@@ -46,10 +46,10 @@ truncate -s 100M "$TMP/huge.elf"
 expect 4 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
 check "oversized kernel explained" has "huge.elf" "$TMP/err"
 
-# No /dev/kvm: say so and name the simulator.
+# No /dev/kvm: say so and name the lab.
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"
 check "no kvm: one line" one_line "$TMP/err"
-check "no kvm names the simulator" has "memvirt sim" "$TMP/err"
+check "no kvm names the lab" has "memvirt lab -- run" "$TMP/err"
 
 # --paging against the host's KVM mode (fake sysfs trees; nothing starts, nothing is written).
 FX=$SRC/tests/fixtures/hosts

@@ -227,8 +227,8 @@ static void check_fixture(const struct expect *e)
 		CHECK_STR(hi.kvm_error, "");
 	} else {
 		CHECK_EQ_U64(hi.kvm_errno, ENOENT);
-		CHECK_STR(hi.kvm_error, "no /dev/kvm: load kvm_intel or kvm_amd, or use "
-					"'memvirt sim' which needs no KVM");
+		CHECK_STR(hi.kvm_error, "no /dev/kvm: load kvm_intel or kvm_amd, or run in the "
+					"lab ('memvirt lab -- COMMAND', real KVM under QEMU)");
 	}
 	CHECK_EQ_U64(hi.vendor, e->vendor);
 	CHECK_EQ_U64(hi.vendor_modules, e->vendor ? 1u << e->vendor : 0);
