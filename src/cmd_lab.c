@@ -221,6 +221,9 @@ int cmd_lab(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	if (!o.shadow && !o.tdp)
 		o.shadow = o.tdp = true;
+	if (!o.kernel != !o.modules)
+		die(EXIT_USAGE, "lab: --kernel and --modules go together: --kernel BZIMAGE --modules "
+				"DIR (DIR is lib/modules/VERSION of that kernel)\n");
 	if (optind >= argc)
 		die(EXIT_USAGE,
 		    "lab: no command: give one after '--' (e.g. memvirt lab -- run seq) "
