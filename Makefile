@@ -23,7 +23,7 @@ build: deps
 
 demo: build
 	./$(BUILD)/memvirt demo --out memvirt-out/demo
-	@echo "demo output: memvirt-out/demo/WORKLOAD/run.json"
+	@echo "demo output: memvirt-out/demo/MODE/WORKLOAD/run.json (MODE: shadow, tdp)"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j1

@@ -40,6 +40,7 @@ struct lab_config {
 	unsigned int cpus;
 	unsigned int timeout_s; /* the whole boot and command */
 	bool shell;		/* interactive shell on the terminal instead of a command */
+	bool discard_stdout;	/* the command's stdout is not copied to ours */
 	const char *qemu;	/* qemu-system-x86_64 or a path */
 	/* The command, resolved by the caller (argv[0] an absolute path or a PATH name). */
 	char *const *argv;

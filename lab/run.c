@@ -242,6 +242,8 @@ static void relay(const struct lab_boot *b, const char *name, off_t *off, int ou
 		return;
 	while ((n = pread(fd, buf, sizeof(buf), *off)) > 0) {
 		*off += n;
+		if (out < 0)
+			continue;
 		for (ssize_t w = 0, r; w < n; w += r) {
 			r = write(out, buf + w, n - w);
 			if (r <= 0)
@@ -288,7 +290,7 @@ static int wait_qemu(const struct lab_boot *b, pid_t pid, uint64_t t0, struct la
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (!b->cfg->shell) {
-			relay(b, "stdout", &out_off, STDOUT_FILENO);
+			relay(b, "stdout", &out_off, b->cfg->discard_stdout ? -1 : STDOUT_FILENO);
 			relay(b, "stderr", &err_off, STDERR_FILENO);
 		}
 		if (!res->boot_s && ctl_exists(b, "started"))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt demo: the default experiment, every workload once under KVM, one table. */
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +13,30 @@
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
+#include "vmm/host.h"
+#include "lab/lab.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: memvirt demo [--out DIR] [--json]\n\n"
-		"Runs each workload once in a KVM guest with 4K pages (a 16M footprint, small\n"
-		"iteration counts) and prints one table: guest cycles per access, demand faults\n"
-		"the guest kernel handled, and KVM's own counts. Each run's record is in\n"
-		"DIR/WORKLOAD/run.json.\n\n"
-		"options:\n"
-		"  --out DIR   output directory (default memvirt-out/demo)\n"
-		"  --json      print the table as JSON\n"
-		"  -h, --help  this text\n\n"
-		"example:\n"
-		"  memvirt demo --out results/demo\n");
+	fprintf(f, "usage: memvirt demo [--out DIR] [--json] [--lab auto|no|only]\n\n"
+		   "Runs each workload once in a KVM guest with 4K pages (a 16M footprint, small\n"
+		   "iteration counts) and prints one table per MMU mode: guest cycles per access,\n"
+		   "demand faults the guest kernel handled, and KVM's own counts.\n\n"
+		   "Both modes are shown: shadow paging and nested paging (NPT/EPT). Where this\n"
+		   "host has /dev/kvm, its own mode runs natively and the other one in the lab\n"
+		   "(memvirt lab: real KVM under QEMU); without /dev/kvm both run in the lab,\n"
+		   "where times are an emulated CPU's and counts are KVM's. Records go to\n"
+		   "DIR/MODE/WORKLOAD/run.json and the table to DIR/MODE/demo.json (with --lab\n"
+		   "no: DIR/WORKLOAD/run.json and DIR/demo.json).\n\n"
+		   "options:\n"
+		   "  --out DIR   output directory (default memvirt-out/demo)\n"
+		   "  --json      print the table as JSON ({\"MODE\": [rows]} when the lab runs)\n"
+		   "  --lab L     auto (default): as above; no: this host's KVM only; only: both\n"
+		   "              modes in the lab\n"
+		   "  -h, --help  this text\n\n"
+		   "examples:\n"
+		   "  memvirt demo --out results/demo\n"
+		   "  memvirt demo --lab no --json\n");
 }
 
 static const struct {
@@ -68,11 +78,11 @@ static void print_table(const struct row *rows, size_t n)
 	       "stats.\n");
 }
 
-static void print_json(const struct row *rows, size_t n)
+static int print_json(FILE *f, const struct row *rows, size_t n)
 {
 	struct json j;
 
-	json_init(&j, stdout);
+	json_init(&j, f);
 	json_arr_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++) {
 		const struct vm_result *r = &rows[i].out.res;
@@ -92,37 +102,31 @@ static void print_json(const struct row *rows, size_t n)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
-	json_finish(&j);
+	return json_finish(&j);
 }
 
-int cmd_demo(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"out", required_argument, 0, 'o'},
-		{"json", no_argument, 0, 'j'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
-	};
-	static struct row rows[ARRAY_SIZE(plan)];
-	const char *out = "memvirt-out/demo";
-	char kernel[512], program[512];
-	bool json = false;
-	int opt, failed = 0;
+struct demo_rows {
+	const struct row *rows;
+	size_t n;
+};
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt == 'o') {
-			out = optarg;
-		} else if (opt == 'j') {
-			json = true;
-		} else if (opt == 'h') {
-			usage(stdout);
-			return 0;
-		} else {
-			die(EXIT_USAGE, "bad option '%s': run 'memvirt demo --help'\n",
-			    argv[optind - 1]);
-		}
-	}
+static int fill_json(FILE *f, void *arg)
+{
+	const struct demo_rows *d = arg;
+
+	return print_json(f, d->rows, d->n);
+}
+
+enum demo_show { DEMO_SHOW_NONE, DEMO_SHOW_TABLE, DEMO_SHOW_JSON };
+
+/* Every workload once on this host's KVM; the table to DIR/demo.json and as @show says. */
+static int demo_here(const char *out, enum demo_show show)
+{
+	static struct row rows[ARRAY_SIZE(plan)];
+	struct demo_rows d = {rows, ARRAY_SIZE(plan)};
+	char kernel[512], program[512], path[4200];
+	int failed = 0;
+
 	snprintf(kernel, sizeof(kernel), "%s/kernel.elf", guest_dir());
 	snprintf(program, sizeof(program), "%s/workload.elf", guest_dir());
 	for (size_t i = 0; i < ARRAY_SIZE(plan); i++) {
@@ -149,11 +153,158 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (isatty(2))
 		fputs("\r\033[K", stderr);
-	if (json)
-		print_json(rows, ARRAY_SIZE(plan));
-	else
+	snprintf(path, sizeof(path), "%s/demo.json", out);
+	if (write_file_atomic(path, fill_json, &d, false))
+		pr_warn("cannot write %s\n", path);
+	if (show == DEMO_SHOW_JSON) {
+		print_json(stdout, rows, ARRAY_SIZE(plan));
+	} else if (show == DEMO_SHOW_TABLE) {
 		print_table(rows, ARRAY_SIZE(plan));
-	if (!json)
 		printf("records: %s/WORKLOAD/run.json\n", out);
+	}
 	return failed ? EXIT_GUEST : 0;
+}
+
+enum demo_lab { DEMO_LAB_AUTO, DEMO_LAB_NO, DEMO_LAB_ONLY };
+
+/* Which mode this host's KVM gives, or -1 when it has no usable /dev/kvm. */
+static int host_mode(void)
+{
+	struct host_info hi;
+
+	if (host_info_probe(&hi, "/") || !hi.kvm_usable)
+		return -1;
+	return hi.mmu_mode == HOST_MMU_SHADOW ? LAB_SHADOW : LAB_TDP;
+}
+
+/* DIR/MODE/demo.json, as it is, into the combined JSON document. */
+static void cat_json(const char *out, const char *mode, bool first)
+{
+	char path[4200], buf[65536];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/demo.json", out, mode);
+	printf("%s\n  \"%s\": ", first ? "{" : ",", mode);
+	f = fopen(path, "re");
+	if (!f) {
+		printf("null");
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+}
+
+/* One mode in the lab: this binary's 'demo --lab no' in DIR/MODE. */
+static int demo_in_lab(const char *out, enum lab_paging p, bool json)
+{
+	static char self[PATH_MAX];
+	char *argv[] = {self, "demo", "--lab", "no", "--out", ".", NULL};
+	struct lab_config cfg = {.accel = LAB_ACCEL_AUTO,
+				 .mem_bytes = 2ULL << 30,
+				 .cpus = 1,
+				 .timeout_s = 900,
+				 .argv = argv,
+				 .argc = 6,
+				 .discard_stdout = json,
+				 .version = MEMVIRT_VERSION};
+	struct lab_machine m;
+	struct lab_kernel k;
+	struct lab_result res;
+	char dir[4200], err[512];
+
+	if (!realpath("/proc/self/exe", self))
+		return EXIT_HOST;
+	if (lab_kernel_find(NULL, NULL, &k, err, sizeof(err)) ||
+	    lab_machine_probe(&cfg, &m, err, sizeof(err))) {
+		pr_err("demo: %s mode needs the lab: %s\n", lab_paging_name(p), err);
+		return EXIT_HOST;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", out, lab_paging_name(p));
+	pr_info("demo: %s paging in the lab (Linux %s under QEMU, %s%s); records in %s\n",
+		lab_paging_name(p), k.version, lab_accel_name(m.accel),
+		m.accel == LAB_ACCEL_TCG ? ": times are an emulated CPU's, counts are KVM's" : "",
+		dir);
+	if (!json)
+		printf("\n%s paging (lab, %s):\n", lab_paging_name(p), lab_accel_name(m.accel));
+	fflush(stdout);
+	lab_run(&cfg, &m, &k, p, dir, &res);
+	if (res.fail != LAB_OK) {
+		pr_err("demo: lab: %s\n", res.err);
+		return res.fail == LAB_FAIL_TIMEOUT ? EXIT_GUEST : EXIT_HOST;
+	}
+	return res.status;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"out", required_argument, 0, 'o'},
+		{"json", no_argument, 0, 'j'},
+		{"lab", required_argument, 0, 'l'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *out = "memvirt-out/demo";
+	enum demo_lab lab = DEMO_LAB_AUTO;
+	char dir[4200];
+	bool json = false;
+	int opt, mode, status = 0, ret;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt == 'o') {
+			out = optarg;
+		} else if (opt == 'j') {
+			json = true;
+		} else if (opt == 'l') {
+			if (!strcmp(optarg, "auto"))
+				lab = DEMO_LAB_AUTO;
+			else if (!strcmp(optarg, "no"))
+				lab = DEMO_LAB_NO;
+			else if (!strcmp(optarg, "only"))
+				lab = DEMO_LAB_ONLY;
+			else
+				opt_bad("demo", "--lab", optarg, "expected auto, no or only");
+		} else if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		} else {
+			die(EXIT_USAGE, "bad option '%s': run 'memvirt demo --help'\n",
+			    argv[optind - 1]);
+		}
+	}
+	/* Inside the lab, or when asked: this host's KVM only. */
+	if (lab == DEMO_LAB_NO || lab_inside(NULL))
+		return demo_here(out, json ? DEMO_SHOW_JSON : DEMO_SHOW_TABLE);
+	mode = lab == DEMO_LAB_ONLY ? -1 : host_mode();
+	if (mode >= 0) {
+		pr_info("demo: %s paging on this host's KVM\n", lab_paging_name(mode));
+		snprintf(dir, sizeof(dir), "%s/%s", out, lab_paging_name(mode));
+		if (!json)
+			printf("%s paging (this host's KVM):\n", lab_paging_name(mode));
+		status = demo_here(dir, json ? DEMO_SHOW_NONE : DEMO_SHOW_TABLE);
+		if (status == EXIT_HOST)
+			return status;
+	} else if (lab == DEMO_LAB_AUTO) {
+		pr_info("demo: no usable /dev/kvm here: both MMU modes run in the lab\n");
+	}
+	for (int p = LAB_SHADOW; p <= LAB_TDP; p++) {
+		if (p == mode)
+			continue;
+		ret = demo_in_lab(out, p, json);
+		if (ret && !status)
+			status = ret;
+		if (ret == EXIT_HOST)
+			break;
+	}
+	if (json) {
+		bool first = true;
+
+		for (int p = LAB_SHADOW; p <= LAB_TDP; p++, first = false)
+			cat_json(out, lab_paging_name(p), first);
+		printf("\n}\n");
+	}
+	return status;
 }

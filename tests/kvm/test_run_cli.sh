@@ -93,7 +93,7 @@ expect 0 "pingpong" -- "$MEMVIRT" run pingpong --footprint 64K --iters 50 --out 
 check "pingpong CR3 switches" test "$(json_get "$TMP/pp/run.json" "['guest_kernel']['cr3_switches']")" = 200
 
 # The default experiment.
-expect 0 "demo" -- "$MEMVIRT" demo --out "$TMP/demo"
+expect 0 "demo" -- "$MEMVIRT" demo --lab no --out "$TMP/demo"
 check "demo table" has "verified" "$TMP/out"
 check "demo records" test -f "$TMP/demo/gups/run.json"
 

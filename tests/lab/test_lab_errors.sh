@@ -13,6 +13,8 @@ expect 2 "bad --accel" -- "$MEMVIRT" lab --accel hvf -- true
 expect 2 "bad --mem" -- "$MEMVIRT" lab --mem 1M -- true
 expect 2 "--kernel without --modules" -- "$MEMVIRT" lab --kernel /nonexistent -- true
 check "--kernel without --modules: names --modules" has "--modules" "$TMP/err"
+expect 2 "demo: bad --lab" -- "$MEMVIRT" demo --lab maybe
+check "demo: bad --lab: one line" one_line "$TMP/err"
 expect 0 "help" -- "$MEMVIRT" lab --help
 check "help has examples" grep -q "^examples:" "$TMP/out"
 
