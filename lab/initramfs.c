@@ -72,10 +72,11 @@ static int cpio_file(struct cpio *c, const char *name, const char *src, unsigned
 
 	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb)) {
-		snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(errno));
+		ret = -errno;
+		snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(-ret));
 		if (fd >= 0)
 			close(fd);
-		return -errno;
+		return ret;
 	}
 	buf = malloc(sb.st_size ? (size_t)sb.st_size : 1);
 	ret = buf && read(fd, buf, sb.st_size) == sb.st_size ? 0 : -EIO;

@@ -24,6 +24,7 @@ enum lab_fail {
 	LAB_FAIL_HOST,	  /* QEMU, kernel, memory or a file on the host */
 	LAB_FAIL_BOOT,	  /* the lab kernel or its init failed before the command */
 	LAB_FAIL_TIMEOUT, /* the command ran past the timeout and was killed */
+	LAB_FAIL_SIGNAL,  /* SIGINT or SIGTERM: the lab was stopped */
 };
 
 /* A kernel for the lab: a bzImage and its modules folder (lib/modules/VERSION). */

@@ -23,6 +23,7 @@ static const char *fail_name(enum lab_fail f)
 	       : f == LAB_FAIL_HOST    ? "host"
 	       : f == LAB_FAIL_BOOT    ? "boot"
 	       : f == LAB_FAIL_TIMEOUT ? "timeout"
+	       : f == LAB_FAIL_SIGNAL  ? "interrupted"
 				       : "unknown";
 }
 

@@ -113,7 +113,16 @@ static int write_cmd(FILE *f, void *arg)
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	return remove(path) ? 0 : 0;
+	remove(path); /* best effort: a leftover file keeps only its own folder */
+	return 0;
+}
+
+/* SIGINT or SIGTERM while the lab runs: stop QEMU, clean up, then stop. */
+static volatile sig_atomic_t lab_signal;
+
+static void on_signal(int sig)
+{
+	lab_signal = sig;
 }
 
 static void ctl_remove(const struct lab_boot *b)
@@ -299,7 +308,11 @@ static int wait_qemu(const struct lab_boot *b, pid_t pid, uint64_t t0, struct la
 			break;
 		if (w < 0 && errno != EINTR)
 			return -errno;
-		if (b->cfg->timeout_s && !kill_at && since(t0) > b->cfg->timeout_s) {
+		if (lab_signal && !kill_at) {
+			res->fail = LAB_FAIL_SIGNAL;
+			kill(pid, SIGTERM);
+			kill_at = since(t0) + LAB_KILL_GRACE;
+		} else if (b->cfg->timeout_s && !kill_at && since(t0) > b->cfg->timeout_s) {
 			res->fail = LAB_FAIL_TIMEOUT;
 			kill(pid, SIGTERM);
 			kill_at = since(t0) + LAB_KILL_GRACE;
@@ -319,6 +332,12 @@ static void read_status(const struct lab_boot *b, int qemu_status, struct lab_re
 
 	ctl_path(b, "kvm", path, sizeof(path));
 	read_text_file(path, res->kvm, sizeof(res->kvm));
+	if (lab_signal) {
+		snprintf(res->err, sizeof(res->err),
+			 "%s: interrupted by signal %d; the lab was stopped",
+			 lab_paging_name(b->paging), (int)lab_signal);
+		return;
+	}
 	if (res->fail == LAB_FAIL_TIMEOUT) {
 		snprintf(res->err, sizeof(res->err),
 			 "%s: the command did not finish within %u s and was killed "
@@ -410,6 +429,7 @@ int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const str
 {
 	struct lab_boot b = {.cfg = cfg, .m = m, .k = k, .paging = paging};
 	uint64_t avail = lab_mem_available(), t0;
+	struct sigaction old_int, old_term;
 	char sz[32], asz[32];
 	int ret, qs;
 	pid_t pid;
@@ -430,16 +450,31 @@ int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const str
 		ctl_remove(&b);
 		return 0;
 	}
+	if (!cfg->shell) {
+		struct sigaction sa = {.sa_handler = on_signal};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
 	t0 = now_ns();
 	pid = qemu_start(&b);
 	if (pid < 0) {
 		res->fail = LAB_FAIL_HOST;
 		snprintf(res->err, sizeof(res->err), "cannot start QEMU: %s", strerror(errno));
+		if (!cfg->shell) {
+			sigaction(SIGINT, &old_int, NULL);
+			sigaction(SIGTERM, &old_term, NULL);
+		}
 		ctl_remove(&b);
 		return 0;
 	}
 	qs = wait_qemu(&b, pid, t0, res);
 	read_status(&b, qs, res);
+	if (!cfg->shell) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	if (!cfg->shell)
 		keep_console(&b);
 	ret = lab_record_write(b.out, cfg, m, k, paging, res);

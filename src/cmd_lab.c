@@ -194,6 +194,8 @@ static int run_mode(const struct lab_opts *o, const struct lab_machine *m,
 		if (res.fail == LAB_FAIL_BOOT && !o->cfg.shell)
 			pr_err("lab: the lab kernel's console is in %s/lab-console.log\n", dir);
 		*lab_failed = res.fail != LAB_FAIL_TIMEOUT;
+		if (res.fail == LAB_FAIL_SIGNAL)
+			return 130;
 		return res.fail == LAB_FAIL_TIMEOUT ? EXIT_GUEST : EXIT_HOST;
 	}
 	pr_info("lab: %s mode (%s): exit %d; command started %.1f s after QEMU, %.1f s in all%s\n",
@@ -222,8 +224,9 @@ int cmd_lab(int argc, char **argv)
 	if (!o.shadow && !o.tdp)
 		o.shadow = o.tdp = true;
 	if (!o.kernel != !o.modules)
-		die(EXIT_USAGE, "lab: --kernel and --modules go together: --kernel BZIMAGE --modules "
-				"DIR (DIR is lib/modules/VERSION of that kernel)\n");
+		die(EXIT_USAGE,
+		    "lab: --kernel and --modules go together: --kernel BZIMAGE --modules "
+		    "DIR (DIR is lib/modules/VERSION of that kernel)\n");
 	if (optind >= argc)
 		die(EXIT_USAGE,
 		    "lab: no command: give one after '--' (e.g. memvirt lab -- run seq) "
