@@ -40,6 +40,13 @@ has() { grep -q -- "$1" "$2"; }
 one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
 
+# The host KVM's MMU mode as memvirt probes it: shadow, npt, ept or unknown. It decides which
+# rule a KVM count follows: shadow paging intercepts every guest #PF (pf_guest = guest faults),
+# NPT/EPT never sees them (pf_guest = 0, pf_fixed counts NPT/EPT violations).
+host_mmu_mode() {
+	"$MEMVIRT" info --json | python3 -c "import json,sys; print(json.load(sys.stdin)['host']['kvm']['mmu_mode'])"
+}
+
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" -eq 0 ]
