@@ -414,7 +414,8 @@ static void print_one(const struct explain_addr *a)
 		printf("  HVA  none: %s\n", c->host_note);
 }
 
-static void print_text(const struct run_config *c, const struct explain *e)
+static void print_text(const struct run_config *c, const struct explain *e,
+		       const struct host_info *h)
 {
 	char fp[32], mem[32];
 
@@ -427,6 +428,7 @@ static void print_text(const struct run_config *c, const struct explain *e)
 		printf("memvirt explain: %s (no data region), %s of guest memory;\n",
 		       wl_name(c->wl.kind), format_size(c->mem_size, mem, sizeof(mem)));
 	printf("the guest's page tables as they were when it stopped\n");
+	printf("%s\n", vm_translation_text(h));
 	for (unsigned i = 0; i < e->n; i++) {
 		printf("\n");
 		print_one(&e->addr[i]);
@@ -447,6 +449,7 @@ static void print_json(const struct run_config *c, const struct explain *e,
 	json_u64(&j, "page_size_bytes", c->wl.page_size);
 	json_u64(&j, "mem_bytes", c->mem_size);
 	json_str(&j, "host_paging", host_mmu_mode_name(h->mmu_mode));
+	vm_translation_json(h, &j);
 	json_arr_begin(&j, "addresses");
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct explain_addr *a = &e->addr[i];
@@ -501,7 +504,7 @@ int cmd_explain(int argc, char **argv)
 		if (json)
 			print_json(&c, &e, &host);
 		else
-			print_text(&c, &e);
+			print_text(&c, &e, &host);
 	}
 	if (o.status)
 		pr_err("%s\n", o.error);

@@ -376,6 +376,7 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	rec.cfg = &vc;
 	rec.paging = run_paging_name(c->paging);
 	host_info_probe(&host, getenv("MEMVIRT_HOST_ROOT") ? getenv("MEMVIRT_HOST_ROOT") : "/");
+	o->host = &host;
 	if (switch_paging(c, &host, o))
 		return o->status = EXIT_HOST;
 	rec.paging_reloaded = o->reload.reloaded;
@@ -503,5 +504,14 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 		       " lost (ring full), %" PRIu64 " malformed: %s\n",
 		       "events", r->ev.accepted, r->ev.chains, r->ev.guest_full, r->ev.malformed,
 		       o->events_path[0] ? o->events_path : "no event file");
+	if (c->chains && o->host) {
+		const char *t = vm_translation_text(o->host), *nl = strchr(t, '\n');
+
+		/* Which table the chains' GVAs are translated through by the CPU. */
+		if (nl)
+			printf("  %.*s\n  %s\n", (int)(nl - t), t, nl + 1);
+		else
+			printf("  %s\n", t);
+	}
 	printf("  %-14s %s/run.json\n", "record", c->out_dir);
 }

@@ -44,9 +44,10 @@ struct run_outcome {
 	uint64_t wall_ns;
 	struct vm_chain chains[2 * RUN_MAX_TRANSLATE];
 	unsigned nr_chains;
-	struct kvm_reload reload; /* what --reload-kvm did */
-	char events_path[600];	  /* OUT/events.mvev once written, else empty */
-	bool traced;		  /* --trace captured: records and drops below */
+	struct kvm_reload reload;     /* what --reload-kvm did */
+	const struct host_info *host; /* the host as the run saw it, after any reload */
+	char events_path[600];	      /* OUT/events.mvev once written, else empty */
+	bool traced;		      /* --trace captured: records and drops below */
 	uint64_t trace_records, trace_dropped;
 	char error[640];
 	int status; /* process exit status */

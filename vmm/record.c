@@ -164,6 +164,8 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 	json_str(&j, "paging_requested", rec->paging);
 	if (rec->host)
 		json_str(&j, "paging_mode", host_mmu_mode_name(rec->host->mmu_mode));
+	if (rec->host)
+		vm_translation_json(rec->host, &j);
 	json_obj_begin(&j, "paging");
 	json_bool(&j, "reloaded", rec->paging_reloaded);
 	json_str(&j, "from", rec->paging_reloaded ? rec->paging_from : NULL);

@@ -223,8 +223,15 @@ uint64_t vm_result_stat(const struct vm_result *res, const char *name);
 /* Registers and Capstone disassembly at RIP, into @buf. */
 void vm__dump_crash(struct vm *vm, const struct mv_regs *regs, uint64_t cr3, char *buf, size_t len);
 
-/* Everything run.json records (docs/run-json.md). */
 struct host_info;
+/*
+ * Which table the CPU walks in @h's MMU mode, as two lines of at most 80
+ * columns (explain, run --chains), or as the object "translation" in @j.
+ */
+const char *vm_translation_text(const struct host_info *h);
+void vm_translation_json(const struct host_info *h, struct json *j);
+
+/* Everything run.json records (docs/run-json.md). */
 struct run_record {
 	const char *status;	/* "running", "ok", "failed" */
 	const char *error;	/* one line when failed, else NULL */

@@ -40,6 +40,39 @@ has() { grep -q -- "$1" "$2"; }
 one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
 
+# The host KVM's MMU mode as memvirt probes it: shadow, npt, ept or unknown. It decides which
+# rule a KVM count follows: shadow paging intercepts every guest #PF (pf_guest = guest faults),
+# NPT/EPT never sees them (pf_guest = 0, pf_fixed counts NPT/EPT violations).
+host_mmu_mode() {
+	"$MEMVIRT" info --json | python3 -c "import json,sys; print(json.load(sys.stdin)['host']['kvm']['mmu_mode'])"
+}
+
+# The two lines saying which table the CPU walks in MODE, written from the hardware rule: with
+# shadow paging KVM's shadow table maps GVA->HPA and the guest's tables are only its source; with
+# NPT/EPT the guest's tables map GVA->GPA in hardware and KVM's nested table GPA->HPA.
+translation_lines() {
+	case $1 in
+	shadow) printf '%s\n%s\n' "host KVM: shadow paging: the CPU walks KVM's shadow table, GVA->HPA;" \
+		"the guest's tables are its source, write-protected and copied by KVM" ;;
+	npt | ept) printf '%s\n%s\n' "host KVM: nested paging: the CPU walks the guest's tables, GVA->GPA," \
+		"then KVM's ${1^^}, GPA->HPA, in one two-dimensional walk" ;;
+	*) echo "host KVM: MMU mode unknown: which table the CPU walks is not known" ;;
+	esac
+}
+
+# translation_json_ok MODE FILE KEY: the "translation" object at KEY names the tables by MODE's rule.
+translation_json_ok() {
+	local want
+	case $1 in
+	shadow) want="shadow GVA->HPA walked by the CPU|guest GVA->GPA source: write-protected and copied by KVM|" ;;
+	npt | ept) want="guest GVA->GPA walked by the CPU|$1 GPA->HPA walked by the CPU|" ;;
+	*) want="" ;;
+	esac
+	[ "$(python3 -c "import json,sys; t=eval('json.load(open(sys.argv[1]))' + sys.argv[2])
+print(t['mode'], ''.join('%s %s %s|' % (x['table'], x['maps'], x['role']) for x in t['tables']))" \
+		"$2" "$3")" = "$1 $want" ]
+}
+
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" -eq 0 ]

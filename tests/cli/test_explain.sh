@@ -11,11 +11,15 @@ if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	exit 77
 fi
 GOLDEN=$SRC/tests/golden/explain
+MODE=$(host_mmu_mode)
+echo "host KVM MMU mode: $MODE"
 
-# Only what varies from run to run is replaced: host virtual addresses (mmap placement) and
-# the host physical page (its address and size, or the line saying why it is hidden).
+# Only what varies from run to run is replaced: host virtual addresses (mmap placement), the
+# host physical page (its address and size, or the line saying why it is hidden), and the two
+# lines on the host's MMU mode (checked against the mode's rule below).
 normalise() {
-	sed -E -e 's/HVA 0x[0-9a-f]+/HVA <HVA>/g' \
+	sed -E -e '/^host KVM: /{N;s/.*/<host KVM: MMU mode, two lines>/}' \
+		-e 's/HVA 0x[0-9a-f]+/HVA <HVA>/g' \
 		-e 's/^(  HVA  )0x[0-9a-f]+$/\1<HVA>/' \
 		-e '/^  HPA  not shown:$/{N;s/\n.*//}' \
 		-e 's/^(  HPA  ).*$/\1<HPA>/' "$1"
@@ -67,6 +71,8 @@ width_ok() { ! awk 'length($0) > 80 { print FILENAME ":" FNR ": " length($0) " c
 # The default: code page, data page, its 2M direct-map alias, an unmapped page.
 expect 0 "default addresses" -- "$MEMVIRT" explain --out "$TMP/run"
 golden default
+# Which table translates, by the host's mode: lines 3-4, after the header.
+check "default: $MODE translation lines" test "$(sed -n 3,4p "$TMP/out")" = "$(translation_lines "$MODE")"
 check "default: index fields" fields_ok "$TMP/out"
 check "default: 80 columns" width_ok "$TMP/out"
 check "default: four addresses" test "$(grep -c '^  GVA  ' "$TMP/out")" = 4
@@ -106,6 +112,9 @@ check "json fields" test "$(json_get "$TMP/out" "['addresses'][0]['fields']")" =
 check "json: four levels" test "$(json_get "$TMP/out" "['addresses'][0]['guest_walk'].__len__()")" = 4
 check "json: kernel image in a 2M page" test "$(json_get "$TMP/out" "['addresses'][1]['guest_page_size_bytes']")" = 2097152
 check "json: KVM agrees" test "$(json_get "$TMP/out" "['addresses'][1]['kvm_translate_agrees']")" = True
+check "json: host paging" test "$(json_get "$TMP/out" "['host_paging']")" = "$MODE"
+check "json: $MODE translation" translation_json_ok "$MODE" "$TMP/out" "['translation']"
+check "run.json: $MODE translation" translation_json_ok "$MODE" "$TMP/run/run.json" "['translation']"
 
 # Usage errors: one line on stderr, nothing on stdout, exit 2.
 for args in "0xzz" "0x1000 12abc" "nosuchworkload" "--access sideways 0x1000" "--footprint" \

@@ -21,6 +21,11 @@ check "nothing dropped" test "$(json_get "$R" "['events']['dropped']['guest_full
 check "nothing malformed" test "$(json_get "$R" "['events']['dropped']['malformed']")" = 0
 check "ring size default" test "$(json_get "$R" "['events']['ring_bytes']")" = 1048576
 check "file magic" test "$(head -c 8 "$TMP/ch/events.mvev")" = MVEVENTS
+# The chains' GVAs are translated by the CPU through the table the host's MMU mode names.
+MODE=$(host_mmu_mode)
+check "chains: $MODE translation in the summary" grep -qxF -- "  $(translation_lines "$MODE" | head -1)" "$TMP/out"
+check "chains: $MODE translation, second line" grep -qxF -- "  $(translation_lines "$MODE" | tail -1)" "$TMP/out"
+check "chains: $MODE translation in run.json" translation_json_ok "$MODE" "$R" "['translation']"
 
 # --ring-size and --no-events.
 expect 0 "small ring" -- "$MEMVIRT" run stride --footprint 1M --iters 1 --ring-size 64K --out "$TMP/sm"

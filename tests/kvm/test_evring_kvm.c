@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mode.h"
 #include "test.h"
 #include "trace/evfile.h"
 #include "vmm/vmm.h"
@@ -160,7 +161,9 @@ static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, boo
 	 * The clock pairs bracket the run: every guest timestamp lies between
 	 * the guest TSC read before the first KVM_RUN and after the last, and
 	 * the guest TSC advanced at the vCPU's rate against CLOCK_MONOTONIC
-	 * (within 1% over the run).
+	 * (within 1% over the run). On an emulated CPU (QEMU TCG, the lab) the
+	 * host's TSC and clock advance with the emulator's progress, not at a
+	 * fixed rate: there only within 50%.
 	 */
 	CHECK(lg.nclock >= 2);
 	if (lg.nclock >= 2) {
@@ -172,10 +175,11 @@ static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, boo
 		CHECK(lg.clock[0].tsc_hz > 0);
 		if (lg.clock[0].tsc_hz && dt > 0.05) {
 			double rate = dtsc / dt / (double)lg.clock[0].tsc_hz;
+			double tol = host_cpu_emulated() ? 0.5 : 0.01;
 
-			if (rate < 0.99 || rate > 1.01)
+			if (rate < 1 - tol || rate > 1 + tol)
 				fprintf(stderr, "guest TSC rate %.4f of the nominal\n", rate);
-			CHECK(rate > 0.99 && rate < 1.01);
+			CHECK(rate > 1 - tol && rate < 1 + tol);
 		}
 	}
 	if (!keep) {

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Which rule a KVM count follows on this host: the MMU mode, probed at run
+ * time as memvirt probes it (vmm/host.c), decides whether the guest's own
+ * page faults reach KVM at all.
+ *
+ * - Shadow paging (kvm_amd npt=0, kvm_intel ept=0, kvm_pvm): KVM intercepts
+ *   every guest #PF to keep its shadow table in step, so each guest fault is
+ *   one vCPU pf_guest (KVM reflects it into the guest). pf_fixed counts
+ *   KVM's own shadow faults.
+ * - Nested paging (NPT/EPT): the guest's #PFs are delivered by the CPU
+ *   without an exit, so pf_guest stays 0; pf_fixed counts NPT/EPT
+ *   violations that KVM fixed.
+ */
+#ifndef MEMVIRT_TEST_KVM_MODE_H
+#define MEMVIRT_TEST_KVM_MODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/host.h"
+
+static inline const struct host_info *test_host(void)
+{
+	static struct host_info hi;
+	static int probed;
+
+	if (!probed) {
+		host_info_probe(&hi, "/");
+		probed = 1;
+		fprintf(stderr, "note: host KVM MMU mode: %s, CPU %s\n",
+			host_mmu_mode_name(hi.mmu_mode), hi.cpu_model);
+	}
+	return &hi;
+}
+
+/* true when the host KVM translates GPAs with NPT or EPT, false for shadow paging. */
+static inline bool host_tdp(void)
+{
+	enum host_mmu_mode m = test_host()->mmu_mode;
+
+	return m == HOST_MMU_NPT || m == HOST_MMU_EPT;
+}
+
+/*
+ * true when this host's CPU is emulated (QEMU TCG, as in `memvirt lab`):
+ * counts are real KVM behaviour there, times are not a real CPU's.
+ */
+static inline bool host_cpu_emulated(void)
+{
+	return strstr(test_host()->cpu_model, "TCG") != NULL;
+}
+
+/* pf_guest for @faults guest page faults: all of them in shadow mode, none with NPT/EPT. */
+static inline uint64_t want_pf_guest(uint64_t faults)
+{
+	return host_tdp() ? 0 : faults;
+}
+
+#endif
