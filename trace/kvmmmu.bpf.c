@@ -386,6 +386,31 @@ static __always_inline struct walk_state *thread_walk_create(struct task_struct 
 	return s;
 }
 
+/*
+ * Array indexes the verifier can bound on every kernel. The 6.1 verifier
+ * rejected pte[n] after "if (n >= 5) return": clang checked a copy of n in
+ * another register, so the register used for the store stayed unbounded.
+ * Hiding n from clang after the check (barrier_var) and masking it to a power
+ * of two keeps the bound on the register of the access; the mask changes no
+ * value that passed the check, and its range stays inside the map value
+ * (struct walk_state, struct kvm_ev_counts) even past the array's end.
+ */
+#define WALK_IDX_MASK 7u
+_Static_assert(KVM_WALK_MAX_LEVELS <= WALK_IDX_MASK + 1, "walk index mask too small");
+_Static_assert(__builtin_offsetof(struct walk_state, walk.level) + 4 * (WALK_IDX_MASK + 1) <=
+		       sizeof(struct walk_state),
+	       "masked walk index leaves the walk state");
+_Static_assert(__builtin_offsetof(struct kvm_ev_counts, emulator_walk_levels) +
+			       8 * (WALK_IDX_MASK + 1) <=
+		       sizeof(struct kvm_ev_counts),
+	       "masked level index leaves the counts");
+
+static __always_inline __u32 walk_idx(__u32 n)
+{
+	barrier_var(n);
+	return n & WALK_IDX_MASK;
+}
+
 static __always_inline struct kvm_ev_counts *vcpu_counts(__u32 vcpu)
 {
 	__u32 key = vcpu < KVM_COUNTS_VCPUS ? vcpu : KVM_COUNTS_VCPUS - 1;
@@ -428,9 +453,28 @@ static __always_inline bool take_emulator_walk(struct walk_state *s)
 		c->emulator_walks++;
 		if (lv > KVM_WALK_MAX_LEVELS)
 			lv = KVM_WALK_MAX_LEVELS;
-		c->emulator_walk_levels[lv]++;
+		c->emulator_walk_levels[walk_idx(lv)]++;
 	}
 	return trace_all;
+}
+
+/*
+ * The walk state of a vCPU thread (one in KVM_RUN), created if it has none:
+ * under TDP (nested paging) a vCPU thread never walks, yet its host gup
+ * faults wait there for the fault's SPTE request.
+ */
+static __always_inline struct walk_state *vcpu_thread_state(struct task_struct *task)
+{
+	struct walk_state *s = thread_walk(task);
+
+	if (s || !thread_in_kvm_run(task))
+		return s;
+	s = thread_walk_create(task);
+	if (s && !s->vcpu_known) {
+		s->hdr.cpu = running_vcpu_id(task);
+		s->vcpu_known = 1;
+	}
+	return s;
 }
 
 /*
@@ -502,10 +546,11 @@ int BPF_PROG(mv_walk_elem, u64 pte, int level)
 	s->exc_pending = 0;
 	n = s->walk.levels;
 	/* A walk that restarts (A/D update raced, retry_walk) begins again at the top. */
-	if (n > 0 && n <= KVM_WALK_MAX_LEVELS && (__u32)level >= s->walk.level[n - 1])
+	if (n > 0 && n <= KVM_WALK_MAX_LEVELS && (__u32)level >= s->walk.level[walk_idx(n - 1)])
 		n = 0;
 	if (n >= KVM_WALK_MAX_LEVELS)
 		return 0;
+	n = walk_idx(n);
 	s->walk.pte[n] = pte;
 	s->walk.level[n] = level;
 	s->walk.levels = n + 1;
@@ -902,13 +947,69 @@ int BPF_PROG(mv_rss, struct mm_struct *mm, int member)
 	/* Fires for every rss change on the host: the cheapest tests first. */
 	if (!traced(task) || task->mm != mm)
 		return 0;
-	s = thread_walk(task);
+	s = vcpu_thread_state(task);
 	if (!s)
 		return 0;
 	if (s->exc_pending) {
 		s->exc_pending = 0;
 		return 0;
 	}
+	s->gup_pending = 1;
+	s->gup_member = member;
+	return 0;
+}
+
+#define FAULT_FLAG_WRITE 0x1u
+#define VM_FAULT_RETRY	 0x400u
+/* VM_FAULT_ERROR: OOM, SIGBUS, SIGSEGV, HWPOISON, HWPOISON_LARGE, FALLBACK. */
+#define VM_FAULT_ERROR_BITS 0x873u
+#define TMPFS_MAGIC	    0x01021994u
+#define MM_FILEPAGES	    0
+#define MM_ANONPAGES	    1
+#define MM_SHMEMPAGES	    3
+
+/* The rss counter a page of @vma is charged to: anonymous, tmpfs/memfd, other file. */
+static __always_inline __u32 vma_rss_member(struct vm_area_struct *vma)
+{
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	if (!f)
+		return MM_ANONPAGES;
+	return BPF_CORE_READ(f, f_inode, i_sb, s_magic) == TMPFS_MAGIC ? MM_SHMEMPAGES
+								       : MM_FILEPAGES;
+}
+
+/*
+ * Every completed host fault, where kmem:rss_stat is batched (before Linux
+ * 6.2; user space chooses). A fault without pt_regs comes from
+ * get_user_pages (faultin_page) or fixup_user_fault, not from an exception:
+ * for a vCPU thread that is KVM faulting a guest frame in (hva_to_pfn),
+ * reported at the thread's next kvm_mmu_spte_requested like an rss charge.
+ * A read fault on anonymous memory maps the host zero page and charges
+ * nothing: like the rss_stat hook, it is not reported. A fault to be retried
+ * (VM_FAULT_RETRY) or that failed is not over: its retry counts.
+ */
+SEC("fexit/handle_mm_fault")
+int BPF_PROG(mv_mm_fault, struct vm_area_struct *vma, unsigned long address, unsigned int flags,
+	     struct pt_regs *regs, unsigned int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct walk_state *s;
+	__u32 member;
+
+	if (regs)
+		return 0;
+	/* Else clang folds the tests into "regs | ret": no arithmetic on pointers. */
+	asm volatile("" ::: "memory");
+	if ((ret & (VM_FAULT_RETRY | VM_FAULT_ERROR_BITS)) || !traced(task) ||
+	    BPF_CORE_READ(vma, vm_mm) != task->mm)
+		return 0;
+	member = vma_rss_member(vma);
+	if (member == MM_ANONPAGES && !(flags & FAULT_FLAG_WRITE))
+		return 0;
+	s = vcpu_thread_state(task);
+	if (!s)
+		return 0;
 	s->gup_pending = 1;
 	s->gup_member = member;
 	return 0;
