@@ -328,6 +328,7 @@ static int open_configured(struct capture *cap, const struct capture_config *c, 
 	cap->skel->rodata->wakeup_bytes = ring / 2;
 	cap->skel->rodata->only_tgid = c->npids == 1 ? (__u32)c->pids[0] : 0;
 	cap->skel->rodata->trace_all = c->all_events;
+	cap->st.all_events = c->all_events;
 	/* For tests: every thread's walk state in task-local storage, the slow path. */
 	cap->skel->rodata->walk_slots_off = getenv("MEMVIRT_TRACE_NO_WALK_SLOTS") != NULL;
 	return 0;
