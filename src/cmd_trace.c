@@ -140,6 +140,10 @@ static int dump_fill(FILE *out, void *arg)
 				"joined: %" PRIu64 " of %" PRIu64
 				" guest faults have a KVM walk, %" PRIu64 " a host fault\n",
 				walk, faults, host);
+			fprintf(out, "        %" PRIu64 " of %" PRIu64 " have %s\n",
+				ev_join_with_spte(j), faults,
+				ev_join_tdp(j) ? "an NPT/EPT entry (TDP MMU: no guest walk by KVM)"
+					       : "a shadow entry");
 			ev_join_free(j);
 		}
 	} else if (d->o->fmt == EV_DUMP_PERFETTO) {

@@ -86,10 +86,11 @@ function(memvirt_bpf_skeleton name source)
 endfunction()
 
 memvirt_bpf_skeleton(kvmmmu ${PROJECT_SOURCE_DIR}/trace/kvmmmu.bpf.c
-  DEPENDS ${PROJECT_SOURCE_DIR}/trace/events_kvm.h)
+  DEPENDS ${PROJECT_SOURCE_DIR}/trace/events_kvm.h
+          ${PROJECT_SOURCE_DIR}/trace/kvmmmu_state.bpf.h)
 
 find_package(Threads REQUIRED)
-add_library(memvirt_trace STATIC trace/capture.c trace/events_kvm.c
+add_library(memvirt_trace STATIC trace/capture.c trace/capstats.c trace/probes.c trace/events_kvm.c
   ${MEMVIRT_BPF_GEN}/kvmmmu.skel.h)
 memvirt_host_target(memvirt_trace)
 target_include_directories(memvirt_trace PRIVATE ${MEMVIRT_BPF_GEN})

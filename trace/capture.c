@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "trace/capture.h"
 #include "trace/evfile.h"
+#include "trace/probes.h"
 #include "kvmmmu.skel.h"
 
 #define DEFAULT_RING_BYTES (16u << 20)
@@ -31,42 +32,13 @@
 #define CAP_BPF_BIT	   39
 #define CAP_SYSADM_BIT	   21
 
-/* Every tracepoint the tracer knows, and the program that handles it. */
-static const struct probe_def {
-	const char *system, *event, *prog;
-} probe_defs[CAPTURE_NPROBES] = {
-	{"kvmmmu", "kvm_mmu_pagetable_walk", "mv_walk"},
-	{"kvmmmu", "kvm_mmu_paging_element", "mv_walk_elem"},
-	{"kvmmmu", "kvm_mmu_walker_error", "mv_walk_err"},
-	{"kvmmmu", "kvm_mmu_set_accessed_bit", "mv_set_accessed"},
-	{"kvmmmu", "kvm_mmu_set_dirty_bit", "mv_set_dirty"},
-	{"kvmmmu", "kvm_mmu_spte_requested", "mv_spte_req"},
-	{"kvmmmu", "kvm_mmu_set_spte", "mv_set_spte"},
-	{"kvmmmu", "kvm_mmu_get_page", "mv_get_page"},
-	{"kvmmmu", "kvm_mmu_sync_page", "mv_sync_page"},
-	{"kvmmmu", "kvm_mmu_unsync_page", "mv_unsync_page"},
-	{"kvmmmu", "kvm_mmu_prepare_zap_page", "mv_zap_page"},
-	{"kvmmmu", "fast_page_fault", "mv_fast_pf"},
-	{"kvmmmu", "kvm_tdp_mmu_spte_changed", "mv_tdp_spte"},
-	{"kvmmmu", "kvm_mmu_split_huge_page", "mv_split_huge"},
-	{"kvmmmu", "handle_mmio_page_fault", "mv_mmio_pf"},
-	{"kvmmmu", "kvm_mmu_zap_all_fast", "mv_zap_all"},
-	{"kvm", "kvm_exit", "mv_kvm_exit"},
-	{"kvm", "kvm_entry", "mv_kvm_entry"},
-	{"kvm", "kvm_page_fault", "mv_kvm_pf"},
-	{"kvm", "kvm_cr", "mv_kvm_cr"},
-	{"kvm", "kvm_emulate_insn", "mv_emulate"},
-	{"exceptions", "page_fault_user", "mv_pf_user"},
-	{"exceptions", "page_fault_kernel", "mv_pf_kernel"},
-	{"kmem", "rss_stat", "mv_rss"},
-	{"sched", "sched_process_exit", "mv_thread_exit"},
-};
-
 struct capture {
 	struct kvmmmu *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[CAPTURE_NPROBES];
 	struct ev_writer *w;
+	int gup_primary, gup_standby; /* probe indexes of the host gup fault hooks, -1 none */
+	bool rss_batched;	      /* this kernel batches kmem:rss_stat (before 6.2) */
 	pthread_t thread;
 	bool thread_running;
 	atomic_bool stop;
@@ -75,26 +47,6 @@ struct capture {
 	uint64_t t0;
 	struct capture_stats st;
 };
-
-static const char *tracefs_dir(void)
-{
-	const char *env = getenv("MEMVIRT_TRACEFS");
-	struct stat sb;
-
-	if (env && *env)
-		return env;
-	if (stat("/sys/kernel/tracing/events", &sb) &&
-	    !stat("/sys/kernel/debug/tracing/events", &sb))
-		return "/sys/kernel/debug/tracing";
-	return "/sys/kernel/tracing";
-}
-
-static const char *btf_path(void)
-{
-	const char *env = getenv("MEMVIRT_BTF");
-
-	return env && *env ? env : "/sys/kernel/btf/vmlinux";
-}
 
 /* Effective capabilities from /proc/self/status (no libcap). */
 static uint64_t cap_effective(void)
@@ -119,7 +71,7 @@ int capture_check_host(char *err, size_t len)
 {
 	uint64_t caps = cap_effective();
 	bool bpf = (caps >> CAP_BPF_BIT & 1) && (caps >> CAP_PERFMON_BIT & 1);
-	const char *tfs = tracefs_dir(), *btf = btf_path();
+	const char *tfs = probe_tracefs_dir(), *btf = probe_btf_path();
 	char path[600];
 	struct stat sb;
 
@@ -145,47 +97,6 @@ int capture_check_host(char *err, size_t len)
 		return -ENOENT;
 	}
 	return 0;
-}
-
-/* libbpf's messages through the project's log: warnings as warnings, the rest at -v. */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char buf[2048];
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (level == LIBBPF_WARN)
-		pr_warn("libbpf: %s", buf);
-	else
-		pr_debug("libbpf: %s", buf);
-	return 0;
-}
-
-/* A probe is usable when tracefs lists the event and BTF has its raw tracepoint type. */
-static bool probe_exists(const struct probe_def *p, const struct btf *btf)
-{
-	char path[600], tname[128];
-	struct stat sb;
-
-	snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs_dir(), p->system, p->event);
-	if (stat(path, &sb))
-		return false;
-	snprintf(tname, sizeof(tname), "btf_trace_%s", p->event);
-	return btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) > 0;
-}
-
-/* MEMVIRT_TRACE_SKIP=event,event,...: leave probes out (cost measurements, debugging). */
-static bool probe_excluded(const struct probe_def *p)
-{
-	const char *list = getenv("MEMVIRT_TRACE_SKIP");
-	size_t n = strlen(p->event);
-
-	for (const char *s = list; s && *s; s += strcspn(s, ","), s += *s == ',') {
-		if (!strncmp(s, p->event, n) && (s[n] == ',' || !s[n]))
-			return true;
-	}
-	return false;
 }
 
 /* One record as the file wants it, header and body, copied into the writer's buffer in one piece.
@@ -288,92 +199,295 @@ static int set_filter(struct capture *cap, const struct capture_config *c, char 
 	return 0;
 }
 
-/* Choose the probes this kernel has, then load. */
-static int open_and_load(struct capture *cap, const struct capture_config *c, char *err, size_t len)
-{
-	uint64_t ring = c->ring_bytes ? c->ring_bytes : DEFAULT_RING_BYTES;
-	struct btf *btf;
-	int ret;
+static void probe_skip(struct capture *cap, unsigned i, enum capture_skip why, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-	btf = btf__parse(btf_path(), NULL);
-	if (!btf) {
-		snprintf(err, len, "cannot read kernel BTF %s: %s", btf_path(), strerror(errno));
+static void probe_skip(struct capture *cap, unsigned i, enum capture_skip why, const char *fmt, ...)
+{
+	struct capture_probe *cp = &cap->st.probe[i];
+	va_list ap;
+
+	cp->skip = why;
+	cp->attached = false;
+	va_start(ap, fmt);
+	vsnprintf(cp->detail, sizeof(cp->detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether this kernel offers probe @i: its event in tracefs and its type in
+ * vmlinux's BTF or a module's (KVM built as a module), or its function in
+ * vmlinux's BTF. A probe still a candidate keeps skip CAPTURE_PROBE_ATTACHED.
+ */
+static void select_probe(struct capture *cap, struct kbtf *kb, unsigned i)
+{
+	const struct probe_def *p = &probe_defs[i];
+	struct capture_probe *cp = &cap->st.probe[i];
+	const char *where;
+	char path[600];
+	struct stat sb;
+
+	cp->system = p->system;
+	cp->event = p->event;
+	if (!bpf_object__find_program_by_name(cap->skel->obj, p->prog)) {
+		probe_skip(cap, i, CAPTURE_SKIP_NO_PROGRAM, "no program %s", p->prog);
+		return;
+	}
+	if (probe_excluded(p)) {
+		probe_skip(cap, i, CAPTURE_SKIP_EXCLUDED, "MEMVIRT_TRACE_SKIP");
+		return;
+	}
+	if (p->kind == PROBE_FEXIT) {
+		if (kbtf__has_func(kb, p->event))
+			snprintf(cp->btf, sizeof(cp->btf), "vmlinux");
+		else
+			probe_skip(cap, i, CAPTURE_SKIP_NO_BTF, "no function %s in %s", p->event,
+				   probe_btf_path());
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/events/%s/%s", probe_tracefs_dir(), p->system, p->event);
+	if (stat(path, &sb)) {
+		probe_skip(cap, i, CAPTURE_SKIP_NO_EVENT, "no %s", path);
+		return;
+	}
+	where = kbtf__find_tracepoint(kb, p->system, p->event);
+	if (!where) {
+		probe_skip(cap, i, CAPTURE_SKIP_NO_BTF,
+			   "btf_trace_%s is neither in vmlinux's BTF nor in a module's", p->event);
+		return;
+	}
+	snprintf(cp->btf, sizeof(cp->btf), "%s", where);
+}
+
+static bool probe_candidate(const struct capture *cap, int i)
+{
+	return i >= 0 && cap->st.probe[i].skip == CAPTURE_PROBE_ATTACHED;
+}
+
+/*
+ * Host faults of KVM's get_user_pages have no tracepoint. kmem:rss_stat sees
+ * each page charged to the VMM, but before Linux 6.2 (a kernel whose BTF has
+ * struct task_rss_stat) a thread's rss changes reach it only once per ~64
+ * (per-task batching): there fexit on handle_mm_fault, which sees every
+ * fault, counts them, with rss_stat loaded as the stand-by should it fail to
+ * load or attach. MEMVIRT_TRACE_GUP_HOOK=rss_stat|handle_mm_fault overrides.
+ */
+static void choose_gup_hook(struct capture *cap, struct kbtf *kb)
+{
+	int rss = probe_index("mv_rss"), mmf = probe_index("mv_mm_fault");
+	const char *force = getenv("MEMVIRT_TRACE_GUP_HOOK");
+	bool want_mmf;
+
+	cap->rss_batched = kbtf__has_struct(kb, "task_rss_stat");
+	want_mmf = force && *force ? !strcmp(force, "handle_mm_fault") : cap->rss_batched;
+	cap->gup_primary = cap->gup_standby = -1;
+	if (want_mmf && probe_candidate(cap, mmf)) {
+		cap->gup_primary = mmf;
+		cap->gup_standby = probe_candidate(cap, rss) ? rss : -1;
+		return;
+	}
+	cap->gup_primary = probe_candidate(cap, rss) ? rss : -1;
+	if (probe_candidate(cap, mmf))
+		probe_skip(cap, (unsigned)mmf, CAPTURE_SKIP_UNUSED,
+			   "kmem:rss_stat sees every page charged on this kernel");
+}
+
+static int select_probes(struct capture *cap, char *err, size_t len)
+{
+	struct kbtf *kb = kbtf__open(probe_btf_path());
+
+	if (!kb) {
+		snprintf(err, len, "cannot read kernel BTF %s: %s", probe_btf_path(),
+			 strerror(errno));
 		return -ENOENT;
 	}
-	cap->skel = kvmmmu__open();
-	if (!cap->skel) {
-		ret = -errno;
-		snprintf(err, len, "cannot open the BPF object: %s", strerror(errno));
-		btf__free(btf);
-		return ret;
-	}
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++)
+		select_probe(cap, kb, i);
+	choose_gup_hook(cap, kb);
+	kbtf__free(kb);
+	return 0;
+}
+
+/* Open the object and set what must be set before load: sizes, read-only config, programs. */
+static int open_configured(struct capture *cap, const struct capture_config *c, char *err,
+			   size_t len)
+{
+	uint64_t ring = c->ring_bytes ? c->ring_bytes : DEFAULT_RING_BYTES;
+
 	if (ring < 4096 || ring > (1u << 30) || (ring & (ring - 1))) {
 		snprintf(err, len,
 			 "ring buffer size %" PRIu64 " must be a power of two from 4K to 1G", ring);
-		kvmmmu__destroy(cap->skel);
-		cap->skel = NULL;
-		btf__free(btf);
 		return -EINVAL;
+	}
+	cap->skel = kvmmmu__open();
+	if (!cap->skel) {
+		snprintf(err, len, "cannot open the BPF object: %s", strerror(errno));
+		return -errno;
 	}
 	bpf_map__set_max_entries(cap->skel->maps.events, (__u32)ring);
 	cap->skel->rodata->wakeup_bytes = ring / 2;
 	cap->skel->rodata->only_tgid = c->npids == 1 ? (__u32)c->pids[0] : 0;
 	cap->skel->rodata->trace_all = c->all_events;
+	cap->st.all_events = c->all_events;
 	/* For tests: every thread's walk state in task-local storage, the slow path. */
 	cap->skel->rodata->walk_slots_off = getenv("MEMVIRT_TRACE_NO_WALK_SLOTS") != NULL;
-	cap->st.all_events = c->all_events;
-	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		const struct probe_def *p = &probe_defs[i];
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(cap->skel->obj, p->prog);
-
-		cap->st.probe[i].system = p->system;
-		cap->st.probe[i].event = p->event;
-		if (prog && probe_exists(p, btf) && !probe_excluded(p))
-			continue;
-		if (prog)
-			bpf_program__set_autoload(prog, false);
-		cap->st.skipped++;
-		pr_debug("trace: %s:%s absent on this kernel or left out: skipped\n", p->system,
-			 p->event);
-		ev_write_note(cap->w, "probe %s:%s absent on this kernel: skipped", p->system,
-			      p->event);
-	}
-	btf__free(btf);
-	ret = kvmmmu__load(cap->skel);
-	if (ret) {
-		snprintf(err, len,
-			 "cannot load the BPF programs: %s (run with -v for the verifier log)",
-			 strerror(-ret));
-		return ret;
-	}
 	return 0;
+}
+
+static void set_autoload(struct capture *cap)
+{
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(cap->skel->obj, probe_defs[i].prog);
+
+		if (prog)
+			bpf_program__set_autoload(prog, probe_candidate(cap, (int)i));
+	}
+}
+
+/* The verifier refused probe @i: leave it out, and its stand-by takes its place. */
+static void reject(struct capture *cap, int i)
+{
+	const struct probe_def *p = &probe_defs[i];
+
+	probe_skip(cap, (unsigned)i, CAPTURE_SKIP_REJECTED, "%s", probe_log_reason());
+	pr_warn("trace: %s:%s rejected by the verifier (%s): loading the others without it\n",
+		p->system, p->event, probe_log_reason());
+	if (i == cap->gup_primary) {
+		cap->gup_primary = cap->gup_standby;
+		cap->gup_standby = -1;
+	} else if (i == cap->gup_standby) {
+		cap->gup_standby = -1;
+	}
+}
+
+/*
+ * Choose the probes this kernel has, then load. A program the verifier
+ * rejects is named, left out, and the object loaded again without it (a
+ * failed object cannot be loaded twice, so it is opened anew).
+ */
+static int open_and_load(struct capture *cap, const struct capture_config *c, char *err, size_t len)
+{
+	int ret = 0;
+
+	for (unsigned tries = 0; tries <= CAPTURE_NPROBES; tries++) {
+		int i;
+
+		ret = open_configured(cap, c, err, len);
+		if (ret)
+			return ret;
+		if (tries == 0 && (ret = select_probes(cap, err, len)))
+			return ret;
+		set_autoload(cap);
+		probe_log_reset();
+		ret = kvmmmu__load(cap->skel);
+		if (!ret)
+			return 0;
+		i = probe_index(probe_log_failed_prog());
+		if (i < 0 || !probe_candidate(cap, i))
+			break;
+		reject(cap, i);
+		kvmmmu__destroy(cap->skel);
+		cap->skel = NULL;
+	}
+	snprintf(err, len, "cannot load the BPF programs: %s%s%s%s", strerror(-ret),
+		 *probe_log_failed_prog() ? " (program " : "", probe_log_failed_prog(),
+		 *probe_log_failed_prog() ? "; the verifier's log is above)" : "");
+	return ret;
+}
+
+static bool is_kvm_probe(const struct probe_def *p)
+{
+	return !strcmp(p->system, "kvm") || !strcmp(p->system, "kvmmmu");
+}
+
+static bool attach_one(struct capture *cap, unsigned i)
+{
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(cap->skel->obj, probe_defs[i].prog);
+
+	cap->links[i] = bpf_program__attach(prog);
+	if (!cap->links[i]) {
+		probe_skip(cap, i, CAPTURE_SKIP_ATTACH, "%s", strerror(errno));
+		return false;
+	}
+	cap->st.probe[i].attached = true;
+	cap->st.attached++;
+	cap->st.kvm_attached += is_kvm_probe(&probe_defs[i]);
+	return true;
+}
+
+/* The host gup fault hook: the chosen one, else its stand-by. */
+static void attach_gup_hook(struct capture *cap)
+{
+	int mmf = probe_index("mv_mm_fault");
+	int used = -1;
+
+	if (cap->gup_primary >= 0 && attach_one(cap, (unsigned)cap->gup_primary))
+		used = cap->gup_primary;
+	else if (cap->gup_standby >= 0 && attach_one(cap, (unsigned)cap->gup_standby))
+		used = cap->gup_standby;
+	if (used < 0)
+		cap->st.gup_hook = CAPTURE_GUP_NONE;
+	else if (used == mmf)
+		cap->st.gup_hook = CAPTURE_GUP_HANDLE_MM_FAULT;
+	else
+		cap->st.gup_hook =
+			cap->rss_batched ? CAPTURE_GUP_RSS_BATCHED : CAPTURE_GUP_RSS_STAT;
+	if (used == cap->gup_primary && cap->gup_standby >= 0)
+		probe_skip(cap, (unsigned)cap->gup_standby, CAPTURE_SKIP_UNUSED,
+			   "host gup faults counted by %s",
+			   capture_gup_hook_name(cap->st.gup_hook));
 }
 
 static int attach_all(struct capture *cap)
 {
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		const struct probe_def *p = &probe_defs[i];
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(cap->skel->obj, p->prog);
-
-		if (!prog || !bpf_program__autoload(prog))
+		if ((int)i == cap->gup_primary || (int)i == cap->gup_standby ||
+		    !probe_candidate(cap, (int)i))
 			continue;
-		cap->links[i] = bpf_program__attach(prog);
-		if (!cap->links[i]) {
-			int e = errno;
-
-			cap->st.skipped++;
-			pr_debug("trace: cannot attach %s:%s (%s): skipped\n", p->system, p->event,
-				 strerror(e));
-			ev_write_note(cap->w, "probe %s:%s failed to attach (%s): skipped",
-				      p->system, p->event, strerror(e));
-			continue;
-		}
-		cap->st.probe[i].attached = true;
-		cap->st.attached++;
+		attach_one(cap, i);
 	}
+	attach_gup_hook(cap);
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++)
+		cap->st.skipped += !cap->st.probe[i].attached;
 	return cap->st.attached ? 0 : -ENOENT;
+}
+
+/*
+ * Never silent: how many probes attached, where KVM's BTF came from, which
+ * hook counts host gup faults, and every probe skipped with its reason, on
+ * stderr and as notes in the event file.
+ */
+static void report_probes(struct capture *cap)
+{
+	const struct capture_stats *st = &cap->st;
+	const char *kvm_btf = "";
+	char line[256];
+
+	for (unsigned i = 0; i < CAPTURE_NPROBES && !*kvm_btf; i++) {
+		if (st->probe[i].attached && is_kvm_probe(&probe_defs[i]))
+			kvm_btf = st->probe[i].btf;
+	}
+	pr_info("trace: %u of %u probes attached, %u on KVM events%s%s%s; host gup faults: %s\n",
+		st->attached, CAPTURE_NPROBES, st->kvm_attached, *kvm_btf ? " (BTF: " : "", kvm_btf,
+		*kvm_btf ? ")" : "", capture_gup_hook_name(st->gup_hook));
+	ev_write_note(cap->w, "probes: %u attached (%u KVM, BTF %s), %u skipped", st->attached,
+		      st->kvm_attached, *kvm_btf ? kvm_btf : "none", st->skipped);
+	ev_write_note(cap->w, "host gup faults counted by %s", capture_gup_hook_name(st->gup_hook));
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		if (st->probe[i].attached)
+			continue;
+		capture_probe_describe(&st->probe[i], line, sizeof(line));
+		pr_info("trace: skipped %s\n", line);
+		ev_write_note(cap->w, "probe skipped: %s", line);
+	}
+	if (!st->kvm_attached)
+		pr_warn("trace: no KVM probe attached, so no KVM record will be written: is the "
+			"kvm module loaded? (reasons above)\n");
+	if (st->gup_hook == CAPTURE_GUP_RSS_BATCHED)
+		pr_warn("trace: this kernel batches kmem:rss_stat (one event per ~64 faults): "
+			"host_gup_fault records are undercounted\n");
 }
 
 static void detach_all(struct capture *cap)
@@ -424,7 +538,7 @@ struct capture *capture__start(const struct capture_config *c, char *err, size_t
 		snprintf(err, len, "out of memory");
 		return NULL;
 	}
-	libbpf_set_print(libbpf_log);
+	probe_log_install();
 	cap->w = c->w;
 	cap->poll_ms = c->poll_ms ? (int)c->poll_ms : DEFAULT_POLL_MS;
 	cap->t0 = now_ns();
@@ -441,9 +555,11 @@ struct capture *capture__start(const struct capture_config *c, char *err, size_t
 		goto fail;
 	}
 	ret = attach_all(cap);
+	report_probes(cap);
 	if (ret) {
 		snprintf(err, len,
-			 "no probe could be attached (%u skipped): is KVM built in or loaded?",
+			 "no probe could be attached (%u skipped, reasons above): is KVM built in "
+			 "or loaded?",
 			 cap->st.skipped);
 		goto fail;
 	}
@@ -580,75 +696,4 @@ int capture__stop(struct capture *cap, struct capture_stats *st)
 		*st = cap->st;
 	destroy(cap);
 	return ret;
-}
-
-void capture_stats_json(const struct capture_stats *st, struct json *j, const char *key)
-{
-	json_obj_begin(j, key);
-	json_u64(j, "records", st->total);
-	json_obj_begin(j, "events");
-	for (unsigned id = 0; id <= EVK__LAST; id++) {
-		const struct ev_type *t = kvm_ev_type(id);
-
-		if (t)
-			json_u64(j, t->name, st->records[id]);
-	}
-	json_obj_end(j);
-	json_u64(j, "dropped", st->dropped_kvm + st->dropped_host);
-	json_u64(j, "dropped_kvm", st->dropped_kvm);
-	json_u64(j, "dropped_host", st->dropped_host);
-	json_u64(j, "walks_flushed_at_stop", st->walks_flushed);
-	json_u64(j, "walk_threads_spilled", st->walk_threads_spilled);
-	json_bool(j, "all_events", st->all_events);
-	json_obj_begin(j, "kernel_counts");
-	json_u64(j, "vcpus", st->kernel.vcpu);
-	json_u64(j, "fault_walks", st->kernel.fault_walks);
-	json_u64(j, "emulator_walks", st->kernel.emulator_walks);
-	json_arr_begin(j, "emulator_walk_levels");
-	for (unsigned l = 0; l <= KVM_WALK_MAX_LEVELS; l++)
-		json_u64(j, NULL, st->kernel.emulator_walk_levels[l]);
-	json_arr_end(j);
-	json_u64(j, "emulate_insn", st->kernel.emulate_insn);
-	json_u64(j, "emulate_failed", (uint64_t)st->kernel.emulate_failed);
-	json_obj_end(j);
-	json_u64(j, "duration_ns", st->duration_ns);
-	json_arr_begin(j, "probes_attached");
-	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		if (st->probe[i].event && st->probe[i].attached)
-			json_str(j, NULL, st->probe[i].event);
-	}
-	json_arr_end(j);
-	json_arr_begin(j, "probes_skipped");
-	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		if (st->probe[i].event && !st->probe[i].attached)
-			json_str(j, NULL, st->probe[i].event);
-	}
-	json_arr_end(j);
-	json_obj_end(j);
-}
-
-void capture_stats_print(const struct capture_stats *st, FILE *f)
-{
-	fprintf(f, "  %-26s %12s\n", "record type", "records");
-	for (unsigned id = 0; id <= EVK__LAST; id++) {
-		const struct ev_type *t = kvm_ev_type(id);
-
-		if (t && st->records[id])
-			fprintf(f, "  %-26s %12" PRIu64 "\n", t->name, st->records[id]);
-	}
-	fprintf(f, "  %-26s %12" PRIu64 "\n", "total", st->total);
-	fprintf(f, "  %-26s %12" PRIu64 " (kvm %" PRIu64 ", host %" PRIu64 ")\n", "dropped",
-		st->dropped_kvm + st->dropped_host, st->dropped_kvm, st->dropped_host);
-	fprintf(f,
-		"  counted in the kernel%s: %" PRIu64 " fault walks, %" PRIu64
-		" emulator walks, %" PRIu64 " emulated instructions (%" PRIu64 " failed)\n",
-		st->all_events ? " (and recorded)" : "", (uint64_t)st->kernel.fault_walks,
-		(uint64_t)st->kernel.emulator_walks, (uint64_t)st->kernel.emulate_insn,
-		(uint64_t)st->kernel.emulate_failed);
-	fprintf(f, "  probes: %u attached, %u skipped", st->attached, st->skipped);
-	for (unsigned i = 0, n = 0; i < CAPTURE_NPROBES; i++) {
-		if (st->probe[i].event && !st->probe[i].attached)
-			fprintf(f, "%s%s", n++ ? ", " : " (", st->probe[i].event);
-	}
-	fprintf(f, "%s\n", st->skipped ? ")" : "");
 }

@@ -38,6 +38,7 @@ enum role {
 	ROLE_ENTRY,
 	ROLE_COUNTS,
 	ROLE_GUP_FAULT,
+	ROLE_MEMSLOT,
 };
 
 static const struct {
@@ -56,6 +57,7 @@ static const struct {
 	{"kvm_entry", ROLE_ENTRY},
 	{"kvm_counts", ROLE_COUNTS},
 	{"host_gup_fault", ROLE_GUP_FAULT},
+	{"vmm_memslot", ROLE_MEMSLOT},
 };
 
 /* The kvm_counts fields summed over vCPUs (what the kernel counted instead of recording). */
@@ -102,6 +104,8 @@ struct ev_stat {
 	uint64_t kcount_levels[KCOUNT_LEVELS];
 	bool have_join;
 	uint64_t join_faults, join_walk, join_host;
+	uint64_t memslots; /* vmm_memslot records: the VMM ran a VM */
+	bool traced;	   /* the eBPF capture wrote its notes: KVM records were expected */
 };
 
 void ev_stat_free(struct ev_stat *s)
@@ -245,6 +249,9 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 	s->records++;
 	ev_clock_see(&s->clock, rec);
 	t = ev_clock_ns(&s->clock, rec);
+	if (rec->type->id == EV_NOTE && rec->body_len >= 7 &&
+	    (!memcmp(rec->body, "probes:", 7) || !memcmp(rec->body, "tracing pid", 11)))
+		s->traced = true;
 	if (rec->type->id <= EV_NOTE)
 		return;
 	if (!s->have_t0) {
@@ -301,6 +308,9 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 			s->kcount_levels[i] += ev_field_u64(rec, fl, i);
 		break;
 	}
+	case ROLE_MEMSLOT:
+		s->memslots++;
+		break;
 	case ROLE_EXIT:
 		pair__start(s, EV_PAIR_EXIT_ENTRY, rec);
 		break;
@@ -431,8 +441,39 @@ static uint64_t total_dropped(const struct ev_stat *s)
 	return n;
 }
 
+static uint64_t source_records(const struct ev_stat *s, enum ev_source src)
+{
+	uint64_t n = 0;
+
+	for (unsigned c = 0; c <= STAT_CPUS; c++)
+		n += s->cpu[src][c];
+	return n;
+}
+
+/*
+ * A traced file in which a guest ran (guest channel records or a memory
+ * slot) yet KVM wrote nothing: the KVM probes were not attached (KVM a
+ * module whose BTF was not found, a program rejected, ...). Into @buf, or
+ * false when there is nothing to say.
+ */
+static bool no_kvm_warning(const struct ev_stat *s, char *buf, size_t len)
+{
+	uint64_t guest = source_records(s, EV_SRC_GUEST);
+
+	if (!s->traced || (!guest && !s->memslots) || source_records(s, EV_SRC_KVM))
+		return false;
+	snprintf(buf, len,
+		 "a guest ran (%" PRIu64 " guest records, %" PRIu64
+		 " memory slots) but the file has no KVM record: the KVM probes were not "
+		 "attached (their reasons are the file's notes: memvirt trace dump FILE | grep "
+		 "skipped)",
+		 guest, s->memslots);
+	return true;
+}
+
 static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 {
+	char warn[320];
 	size_t width = rate_width(s), rows;
 	struct ev_latency l;
 	uint64_t lost = total_dropped(s);
@@ -518,10 +559,13 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 			"joined: %" PRIu64 " of %" PRIu64 " guest faults have a KVM walk, %" PRIu64
 			" a host fault\n",
 			s->join_walk, s->join_faults, s->join_host);
+	if (no_kvm_warning(s, warn, sizeof(warn)))
+		fprintf(out, "warning: %s\n", warn);
 }
 
 static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 {
+	char warn[320];
 	size_t width = rate_width(s), rows = s->nbuckets ? (s->nbuckets + width - 1) / width : 0;
 	struct ev_latency l;
 	struct json j;
@@ -615,6 +659,10 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 		json_u64(&j, "with_host_fault", s->join_host);
 		json_obj_end(&j);
 	}
+	json_arr_begin(&j, "warnings");
+	if (no_kvm_warning(s, warn, sizeof(warn)))
+		json_str(&j, NULL, warn);
+	json_arr_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);
 }
@@ -633,7 +681,7 @@ int ev_stat_print(const char *path, FILE *out, bool json)
 	struct ev_stat *s = NULL;
 	struct ev_join *j = NULL;
 	uint64_t faults, walk, host;
-	char error[256] = "";
+	char error[256] = "", warn[320];
 	int err;
 
 	err = ev_reader_open(&r, path);
@@ -663,6 +711,8 @@ int ev_stat_print(const char *path, FILE *out, bool json)
 	ev_join_free(j);
 	ev_reader_close(r);
 	ev_stat_write(s, out, json, error[0] ? error : NULL);
+	if (no_kvm_warning(s, warn, sizeof(warn)))
+		pr_warn("trace stat: %s: %s\n", path, warn);
 	ev_stat_free(s);
 	if (error[0]) {
 		pr_err("trace stat: %s: %s\n", path, error);

@@ -42,7 +42,8 @@ struct ev_join {
 	unsigned nslots;
 	struct jchain *chain;
 	size_t nchain, capchain;
-	uint64_t with_walk, with_host;
+	uint64_t with_walk, with_host, with_spte;
+	uint64_t tdp_changes; /* kvm_tdp_mmu_spte_changed records */
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
@@ -85,6 +86,12 @@ static uint64_t fault_gpa4k(const struct ev_joined *f)
 	return (f->gpa & ~mask) | (f->cr2 & mask & ~0xfffULL);
 }
 
+/* 4K frames in a mapping at @level (1: 4K, 2: 2M, 3: 1G; anything else taken as 4K). */
+static uint64_t level_span(uint32_t level)
+{
+	return level == 2 || level == 3 ? 1ULL << (9 * (level - 1)) : 1;
+}
+
 static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 {
 	const char *name = rec->type->name;
@@ -125,12 +132,18 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 		w->val = fld(rec, "spte", 0);
 		w->levels = (uint32_t)fld(rec, "level", 0);
 	} else if (!strcmp(name, "kvm_mmu_spte_requested")) {
+		uint64_t gfn = fld(rec, "gfn", 0);
+
 		w = jvec__add(&j->reqs);
 		if (!w)
 			return -ENOMEM;
-		w->key = fld(rec, "gfn", 0);
+		/* Keyed like set_spte, by the first frame of the mapping; val its first pfn. */
+		w->levels = (uint32_t)fld(rec, "level", 0);
+		w->key = gfn & ~(level_span(w->levels) - 1);
 		w->t = t;
-		w->val = fld(rec, "pfn", 0);
+		w->val = fld(rec, "pfn", 0) - (gfn - w->key);
+	} else if (!strcmp(name, "kvm_tdp_mmu_spte_changed")) {
+		j->tdp_changes++;
 	} else if (!strcmp(name, "host_page_fault") || !strcmp(name, "host_gup_fault")) {
 		bool gup = name[5] == 'g';
 
@@ -226,6 +239,38 @@ static const struct jwalk *nearest(const struct jvec *v, uint64_t key, uint64_t 
 	return after->t - t < t - before->t ? after : before;
 }
 
+/*
+ * The entry of @v (keyed by the first frame of its mapping, levels its
+ * level) that maps 4K frame @gfn: the first at or after @t at any of 4K, 2M
+ * and 1G; else the last before @t, with *before set.
+ */
+static const struct jwalk *covering(const struct jvec *v, uint64_t gfn, uint64_t t, bool *before)
+{
+	const struct jwalk *after = NULL, *last = NULL;
+
+	for (uint32_t level = 1; level <= 3; level++) {
+		uint64_t key = gfn & ~(level_span(level) - 1);
+		size_t i = lower_bound(v, key, t);
+
+		for (size_t k = i; k < v->n && v->v[k].key == key; k++) {
+			if (level_span(v->v[k].levels) == level_span(level)) {
+				if (!after || v->v[k].t < after->t)
+					after = &v->v[k];
+				break;
+			}
+		}
+		for (size_t k = i; k-- > 0 && v->v[k].key == key;) {
+			if (level_span(v->v[k].levels) == level_span(level)) {
+				if (!last || v->v[k].t > last->t)
+					last = &v->v[k];
+				break;
+			}
+		}
+	}
+	*before = !after && last;
+	return after ? after : last;
+}
+
 static bool join__hva(const struct ev_join *j, uint64_t gpa, uint64_t *hva)
 {
 	size_t lo = 0, hi = j->nchain;
@@ -254,6 +299,7 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 {
 	const struct jwalk *w = first_after(&j->walks, f->cr2 >> 12, f->t_fault);
 	uint64_t gpa = fault_gpa4k(f);
+	bool before;
 
 	if (w) {
 		f->has_walk = true;
@@ -266,17 +312,19 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 	}
 	if (f->gpa == ~0ULL)
 		return; /* a fatal fault mapped nothing */
-	w = first_after(&j->sptes, gpa >> 12, f->t_fault);
+	w = covering(&j->sptes, gpa >> 12, f->t_fault, &before);
 	if (w) {
 		f->has_spte = true;
+		f->spte_before = before;
 		f->t_spte = w->t;
 		f->spte = w->val;
 		f->spte_level = w->levels;
+		j->with_spte++;
 	}
-	w = first_after(&j->reqs, gpa >> 12, f->t_fault);
+	w = covering(&j->reqs, gpa >> 12, f->t_fault, &before);
 	if (w) {
 		f->has_hpa = true;
-		f->hpa = (w->val << 12) | (gpa & 0xfff);
+		f->hpa = ((w->val + ((gpa >> 12) - w->key)) << 12) | (gpa & 0xfff);
 	}
 	f->hva_known = join__hva(j, gpa, &f->hva);
 	if (!f->hva_known)
@@ -360,8 +408,20 @@ void ev_join_totals(const struct ev_join *j, uint64_t *faults, uint64_t *with_wa
 	*with_host = j->with_host;
 }
 
+uint64_t ev_join_with_spte(const struct ev_join *j)
+{
+	return j->with_spte;
+}
+
+bool ev_join_tdp(const struct ev_join *j)
+{
+	return j->tdp_changes && !j->with_walk;
+}
+
 void ev_join_print(const struct ev_join *j, FILE *out)
 {
+	bool tdp = ev_join_tdp(j);
+
 	for (size_t i = 0; i < j->nf; i++) {
 		const struct ev_joined *f = &j->f[i];
 
@@ -373,9 +433,10 @@ void ev_join_print(const struct ev_join *j, FILE *out)
 			fprintf(out, "KVM walk %u levels%s", f->walk_levels,
 				f->walk_error ? " (error)" : "");
 		else
-			fprintf(out, "no KVM walk");
+			fprintf(out, "no KVM walk%s", tdp ? " (TDP)" : "");
 		if (f->has_spte)
-			fprintf(out, ", SPTE level %u", f->spte_level);
+			fprintf(out, ", %s level %u%s", tdp ? "NPT/EPT fault, SPTE" : "SPTE",
+				f->spte_level, f->spte_before ? " (mapped before)" : "");
 		else
 			fprintf(out, ", no SPTE");
 		if (f->has_hpa)

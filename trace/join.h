@@ -25,8 +25,14 @@ struct ev_joined {
 	uint64_t t_walk, walk_addr;
 	uint32_t walk_levels, walk_error;
 	uint64_t walk_pte[5];
-	/* the first kvm_mmu_set_spte with gfn == gpa >> 12 at or after the fault */
-	bool has_spte;
+	/*
+	 * the first kvm_mmu_set_spte mapping the fault's 4K frame (at 4K, 2M or
+	 * 1G) at or after the fault; else the last before it (spte_before: the
+	 * frame was mapped already, by a fault in the same huge page, prefetch or
+	 * the guest kernel's own touch). With TDP (nested paging) it is the
+	 * NPT/EPT entry of the GPA, and the fault that set it an NPT/EPT fault.
+	 */
+	bool has_spte, spte_before;
 	uint64_t t_spte, spte;
 	uint32_t spte_level;
 	/* the host VA of gpa (from vmm_memslot or vmm_chain records) */
@@ -36,7 +42,8 @@ struct ev_joined {
 	 * host_page_fault (exception path) or host_gup_fault (KVM's get_user_pages) */
 	bool has_host, host_gup;
 	uint64_t t_host, host_addr;
-	/* the host frame, from the first kvm_mmu_spte_requested of the frame at or after the fault
+	/* the host frame, from the kvm_mmu_spte_requested that mapped the frame (chosen as the
+	 * SPTE)
 	 */
 	bool has_hpa;
 	uint64_t hpa;
@@ -58,6 +65,10 @@ const struct ev_joined *ev_join_get(const struct ev_join *j, size_t i);
 /* Guest faults, and how many of them have a KVM walk and a host fault. */
 void ev_join_totals(const struct ev_join *j, uint64_t *faults, uint64_t *with_walk,
 		    uint64_t *with_host);
+/* Guest faults joined to a KVM SPTE (shadow entry, or NPT/EPT entry under TDP). */
+uint64_t ev_join_with_spte(const struct ev_join *j);
+/* The file is of nested paging: TDP MMU records and no guest walk of a fault. */
+bool ev_join_tdp(const struct ev_join *j);
 /* One line per guest fault: "GVA -> GPA (guest) | KVM walk N levels, SPTE level L | host fault
  * HVA". */
 void ev_join_print(const struct ev_join *j, FILE *out);

@@ -416,6 +416,50 @@ out:
 	}
 }
 
+/* Whether the file @rel holds the bytes @needle (read in chunks; BTF files are MBs). */
+static bool file_has(const struct host_info *hi, const char *rel, const char *needle)
+{
+	size_t nlen = strlen(needle), have = 0, n;
+	char path[PATH_MAX], buf[65536];
+	bool found = false;
+	FILE *f;
+
+	if (host_path(hi, rel, path, sizeof(path)) || !(f = fopen(path, "rb")))
+		return false;
+	while (!found && (n = fread(buf + have, 1, sizeof(buf) - have, f)) > 0) {
+		have += n;
+		found = memmem(buf, have, needle, nlen) != NULL;
+		/* Keep the tail: the needle may straddle two reads. */
+		if (have >= nlen) {
+			memmove(buf, buf + have - (nlen - 1), nlen - 1);
+			have = nlen - 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Where KVM's tracepoints are described: vmlinux's BTF when KVM is built in,
+ * the kvm module's split BTF when it is a module (its string table names the
+ * btf_trace_ typedef either way).
+ */
+static void probe_kvm_btf(struct host_info *hi)
+{
+	static const char needle[] = "btf_trace_kvm_mmu_pagetable_walk";
+
+	hi->kvm_btf = HOST_UNKNOWN;
+	if (!hi->btf)
+		return;
+	hi->kvm_btf = HOST_YES;
+	if (file_has(hi, "/sys/kernel/btf/vmlinux", needle))
+		snprintf(hi->kvm_btf_where, sizeof(hi->kvm_btf_where), "vmlinux");
+	else if (file_has(hi, "/sys/kernel/btf/kvm", needle))
+		snprintf(hi->kvm_btf_where, sizeof(hi->kvm_btf_where), "kvm");
+	else
+		hi->kvm_btf = HOST_NO;
+}
+
 static void probe_tracing(struct host_info *hi)
 {
 	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
@@ -432,6 +476,7 @@ static void probe_tracing(struct host_info *hi)
 		break;
 	}
 	hi->btf = exists_rel(hi, "/sys/kernel/btf/vmlinux");
+	probe_kvm_btf(hi);
 	probe_bpf_perm(hi);
 }
 
@@ -665,6 +710,8 @@ void host_info_json(const struct host_info *hi, struct json *j)
 	json_str_or_null(j, "tracefs", hi->tracefs);
 	json_tri(j, "kvmmmu_events", hi->kvmmmu_events);
 	json_bool(j, "btf", hi->btf);
+	json_tri(j, "kvm_btf", hi->kvm_btf);
+	json_str_or_null(j, "kvm_btf_in", hi->kvm_btf_where);
 	json_count(j, "euid", hi->euid);
 	if (hi->cap_eff_known)
 		json_hex(j, "cap_eff", hi->cap_eff);
@@ -805,6 +852,15 @@ static void print_tracing(const struct host_info *hi, FILE *f)
 	row(f, "BTF", "%s",
 	    hi->btf ? "/sys/kernel/btf/vmlinux"
 		    : "absent: the kernel needs CONFIG_DEBUG_INFO_BTF for CO-RE probes");
+	if (hi->kvm_btf == HOST_YES)
+		row(f, "KVM BTF", "%s",
+		    !strcmp(hi->kvm_btf_where, "vmlinux")
+			    ? "in vmlinux (KVM built in)"
+			    : "in /sys/kernel/btf/kvm (KVM is a module)");
+	else if (hi->kvm_btf == HOST_NO)
+		row(f, "KVM BTF",
+		    "absent: load the kvm module (its tracepoints are described "
+		    "in /sys/kernel/btf/kvm)");
 	if (!hi->bpf_permitted)
 		row(f, "BPF", "not permitted: run as root or grant CAP_BPF and CAP_PERFMON");
 	else if (hi->cap_eff_known && cap_has(hi->cap_eff, HOST_CAP_SYS_ADMIN))

@@ -68,7 +68,14 @@ struct host_info {
 	char tracefs[64];  /* "/sys/kernel/tracing" or "/sys/kernel/debug/tracing"; "" absent */
 	int kvmmmu_events; /* HOST_UNKNOWN when there is no tracefs */
 	bool btf;	   /* /sys/kernel/btf/vmlinux */
-	int64_t euid;	   /* effective uid from /proc/self/status, -1 unknown */
+	/*
+	 * KVM's tracepoint types (btf_trace_kvm_*) in BTF, which the tracer needs:
+	 * HOST_YES, HOST_NO, HOST_UNKNOWN without BTF; where: "vmlinux" (KVM built
+	 * in) or "kvm" (module BTF, /sys/kernel/btf/kvm), "" when absent.
+	 */
+	int kvm_btf;
+	char kvm_btf_where[16];
+	int64_t euid; /* effective uid from /proc/self/status, -1 unknown */
 	bool cap_eff_known;
 	uint64_t cap_eff;   /* CapEff mask from /proc/self/status */
 	bool bpf_permitted; /* may load and attach tracing BPF programs */

@@ -32,15 +32,35 @@ kv() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 mv_progs() { bpftool prog show 2>/dev/null | grep -c ' name mv_'; }
 bpf_links() { bpftool link show 2>/dev/null | grep -c '^[0-9]*:'; }
 
-# wait_for SECONDS CONDITION...: poll every 50 ms until CONDITION holds.
+# wait_for SECONDS CONDITION...: poll every 50 ms until CONDITION holds, for at most SECONDS of
+# wall time (not a number of polls: under emulation each poll may take much longer).
 wait_for() {
-	local t=$1 i
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < t * 20; i++)); do
+	while ((SECONDS < end)); do
 		"$@" && return 0
 		sleep 0.05
 	done
-	return 1
+	"$@"
 }
+
+# probes_attached LOG: how many probes a capture said it attached ("trace: N of M probes
+# attached" on its stderr), empty until it has said so.
+probes_attached() { sed -n 's/.*trace: \([0-9][0-9]*\) of [0-9][0-9]* probes attached.*/\1/p' "$1" | tail -n 1; }
+
+# kvm_mode: "shadow", or "tdp" when KVM maps guests with EPT/NPT (kvm_intel ept, kvm_amd npt).
+kvm_mode() {
+	local p v
+	for p in /sys/module/kvm_amd/parameters/npt /sys/module/kvm_intel/parameters/ept; do
+		[ -r "$p" ] || continue
+		v=$(cat "$p")
+		case $v in Y | y | 1) echo tdp ;; *) echo shadow ;; esac
+		return
+	done
+	echo shadow
+}
+
+# thp_mode: the host's transparent huge page mode (always, madvise, never).
+thp_mode() { sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; }
 
 is_kvm_process() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'anon_inode:kvm-vm'; }

@@ -987,6 +987,64 @@ out:
 	free(b);
 }
 
+/*
+ * Nested paging (TDP): no KVM walk; the guest fault's frame 0x205 lies in a
+ * 2M NPT mapping (gfn 0x200, level 2) set before the fault by the request
+ * of frame 0x201 (pfn 0x1201): the join finds that entry as "mapped
+ * before", and the HPA from the 2M mapping's first frame.
+ */
+static void test_join_tdp(void)
+{
+	static const struct tfield req_f[] = {
+		{"gfn", 6, 0, 1}, {"pfn", 6, 8, 1}, {"level", 3, 16, 1}};
+	static const struct tfield tdp_f[] = {{"gfn", 6, 0, 1}, {"level", 3, 8, 1}};
+	struct buf *b = calloc(1, sizeof(*b));
+	struct ev_reader *r;
+	struct ev_join *j = NULL;
+	const struct ev_joined *f;
+
+	file_hdr(b);
+	schema(b, 52, 3, 24, "kvm_mmu_spte_requested", 3, req_f);
+	schema(b, T_SPTE, 3, 24, "kvm_mmu_set_spte", 3, spte_f);
+	schema(b, 58, 3, 16, "kvm_tdp_mmu_spte_changed", 2, tdp_f);
+	schema(b, 16, 1, 40, "guest_fault", 6, gfault_f);
+	rec_hdr(b, 52, 40, 3, 0, 500);
+	p64(b, 0x201);
+	p64(b, 0x1201);
+	p32(b, 2);
+	p32(b, 0);
+	rec_hdr(b, 58, 32, 3, 0, 550);
+	p64(b, 0x200);
+	p32(b, 2);
+	p32(b, 0);
+	rec_hdr(b, T_SPTE, 40, 3, 0, 600);
+	p64(b, 0x200);
+	p64(b, 0x1200000 | 0x8e7);
+	p32(b, 2);
+	p32(b, 0);
+	rec_hdr(b, 16, 56, 1, 0, 2000000); /* mono 1,000,000: after the mapping */
+	p64(b, 0x400000);
+	p64(b, 0x401000);
+	p64(b, 0x205000);
+	p64(b, 0x9000);
+	p32(b, 6);
+	p32(b, 12);
+	end_rec(b, 8, 0);
+	r = open_buf(b);
+	CHECK_EQ_U64(ev_join_read(r, &j), 0);
+	if (!j)
+		goto out;
+	CHECK(ev_join_tdp(j));
+	CHECK_EQ_U64(ev_join_with_spte(j), 1);
+	f = ev_join_get(j, 0);
+	CHECK(f && !f->has_walk && f->has_spte && f->spte_before && f->spte_level == 2);
+	CHECK(f && f->has_hpa && f->hpa == 0x1205000);
+out:
+	ev_join_free(j);
+	ev_reader_close(r);
+	free(b);
+}
+
 /* ---- files for the CLI test and the fuzzer ---- */
 
 static int write_buf(const char *path, const struct buf *b)
@@ -1092,5 +1150,6 @@ int main(int argc, char **argv)
 	test_stat();
 	test_join();
 	test_join_gup();
+	test_join_tdp();
 	TEST_DONE();
 }

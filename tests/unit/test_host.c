@@ -25,6 +25,8 @@ struct expect {
 	const char *tracefs;
 	int kvmmmu;
 	bool btf;
+	int kvm_btf;		/* KVM's tracepoint types found in BTF */
+	const char *kvm_btf_in; /* "vmlinux", "kvm" (module BTF), "" */
 	int64_t euid;
 	bool bpf;
 	int pagemap;
@@ -50,6 +52,8 @@ static const struct expect expects[] = {
 		.tracefs = "/sys/kernel/tracing",
 		.kvmmmu = HOST_YES,
 		.btf = true,
+		.kvm_btf = HOST_YES,
+		.kvm_btf_in = "vmlinux",
 		.euid = 0,
 		.bpf = true,
 		.pagemap = HOST_YES,
@@ -74,6 +78,8 @@ static const struct expect expects[] = {
 		.tracefs = "/sys/kernel/debug/tracing",
 		.kvmmmu = HOST_YES,
 		.btf = true,
+		.kvm_btf = HOST_YES,
+		.kvm_btf_in = "vmlinux",
 		.euid = 1000,
 		.bpf = true, /* CAP_BPF and CAP_PERFMON without root */
 		.pagemap = HOST_NO,
@@ -99,6 +105,8 @@ static const struct expect expects[] = {
 		.tracefs = "/sys/kernel/tracing",
 		.kvmmmu = HOST_NO,
 		.btf = false,
+		.kvm_btf = HOST_UNKNOWN,
+		.kvm_btf_in = "",
 		.euid = 1000,
 		.bpf = false, /* CAP_BPF alone is not enough for tracing programs */
 		.pagemap = HOST_NO,
@@ -107,6 +115,34 @@ static const struct expect expects[] = {
 		.svm = true,
 		.ncpus = 8, /* 0-3,8-11 */
 		.kernel = "5.15.0-91-generic",
+	},
+	{
+		/* Debian's 6.1 as in the lab: KVM a module, its BTF in /sys/kernel/btf/kvm. */
+		.name = "amd-module",
+		.kvm_present = true,
+		.vendor = HOST_KVM_AMD,
+		.mode = HOST_MMU_SHADOW,
+		.mmu_param = "/sys/module/kvm_amd/parameters/npt",
+		.mmu_switch = "modprobe -r kvm_amd && modprobe kvm_amd npt=1",
+		.tdp_mmu = HOST_YES,
+		.thp = "always",
+		.nr_2m = -1,
+		.free_2m = -1,
+		.nr_1g = -1,
+		.free_1g = -1,
+		.tracefs = "/sys/kernel/tracing",
+		.kvmmmu = HOST_YES,
+		.btf = true,
+		.kvm_btf = HOST_YES,
+		.kvm_btf_in = "kvm",
+		.euid = 0,
+		.bpf = true,
+		.pagemap = HOST_YES,
+		.cpu_vendor = "AuthenticAMD",
+		.cpu_model = "AMD EPYC Processor",
+		.svm = true,
+		.ncpus = 1,
+		.kernel = "6.1.0-57-amd64",
 	},
 	{
 		.name = "intel-noept",
@@ -124,6 +160,8 @@ static const struct expect expects[] = {
 		.tracefs = "",
 		.kvmmmu = HOST_UNKNOWN,
 		.btf = false,
+		.kvm_btf = HOST_UNKNOWN,
+		.kvm_btf_in = "",
 		.euid = 0,
 		.bpf = true,
 		.pagemap = HOST_UNKNOWN,
@@ -148,6 +186,8 @@ static const struct expect expects[] = {
 		.tracefs = "/sys/kernel/tracing",
 		.kvmmmu = HOST_NO,
 		.btf = false,
+		.kvm_btf = HOST_UNKNOWN,
+		.kvm_btf_in = "",
 		.euid = 1000,
 		.bpf = false,
 		.pagemap = HOST_NO,
@@ -251,6 +291,8 @@ static void check_fixture(const struct expect *e)
 	CHECK_STR(hi.tracefs, e->tracefs);
 	CHECK_EQ_U64(hi.kvmmmu_events, e->kvmmmu);
 	CHECK_EQ_U64(hi.btf, e->btf);
+	CHECK_EQ_U64(hi.kvm_btf, e->kvm_btf);
+	CHECK_STR(hi.kvm_btf_where, e->kvm_btf_in);
 	CHECK_EQ_U64(hi.euid, e->euid);
 	CHECK(hi.cap_eff_known);
 	CHECK_EQ_U64(hi.bpf_permitted, e->bpf);

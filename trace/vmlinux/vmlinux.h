@@ -98,6 +98,23 @@ struct task_struct {
 	struct hlist_head preempt_notifiers;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct inode {
+	struct super_block *i_sb;
+};
+
+struct file {
+	struct inode *f_inode;
+};
+
+struct vm_area_struct {
+	struct mm_struct *vm_mm;
+	struct file *vm_file;
+};
+
 struct kvm_memory_slot {
 	gfn_t base_gfn;
 	long unsigned int userspace_addr;
