@@ -28,12 +28,14 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j1
 
-# The unit and KVM tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit and KVM tests again under AddressSanitizer and UndefinedBehaviorSanitizer:
+# natively (KVM tests skip without /dev/kvm), then the KVM tests in the lab, both modes.
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DMEMVIRT_SANITIZE=address,undefined $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j1 -L 'unit|kvm'
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j1 -R '^lab_kvm_'
 
 # Every libFuzzer harness (tests/fuzz) for a short run from its seed corpus (clang build).
 test-fuzz: deps

@@ -77,6 +77,19 @@ static int write_job(FILE *f, void *arg)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* The host environment the command inherits: memvirt's own, the terminal, sanitizers. */
+static bool env_passes(const char *e)
+{
+	static const char *const names[] = {
+		"MEMVIRT_",	 "TERM=",	   "CI=",	    "LANG=",
+		"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "CTEST_OUTPUT_ON_FAILURE="};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strncmp(e, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
 /* The command as a script: the environment it gets, then exec with each word quoted. */
 static int write_cmd(FILE *f, void *arg)
 {
@@ -88,8 +101,7 @@ static int write_cmd(FILE *f, void *arg)
 	for (char **e = environ; *e; e++) {
 		const char *eq = strchr(*e, '=');
 
-		if (!eq || (strncmp(*e, "MEMVIRT_", 8) && strncmp(*e, "TERM=", 5) &&
-			    strncmp(*e, "CI=", 3) && strncmp(*e, "LANG=", 5)))
+		if (!eq || !env_passes(*e))
 			continue;
 		if (!strncmp(*e, "MEMVIRT_LAB", 11) || eq - *e > 64)
 			continue;

@@ -157,7 +157,7 @@ static void kbtf__list(struct kbtf *kb)
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux") ||
 		    strlen(de->d_name) >= sizeof(kb->mod[0].name))
 			continue;
-		snprintf(kb->mod[kb->nmod++].name, sizeof(kb->mod[0].name), "%s", de->d_name);
+		memcpy(kb->mod[kb->nmod++].name, de->d_name, strlen(de->d_name) + 1);
 	}
 	closedir(d);
 }
