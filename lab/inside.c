@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The lab seen from inside: which kernel, QEMU, accelerator and mode a run is in. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,4 +43,17 @@ void lab_identity_json(struct json *j, const char *key)
 	json_str(j, "paging", id.paging);
 	json_bool(j, "times_emulated", id.times_emulated);
 	json_obj_end(j);
+}
+
+bool lab_describe(char *buf, size_t len)
+{
+	struct lab_identity id;
+
+	if (!lab_inside(&id))
+		return false;
+	/* Short enough for an event-file note: QEMU's version without its package suffix. */
+	snprintf(buf, len, "Linux %s, QEMU %.*s, %s, %s paging%s", id.kernel,
+		 (int)strcspn(id.qemu, " "), id.qemu, id.accel, id.paging,
+		 id.times_emulated ? "; times are an emulated CPU's" : "");
+	return true;
 }

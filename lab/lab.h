@@ -106,6 +106,9 @@ struct json;
 /* "@key": {kernel, qemu, accel, cpu_model, paging, times_emulated}, nothing outside the lab. */
 void lab_identity_json(struct json *j, const char *key);
 
+/* One line naming the lab and whether its times are emulated; false outside the lab. */
+bool lab_describe(char *buf, size_t len);
+
 /* Build the initramfs for @k (busybox, the modules for 9p and overlay, the init) at @path. */
 int lab_initramfs_build(const struct lab_kernel *k, const char *path, char *err, size_t len);
 

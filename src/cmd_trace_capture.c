@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "lab/lab.h"
 #include "common/util.h"
 #include "src/cmds.h"
 
@@ -395,7 +396,7 @@ static int trace_run(struct trace_opts *o)
 	struct capture *cap;
 	int release = -1, child_status = 0, ret;
 	pid_t child = 0;
-	char err[512];
+	char err[512], lab[256];
 
 	if (o->command) {
 		child = spawn_held(o->command, &release);
@@ -410,6 +411,8 @@ static int trace_run(struct trace_opts *o)
 		pr_err("trace: cannot create %s: %s\n", o->output, strerror(-ret));
 		goto fail_child;
 	}
+	if (lab_describe(lab, sizeof(lab)))
+		ev_write_note(w, "lab: %s", lab);
 	memcpy(cc.pids, o->pids, sizeof(cc.pids));
 	cc.npids = o->npids;
 	cc.w = w;

@@ -287,7 +287,7 @@ static void make_config(const struct run_config *c, struct vm_config *vc, char *
 struct ev_writer *run_events_open(const struct run_config *c, struct run_outcome *o)
 {
 	struct ev_writer *w = NULL;
-	char path[sizeof(o->events_path)];
+	char path[sizeof(o->events_path)], lab[256];
 	int ret;
 
 	if (!c->ring_size && !c->trace)
@@ -299,6 +299,8 @@ struct ev_writer *run_events_open(const struct run_config *c, struct run_outcome
 		return NULL;
 	}
 	snprintf(o->events_path, sizeof(o->events_path), "%s", path);
+	if (lab_describe(lab, sizeof(lab)))
+		ev_write_note(w, "lab: %s", lab);
 	return w;
 }
 

@@ -106,6 +106,7 @@ struct ev_stat {
 	uint64_t join_faults, join_walk, join_host;
 	uint64_t memslots; /* vmm_memslot records: the VMM ran a VM */
 	bool traced;	   /* the eBPF capture wrote its notes: KVM records were expected */
+	char lab[200];	   /* the "lab: ..." note of a file written inside memvirt lab */
 };
 
 void ev_stat_free(struct ev_stat *s)
@@ -252,6 +253,11 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 	if (rec->type->id == EV_NOTE && rec->body_len >= 7 &&
 	    (!memcmp(rec->body, "probes:", 7) || !memcmp(rec->body, "tracing pid", 11)))
 		s->traced = true;
+	if (rec->type->id == EV_NOTE && rec->body_len > 5 && !memcmp(rec->body, "lab: ", 5))
+		snprintf(s->lab, sizeof(s->lab), "%.*s",
+			 (int)(rec->body_len - 5 < sizeof(s->lab) ? rec->body_len - 5
+								  : sizeof(s->lab) - 1),
+			 (const char *)rec->body + 5);
 	if (rec->type->id <= EV_NOTE)
 		return;
 	if (!s->have_t0) {
@@ -480,6 +486,9 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 
 	fprintf(out, "records: %" PRIu64 " (%s)\n", s->records,
 		error ? "file bad or truncated" : "complete file");
+	/* Rates and latencies from the lab under TCG are an emulated CPU's; counts are KVM's. */
+	if (s->lab[0])
+		fprintf(out, "recorded in the lab: %s\n", s->lab);
 	fprintf(out, "\nevents by type:\n  %-28s %-6s %12s\n", "type", "source", "count");
 	for (unsigned i = 0; i < s->ntypes; i++)
 		fprintf(out, "  %-28s %-6s %12" PRIu64 "\n", s->types[i].name,
@@ -577,6 +586,8 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 	json_bool(&j, "complete", !error);
 	if (error)
 		json_str(&j, "error", error);
+	if (s->lab[0])
+		json_str(&j, "lab", s->lab);
 	json_arr_begin(&j, "types");
 	for (unsigned i = 0; i < s->ntypes; i++) {
 		json_obj_begin(&j, NULL);

@@ -38,7 +38,8 @@ expect 5 "both modes, shadow fails" -- lab --paging both --out "$TMP/c" -- \
 check "both modes ran" [ -f "$TMP/c/shadow/lab.json" ] && [ -f "$TMP/c/tdp/lab.json" ]
 
 # A memvirt subcommand runs this binary; its run.json names the lab.
-expect 0 "run nop inside" -- lab --paging shadow --out "$TMP/d" -- run nop --out r
+expect 0 "run nop inside" -- lab --paging shadow --out "$TMP/d" -- \
+	sh -c "'$MEMVIRT' run nop --out r && '$MEMVIRT' trace stat r/events.mvev > stat.txt"
 check "run.json names the lab's mode" \
 	[ "$(json_get "$TMP/d/shadow/r/run.json" "['lab']['paging']")" = shadow ]
 check "run.json names the lab's kernel" \
@@ -46,6 +47,14 @@ check "run.json names the lab's kernel" \
 check "run.json: KVM's own mode is shadow" \
 	[ "$(json_get "$TMP/d/shadow/r/run.json" "['paging_mode']")" = shadow ]
 check "run's output says whose times they are" grep -q "^  lab " "$TMP/out"
+check "the event file says it was recorded in the lab" \
+	grep -q "^recorded in the lab: .*shadow paging" "$TMP/d/shadow/stat.txt"
+
+# --thp reaches the lab kernel's command line.
+expect 0 "thp never" -- lab --paging tdp --thp never --out "$TMP/t" -- \
+	sh -c 'cat /sys/kernel/mm/transparent_hugepage/enabled > thp'
+check "thp never is in force" grep -q '\[never\]' "$TMP/t/tdp/thp"
+check "lab.json records thp" [ "$(json_get "$TMP/t/tdp/lab.json" "['lab']['thp']")" = never ]
 
 # A hung command: killed at --timeout, status 4, one error line.
 t0=$(date +%s)
