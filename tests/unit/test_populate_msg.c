@@ -19,7 +19,7 @@
 #define ROOT	   MV_GPA_PT
 #define SZ4K	   4096ULL
 #define SZ2M	   (2ULL << 20)
-#define LEAF	   (MV_PTE_P | MV_PTE_W | MV_PTE_U | MV_PTE_A | MV_PTE_D | MV_PTE_NX)
+#define LEAF	   (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX)
 
 static uint8_t *mem, *snap;
 static struct populate_ctx ctx;
@@ -27,7 +27,7 @@ static char why[384];
 
 static uint64_t *entry_at(gpa_t table, gva_t va, int level)
 {
-	return (uint64_t *)(mem + table) + ((va >> (12 + 9 * (level - 1))) & 511);
+	return (uint64_t *)(mem + table) + pt_index(va, (unsigned)level);
 }
 
 /* The leaf entry of @va by the SDM's 4-level walk (Vol. 3A 4.5), or 0; *level of the leaf. */
@@ -38,13 +38,13 @@ static uint64_t walk(gva_t va, int *level)
 	for (int l = 4; l >= 1; l--) {
 		uint64_t e = *entry_at(t, va, l);
 
-		if (!(e & MV_PTE_P))
+		if (!(e & PTE_P))
 			return 0;
-		if (l == 1 || (e & MV_PTE_PS)) {
+		if (l == 1 || (e & PTE_PS)) {
 			*level = l;
 			return e;
 		}
-		t = e & MV_PTE_ADDR;
+		t = e & PTE_ADDR_MASK;
 		if (t > MEM - SZ4K)
 			return 0;
 	}
@@ -100,7 +100,7 @@ static void check_good_4k(void)
 	CHECK_EQ_U64(walk(va - SZ4K, &level), 0);
 	CHECK_EQ_U64(walk(va + 600 * SZ4K, &level), 0);
 	/* Intermediate entries as the guest kernel writes them. */
-	CHECK_EQ_U64(*entry_at(ROOT, va, 4), tables | MV_PTE_P | MV_PTE_W | MV_PTE_U);
+	CHECK_EQ_U64(*entry_at(ROOT, va, 4), tables | PTE_P | PTE_RW | PTE_US);
 	for (uint64_t i = 4; i < 8; i++)
 		CHECK_EQ_U64(mem[tables + i * SZ4K + 100], 0xaa);
 	/* The same range again: present entries, refused, nothing written. */
@@ -127,7 +127,7 @@ static void check_good_2m(void)
 
 	CHECK(populate_apply(&ctx, &r, &used, why, sizeof(why)) == 0);
 	CHECK_EQ_U64(used, 1);
-	CHECK_EQ_U64(walk(va + SZ2M + 5, &level), (data + SZ2M) | LEAF | MV_PTE_PS);
+	CHECK_EQ_U64(walk(va + SZ2M + 5, &level), (data + SZ2M) | LEAF | PTE_PS);
 	CHECK_EQ_U64(level, 2);
 	/* 4K pages inside a 2M page already mapped: refused. */
 	r = req4k(va + SZ4K, 1, 18ULL << 20, 22ULL << 20, 1);
@@ -159,15 +159,15 @@ static void check_bad_fields(void)
 	REFUSED(r, -EINVAL, "mmap area");
 	r = ok, r.len = 1ULL << 40; /* a huge count of pages, more than the pool holds */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.leaf_flags = LEAF | MV_PTE_G;
+	r = ok, r.leaf_flags = LEAF | PTE_G;
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF | MV_PTE_PS;
+	r = ok, r.leaf_flags = LEAF | PTE_PS;
 	REFUSED(r, -EINVAL, "leaf flags");
 	r = ok, r.leaf_flags = LEAF | (1ULL << 51);
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF & ~MV_PTE_U;
+	r = ok, r.leaf_flags = LEAF & ~PTE_US;
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF & ~MV_PTE_P;
+	r = ok, r.leaf_flags = LEAF & ~PTE_P;
 	REFUSED(r, -EINVAL, "leaf flags");
 	r = ok, r.cr3 = ROOT + SZ4K;
 	REFUSED(r, -EINVAL, "CR3");
@@ -238,7 +238,7 @@ static void check_hostile_tables(void)
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(targets); i++) {
-		*pml4e = targets[i] | MV_PTE_P | MV_PTE_W | MV_PTE_U;
+		*pml4e = targets[i] | PTE_P | PTE_RW | PTE_US;
 		REFUSED(r, -EINVAL, "not a page table the VMM may write");
 	}
 	*pml4e = 0;
@@ -256,10 +256,10 @@ static void check_hostile_tables(void)
 		uint64_t used;
 
 		memset(mem + pdpt, 0, 3 * SZ4K);
-		*entry_at(ROOT, a, 4) = pdpt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pdpt, a, 3) = pd | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pd, a, 2) = pt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pd, a + SZ2M, 2) = pt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
+		*entry_at(ROOT, a, 4) = pdpt | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pdpt, a, 3) = pd | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pd, a, 2) = pt | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pd, a + SZ2M, 2) = pt | PTE_P | PTE_RW | PTE_US;
 		CHECK(populate_apply(&ctx, &r2, &used, why, sizeof(why)) == -EEXIST);
 		CHECK(strstr(why, "already mapped") != NULL);
 		*entry_at(ROOT, a, 4) = 0;

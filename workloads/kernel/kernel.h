@@ -7,15 +7,13 @@
 #include <stdint.h>
 
 #include "workloads/abi.h"
+#include "x86/x86.h"
 
-#define PAGE_SIZE 4096ULL
-#define SZ_2M_	  0x200000ULL
-#define SZ_1G_	  0x40000000ULL
-#define ENOMEM	  12
-#define EINVAL	  22
-#define EFAULT	  14
-#define ESRCH	  3
-#define ENOSYS	  38
+#define ENOMEM 12
+#define EINVAL 22
+#define EFAULT 14
+#define ESRCH  3
+#define ENOSYS 38
 
 #define MAX_VMAS 64
 
@@ -135,7 +133,7 @@ static inline __attribute__((always_inline)) void ev_emit(uint64_t w0, uint64_t 
 
 static inline uint32_t page_shift(uint64_t page_size)
 {
-	return page_size == SZ_1G_ ? 30 : page_size == SZ_2M_ ? 21 : 12;
+	return page_size == X86_SIZE_1G ? 30 : page_size == X86_SIZE_2M ? 21 : 12;
 }
 
 #endif
