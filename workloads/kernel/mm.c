@@ -130,11 +130,6 @@ void frame_free(uint64_t gpa, uint64_t size)
 	nr_discard++;
 }
 
-static int leaf_level(uint64_t page_size)
-{
-	return page_size == X86_SIZE_1G ? 3 : page_size == X86_SIZE_2M ? 2 : 1;
-}
-
 /* Entry for @va at @level, creating tables above it when @create. */
 static uint64_t *pt_entry(uint64_t cr3, uint64_t va, int level, int create)
 {
@@ -171,7 +166,7 @@ static struct {
 
 int pt_map(uint64_t cr3, uint64_t va, uint64_t gpa, uint64_t page_size, uint64_t flags)
 {
-	int level = leaf_level(page_size);
+	int level = (int)leaf_level(page_size);
 	uint64_t *e;
 
 	if (level == 1 && last_pt.table && last_pt.cr3 == cr3 &&
@@ -255,7 +250,7 @@ static uint64_t tables_bound(uint64_t va, uint64_t len, uint64_t page_size)
 {
 	uint64_t n = 0;
 
-	for (int k = leaf_level(page_size); k <= 3; k++) {
+	for (unsigned k = leaf_level(page_size); k <= 3; k++) {
 		unsigned s = pt_level_shift(k + 1);
 
 		n += ((va + len - 1) >> s) - (va >> s) + 1;
@@ -363,7 +358,7 @@ static void flush_range(uint64_t start, uint64_t end, uint64_t page_size)
 /* Clear the leaf entries of one mapping, walking each last-level table once. */
 static void unmap_range(uint64_t start, uint64_t end, uint64_t page_size)
 {
-	int level = leaf_level(page_size);
+	int level = (int)leaf_level(page_size);
 	uint64_t span = page_size * 512;
 
 	for (uint64_t va = start; va < end;) {
