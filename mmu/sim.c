@@ -345,7 +345,7 @@ static inline void sim_hint(const struct pt_mem *mem, uint64_t pa)
 
 static inline uint64_t sim_peek_key(uint64_t root, uint64_t va)
 {
-	return ((va >> 21) << 1 | 1) ^ (root * 0x9E3779B97F4A7C15ULL);
+	return ((va >> pt_level_shift(2)) << 1 | 1) ^ (root * 0x9E3779B97F4A7C15ULL);
 }
 
 /*
@@ -358,7 +358,7 @@ static int sim_peek(const struct pt_mem *mem, struct sim_peek_memo *memo, uint64
 		    unsigned levels, uint64_t va, uint64_t *ea, uint64_t *pa)
 {
 	uint64_t table = root, e, key = sim_peek_key(root, va);
-	struct sim_peek_memo *m = &memo[(va >> 21) & (SIM_PEEK_MEMO - 1)];
+	struct sim_peek_memo *m = &memo[(va >> pt_level_shift(2)) & (SIM_PEEK_MEMO - 1)];
 
 	if (m->key == key) {
 		*ea = m->table + pt_index(va, 1) * 8;

@@ -23,11 +23,14 @@ typedef uint64_t pfn_t; /* host frame number: hpa_t >> X86_PAGE_SHIFT */
 /* ------------------------------------------------------------------------------------------ */
 /* Page sizes and the page-table tree (SDM Vol. 3A §4.5). */
 
+/* The three page sizes: 4K PTE, 2M PDE, 1G PDPTE leaves. */
+#define SZ_4K 0x1000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
 #define X86_PAGE_SHIFT 12
-#define X86_PAGE_SIZE  (1ULL << X86_PAGE_SHIFT) /* 4K */
-#define X86_PAGE_MASK  (X86_PAGE_SIZE - 1)	/* offset bits of a 4K page */
-#define X86_SIZE_2M    (1ULL << 21)
-#define X86_SIZE_1G    (1ULL << 30)
+#define X86_PAGE_SIZE  SZ_4K		   /* 1 << X86_PAGE_SHIFT */
+#define X86_PAGE_MASK  (X86_PAGE_SIZE - 1) /* offset bits of a 4K page */
 
 #define PT_INDEX_BITS 9			    /* each level translates 9 address bits */
 #define PT_ENTRIES    (1u << PT_INDEX_BITS) /* 512 eight-byte entries per 4K table */

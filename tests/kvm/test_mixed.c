@@ -17,7 +17,7 @@ static struct vm_result res;
 /* The layout rule, written out here rather than taken from the code under test. */
 static uint64_t part_2m(uint64_t footprint)
 {
-	return footprint / 2 / X86_SIZE_2M * X86_SIZE_2M;
+	return footprint / 2 / SZ_2M * SZ_2M;
 }
 
 /* Run workload @kind over a mixed region to its end; the VM stays for inspection. */
@@ -60,8 +60,7 @@ static struct vm *boot_and_run(enum wl_kind kind, uint64_t footprint, uint64_t i
  */
 static void check_first_touch(uint64_t footprint)
 {
-	uint64_t big = part_2m(footprint),
-		 want = big / X86_SIZE_2M + (footprint - big) / X86_PAGE_SIZE;
+	uint64_t big = part_2m(footprint), want = big / SZ_2M + (footprint - big) / X86_PAGE_SIZE;
 	struct wl_result expect;
 	struct wl_params p;
 	struct vm_chain ch;
@@ -82,7 +81,7 @@ static void check_first_touch(uint64_t footprint)
 
 		CHECK(vm__translate(vm, MV_MMAP_BASE + off + 8, &ch) == 0);
 		CHECK(ch.gva_mapped && ch.kvm_checked && ch.kvm_agrees);
-		CHECK_EQ_U64(ch.guest_page_size, in_2m ? X86_SIZE_2M : X86_PAGE_SIZE);
+		CHECK_EQ_U64(ch.guest_page_size, in_2m ? SZ_2M : X86_PAGE_SIZE);
 		CHECK_EQ_U64(ch.nr_levels, in_2m ? 3 : 4);
 		CHECK_EQ_U64(ch.level[ch.nr_levels - 1].level, in_2m ? 2 : 1);
 		CHECK_EQ_U64(ch.gpa & (ch.guest_page_size - 1),
@@ -115,8 +114,8 @@ int main(void)
 {
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP("/dev/kvm is not usable here\n");
-	CHECK_EQ_U64(wl_mixed_2m_bytes(9 * X86_SIZE_2M / 2 + 3 * X86_PAGE_SIZE),
-		     part_2m(9 * X86_SIZE_2M / 2 + 3 * X86_PAGE_SIZE));
+	CHECK_EQ_U64(wl_mixed_2m_bytes(9 * SZ_2M / 2 + 3 * X86_PAGE_SIZE),
+		     part_2m(9 * SZ_2M / 2 + 3 * X86_PAGE_SIZE));
 	check_first_touch(4ULL << 20);			     /* 1 chunk + 512 pages */
 	check_first_touch((9ULL << 20) + 3 * X86_PAGE_SIZE); /* 2 chunks + 1283 pages */
 	check_checksum(WL_SEQ, 8ULL << 20, 2);

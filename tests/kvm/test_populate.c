@@ -54,10 +54,10 @@ static void params(struct wl_params *p, enum wl_kind kind, uint64_t footprint, u
 /* Pages a populated region maps: the 2M and 4K parts of a mixed one, else footprint / size. */
 static uint64_t pages_of(uint64_t footprint, uint64_t page_size)
 {
-	uint64_t big = footprint / 2 / X86_SIZE_2M * X86_SIZE_2M;
+	uint64_t big = footprint / 2 / SZ_2M * SZ_2M;
 
 	if (page_size == WL_PAGE_MIXED)
-		return big / X86_SIZE_2M + (footprint - big) / X86_PAGE_SIZE;
+		return big / SZ_2M + (footprint - big) / X86_PAGE_SIZE;
 	return footprint / page_size;
 }
 
@@ -123,7 +123,7 @@ static void check_first_touch(uint64_t n)
 static void check_workload(enum wl_kind kind, uint64_t footprint, uint64_t iters,
 			   uint64_t page_size, enum vm_backing b)
 {
-	uint64_t big = footprint / 2 / X86_SIZE_2M * X86_SIZE_2M;
+	uint64_t big = footprint / 2 / SZ_2M * SZ_2M;
 	struct wl_result expect;
 	struct wl_params p;
 	struct vm_chain ch;
@@ -149,7 +149,7 @@ static void check_workload(enum wl_kind kind, uint64_t footprint, uint64_t iters
 		for (uint64_t i = 0; i < 16; i++) {
 			uint64_t off = (footprint / 16) * i & ~(X86_PAGE_SIZE - 1);
 			uint64_t want = page_size == WL_PAGE_MIXED
-						? (off < big ? X86_SIZE_2M : X86_PAGE_SIZE)
+						? (off < big ? SZ_2M : X86_PAGE_SIZE)
 						: page_size;
 
 			CHECK(vm__translate(vm, MV_MMAP_BASE + off, &ch) == 0);
@@ -219,7 +219,7 @@ static void check_hugetlb(void)
 		fprintf(stderr, "note: no hugetlb pages reservable here: hugetlb-2m not checked\n");
 		return;
 	}
-	check_workload(WL_CHURN, 4 * X86_SIZE_2M, 3, X86_SIZE_2M, VM_BACKING_HUGETLB_2M);
+	check_workload(WL_CHURN, 4 * SZ_2M, 3, SZ_2M, VM_BACKING_HUGETLB_2M);
 	check_workload(WL_SEQ, 16ULL << 20, 2, X86_PAGE_SIZE, VM_BACKING_HUGETLB_2M);
 	write_text(HUGE_NR, old);
 }
@@ -227,7 +227,7 @@ static void check_hugetlb(void)
 int main(void)
 {
 	static const enum wl_kind kinds[] = {WL_SEQ, WL_RANDOM, WL_CHASE, WL_GUPS};
-	static const uint64_t sizes[] = {X86_PAGE_SIZE, X86_SIZE_2M, WL_PAGE_MIXED};
+	static const uint64_t sizes[] = {X86_PAGE_SIZE, SZ_2M, WL_PAGE_MIXED};
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP("/dev/kvm is not usable here\n");
@@ -239,12 +239,12 @@ int main(void)
 	}
 	/* Freed frames come back zero through populate for every backing (churn sums them). */
 	check_workload(WL_CHURN, 1ULL << 20, 8, X86_PAGE_SIZE, VM_BACKING_ANON);
-	check_workload(WL_CHURN, 4 * X86_SIZE_2M, 4, X86_SIZE_2M, VM_BACKING_THP);
+	check_workload(WL_CHURN, 4 * SZ_2M, 4, SZ_2M, VM_BACKING_THP);
 	check_workload(WL_CHURN, 1ULL << 20, 8, X86_PAGE_SIZE, VM_BACKING_MEMFD);
-	check_workload(WL_SEQ, 16ULL << 20, 2, X86_SIZE_2M, VM_BACKING_THP);
+	check_workload(WL_SEQ, 16ULL << 20, 2, SZ_2M, VM_BACKING_THP);
 	check_workload(WL_SEQ, 16ULL << 20, 2, WL_PAGE_MIXED, VM_BACKING_MEMFD);
 	check_hugetlb();
 	check_unmap_then_touch(X86_PAGE_SIZE);
-	check_unmap_then_touch(X86_SIZE_2M);
+	check_unmap_then_touch(SZ_2M);
 	TEST_DONE();
 }

@@ -81,7 +81,7 @@ static void expect_refused(const struct mv_populate *r, int err, const char *wor
  */
 static void check_good_4k(void)
 {
-	gva_t va = MV_MMAP_BASE + X86_SIZE_2M - 100 * X86_PAGE_SIZE;
+	gva_t va = MV_MMAP_BASE + SZ_2M - 100 * X86_PAGE_SIZE;
 	gpa_t data = 10ULL << 20, tables = 20ULL << 20;
 	struct mv_populate r = req4k(va, 600, data, tables, 8);
 	uint64_t used = 0;
@@ -120,13 +120,13 @@ static void check_good_2m(void)
 {
 	gva_t va = MV_MMAP_BASE + (1ULL << 30);
 	gpa_t data = 14ULL << 20, tables = 21ULL << 20;
-	struct mv_populate r = {ROOT, va, 2 * X86_SIZE_2M, X86_SIZE_2M, LEAF, data, tables, 2, 0};
+	struct mv_populate r = {ROOT, va, 2 * SZ_2M, SZ_2M, LEAF, data, tables, 2, 0};
 	uint64_t used = 9;
 	int level = 0;
 
 	CHECK(populate_apply(&ctx, &r, &used, why, sizeof(why)) == 0);
 	CHECK_EQ_U64(used, 1);
-	CHECK_EQ_U64(walk(va + X86_SIZE_2M + 5, &level), (data + X86_SIZE_2M) | LEAF | PTE_PS);
+	CHECK_EQ_U64(walk(va + SZ_2M + 5, &level), (data + SZ_2M) | LEAF | PTE_PS);
 	CHECK_EQ_U64(level, 2);
 	/* 4K pages inside a 2M page already mapped: refused. */
 	r = req4k(va + X86_PAGE_SIZE, 1, 18ULL << 20, 22ULL << 20, 1);
@@ -189,14 +189,14 @@ static void check_bad_frames(void)
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = POOL_END; /* the ring */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.data_gpa = MEM + X86_SIZE_2M; /* beyond guest RAM */
+	r = ok, r.data_gpa = MEM + SZ_2M; /* beyond guest RAM */
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = ~0ULL & ~(X86_PAGE_SIZE - 1); /* wraps */
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = d + 8;
 	REFUSED(r, -ERANGE, "frame pool");
-	r = (struct mv_populate){ROOT, va, X86_SIZE_2M, X86_SIZE_2M, LEAF, d + X86_PAGE_SIZE, t,
-				 3,    0}; /* not 2M-aligned */
+	r = (struct mv_populate){ROOT, va, SZ_2M, SZ_2M, LEAF, d + X86_PAGE_SIZE,
+				 t,    3,  0}; /* not 2M-aligned */
 	REFUSED(r, -ERANGE, "2M-aligned");
 	r = ok, r.table_gpa = POOL_END;
 	REFUSED(r, -ERANGE, "table frames");
@@ -258,7 +258,7 @@ static void check_hostile_tables(void)
 		*entry_at(ROOT, a, 4) = pdpt | PTE_P | PTE_RW | PTE_US;
 		*entry_at(pdpt, a, 3) = pd | PTE_P | PTE_RW | PTE_US;
 		*entry_at(pd, a, 2) = pt | PTE_P | PTE_RW | PTE_US;
-		*entry_at(pd, a + X86_SIZE_2M, 2) = pt | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pd, a + SZ_2M, 2) = pt | PTE_P | PTE_RW | PTE_US;
 		CHECK(populate_apply(&ctx, &r2, &used, why, sizeof(why)) == -EEXIST);
 		CHECK(strstr(why, "already mapped") != NULL);
 		*entry_at(ROOT, a, 4) = 0;

@@ -134,7 +134,7 @@ static inline __attribute__((always_inline)) void ev_emit(uint64_t w0, uint64_t 
 /* The page-table level whose entries map pages of @page_size: 1 (4K), 2 (2M), 3 (1G). */
 static inline unsigned leaf_level(uint64_t page_size)
 {
-	return page_size == X86_SIZE_1G ? 3 : page_size == X86_SIZE_2M ? 2 : 1;
+	return page_size == SZ_1G ? 3 : page_size == SZ_2M ? 2 : 1;
 }
 
 static inline uint32_t page_shift(uint64_t page_size)

@@ -303,7 +303,7 @@ long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 	struct proc *p = current;
 	uint64_t addr;
 
-	if (page_size != X86_PAGE_SIZE && page_size != X86_SIZE_2M && page_size != X86_SIZE_1G)
+	if (page_size != X86_PAGE_SIZE && page_size != SZ_2M && page_size != SZ_1G)
 		return -EINVAL;
 	if (!len || len > MV_MMAP_END - MV_MMAP_BASE || (prot & ~(MV_PROT_MASK | MV_MAP_POPULATE)))
 		return -EINVAL;
