@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "workloads/workload.h"
+#include "x86/x86.h"
 
 #define EXIT_USAGE 2
 

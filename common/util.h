@@ -10,10 +10,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define SZ_4K 0x1000ULL
-#define SZ_2M 0x200000ULL
-#define SZ_1G 0x40000000ULL
-
 /*
  * "4096", "4k", "2M", "1G", "1T" (binary units, case-insensitive, optional
  * trailing "B" or "iB") into bytes. Returns 0 or -EINVAL / -ERANGE.

@@ -8,28 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmu/types.h"
+#include "x86/x86.h"
 
 struct json;
 
 /* ------------------------------------------------------------------------------------------ */
-/* Page-table entry format (Intel SDM Vol. 3A §4.5, Tables 4-14 to 4-20; AMD APM Vol. 2 §5.3). */
-
-#define PTE_P	      (1ULL << 0)	    /* present */
-#define PTE_RW	      (1ULL << 1)	    /* writable */
-#define PTE_US	      (1ULL << 2)	    /* user-mode accessible */
-#define PTE_PWT	      (1ULL << 3)	    /* page-level write-through */
-#define PTE_PCD	      (1ULL << 4)	    /* page-level cache disable */
-#define PTE_A	      (1ULL << 5)	    /* accessed */
-#define PTE_D	      (1ULL << 6)	    /* dirty (leaf only) */
-#define PTE_PS	      (1ULL << 7)	    /* page size (PDPTE: 1G, PDE: 2M) */
-#define PTE_PAT_4K    (1ULL << 7)	    /* PAT bit of a 4K PTE */
-#define PTE_G	      (1ULL << 8)	    /* global (leaf only) */
-#define PTE_PAT_LARGE (1ULL << 12)	    /* PAT bit of a 2M or 1G leaf */
-#define PTE_NX	      (1ULL << 63)	    /* execute-disable (needs EFER.NXE) */
-#define PTE_ADDR_MASK 0x000ffffffffff000ULL /* bits 51:12 */
-
-#define PT_MAX_LEVELS 5 /* levels are numbered 1 (PTE) .. 5 (PML5E) */
+/* Page sizes the model maps (x86/x86.h holds the entry format and index arithmetic). */
 
 enum page_size {
 	PAGE_4K,
@@ -40,7 +24,7 @@ enum page_size {
 
 static inline unsigned page_size_shift(enum page_size ps)
 {
-	return 12 + 9 * (unsigned)ps;
+	return pt_level_shift((unsigned)ps + 1);
 }
 
 static inline uint64_t page_size_bytes(enum page_size ps)
@@ -131,12 +115,7 @@ struct walk_cpu {
 #define WALK_ACC_AC \
 	(1u << 3) /* EFLAGS.AC: lets supervisor data accesses reach user pages under SMAP */
 
-/* Page-fault error code bits (SDM Vol. 3A §4.7, Figure 4-12). */
-#define PF_ERR_P    (1u << 0)
-#define PF_ERR_W    (1u << 1)
-#define PF_ERR_U    (1u << 2)
-#define PF_ERR_RSVD (1u << 3)
-#define PF_ERR_I    (1u << 4)
+/* Page-fault error code bits: PF_ERR_* of x86/x86.h. */
 
 enum walk_fault_kind {
 	WALK_OK,

@@ -226,10 +226,4 @@ static inline enum page_size walk_level_size(unsigned level)
 	return (enum page_size)(level - 1);
 }
 
-/* Shift of the address bits an entry at @level translates: 12, 21, 30, 39, 48. */
-static inline unsigned walk_level_shift(unsigned level)
-{
-	return 12 + 9 * (level - 1);
-}
-
 #endif

@@ -29,8 +29,8 @@ static uint64_t *ptmem_buffer(struct ptmem *m)
 		m->slab_used = 0;
 	}
 	slab = m->slabs[m->nslabs - 1];
-	m->slab_used += MMU_PAGE_SIZE;
-	return (uint64_t *)((char *)slab + m->slab_used - MMU_PAGE_SIZE);
+	m->slab_used += X86_PAGE_SIZE;
+	return (uint64_t *)((char *)slab + m->slab_used - X86_PAGE_SIZE);
 }
 
 /* The frame's buffer, created zeroed on first use. */
@@ -67,10 +67,10 @@ int ptmem__write64(struct ptmem *m, uint64_t pa, uint64_t val)
 
 	if (pa >= m->limit || (pa & 7))
 		return -EFAULT;
-	err = ptmem_page_create(m, pa >> MMU_PAGE_SHIFT, &page);
+	err = ptmem_page_create(m, pa >> X86_PAGE_SHIFT, &page);
 	if (err)
 		return err;
-	page[(pa & (MMU_PAGE_SIZE - 1)) >> 3] = val;
+	page[(pa & (X86_PAGE_SIZE - 1)) >> 3] = val;
 	return 0;
 }
 
@@ -99,14 +99,14 @@ struct ptmem *ptmem__new(uint64_t limit, uint64_t alloc_base)
 {
 	struct ptmem *m;
 
-	if (!limit || (alloc_base & (MMU_PAGE_SIZE - 1)) || alloc_base >= limit) {
+	if (!limit || (alloc_base & (X86_PAGE_SIZE - 1)) || alloc_base >= limit) {
 		errno = EINVAL;
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->nregions = (size_t)(((limit - 1) >> MMU_PAGE_SHIFT >> PTMEM_REGION_SHIFT) + 1);
+	m->nregions = (size_t)(((limit - 1) >> X86_PAGE_SHIFT >> PTMEM_REGION_SHIFT) + 1);
 	m->region = calloc(m->nregions, sizeof(*m->region));
 	if (!m->region) {
 		free(m);
@@ -158,29 +158,24 @@ int ptmem__alloc_frame(struct ptmem *m, uint64_t *pa)
 		err = m->alloc(m->alloc_ctx, pa);
 		if (err)
 			return err;
-		if ((*pa & (MMU_PAGE_SIZE - 1)) || *pa >= m->limit)
+		if ((*pa & (X86_PAGE_SIZE - 1)) || *pa >= m->limit)
 			return -EINVAL;
 	} else {
-		if (m->next_alloc + MMU_PAGE_SIZE > m->limit)
+		if (m->next_alloc + X86_PAGE_SIZE > m->limit)
 			return -ENOMEM;
 		*pa = m->next_alloc;
-		m->next_alloc += MMU_PAGE_SIZE;
+		m->next_alloc += X86_PAGE_SIZE;
 	}
-	err = ptmem_page_create(m, *pa >> MMU_PAGE_SHIFT, &page);
+	err = ptmem_page_create(m, *pa >> X86_PAGE_SHIFT, &page);
 	if (err)
 		return err;
-	memset(page, 0, MMU_PAGE_SIZE);
+	memset(page, 0, X86_PAGE_SIZE);
 	return 0;
 }
 
 int pt__new_root(struct ptmem *m, uint64_t *root)
 {
 	return ptmem__alloc_frame(m, root);
-}
-
-static inline unsigned pt_index(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> walk_level_shift(level)) & 511;
 }
 
 /* The next-level table under the entry at @ea, created if absent. */

@@ -43,8 +43,8 @@ static inline int ptmem_read64(const struct ptmem *m, uint64_t pa, uint64_t *val
 
 	if (pa >= m->limit || (pa & 7))
 		return -EFAULT;
-	page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
-	*val = page ? page[(pa & (MMU_PAGE_SIZE - 1)) >> 3] : 0;
+	page = ptmem_page(m, pa >> X86_PAGE_SHIFT);
+	*val = page ? page[(pa & (X86_PAGE_SIZE - 1)) >> 3] : 0;
 	return 0;
 }
 
@@ -65,9 +65,9 @@ static inline void pt_mem_prefetch(const struct pt_mem *mem, uint64_t pa)
 
 		if (pa >= m->limit)
 			return;
-		page = ptmem_page(m, pa >> MMU_PAGE_SHIFT);
+		page = ptmem_page(m, pa >> X86_PAGE_SHIFT);
 		if (page)
-			__builtin_prefetch(page + ((pa & (MMU_PAGE_SIZE - 1)) >> 3));
+			__builtin_prefetch(page + ((pa & (X86_PAGE_SIZE - 1)) >> 3));
 	} else if (mem->ops->prefetch) {
 		mem->ops->prefetch(mem->ctx, pa);
 	}

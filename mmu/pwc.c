@@ -26,7 +26,7 @@ struct pwc {
 
 static inline uint64_t pwc_key(uint64_t va, unsigned level)
 {
-	return (va & PWC_VA_MASK) >> walk_level_shift(level);
+	return (va & PWC_VA_MASK) >> pt_level_shift(level);
 }
 
 struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed)

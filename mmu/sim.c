@@ -345,7 +345,7 @@ static inline void sim_hint(const struct pt_mem *mem, uint64_t pa)
 
 static inline uint64_t sim_peek_key(uint64_t root, uint64_t va)
 {
-	return ((va >> 21) << 1 | 1) ^ (root * 0x9E3779B97F4A7C15ULL);
+	return ((va >> pt_level_shift(2)) << 1 | 1) ^ (root * 0x9E3779B97F4A7C15ULL);
 }
 
 /*
@@ -358,14 +358,14 @@ static int sim_peek(const struct pt_mem *mem, struct sim_peek_memo *memo, uint64
 		    unsigned levels, uint64_t va, uint64_t *ea, uint64_t *pa)
 {
 	uint64_t table = root, e, key = sim_peek_key(root, va);
-	struct sim_peek_memo *m = &memo[(va >> 21) & (SIM_PEEK_MEMO - 1)];
+	struct sim_peek_memo *m = &memo[(va >> pt_level_shift(2)) & (SIM_PEEK_MEMO - 1)];
 
 	if (m->key == key) {
-		*ea = m->table + ((va >> 12) & 511) * 8;
+		*ea = m->table + pt_index(va, 1) * 8;
 		return 1;
 	}
 	for (unsigned level = levels; level >= 1; level--) {
-		*ea = table + ((va >> walk_level_shift(level)) & 511) * 8;
+		*ea = table + pt_index(va, level) * 8;
 		if (level == 1) {
 			m->key = key;
 			m->table = table;
@@ -391,7 +391,7 @@ static int sim_peek_leaf(const struct pt_mem *mem, uint64_t ea, uint64_t va, uin
 
 	if (pt_mem_read64(mem, ea, &e) || !(e & PTE_P))
 		return -1;
-	*pa = (e & PTE_ADDR_MASK) | (va & (MMU_PAGE_SIZE - 1));
+	*pa = (e & PTE_ADDR_MASK) | (va & (X86_PAGE_SIZE - 1));
 	return 0;
 }
 
@@ -519,13 +519,13 @@ const struct walk2d *sim__last_walk(const struct sim *s)
 static int sim_check_tables(enum paging_mode mode, const struct sim_tables *t)
 {
 	if (!t || !t->mem || !t->mem->ops || !t->mem->ops->read64 ||
-	    (t->root & (MMU_PAGE_SIZE - 1)))
+	    (t->root & (X86_PAGE_SIZE - 1)))
 		return -EINVAL;
 	if ((unsigned)mode > PAGING_SHADOW)
 		return -EINVAL;
 	if (mode == PAGING_NESTED &&
 	    (!t->host_mem || !t->host_mem->ops || !t->host_mem->ops->read64 ||
-	     (t->host_root & (MMU_PAGE_SIZE - 1))))
+	     (t->host_root & (X86_PAGE_SIZE - 1))))
 		return -EINVAL;
 	return 0;
 }
@@ -633,7 +633,7 @@ void sim__free(struct sim *s)
 
 int sim__switch(struct sim *s, uint64_t root, uint16_t pcid, uint16_t vpid, bool noflush)
 {
-	if (pcid > ASSOC_TAG_PCID || (root & (MMU_PAGE_SIZE - 1)))
+	if (pcid > ASSOC_TAG_PCID || (root & (X86_PAGE_SIZE - 1)))
 		return -EINVAL;
 	if (root)
 		s->gcpu.root = root;

@@ -34,7 +34,7 @@ int walk_cpu__check(const struct walk_cpu *cpu)
 		return -EINVAL;
 	if (cpu->maxphyaddr < 32 || cpu->maxphyaddr > 52)
 		return -EINVAL;
-	if (cpu->root & (MMU_PAGE_SIZE - 1))
+	if (cpu->root & (X86_PAGE_SIZE - 1))
 		return -EINVAL;
 	return 0;
 }
@@ -230,7 +230,7 @@ int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t v
 		return walk_fail(w, cpu, acc, WALK_FAULT_NONCANONICAL, cpu->levels);
 	for (;; level--) {
 		struct walk_level *wl = &w->lvl[level];
-		uint64_t ea = table + ((va >> walk_level_shift(level)) & 511) * 8;
+		uint64_t ea = table + pt_index(va, level) * 8;
 
 		wl->table = table;
 		wl->entry_addr = ea;

@@ -26,12 +26,12 @@ static const struct {
 	const char *name;
 	unsigned acc;
 } accesses[] = {
-	{"user-read", VM_ACC_USER},
-	{"user-write", VM_ACC_USER | VM_ACC_WRITE},
-	{"user-fetch", VM_ACC_USER | VM_ACC_FETCH},
+	{"user-read", WALK_ACC_USER},
+	{"user-write", WALK_ACC_USER | WALK_ACC_WRITE},
+	{"user-fetch", WALK_ACC_USER | WALK_ACC_FETCH},
 	{"kernel-read", 0},
-	{"kernel-write", VM_ACC_WRITE},
-	{"kernel-fetch", VM_ACC_FETCH},
+	{"kernel-write", WALK_ACC_WRITE},
+	{"kernel-fetch", WALK_ACC_FETCH},
 };
 
 struct explain_addr {
@@ -199,7 +199,7 @@ static unsigned acc_of(const struct explain_addr *a)
 {
 	if (a->access >= 0)
 		return accesses[a->access].acc;
-	return a->gva < 0x0000800000000000ULL ? VM_ACC_USER : 0;
+	return a->gva < 0x0000800000000000ULL ? WALK_ACC_USER : 0;
 }
 
 static const char *acc_name(const struct explain_addr *a)
@@ -237,17 +237,17 @@ static void pick_defaults(struct vm *vm, struct explain *e, const struct run_con
 	struct vm_chain ch;
 
 	add_default(e, vm__user_entry(vm), "code page: the workload's first instruction",
-		    VM_ACC_USER | VM_ACC_FETCH);
+		    WALK_ACC_USER | WALK_ACC_FETCH);
 	if (fp) {
 		add_default(e, data, "data page: a word of the workload's data",
-			    VM_ACC_USER | VM_ACC_WRITE);
+			    WALK_ACC_USER | WALK_ACC_WRITE);
 		if (vm__translate(vm, data, &ch) == 0 && ch.gva_mapped)
 			add_default(e, MV_DIRECT_BASE + ch.gpa,
 				    "2M-mapped page: the same word through the direct map", 0);
 	}
-	add_default(e, MV_MMAP_BASE + ((fp + 0xfff) & ~0xfffULL),
+	add_default(e, MV_MMAP_BASE + ((fp + X86_PAGE_MASK) & ~X86_PAGE_MASK),
 		    fp ? "unmapped: the page after the data region" : "unmapped address",
-		    VM_ACC_USER);
+		    WALK_ACC_USER);
 }
 
 static void inspect(struct vm *vm, void *ctx)
@@ -280,17 +280,17 @@ static const char *level_name(unsigned level)
 static void print_fields(const struct vm_chain *c)
 {
 	static const char *const tables[] = {"", "PT", "PD", "PDPT", "PML4", "PML5"};
-	unsigned shift = 12, leaf = 1;
+	unsigned shift = X86_PAGE_SHIFT, leaf = 1;
 
-	if (c->gva_mapped && c->guest_page_size > 4096) {
+	if (c->gva_mapped && c->guest_page_size > X86_PAGE_SIZE) {
 		shift = (unsigned)__builtin_ctzll(c->guest_page_size);
-		leaf = 1 + (shift - 12) / 9;
+		leaf = 1 + (shift - X86_PAGE_SHIFT) / PT_INDEX_BITS;
 	}
 	printf("       ");
 	for (unsigned l = c->paging_levels; l >= leaf; l--)
-		printf("%s %u | ", tables[l], (unsigned)((c->gva >> (12 + 9 * (l - 1))) & 511));
+		printf("%s %u | ", tables[l], pt_index(c->gva, l));
 	if (leaf == 1)
-		printf("offset 0x%03x\n", (unsigned)(c->gva & 0xfff));
+		printf("offset 0x%03x\n", (unsigned)(c->gva & X86_PAGE_MASK));
 	else
 		printf("offset 0x%" PRIx64 " (%u bits)\n",
 		       (uint64_t)(c->gva & ((UINT64_C(1) << shift) - 1)), shift);
@@ -299,36 +299,36 @@ static void print_fields(const struct vm_chain *c)
 static void print_error_code(const struct vm_chain *c)
 {
 	uint32_t ec = c->error_code;
-	bool user = ec & VM_PF_ERR_U, write = ec & VM_PF_ERR_W, fetch = ec & VM_PF_ERR_I;
+	bool user = ec & PF_ERR_U, write = ec & PF_ERR_W, fetch = ec & PF_ERR_I;
 
-	printf("       error code 0x%x (P=%u W=%u U=%u RSVD=%u I=%u):\n", ec, !!(ec & VM_PF_ERR_P),
-	       write, user, !!(ec & VM_PF_ERR_RSVD), fetch);
+	printf("       error code 0x%x (P=%u W=%u U=%u RSVD=%u I=%u):\n", ec, !!(ec & PF_ERR_P),
+	       write, user, !!(ec & PF_ERR_RSVD), fetch);
 	printf("       a %s-mode %s %s\n", user ? "user" : "supervisor",
 	       fetch   ? "instruction fetch"
 	       : write ? "write"
 		       : "read",
-	       !(ec & VM_PF_ERR_P)   ? "of a page that is not present"
-	       : ec & VM_PF_ERR_RSVD ? "through an entry with a reserved bit set"
-				     : "that the page's rights forbid");
+	       !(ec & PF_ERR_P)	  ? "of a page that is not present"
+	       : ec & PF_ERR_RSVD ? "through an entry with a reserved bit set"
+				  : "that the page's rights forbid");
 }
 
 static void print_fault(const struct vm_chain *c)
 {
 	switch (c->fault_kind) {
-	case VM_FAULT_NONCANONICAL:
+	case WALK_FAULT_NONCANONICAL:
 		printf("  GPA  none: #GP(0), the address is not canonical\n"
 		       "       (bits 63:%u must all equal bit %u)\n",
 		       c->paging_levels == 5 ? 57 : 48, c->paging_levels == 5 ? 56 : 47);
 		return;
-	case VM_FAULT_MEMORY:
+	case WALK_FAULT_MEMORY:
 		printf("  GPA  none: the entry at GPA 0x%" PRIx64 " is outside guest memory\n",
 		       c->fault_addr);
 		return;
 	default:
 		printf("  GPA  none: #PF, %s %s\n",
-		       c->fault_kind == VM_FAULT_NOT_PRESENT ? "not present in the"
-		       : c->fault_kind == VM_FAULT_RESERVED  ? "reserved bit in the"
-							     : "protection, decided at the",
+		       c->fault_kind == WALK_FAULT_NOT_PRESENT ? "not present in the"
+		       : c->fault_kind == WALK_FAULT_RESERVED  ? "reserved bit in the"
+							       : "protection, decided at the",
 		       level_name(c->fault_level));
 		print_error_code(c);
 	}
@@ -340,7 +340,7 @@ static void print_kvm(const struct vm_chain *c)
 		printf("       KVM_TRANSLATE: not available\n");
 		return;
 	}
-	if (c->kvm_valid && c->fault_kind == VM_FAULT_NONCANONICAL)
+	if (c->kvm_valid && c->fault_kind == WALK_FAULT_NONCANONICAL)
 		printf("       KVM_TRANSLATE (supervisor read): 0x%" PRIx64 ", %s\n"
 		       "       (KVM does not check canonicality: it walks the sign-extended\n"
 		       "       address)\n",
@@ -460,8 +460,8 @@ static void print_json(const struct run_config *c, const struct explain *e,
 		json_str(&j, "access", acc_name(a));
 		json_obj_begin(&j, "fields");
 		for (unsigned l = levels; l >= 1; l--)
-			json_u64(&j, keys[l], (a->gva >> (12 + 9 * (l - 1))) & 511);
-		json_u64(&j, "offset", a->gva & 0xfff);
+			json_u64(&j, keys[l], pt_index(a->gva, l));
+		json_u64(&j, "offset", a->gva & X86_PAGE_MASK);
 		json_obj_end(&j);
 		if (a->ret)
 			json_str(&j, "error", strerror(-a->ret));

@@ -134,10 +134,10 @@ static int machine_alloc_table(void *ctx, uint64_t *pa)
 	struct machine *m = ctx;
 
 	*pa = m->next_table;
-	if (*pa + MMU_PAGE_SIZE > SIM_DATA_BASE)
+	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
 		return -ENOMEM;
-	m->next_table += MMU_PAGE_SIZE;
-	return machine__host_cover(m, &m->host_table_end, *pa + MMU_PAGE_SIZE);
+	m->next_table += X86_PAGE_SIZE;
+	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
 }
 
 /* Map guest pages [gva, gva + len) to the next data frames; shadow leaves are built on touch. */
@@ -343,7 +343,7 @@ static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 {
 	const struct wl_params *p = &m->o->wl;
 	uint64_t len =
-		align_up(p->footprint ? p->footprint : MMU_PAGE_SIZE, page_size_bytes(m->o->gps));
+		align_up(p->footprint ? p->footprint : X86_PAGE_SIZE, page_size_bytes(m->o->gps));
 	struct wl_env env = {.ctx = m, .trace = trace_cb};
 	struct wl_result r;
 	void *buf;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "mmu/mmu.h"
-#include "mmu/types.h"
+#include "x86/x86.h"
 #include "vmm/ptsnap.h"
 #include "workloads/workload.h"
 

@@ -126,12 +126,12 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 
 const char *run_paging_name(enum run_paging p)
 {
-	return p == PAGING_SHADOW ? "shadow" : p == PAGING_TDP ? "tdp" : "auto";
+	return p == RUN_PAGING_SHADOW ? "shadow" : p == RUN_PAGING_TDP ? "tdp" : "auto";
 }
 
 int run_paging_parse(const char *s)
 {
-	for (int p = PAGING_AUTO; p <= PAGING_TDP; p++) {
+	for (int p = RUN_PAGING_AUTO; p <= RUN_PAGING_TDP; p++) {
 		if (!strcmp(s, run_paging_name(p)))
 			return p;
 	}
@@ -147,7 +147,7 @@ static int check_paging(enum run_paging want, const struct host_info *h, char *e
 	bool tdp = h->mmu_mode == HOST_MMU_EPT || h->mmu_mode == HOST_MMU_NPT;
 	char hint[128];
 
-	if (want == PAGING_AUTO || (want == PAGING_TDP) == tdp)
+	if (want == RUN_PAGING_AUTO || (want == RUN_PAGING_TDP) == tdp)
 		return 0;
 	if (h->mmu_mode == HOST_MMU_UNKNOWN) {
 		snprintf(err, len,
@@ -186,7 +186,7 @@ static int switch_paging(const struct run_config *c, struct host_info *h, struct
 	if (!c->reload_kvm)
 		return -ENOTSUP;
 	kvm_reload_tools_default(&tools);
-	if (kvm_reload_mmu(h, &tools, c->paging == PAGING_TDP, &o->reload, o->error,
+	if (kvm_reload_mmu(h, &tools, c->paging == RUN_PAGING_TDP, &o->reload, o->error,
 			   sizeof(o->error)))
 		return -EIO;
 	if (o->reload.reloaded)

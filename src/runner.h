@@ -21,7 +21,7 @@ struct run_config {
 	bool console;
 	bool verify;
 	bool quiet; /* no human summary (demo prints its own table) */
-	enum run_paging { PAGING_AUTO, PAGING_SHADOW, PAGING_TDP } paging;
+	enum run_paging { RUN_PAGING_AUTO, RUN_PAGING_SHADOW, RUN_PAGING_TDP } paging;
 #define RUN_MAX_TRANSLATE 64
 	uint64_t translate[RUN_MAX_TRANSLATE]; /* --translate GVAs */
 	unsigned nr_translate;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "trace/join.h"
+#include "x86/x86.h"
 
 #define JOIN_MAX_SLOTS 512
 
@@ -80,16 +81,16 @@ static uint64_t fault_gpa4k(const struct ev_joined *f)
 {
 	uint64_t mask;
 
-	if (f->page_shift != 21 && f->page_shift != 30)
-		return f->gpa & ~0xfffULL;
+	if (f->page_shift != pt_level_shift(2) && f->page_shift != pt_level_shift(3))
+		return f->gpa & ~X86_PAGE_MASK;
 	mask = (1ULL << f->page_shift) - 1;
-	return (f->gpa & ~mask) | (f->cr2 & mask & ~0xfffULL);
+	return (f->gpa & ~mask) | (f->cr2 & mask & ~X86_PAGE_MASK);
 }
 
 /* 4K frames in a mapping at @level (1: 4K, 2: 2M, 3: 1G; anything else taken as 4K). */
 static uint64_t level_span(uint32_t level)
 {
-	return level == 2 || level == 3 ? 1ULL << (9 * (level - 1)) : 1;
+	return level == 2 || level == 3 ? gpa_to_gfn(pt_level_size(level)) : 1;
 }
 
 static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
@@ -117,7 +118,7 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 		if (!w)
 			return -ENOMEM;
 		w->addr = fld(rec, "addr", 0);
-		w->key = w->addr >> 12;
+		w->key = w->addr >> X86_PAGE_SHIFT;
 		w->t = t;
 		w->levels = (uint32_t)fld(rec, "levels", 0);
 		w->error = (uint32_t)fld(rec, "error", 0);
@@ -151,7 +152,7 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 		if (!w)
 			return -ENOMEM;
 		w->addr = fld(rec, gup ? "hva" : "address", 0);
-		w->key = w->addr >> 12;
+		w->key = w->addr >> X86_PAGE_SHIFT;
 		w->t = t;
 		w->val = gup;
 		if (gup)
@@ -164,8 +165,9 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 	} else if (!strcmp(name, "vmm_chain")) {
 		if (grow((void **)&j->chain, &j->capchain, j->nchain, sizeof(*j->chain)))
 			return -ENOMEM;
-		j->chain[j->nchain++] = (struct jchain){.gfn = fld(rec, "gpa", 0) >> 12,
-							.hvpn = fld(rec, "hva", 0) >> 12};
+		j->chain[j->nchain++] =
+			(struct jchain){.gfn = gpa_to_gfn(fld(rec, "gpa", 0)),
+					.hvpn = fld(rec, "hva", 0) >> X86_PAGE_SHIFT};
 	}
 	return 0;
 }
@@ -283,13 +285,13 @@ static bool join__hva(const struct ev_join *j, uint64_t gpa, uint64_t *hva)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (j->chain[mid].gfn < gpa >> 12)
+		if (j->chain[mid].gfn < gpa_to_gfn(gpa))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < j->nchain && j->chain[lo].gfn == gpa >> 12) {
-		*hva = (j->chain[lo].hvpn << 12) | (gpa & 0xfff);
+	if (lo < j->nchain && j->chain[lo].gfn == gpa_to_gfn(gpa)) {
+		*hva = (j->chain[lo].hvpn << X86_PAGE_SHIFT) | (gpa & X86_PAGE_MASK);
 		return true;
 	}
 	return false;
@@ -297,7 +299,7 @@ static bool join__hva(const struct ev_join *j, uint64_t gpa, uint64_t *hva)
 
 static void join__match(struct ev_join *j, struct ev_joined *f)
 {
-	const struct jwalk *w = first_after(&j->walks, f->cr2 >> 12, f->t_fault);
+	const struct jwalk *w = first_after(&j->walks, f->cr2 >> X86_PAGE_SHIFT, f->t_fault);
 	uint64_t gpa = fault_gpa4k(f);
 	bool before;
 
@@ -312,7 +314,7 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 	}
 	if (f->gpa == ~0ULL)
 		return; /* a fatal fault mapped nothing */
-	w = covering(&j->sptes, gpa >> 12, f->t_fault, &before);
+	w = covering(&j->sptes, gpa_to_gfn(gpa), f->t_fault, &before);
 	if (w) {
 		f->has_spte = true;
 		f->spte_before = before;
@@ -321,15 +323,15 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->spte_level = w->levels;
 		j->with_spte++;
 	}
-	w = covering(&j->reqs, gpa >> 12, f->t_fault, &before);
+	w = covering(&j->reqs, gpa_to_gfn(gpa), f->t_fault, &before);
 	if (w) {
 		f->has_hpa = true;
-		f->hpa = ((w->val + ((gpa >> 12) - w->key)) << 12) | (gpa & 0xfff);
+		f->hpa = pfn_to_hpa(w->val + (gpa_to_gfn(gpa) - w->key)) | (gpa & X86_PAGE_MASK);
 	}
 	f->hva_known = join__hva(j, gpa, &f->hva);
 	if (!f->hva_known)
 		return;
-	w = nearest(&j->hosts, f->hva >> 12, f->t_fault);
+	w = nearest(&j->hosts, f->hva >> X86_PAGE_SHIFT, f->t_fault);
 	if (w) {
 		f->has_host = true;
 		f->t_host = w->t;
@@ -342,7 +344,7 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		 */
 		if (f->host_gup && w->pte[0]) {
 			f->has_hpa = true;
-			f->hpa = (w->pte[0] << 12) | (gpa & 0xfff);
+			f->hpa = pfn_to_hpa(w->pte[0]) | (gpa & X86_PAGE_MASK);
 		}
 	}
 }

@@ -13,8 +13,8 @@
 #include "vmm/elf.h"
 #include "vmm/internal.h"
 
-#define PT_FLAGS_KERNEL (MV_PTE_P | MV_PTE_W | MV_PTE_G)
-#define PT_FLAGS_TABLE	(MV_PTE_P | MV_PTE_W | MV_PTE_U)
+#define PT_FLAGS_KERNEL (PTE_P | PTE_RW | PTE_G)
+#define PT_FLAGS_TABLE	(PTE_P | PTE_RW | PTE_US)
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -31,7 +31,7 @@ void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 
 static uint64_t *table_at(struct vm *vm, gpa_t gpa)
 {
-	return vm__gpa_to_hva(vm, gpa & MV_PTE_ADDR, SZ_4K);
+	return vm__gpa_to_hva(vm, gpa & PTE_ADDR_MASK, SZ_4K);
 }
 
 /* One 4K frame from a boot allocator; 0 when @limit is reached. */
@@ -55,9 +55,9 @@ static int map(struct vm *vm, gpa_t root, gva_t va, gpa_t gpa, int level, uint64
 	uint64_t *t = table_at(vm, root);
 
 	for (int l = 4; l > level; l--) {
-		uint64_t *e = &t[(va >> (12 + 9 * (l - 1))) & 511];
+		uint64_t *e = &t[pt_index(va, l)];
 
-		if (!(*e & MV_PTE_P)) {
+		if (!(*e & PTE_P)) {
 			gpa_t n = boot_alloc(vm, next, limit);
 
 			if (!n)
@@ -65,14 +65,14 @@ static int map(struct vm *vm, gpa_t root, gva_t va, gpa_t gpa, int level, uint64
 			if (nr_tables)
 				(*nr_tables)++;
 			*e = n | PT_FLAGS_TABLE;
-		} else if (*e & MV_PTE_PS) {
+		} else if (*e & PTE_PS) {
 			return -EEXIST;
 		}
 		t = table_at(vm, *e);
 		if (!t)
 			return -EFAULT;
 	}
-	t[(va >> (12 + 9 * (level - 1))) & 511] = gpa | flags | (level > 1 ? MV_PTE_PS : 0);
+	t[pt_index(va, level)] = gpa | flags | (level > 1 ? PTE_PS : 0);
 	return 0;
 }
 
@@ -88,12 +88,12 @@ static int build_kernel_tables(struct vm *vm, char *err, size_t errlen)
 		ret = map(vm, vm->root_pt, MV_KERNEL_BASE + pa, pa, 2, PT_FLAGS_KERNEL,
 			  &vm->pt_next, MV_GPA_PT_END, NULL);
 	for (gpa_t pa = 0; !ret && pa < vm->mem_size; pa += SZ_2M)
-		ret = map(vm, vm->root_pt, MV_DIRECT_BASE + pa, pa, 2, PT_FLAGS_KERNEL | MV_PTE_NX,
+		ret = map(vm, vm->root_pt, MV_DIRECT_BASE + pa, pa, 2, PT_FLAGS_KERNEL | PTE_NX,
 			  &vm->pt_next, MV_GPA_PT_END, NULL);
 	/* The syscall trampoline: one user-executable 4K page (see workloads/kernel/entry.S). */
 	if (!ret)
 		ret = map(vm, vm->root_pt, MV_TRAMPOLINE, vm->khdr.syscall_entry - MV_KERNEL_BASE,
-			  1, MV_PTE_P | MV_PTE_U | MV_PTE_G, &vm->pt_next, MV_GPA_PT_END, NULL);
+			  1, PTE_P | PTE_US | PTE_G, &vm->pt_next, MV_GPA_PT_END, NULL);
 	if (ret)
 		snprintf(err, errlen,
 			 "guest memory %llu MiB needs more kernel page tables than fit",
@@ -205,8 +205,8 @@ static int load_kernel(struct vm *vm, const struct elf_image *img, char *err, si
 
 static uint64_t seg_pte_flags(uint32_t seg_flags)
 {
-	return MV_PTE_P | MV_PTE_U | ((seg_flags & ELF_SEG_W) ? MV_PTE_W : 0) |
-	       ((seg_flags & ELF_SEG_X) ? 0 : MV_PTE_NX);
+	return PTE_P | PTE_US | ((seg_flags & ELF_SEG_W) ? PTE_RW : 0) |
+	       ((seg_flags & ELF_SEG_X) ? 0 : PTE_NX);
 }
 
 /* Map one 4K user page, or widen its permissions if a previous segment shares it. */
@@ -216,11 +216,11 @@ static int user_page(struct vm *vm, gva_t va, uint64_t flags, uint8_t **hva)
 	uint64_t *e = NULL;
 
 	for (int l = 4; l >= 1 && t; l--) {
-		e = &t[(va >> (12 + 9 * (l - 1))) & 511];
+		e = &t[pt_index(va, l)];
 		if (l > 1)
-			t = (*e & MV_PTE_P) ? table_at(vm, *e) : NULL;
+			t = (*e & PTE_P) ? table_at(vm, *e) : NULL;
 	}
-	if (!t || !e || !(*e & MV_PTE_P)) {
+	if (!t || !e || !(*e & PTE_P)) {
 		gpa_t f = boot_alloc(vm, &vm->user_next, vm->mem_size);
 		int ret;
 
@@ -233,8 +233,8 @@ static int user_page(struct vm *vm, gva_t va, uint64_t flags, uint8_t **hva)
 		*hva = vm__gpa_to_hva(vm, f, SZ_4K);
 		return 0;
 	}
-	*e = (*e | (flags & (MV_PTE_W))) & ~((flags & MV_PTE_NX) ? 0 : MV_PTE_NX);
-	*hva = vm__gpa_to_hva(vm, *e & MV_PTE_ADDR, SZ_4K);
+	*e = (*e | (flags & (PTE_RW))) & ~((flags & PTE_NX) ? 0 : PTE_NX);
+	*hva = vm__gpa_to_hva(vm, *e & PTE_ADDR_MASK, SZ_4K);
 	return *hva ? 0 : -EFAULT;
 }
 
@@ -275,7 +275,7 @@ static int load_program(struct vm *vm, const struct elf_image *img, char *err, s
 /* The user stack with the parameter block at its top; returns the initial RSP. */
 static int build_stack(struct vm *vm, gva_t *rsp, gva_t *params_gva)
 {
-	uint64_t flags = MV_PTE_P | MV_PTE_U | MV_PTE_W | MV_PTE_NX;
+	uint64_t flags = PTE_P | PTE_US | PTE_RW | PTE_NX;
 	const struct wl_params *p = &vm->cfg.wl;
 	struct mv_params mp = {
 		.magic = MV_PARAMS_MAGIC,

@@ -91,7 +91,7 @@ static size_t fetch_code(struct vm *vm, uint64_t cr3, bool user, gva_t rip, uint
 		const uint8_t *p;
 		uint64_t n;
 
-		if (vm__walk_cr3(vm, &vm->paging, cr3, rip + have, user ? VM_ACC_USER : 0, &c) ||
+		if (vm__walk_cr3(vm, &vm->paging, cr3, rip + have, user ? WALK_ACC_USER : 0, &c) ||
 		    !c.gva_mapped)
 			break;
 		n = c.guest_page_size - (c.gpa & (c.guest_page_size - 1));

@@ -81,7 +81,7 @@ static bool gpa_ok(uint64_t gpa, uint64_t len, uint64_t mem_size)
 /* A root table: page-aligned, no flag bits, inside guest RAM. */
 static bool root_ok(uint64_t cr3, uint64_t mem_size)
 {
-	return !(cr3 & ~MV_PTE_ADDR) && gpa_ok(cr3, SZ_4K, mem_size);
+	return !(cr3 & ~PTE_ADDR_MASK) && gpa_ok(cr3, SZ_4K, mem_size);
 }
 
 static bool shift_ok(unsigned shift)
@@ -264,7 +264,7 @@ static uint32_t shift_of(uint64_t bytes)
  */
 static int chain_resolve(struct evchan *c, const struct ev_guest_fault *f, struct ev_vmm_chain *ch)
 {
-	unsigned acc = f->error_code & VM_PF_ERR_U ? VM_ACC_USER : 0;
+	unsigned acc = f->error_code & PF_ERR_U ? WALK_ACC_USER : 0;
 	struct vm_chain vc;
 	int ret;
 

@@ -79,7 +79,7 @@ void vm_paging_capture(struct vm *vm, const struct kvm_sregs *sr);
 void vm_paging_release(struct vm *vm);
 /*
  * GVA -> GPA of @gva through the tables at @cr3 in paging mode @pg, checked
- * as an access of kind @acc (VM_ACC_*), into @c (levels, GPA or fault; no
+ * as an access of kind @acc (WALK_ACC_*), into @c (levels, GPA or fault; no
  * host side). Reads guest memory only, every table load bounds-checked, no
  * vCPU ioctl and no shared scratch state: safe from any thread while the
  * vCPU runs. 0 (c->gva_mapped says whether it translates) or -ENOTSUP

@@ -15,28 +15,10 @@
 #include "common/util.h"
 #include "vmm/internal.h"
 
-#define MSR_EFER	 0xc0000080
 #define MSR_STAR	 0xc0000081
 #define MSR_LSTAR	 0xc0000082
 #define MSR_SYSCALL_MASK 0xc0000084
 #define MSR_PAT		 0x277
-
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-
-#define CR0_PE (1ULL << 0)
-#define CR0_MP (1ULL << 1)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
-
-#define CR4_PAE	       (1ULL << 5)
-#define CR4_PGE	       (1ULL << 7)
-#define CR4_OSFXSR     (1ULL << 9)
-#define CR4_OSXMMEXCPT (1ULL << 10)
 
 static int open_kvm(struct vm *vm, char *err, size_t errlen)
 {

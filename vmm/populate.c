@@ -15,9 +15,9 @@
 #include "vmm/internal.h"
 
 /* Intermediate entries as the guest kernel makes them (workloads/kernel/mm.c). */
-#define POP_TABLE_FLAGS	  (MV_PTE_P | MV_PTE_W | MV_PTE_U)
-#define POP_LEAF_ALLOWED  (MV_PTE_P | MV_PTE_W | MV_PTE_U | MV_PTE_A | MV_PTE_D | MV_PTE_NX)
-#define POP_LEAF_REQUIRED (MV_PTE_P | MV_PTE_U)
+#define POP_TABLE_FLAGS	  (PTE_P | PTE_RW | PTE_US)
+#define POP_LEAF_ALLOWED  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX)
+#define POP_LEAF_REQUIRED (PTE_P | PTE_US)
 
 struct pop_walk {
 	const struct populate_ctx *ctx;
@@ -54,11 +54,6 @@ static bool in_pool(const struct populate_ctx *ctx, gpa_t gpa, uint64_t len, uin
 {
 	return len && !(gpa & (align - 1)) && gpa >= ctx->pool_start && gpa < ctx->pool_end &&
 	       len <= ctx->pool_end - gpa;
-}
-
-static unsigned pt_index(gva_t va, int level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
 }
 
 /*
@@ -109,7 +104,7 @@ static int check_request(struct pop_walk *w)
 			      "leaf flags 0x%llx: P and US are required, only RW, A, D and NX may "
 			      "be added",
 			      (unsigned long long)r->leaf_flags);
-	if ((r->cr3 & ~MV_PTE_ADDR) || r->cr3 != (ctx->cr3 & MV_PTE_ADDR))
+	if ((r->cr3 & ~PTE_ADDR_MASK) || r->cr3 != (ctx->cr3 & PTE_ADDR_MASK))
 		return refuse(w, -EINVAL, "CR3 0x%llx is not the vCPU's (0x%llx)",
 			      (unsigned long long)r->cr3, (unsigned long long)ctx->cr3);
 	if (!in_pool(ctx, r->data_gpa, r->len, ps))
@@ -148,7 +143,7 @@ static int check_request(struct pop_walk *w)
 /* Dry run: a table for level @level covering @va would be made; count it once. */
 static void count_new_table(struct pop_walk *w, int level, gva_t va)
 {
-	uint64_t id = (va >> (12 + 9 * level)) + 1;
+	uint64_t id = (va >> pt_level_shift(level + 1)) + 1;
 
 	if (w->counted[level] != id) {
 		w->counted[level] = id;
@@ -175,7 +170,7 @@ static int walk_to_leaf(struct pop_walk *w, gva_t va, int leaf, uint64_t **out)
 			continue;
 		}
 		e = &t[pt_index(va, l)];
-		if (!(*e & MV_PTE_P)) {
+		if (!(*e & PTE_P)) {
 			if (w->dry) {
 				count_new_table(w, l - 1, va);
 				t = NULL;
@@ -189,17 +184,18 @@ static int walk_to_leaf(struct pop_walk *w, gva_t va, int leaf, uint64_t **out)
 			*e = gpa | POP_TABLE_FLAGS;
 			continue;
 		}
-		if (*e & MV_PTE_PS)
+		if (*e & PTE_PS)
 			return refuse(w, -EEXIST,
 				      "GVA 0x%llx lies in a large page already mapped at level %d",
 				      (unsigned long long)va, l);
-		t = table_at(w, *e & MV_PTE_ADDR);
+		t = table_at(w, *e & PTE_ADDR_MASK);
 		if (!t)
 			return refuse(
 				w, -EINVAL,
 				"the level-%d entry for GVA 0x%llx points at GPA 0x%llx, which "
 				"is not a page table the VMM may write",
-				l, (unsigned long long)va, (unsigned long long)(*e & MV_PTE_ADDR));
+				l, (unsigned long long)va,
+				(unsigned long long)(*e & PTE_ADDR_MASK));
 	}
 	*out = t;
 	return 0;
@@ -211,7 +207,7 @@ static int fill(struct pop_walk *w)
 	const struct mv_populate *r = w->req;
 	uint64_t ps = r->page_size, span = ps * 512, end = r->va + r->len;
 	int leaf = ps == SZ_1G ? 3 : ps == SZ_2M ? 2 : 1;
-	uint64_t leaf_bits = r->leaf_flags | (leaf > 1 ? MV_PTE_PS : 0);
+	uint64_t leaf_bits = r->leaf_flags | (leaf > 1 ? PTE_PS : 0);
 	gpa_t gpa = r->data_gpa;
 
 	for (gva_t va = r->va; va < end;) {
@@ -234,7 +230,7 @@ static int fill(struct pop_walk *w)
 
 			/* Only non-present -> present: nothing cached needs a flush
 			 * (docs/guest.md). */
-			if (*e & MV_PTE_P)
+			if (*e & PTE_P)
 				return refuse(
 					w, -EEXIST,
 					"GVA 0x%llx is already mapped (entry 0x%llx); populate "

@@ -14,11 +14,6 @@
 #include "vmm/vmm.h"
 #include "workloads/abi.h"
 
-#define SNAP_PAGE     4096ULL
-#define SNAP_PTE_P    (1ULL << 0)
-#define SNAP_PTE_PS   (1ULL << 7)
-#define SNAP_ADDR_MAX 0x000ffffffffff000ULL /* bits 51:12 */
-
 /* The tables found so far: GPA and level, each frame once. */
 struct snap {
 	const struct vm *vm;
@@ -35,9 +30,10 @@ struct snap {
 /* A table the guest points at: inside guest RAM, 4K aligned, not seen yet. */
 static bool snap_take(struct snap *s, uint64_t gpa)
 {
-	uint64_t fn = gpa / SNAP_PAGE;
+	uint64_t fn = gpa / X86_PAGE_SIZE;
 
-	if ((gpa & (SNAP_PAGE - 1)) || gpa >= s->vm->mem_size || s->vm->mem_size - gpa < SNAP_PAGE)
+	if ((gpa & (X86_PAGE_SIZE - 1)) || gpa >= s->vm->mem_size ||
+	    s->vm->mem_size - gpa < X86_PAGE_SIZE)
 		return false;
 	if (s->seen[fn / 64] & (1ULL << (fn % 64)))
 		return false;
@@ -75,7 +71,7 @@ static int snap_walk(struct snap *s, uint64_t gpa, unsigned level)
 		uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
 		int err;
 
-		if (!(e & SNAP_PTE_P) || (level <= 3 && (e & SNAP_PTE_PS)))
+		if (!(e & PTE_P) || (level <= 3 && (e & PTE_PS)))
 			continue;
 		err = snap_walk(s, e & s->addr_mask, level - 1);
 		if (err)
@@ -117,8 +113,8 @@ int vm__ptsnap_write(struct vm *vm, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "page-table snapshot: the guest is not in 64-bit paging");
 		return -EINVAL;
 	}
-	s.addr_mask = SNAP_ADDR_MAX & ((1ULL << vm->paging.maxphyaddr) - 1);
-	s.seen = calloc(vm->mem_size / SNAP_PAGE / 64 + 1, sizeof(*s.seen));
+	s.addr_mask = PTE_ADDR_MASK & ((1ULL << vm->paging.maxphyaddr) - 1);
+	s.seen = calloc(vm->mem_size / X86_PAGE_SIZE / 64 + 1, sizeof(*s.seen));
 	if (!s.seen)
 		return -ENOMEM;
 	memcpy(s.h.magic, PTSNAP_MAGIC, 8);
@@ -178,7 +174,7 @@ static bool snap_in_map(const struct ptsnap_region *map, unsigned n, uint64_t gp
 {
 	for (unsigned i = 0; i < n; i++)
 		if (gpa >= map[i].gpa && gpa - map[i].gpa < map[i].size &&
-		    map[i].size - (gpa - map[i].gpa) >= SNAP_PAGE)
+		    map[i].size - (gpa - map[i].gpa) >= X86_PAGE_SIZE)
 			return true;
 	return false;
 }
@@ -202,7 +198,7 @@ int ptsnap_read(const char *path, struct ptsnap_header *h, struct ptsnap_region 
 	if (!ret && fread(map, sizeof(*map), h->nregions, f) != h->nregions)
 		ret = snap_bad(err, errlen, path, "truncated memory map");
 	for (unsigned i = 0; !ret && i < h->nregions; i++)
-		if ((map[i].gpa | map[i].size) & (SNAP_PAGE - 1) ||
+		if ((map[i].gpa | map[i].size) & (X86_PAGE_SIZE - 1) ||
 		    map[i].gpa + map[i].size < map[i].gpa)
 			ret = snap_bad(err, errlen, path,
 				       "memory-map region not 4K aligned or wraps");
@@ -210,7 +206,7 @@ int ptsnap_read(const char *path, struct ptsnap_header *h, struct ptsnap_region 
 		if (fread(&p, sizeof(p), 1, f) != 1)
 			ret = snap_bad(err, errlen, path,
 				       "truncated: fewer table pages than the header says");
-		else if ((p.gpa & (SNAP_PAGE - 1)) || !snap_in_map(map, h->nregions, p.gpa))
+		else if ((p.gpa & (X86_PAGE_SIZE - 1)) || !snap_in_map(map, h->nregions, p.gpa))
 			ret = snap_bad(err, errlen, path,
 				       "table page outside the memory map or misaligned");
 		else if (p.level < 1 || p.level > h->levels)

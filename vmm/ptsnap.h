@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "x86/x86.h"
+
 #define PTSNAP_MAGIC   "MVPTSNAP"
 #define PTSNAP_VERSION 1
 #define PTSNAP_FILE    "pagetables.bin"
@@ -42,7 +44,7 @@ struct ptsnap_page {
 	uint64_t gpa;	/* 4K aligned, inside a region */
 	uint32_t level; /* 5 (PML5) .. 1 (page table) */
 	uint32_t reserved;
-	uint8_t data[4096];
+	uint8_t data[X86_PAGE_SIZE];
 };
 
 struct vm;

@@ -29,30 +29,7 @@
 #define KPF_HUGE 17
 #define KPF_THP	 22
 
-/* Control-register bits the walk depends on (SDM Vol. 3A §2.5, §4.1). */
-#define CR0_PG	 (1ULL << 31)
-#define CR0_WP	 (1ULL << 16)
-#define CR4_PAE	 (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-#define CR4_SMEP (1ULL << 20)
-#define CR4_SMAP (1ULL << 21)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-
 #define CPUID_MAX_ENTRIES 128
-
-_Static_assert(VM_ACC_WRITE == WALK_ACC_WRITE && VM_ACC_USER == WALK_ACC_USER &&
-		       VM_ACC_FETCH == WALK_ACC_FETCH,
-	       "vmm.h access bits");
-_Static_assert(VM_PF_ERR_P == PF_ERR_P && VM_PF_ERR_W == PF_ERR_W && VM_PF_ERR_U == PF_ERR_U &&
-		       VM_PF_ERR_RSVD == PF_ERR_RSVD && VM_PF_ERR_I == PF_ERR_I,
-	       "vmm.h error-code bits");
-_Static_assert((int)VM_FAULT_NOT_PRESENT == (int)WALK_FAULT_NOT_PRESENT &&
-		       (int)VM_FAULT_RESERVED == (int)WALK_FAULT_RESERVED &&
-		       (int)VM_FAULT_PROTECTION == (int)WALK_FAULT_PROTECTION &&
-		       (int)VM_FAULT_NONCANONICAL == (int)WALK_FAULT_NONCANONICAL &&
-		       (int)VM_FAULT_MEMORY == (int)WALK_FAULT_MEMORY,
-	       "vmm.h fault kinds");
 
 /* One KVM memory slot: guest RAM is slot 0, GPA 0 .. mem_size (vmm/kvm.c). */
 struct guest_slot {

@@ -10,13 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mmu/mmu.h"
 #include "workloads/abi.h"
 #include "workloads/workload.h"
-
-typedef uint64_t gva_t; /* guest virtual */
-typedef uint64_t gpa_t; /* guest physical */
-typedef uint64_t hva_t; /* host virtual (this process) */
-typedef uint64_t hpa_t; /* host physical */
 
 struct json;
 struct ev_writer;
@@ -122,30 +118,6 @@ void vm__destroy(struct vm *vm);
 /* Guest memory access for introspection: NULL unless [gpa, gpa+len) is guest RAM. */
 void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);
 
-/*
- * Access kinds, fault kinds and #PF error-code bits of a chain: the values of
- * mmu/mmu.h's WALK_ACC_*, enum walk_fault_kind and PF_ERR_* (checked where
- * the chain is built), for users that do not include the MMU model.
- */
-#define VM_ACC_WRITE (1u << 0)
-#define VM_ACC_USER  (1u << 1)
-#define VM_ACC_FETCH (1u << 2)
-
-enum vm_fault {
-	VM_FAULT_NONE,
-	VM_FAULT_NOT_PRESENT,  /* #PF, P=0 */
-	VM_FAULT_RESERVED,     /* #PF, P=1 RSVD=1 */
-	VM_FAULT_PROTECTION,   /* #PF, P=1 */
-	VM_FAULT_NONCANONICAL, /* #GP(0) */
-	VM_FAULT_MEMORY,       /* a table entry outside guest memory */
-};
-
-#define VM_PF_ERR_P    (1u << 0)
-#define VM_PF_ERR_W    (1u << 1)
-#define VM_PF_ERR_U    (1u << 2)
-#define VM_PF_ERR_RSVD (1u << 3)
-#define VM_PF_ERR_I    (1u << 4)
-
 /* One address through the four spaces, read from a live (stopped) VM. */
 struct vm_chain_level {
 	unsigned level; /* 5 (PML5E), 4 (PML4E) .. 1 (PTE) */
@@ -168,7 +140,7 @@ struct vm_chain {
 	/* When unmapped: enum walk_fault_kind, the level of the entry that faulted and the x86
 	 * #PF error code (0 for a non-canonical address: #GP); fault_addr is the GPA of a table
 	 * entry outside guest RAM (kind "memory"). */
-	int fault_kind; /* enum vm_fault */
+	int fault_kind; /* enum walk_fault_kind */
 	unsigned fault_level;
 	uint32_t error_code;
 	gpa_t fault_addr;
@@ -195,7 +167,7 @@ struct vm_chain {
  * in long mode).
  */
 int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c);
-/* The same for an access of kind @acc (VM_ACC_*): faults and error codes are
+/* The same for an access of kind @acc (WALK_ACC_*): faults and error codes are
  * those of that access; the KVM_TRANSLATE cross-check still compares a supervisor read. */
 int vm__translate_access(struct vm *vm, gva_t gva, unsigned acc, struct vm_chain *c);
 /* "P RW US A D PS G NX ..." for WALK_F_* @flags, into @buf; returns @buf. */

@@ -50,17 +50,6 @@
 #define MV_SEL_UCODE 0x33
 #define MV_SEL_TSS   0x40
 
-/* Page-table entry bits (SDM Vol. 3A, 4.5). */
-#define MV_PTE_P    (1ULL << 0)
-#define MV_PTE_W    (1ULL << 1)
-#define MV_PTE_U    (1ULL << 2)
-#define MV_PTE_A    (1ULL << 5)
-#define MV_PTE_D    (1ULL << 6)
-#define MV_PTE_PS   (1ULL << 7)
-#define MV_PTE_G    (1ULL << 8)
-#define MV_PTE_NX   (1ULL << 63)
-#define MV_PTE_ADDR 0x000ffffffffff000ULL
-
 /*
  * The kernel image carries this header in its .mvhdr section. The VMM reads
  * it to build the IDT, TSS and syscall MSRs, and fills the boot info.

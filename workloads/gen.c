@@ -5,6 +5,7 @@
  * into the simulator's traced variant.
  */
 #include "workloads/workload.h"
+#include "x86/x86.h"
 
 #ifdef WL_TRACED
 #define WL_FN(name) name##_traced
@@ -17,8 +18,6 @@
 /* Loads and stores through volatile so the compiler keeps every access. */
 #define LD(p)	 (TRACE(p, 0), *(volatile uint64_t *)(p))
 #define ST(p, v) (TRACE(p, 1), *(volatile uint64_t *)(p) = (v))
-
-#define PAGE_4K 4096ULL
 
 static uint64_t mix(uint64_t sum, uint64_t v)
 {
@@ -72,10 +71,10 @@ static uint64_t run_random(const struct wl_params *p, uint64_t *buf, struct wl_e
  */
 static uint64_t run_chase(const struct wl_params *p, uint64_t *buf, struct wl_env *env)
 {
-	uint64_t pages = p->footprint / PAGE_4K, state = p->seed, sum = 0, cur;
+	uint64_t pages = p->footprint / X86_PAGE_SIZE, state = p->seed, sum = 0, cur;
 
 	/* Word 1 of page k's element holds the permutation while it is built. */
-#define ELEM(k) (buf + ((k)*PAGE_4K + ((k)*WL_LINE) % PAGE_4K) / 8)
+#define ELEM(k) (buf + ((k)*X86_PAGE_SIZE + ((k)*WL_LINE) % X86_PAGE_SIZE) / 8)
 	for (uint64_t k = 0; k < pages; k++)
 		ST(ELEM(k) + 1, k);
 	for (uint64_t k = pages - 1; k > 0; k--) {
@@ -109,14 +108,14 @@ static uint64_t run_chase(const struct wl_params *p, uint64_t *buf, struct wl_en
  */
 static uint64_t run_touch(const struct wl_params *p, uint64_t *buf, struct wl_env *env)
 {
-	uint64_t pages = p->footprint / PAGE_4K, sum = 0;
+	uint64_t pages = p->footprint / X86_PAGE_SIZE, sum = 0;
 
 	for (uint64_t it = 0; it < p->iters; it++) {
 		for (uint64_t k = 0; k < pages; k++)
-			ST(buf + k * (PAGE_4K / 8), it * pages + k + 1);
+			ST(buf + k * (X86_PAGE_SIZE / 8), it * pages + k + 1);
 	}
 	for (uint64_t k = 0; k < pages; k++)
-		sum += LD(buf + k * (PAGE_4K / 8));
+		sum += LD(buf + k * (X86_PAGE_SIZE / 8));
 	return sum;
 }
 
@@ -161,7 +160,7 @@ void *wl_map_data(const struct wl_params *p, struct wl_env *env)
 		return 0;
 	if (big == p->footprint)
 		return a;
-	b = env->map(env->ctx, p->footprint - big, PAGE_4K);
+	b = env->map(env->ctx, p->footprint - big, X86_PAGE_SIZE);
 	if (b != a + big) {
 		if (b)
 			env->unmap(env->ctx, b, p->footprint - big);
@@ -199,7 +198,7 @@ int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, stru
 		r->accesses = 2 * p->iters + (p->footprint / 8 + 508) / 509;
 		break;
 	case WL_CHASE: {
-		uint64_t pages = p->footprint / PAGE_4K;
+		uint64_t pages = p->footprint / X86_PAGE_SIZE;
 
 		r->checksum = run_chase(p, buf, env);
 		r->accesses = pages + 4 * (pages - 1) + 3 * pages + p->iters;
@@ -207,7 +206,7 @@ int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, stru
 	}
 	case WL_TOUCH:
 		r->checksum = run_touch(p, buf, env);
-		r->accesses = (p->iters + 1) * (p->footprint / PAGE_4K);
+		r->accesses = (p->iters + 1) * (p->footprint / X86_PAGE_SIZE);
 		break;
 	case WL_CHURN:
 		r->checksum = run_churn(p, env, &err);
@@ -230,7 +229,7 @@ uint64_t WL_FN(wl_pingpong_round)(const struct wl_params *p, uint32_t proc, uint
 	uint64_t *b = buf, sum = 0;
 
 	/* Each round touches one word per 4K page of the process's buffer. */
-	for (uint64_t off = 0; off < p->footprint; off += PAGE_4K) {
+	for (uint64_t off = 0; off < p->footprint; off += X86_PAGE_SIZE) {
 		uint64_t *q = b + off / 8;
 		uint64_t v = LD(q);
 

@@ -207,7 +207,7 @@ static void check_first_touch(uint64_t page_size, uint64_t footprint, bool chain
 	static uint64_t pages[MAXEV];
 	struct wl_params p;
 	uint64_t n = footprint / page_size;
-	unsigned shift = page_size == 4096 ? 12 : 21;
+	unsigned shift = page_size == X86_PAGE_SIZE ? X86_PAGE_SHIFT : pt_level_shift(2);
 	struct vm *vm;
 
 	wl_defaults(&p, WL_STRIDE);

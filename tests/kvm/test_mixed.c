@@ -12,9 +12,6 @@
 #include "test.h"
 #include "vmm/vmm.h"
 
-#define SZ_4K 4096ULL
-#define SZ_2M (2ULL << 20)
-
 static struct vm_result res;
 
 /* The layout rule, written out here rather than taken from the code under test. */
@@ -34,7 +31,7 @@ static struct vm *boot_and_run(enum wl_kind kind, uint64_t footprint, uint64_t i
 	wl_defaults(p, kind);
 	p->footprint = footprint;
 	p->iters = iters;
-	p->stride = SZ_4K;
+	p->stride = X86_PAGE_SIZE;
 	p->page_size = WL_PAGE_MIXED;
 	c.mem_size = 128ULL << 20;
 	c.wl = *p;
@@ -63,7 +60,7 @@ static struct vm *boot_and_run(enum wl_kind kind, uint64_t footprint, uint64_t i
  */
 static void check_first_touch(uint64_t footprint)
 {
-	uint64_t big = part_2m(footprint), want = big / SZ_2M + (footprint - big) / SZ_4K;
+	uint64_t big = part_2m(footprint), want = big / SZ_2M + (footprint - big) / X86_PAGE_SIZE;
 	struct wl_result expect;
 	struct wl_params p;
 	struct vm_chain ch;
@@ -79,12 +76,12 @@ static void check_first_touch(uint64_t footprint)
 	CHECK_EQ_U64(vm_result_stat(&res, "pf_guest"), want_pf_guest(want));
 	CHECK(wl_expected(&p, &expect) == 0);
 	CHECK_EQ_U64(res.result.checksum, expect.checksum);
-	for (uint64_t off = 0; off < footprint; off += SZ_4K) {
+	for (uint64_t off = 0; off < footprint; off += X86_PAGE_SIZE) {
 		bool in_2m = off < big;
 
 		CHECK(vm__translate(vm, MV_MMAP_BASE + off + 8, &ch) == 0);
 		CHECK(ch.gva_mapped && ch.kvm_checked && ch.kvm_agrees);
-		CHECK_EQ_U64(ch.guest_page_size, in_2m ? SZ_2M : SZ_4K);
+		CHECK_EQ_U64(ch.guest_page_size, in_2m ? SZ_2M : X86_PAGE_SIZE);
 		CHECK_EQ_U64(ch.nr_levels, in_2m ? 3 : 4);
 		CHECK_EQ_U64(ch.level[ch.nr_levels - 1].level, in_2m ? 2 : 1);
 		CHECK_EQ_U64(ch.gpa & (ch.guest_page_size - 1),
@@ -117,10 +114,10 @@ int main(void)
 {
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP("/dev/kvm is not usable here\n");
-	CHECK_EQ_U64(wl_mixed_2m_bytes(9 * SZ_2M / 2 + 3 * SZ_4K),
-		     part_2m(9 * SZ_2M / 2 + 3 * SZ_4K));
-	check_first_touch(4ULL << 20);		     /* 1 chunk + 512 pages */
-	check_first_touch((9ULL << 20) + 3 * SZ_4K); /* 2 chunks + 1283 pages */
+	CHECK_EQ_U64(wl_mixed_2m_bytes(9 * SZ_2M / 2 + 3 * X86_PAGE_SIZE),
+		     part_2m(9 * SZ_2M / 2 + 3 * X86_PAGE_SIZE));
+	check_first_touch(4ULL << 20);			     /* 1 chunk + 512 pages */
+	check_first_touch((9ULL << 20) + 3 * X86_PAGE_SIZE); /* 2 chunks + 1283 pages */
 	check_checksum(WL_SEQ, 8ULL << 20, 2);
 	check_checksum(WL_CHASE, 6ULL << 20, 100000);
 	check_checksum(WL_GUPS, 8ULL << 20, 100000);

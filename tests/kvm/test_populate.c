@@ -14,8 +14,6 @@
 #include "test.h"
 #include "vmm/vmm.h"
 
-#define SZ_4K	4096ULL
-#define SZ_2M	(2ULL << 20)
 #define HUGE_NR "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 
 static struct vm_result res;
@@ -48,7 +46,7 @@ static void params(struct wl_params *p, enum wl_kind kind, uint64_t footprint, u
 	wl_defaults(p, kind);
 	p->footprint = footprint;
 	p->iters = iters;
-	p->stride = SZ_4K;
+	p->stride = X86_PAGE_SIZE;
 	p->page_size = page_size;
 	p->populate = true;
 }
@@ -59,7 +57,7 @@ static uint64_t pages_of(uint64_t footprint, uint64_t page_size)
 	uint64_t big = footprint / 2 / SZ_2M * SZ_2M;
 
 	if (page_size == WL_PAGE_MIXED)
-		return big / SZ_2M + (footprint - big) / SZ_4K;
+		return big / SZ_2M + (footprint - big) / X86_PAGE_SIZE;
 	return footprint / page_size;
 }
 
@@ -82,7 +80,7 @@ static void check_first_touch(uint64_t n)
 	gpa_t first = 0;
 	struct vm *vm;
 
-	params(&p, WL_STRIDE, n * SZ_4K, 1, SZ_4K);
+	params(&p, WL_STRIDE, n * X86_PAGE_SIZE, 1, X86_PAGE_SIZE);
 	vm = boot_and_run(&p, 64ULL << 20, VM_BACKING_ANON, true);
 	CHECK(vm != NULL);
 	if (!vm)
@@ -104,15 +102,15 @@ static void check_first_touch(uint64_t n)
 	CHECK_EQ_U64(res.ev.records[MV_EV_FAULT], 0);
 	CHECK_EQ_U64(res.ev.malformed, 0);
 	for (uint64_t i = 0; i < n; i++) {
-		CHECK(vm__translate(vm, MV_MMAP_BASE + i * SZ_4K + 16, &ch) == 0);
+		CHECK(vm__translate(vm, MV_MMAP_BASE + i * X86_PAGE_SIZE + 16, &ch) == 0);
 		CHECK(ch.gva_mapped && ch.kvm_checked && ch.kvm_agrees);
 		CHECK_EQ_U64(ch.nr_levels, 4);
-		CHECK_EQ_U64(ch.guest_page_size, SZ_4K);
+		CHECK_EQ_U64(ch.guest_page_size, X86_PAGE_SIZE);
 		if (i == 0)
 			first = ch.gpa - 16;
-		CHECK_EQ_U64(ch.gpa, first + i * SZ_4K + 16);
+		CHECK_EQ_U64(ch.gpa, first + i * X86_PAGE_SIZE + 16);
 	}
-	CHECK(vm__translate(vm, MV_MMAP_BASE + n * SZ_4K, &ch) == 0);
+	CHECK(vm__translate(vm, MV_MMAP_BASE + n * X86_PAGE_SIZE, &ch) == 0);
 	CHECK(!ch.gva_mapped && ch.kvm_checked && !ch.kvm_valid);
 	vm__destroy(vm);
 }
@@ -149,9 +147,10 @@ static void check_workload(enum wl_kind kind, uint64_t footprint, uint64_t iters
 		CHECK_EQ_U64(res.kstats.populated, pages_of(footprint, page_size));
 		CHECK_EQ_U64(vm_result_stat(&res, "pf_guest"), 0);
 		for (uint64_t i = 0; i < 16; i++) {
-			uint64_t off = (footprint / 16) * i & ~(SZ_4K - 1);
-			uint64_t want = page_size == WL_PAGE_MIXED ? (off < big ? SZ_2M : SZ_4K)
-								   : page_size;
+			uint64_t off = (footprint / 16) * i & ~(X86_PAGE_SIZE - 1);
+			uint64_t want = page_size == WL_PAGE_MIXED
+						? (off < big ? SZ_2M : X86_PAGE_SIZE)
+						: page_size;
 
 			CHECK(vm__translate(vm, MV_MMAP_BASE + off, &ch) == 0);
 			CHECK(ch.gva_mapped && ch.kvm_checked && ch.kvm_agrees);
@@ -221,14 +220,14 @@ static void check_hugetlb(void)
 		return;
 	}
 	check_workload(WL_CHURN, 4 * SZ_2M, 3, SZ_2M, VM_BACKING_HUGETLB_2M);
-	check_workload(WL_SEQ, 16ULL << 20, 2, SZ_4K, VM_BACKING_HUGETLB_2M);
+	check_workload(WL_SEQ, 16ULL << 20, 2, X86_PAGE_SIZE, VM_BACKING_HUGETLB_2M);
 	write_text(HUGE_NR, old);
 }
 
 int main(void)
 {
 	static const enum wl_kind kinds[] = {WL_SEQ, WL_RANDOM, WL_CHASE, WL_GUPS};
-	static const uint64_t sizes[] = {SZ_4K, SZ_2M, WL_PAGE_MIXED};
+	static const uint64_t sizes[] = {X86_PAGE_SIZE, SZ_2M, WL_PAGE_MIXED};
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP("/dev/kvm is not usable here\n");
@@ -239,13 +238,13 @@ int main(void)
 				       sizes[s], VM_BACKING_ANON);
 	}
 	/* Freed frames come back zero through populate for every backing (churn sums them). */
-	check_workload(WL_CHURN, 1ULL << 20, 8, SZ_4K, VM_BACKING_ANON);
+	check_workload(WL_CHURN, 1ULL << 20, 8, X86_PAGE_SIZE, VM_BACKING_ANON);
 	check_workload(WL_CHURN, 4 * SZ_2M, 4, SZ_2M, VM_BACKING_THP);
-	check_workload(WL_CHURN, 1ULL << 20, 8, SZ_4K, VM_BACKING_MEMFD);
+	check_workload(WL_CHURN, 1ULL << 20, 8, X86_PAGE_SIZE, VM_BACKING_MEMFD);
 	check_workload(WL_SEQ, 16ULL << 20, 2, SZ_2M, VM_BACKING_THP);
 	check_workload(WL_SEQ, 16ULL << 20, 2, WL_PAGE_MIXED, VM_BACKING_MEMFD);
 	check_hugetlb();
-	check_unmap_then_touch(SZ_4K);
+	check_unmap_then_touch(X86_PAGE_SIZE);
 	check_unmap_then_touch(SZ_2M);
 	TEST_DONE();
 }

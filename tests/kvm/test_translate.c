@@ -110,8 +110,7 @@ static void diff_one(struct vm *vm, uint64_t gva, struct tally *t)
 		t->mapped++;
 		/* The leaf's level gives the page size: 1 -> 4K, 2 -> 2M, 3 -> 1G. */
 		CHECK(c.nr_levels >= 2);
-		CHECK_EQ_U64(c.guest_page_size,
-			     1ULL << (12 + 9 * (c.level[c.nr_levels - 1].level - 1)));
+		CHECK_EQ_U64(c.guest_page_size, pt_level_size(c.level[c.nr_levels - 1].level));
 		CHECK(c.gpa < MEM || c.host_note[0]);
 	} else {
 		/* Only not-present entries occur in these tables. */

@@ -67,8 +67,7 @@ static void test_leaves(unsigned levels)
 		CHECK_EQ_U64(w.refs, levels - cases[i].refs);
 		CHECK_EQ_U64(w.leaf_level, 1 + (unsigned)cases[i].ps);
 		CHECK_EQ_U64(w.lvl[levels].table, root);
-		CHECK_EQ_U64(w.lvl[levels].entry_addr,
-			     root + ((cases[i].va >> (12 + 9 * (levels - 1))) & 511) * 8);
+		CHECK_EQ_U64(w.lvl[levels].entry_addr, root + pt_index(cases[i].va, levels) * 8);
 		CHECK(w.leaf_flags & WALK_F_P);
 		CHECK(!!(w.leaf_flags & WALK_F_PS) == (cases[i].ps != PAGE_4K));
 		for (unsigned l = levels; l > w.leaf_level; l--)

@@ -17,9 +17,7 @@
 #define POOL_START (9ULL << 20)
 #define POOL_END   (30ULL << 20) /* the "event ring" takes the last 2M */
 #define ROOT	   MV_GPA_PT
-#define SZ4K	   4096ULL
-#define SZ2M	   (2ULL << 20)
-#define LEAF	   (MV_PTE_P | MV_PTE_W | MV_PTE_U | MV_PTE_A | MV_PTE_D | MV_PTE_NX)
+#define LEAF	   (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX)
 
 static uint8_t *mem, *snap;
 static struct populate_ctx ctx;
@@ -27,7 +25,7 @@ static char why[384];
 
 static uint64_t *entry_at(gpa_t table, gva_t va, int level)
 {
-	return (uint64_t *)(mem + table) + ((va >> (12 + 9 * (level - 1))) & 511);
+	return (uint64_t *)(mem + table) + pt_index(va, (unsigned)level);
 }
 
 /* The leaf entry of @va by the SDM's 4-level walk (Vol. 3A 4.5), or 0; *level of the leaf. */
@@ -38,14 +36,14 @@ static uint64_t walk(gva_t va, int *level)
 	for (int l = 4; l >= 1; l--) {
 		uint64_t e = *entry_at(t, va, l);
 
-		if (!(e & MV_PTE_P))
+		if (!(e & PTE_P))
 			return 0;
-		if (l == 1 || (e & MV_PTE_PS)) {
+		if (l == 1 || (e & PTE_PS)) {
 			*level = l;
 			return e;
 		}
-		t = e & MV_PTE_ADDR;
-		if (t > MEM - SZ4K)
+		t = e & PTE_ADDR_MASK;
+		if (t > MEM - X86_PAGE_SIZE)
 			return 0;
 	}
 	return 0;
@@ -53,7 +51,8 @@ static uint64_t walk(gva_t va, int *level)
 
 static struct mv_populate req4k(gva_t va, uint64_t pages, gpa_t data, gpa_t tables, uint64_t nt)
 {
-	return (struct mv_populate){ROOT, va, pages * SZ4K, SZ4K, LEAF, data, tables, nt, 0};
+	return (struct mv_populate){
+		ROOT, va, pages * X86_PAGE_SIZE, X86_PAGE_SIZE, LEAF, data, tables, nt, 0};
 }
 
 /* A refused request: an error, a reason, and guest memory exactly as before. */
@@ -82,38 +81,38 @@ static void expect_refused(const struct mv_populate *r, int err, const char *wor
  */
 static void check_good_4k(void)
 {
-	gva_t va = MV_MMAP_BASE + SZ2M - 100 * SZ4K;
+	gva_t va = MV_MMAP_BASE + SZ_2M - 100 * X86_PAGE_SIZE;
 	gpa_t data = 10ULL << 20, tables = 20ULL << 20;
 	struct mv_populate r = req4k(va, 600, data, tables, 8);
 	uint64_t used = 0;
 	int level = 0;
 
-	memset(mem + tables, 0xaa, 8 * SZ4K);
+	memset(mem + tables, 0xaa, 8 * X86_PAGE_SIZE);
 	CHECK(populate_apply(&ctx, &r, &used, why, sizeof(why)) == 0);
 	CHECK_EQ_U64(used, 4);
 	for (uint64_t i = 0; i < 600; i++) {
-		uint64_t e = walk(va + i * SZ4K, &level);
+		uint64_t e = walk(va + i * X86_PAGE_SIZE, &level);
 
 		CHECK_EQ_U64(level, 1);
-		CHECK_EQ_U64(e, (data + i * SZ4K) | LEAF);
+		CHECK_EQ_U64(e, (data + i * X86_PAGE_SIZE) | LEAF);
 	}
-	CHECK_EQ_U64(walk(va - SZ4K, &level), 0);
-	CHECK_EQ_U64(walk(va + 600 * SZ4K, &level), 0);
+	CHECK_EQ_U64(walk(va - X86_PAGE_SIZE, &level), 0);
+	CHECK_EQ_U64(walk(va + 600 * X86_PAGE_SIZE, &level), 0);
 	/* Intermediate entries as the guest kernel writes them. */
-	CHECK_EQ_U64(*entry_at(ROOT, va, 4), tables | MV_PTE_P | MV_PTE_W | MV_PTE_U);
+	CHECK_EQ_U64(*entry_at(ROOT, va, 4), tables | PTE_P | PTE_RW | PTE_US);
 	for (uint64_t i = 4; i < 8; i++)
-		CHECK_EQ_U64(mem[tables + i * SZ4K + 100], 0xaa);
+		CHECK_EQ_U64(mem[tables + i * X86_PAGE_SIZE + 100], 0xaa);
 	/* The same range again: present entries, refused, nothing written. */
-	r = req4k(va, 600, 12ULL << 20, tables + 4 * SZ4K, 4);
+	r = req4k(va, 600, 12ULL << 20, tables + 4 * X86_PAGE_SIZE, 4);
 	REFUSED(r, -EEXIST, "already mapped");
 	/* One page overlapping the end of it: refused too. */
-	r = req4k(va + 599 * SZ4K, 2, 12ULL << 20, tables + 4 * SZ4K, 4);
+	r = req4k(va + 599 * X86_PAGE_SIZE, 2, 12ULL << 20, tables + 4 * X86_PAGE_SIZE, 4);
 	REFUSED(r, -EEXIST, "already mapped");
 	/* The next page: fits in the existing PT, no table needed, the offered one untouched. */
-	r = req4k(va + 600 * SZ4K, 1, 12ULL << 20, tables + 4 * SZ4K, 1);
+	r = req4k(va + 600 * X86_PAGE_SIZE, 1, 12ULL << 20, tables + 4 * X86_PAGE_SIZE, 1);
 	CHECK(populate_apply(&ctx, &r, &used, why, sizeof(why)) == 0);
 	CHECK_EQ_U64(used, 0);
-	CHECK_EQ_U64(walk(va + 600 * SZ4K, &level), (12ULL << 20) | LEAF);
+	CHECK_EQ_U64(walk(va + 600 * X86_PAGE_SIZE, &level), (12ULL << 20) | LEAF);
 }
 
 /* 2M leaves in the next 1G region: one new PD under the existing PDPT, PS set. */
@@ -121,16 +120,16 @@ static void check_good_2m(void)
 {
 	gva_t va = MV_MMAP_BASE + (1ULL << 30);
 	gpa_t data = 14ULL << 20, tables = 21ULL << 20;
-	struct mv_populate r = {ROOT, va, 2 * SZ2M, SZ2M, LEAF, data, tables, 2, 0};
+	struct mv_populate r = {ROOT, va, 2 * SZ_2M, SZ_2M, LEAF, data, tables, 2, 0};
 	uint64_t used = 9;
 	int level = 0;
 
 	CHECK(populate_apply(&ctx, &r, &used, why, sizeof(why)) == 0);
 	CHECK_EQ_U64(used, 1);
-	CHECK_EQ_U64(walk(va + SZ2M + 5, &level), (data + SZ2M) | LEAF | MV_PTE_PS);
+	CHECK_EQ_U64(walk(va + SZ_2M + 5, &level), (data + SZ_2M) | LEAF | PTE_PS);
 	CHECK_EQ_U64(level, 2);
 	/* 4K pages inside a 2M page already mapped: refused. */
-	r = req4k(va + SZ4K, 1, 18ULL << 20, 22ULL << 20, 1);
+	r = req4k(va + X86_PAGE_SIZE, 1, 18ULL << 20, 22ULL << 20, 1);
 	REFUSED(r, -EEXIST, "large page");
 }
 
@@ -145,7 +144,7 @@ static void check_bad_fields(void)
 	REFUSED(r, -EINVAL, "page size");
 	r = ok, r.len = 0;
 	REFUSED(r, -EINVAL, "empty or not aligned");
-	r = ok, r.len = 3 * SZ4K + 1;
+	r = ok, r.len = 3 * X86_PAGE_SIZE + 1;
 	REFUSED(r, -EINVAL, "not aligned");
 	r = ok, r.va = va + 8;
 	REFUSED(r, -EINVAL, "not aligned");
@@ -153,23 +152,23 @@ static void check_bad_fields(void)
 	REFUSED(r, -EINVAL, "mmap area");
 	r = ok, r.va = MV_KERNEL_BASE;
 	REFUSED(r, -EINVAL, "mmap area");
-	r = ok, r.va = ~0ULL & ~(SZ4K - 1), r.len = 2 * SZ4K; /* wraps */
+	r = ok, r.va = ~0ULL & ~(X86_PAGE_SIZE - 1), r.len = 2 * X86_PAGE_SIZE; /* wraps */
 	REFUSED(r, -EINVAL, "mmap area");
 	r = ok, r.len = MV_MMAP_END; /* runs past the end of the area */
 	REFUSED(r, -EINVAL, "mmap area");
 	r = ok, r.len = 1ULL << 40; /* a huge count of pages, more than the pool holds */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.leaf_flags = LEAF | MV_PTE_G;
+	r = ok, r.leaf_flags = LEAF | PTE_G;
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF | MV_PTE_PS;
+	r = ok, r.leaf_flags = LEAF | PTE_PS;
 	REFUSED(r, -EINVAL, "leaf flags");
 	r = ok, r.leaf_flags = LEAF | (1ULL << 51);
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF & ~MV_PTE_U;
+	r = ok, r.leaf_flags = LEAF & ~PTE_US;
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.leaf_flags = LEAF & ~MV_PTE_P;
+	r = ok, r.leaf_flags = LEAF & ~PTE_P;
 	REFUSED(r, -EINVAL, "leaf flags");
-	r = ok, r.cr3 = ROOT + SZ4K;
+	r = ok, r.cr3 = ROOT + X86_PAGE_SIZE;
 	REFUSED(r, -EINVAL, "CR3");
 	r = ok, r.cr3 = ROOT | 0x18;
 	REFUSED(r, -EINVAL, "CR3");
@@ -186,18 +185,18 @@ static void check_bad_frames(void)
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = MV_GPA_PT; /* the VMM's tables */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.data_gpa = POOL_END - 2 * SZ4K; /* runs into the ring */
+	r = ok, r.data_gpa = POOL_END - 2 * X86_PAGE_SIZE; /* runs into the ring */
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = POOL_END; /* the ring */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.data_gpa = MEM + SZ2M; /* beyond guest RAM */
+	r = ok, r.data_gpa = MEM + SZ_2M; /* beyond guest RAM */
 	REFUSED(r, -ERANGE, "frame pool");
-	r = ok, r.data_gpa = ~0ULL & ~(SZ4K - 1); /* wraps */
+	r = ok, r.data_gpa = ~0ULL & ~(X86_PAGE_SIZE - 1); /* wraps */
 	REFUSED(r, -ERANGE, "frame pool");
 	r = ok, r.data_gpa = d + 8;
 	REFUSED(r, -ERANGE, "frame pool");
-	r = (struct mv_populate){ROOT,	   va, SZ2M, SZ2M, LEAF,
-				 d + SZ4K, t,  3,    0}; /* not 2M-aligned */
+	r = (struct mv_populate){ROOT, va, SZ_2M, SZ_2M, LEAF, d + X86_PAGE_SIZE,
+				 t,    3,  0}; /* not 2M-aligned */
 	REFUSED(r, -ERANGE, "2M-aligned");
 	r = ok, r.table_gpa = POOL_END;
 	REFUSED(r, -ERANGE, "table frames");
@@ -209,7 +208,7 @@ static void check_bad_frames(void)
 	REFUSED(r, -ERANGE, "table frames offered");
 	r = ok, r.nr_tables = (1ULL << 52) + 1; /* nr * 4K wraps to 4K */
 	REFUSED(r, -ERANGE, "table frames offered");
-	r = ok, r.table_gpa = d + SZ4K; /* tables among the data frames */
+	r = ok, r.table_gpa = d + X86_PAGE_SIZE; /* tables among the data frames */
 	REFUSED(r, -EINVAL, "overlap");
 	/* The PDPT of the area's first 512G exists (check_good_4k): a PD and a PT are needed. */
 	r = ok, r.nr_tables = 1;
@@ -228,17 +227,17 @@ static void check_hostile_tables(void)
 	struct mv_populate r = req4k(va, 4, 16ULL << 20, 23ULL << 20, 3);
 	uint64_t *pml4e = entry_at(ROOT, va, 4);
 	static const uint64_t targets[] = {
-		0x7ffffffff000ULL, /* far outside guest RAM */
-		MEM,		   /* just past its end */
-		MEM - SZ4K,	   /* the "ring" */
-		MV_GPA_KERNEL,	   /* the kernel image */
-		0,		   /* GDT and friends */
-		16ULL << 20,	   /* the request's own data frames */
-		23ULL << 20,	   /* the request's own table frames */
+		0x7ffffffff000ULL,   /* far outside guest RAM */
+		MEM,		     /* just past its end */
+		MEM - X86_PAGE_SIZE, /* the "ring" */
+		MV_GPA_KERNEL,	     /* the kernel image */
+		0,		     /* GDT and friends */
+		16ULL << 20,	     /* the request's own data frames */
+		23ULL << 20,	     /* the request's own table frames */
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(targets); i++) {
-		*pml4e = targets[i] | MV_PTE_P | MV_PTE_W | MV_PTE_U;
+		*pml4e = targets[i] | PTE_P | PTE_RW | PTE_US;
 		REFUSED(r, -EINVAL, "not a page table the VMM may write");
 	}
 	*pml4e = 0;
@@ -251,15 +250,15 @@ static void check_hostile_tables(void)
 	 * write pass meets its own entries, refuses, and stays in bounds (the run ends). */
 	{
 		gva_t a = MV_MMAP_BASE + (32ULL << 30);
-		gpa_t pdpt = 24ULL << 20, pd = pdpt + SZ4K, pt = pdpt + 2 * SZ4K;
+		gpa_t pdpt = 24ULL << 20, pd = pdpt + X86_PAGE_SIZE, pt = pdpt + 2 * X86_PAGE_SIZE;
 		struct mv_populate r2 = req4k(a, 513, 26ULL << 20, 0, 0);
 		uint64_t used;
 
-		memset(mem + pdpt, 0, 3 * SZ4K);
-		*entry_at(ROOT, a, 4) = pdpt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pdpt, a, 3) = pd | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pd, a, 2) = pt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		*entry_at(pd, a + SZ2M, 2) = pt | MV_PTE_P | MV_PTE_W | MV_PTE_U;
+		memset(mem + pdpt, 0, 3 * X86_PAGE_SIZE);
+		*entry_at(ROOT, a, 4) = pdpt | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pdpt, a, 3) = pd | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pd, a, 2) = pt | PTE_P | PTE_RW | PTE_US;
+		*entry_at(pd, a + SZ_2M, 2) = pt | PTE_P | PTE_RW | PTE_US;
 		CHECK(populate_apply(&ctx, &r2, &used, why, sizeof(why)) == -EEXIST);
 		CHECK(strstr(why, "already mapped") != NULL);
 		*entry_at(ROOT, a, 4) = 0;
@@ -284,7 +283,7 @@ int main(void)
 		struct mv_populate r = req4k(MV_MMAP_BASE + (40ULL << 30), 1, 16ULL << 20, 0, 0);
 		uint64_t used;
 
-		bad.pool_end = MEM + SZ4K;
+		bad.pool_end = MEM + X86_PAGE_SIZE;
 		CHECK(populate_apply(&bad, &r, &used, why, sizeof(why)) == -EINVAL);
 	}
 	free(snap);

@@ -252,12 +252,12 @@ static struct ref_cache *ref_array(struct ref *r, unsigned l, enum page_size ps)
 
 static uint64_t tkey(uint64_t va, enum page_size ps)
 {
-	return ((va & ((1ULL << 57) - 1)) >> (12 + 9 * ps)) * 4 + ps;
+	return ((va & ((1ULL << 57) - 1)) >> page_size_shift(ps)) * 4 + ps;
 }
 
 static uint64_t tindex(uint64_t va, enum page_size ps)
 {
-	return (va & ((1ULL << 57) - 1)) >> (12 + 9 * ps);
+	return (va & ((1ULL << 57) - 1)) >> page_size_shift(ps);
 }
 
 /* One access in the reference: TLB levels, then a walk that PWCs may shorten. */
@@ -279,7 +279,7 @@ static void ref_access(struct ref *r, uint64_t va, enum page_size ps, unsigned t
 		r->misses[l]++;
 	}
 	for (unsigned l = 2; l <= 4; l++) {
-		uint64_t k = (va & ((1ULL << 57) - 1)) >> (12 + 9 * (l - 1));
+		uint64_t k = (va & ((1ULL << 57) - 1)) >> pt_level_shift(l);
 
 		if (r->has_pwc[l] && ref_lookup(&r->pwc[l], k, k, tag)) {
 			r->pwc_hits[l]++;
@@ -290,7 +290,7 @@ static void ref_access(struct ref *r, uint64_t va, enum page_size ps, unsigned t
 	r->walks++;
 	r->refs += start - leaf + 1;
 	for (unsigned l = start; l > leaf; l--) {
-		uint64_t k = (va & ((1ULL << 57) - 1)) >> (12 + 9 * (l - 1));
+		uint64_t k = (va & ((1ULL << 57) - 1)) >> pt_level_shift(l);
 
 		if (r->has_pwc[l])
 			ref_insert(&r->pwc[l], k, k, tag);

@@ -7,15 +7,13 @@
 #include <stdint.h>
 
 #include "workloads/abi.h"
+#include "x86/x86.h"
 
-#define PAGE_SIZE 4096ULL
-#define SZ_2M_	  0x200000ULL
-#define SZ_1G_	  0x40000000ULL
-#define ENOMEM	  12
-#define EINVAL	  22
-#define EFAULT	  14
-#define ESRCH	  3
-#define ENOSYS	  38
+#define ENOMEM 12
+#define EINVAL 22
+#define EFAULT 14
+#define ESRCH  3
+#define ENOSYS 38
 
 #define MAX_VMAS 64
 
@@ -133,9 +131,15 @@ static inline __attribute__((always_inline)) void ev_emit(uint64_t w0, uint64_t 
 	*(volatile uint64_t *)&r->prod = p + 1;
 }
 
+/* The page-table level whose entries map pages of @page_size: 1 (4K), 2 (2M), 3 (1G). */
+static inline unsigned leaf_level(uint64_t page_size)
+{
+	return page_size == SZ_1G ? 3 : page_size == SZ_2M ? 2 : 1;
+}
+
 static inline uint32_t page_shift(uint64_t page_size)
 {
-	return page_size == SZ_1G_ ? 30 : page_size == SZ_2M_ ? 21 : 12;
+	return pt_level_shift(leaf_level(page_size));
 }
 
 #endif

@@ -85,7 +85,7 @@ uint64_t frame_alloc_aligned(uint64_t size, uint64_t align)
 			range_add(pool_next, a);
 		pool_next = a + size;
 	}
-	kstats.frames_used += size / PAGE_SIZE;
+	kstats.frames_used += size / X86_PAGE_SIZE;
 	return a;
 }
 
@@ -101,7 +101,7 @@ static void frame_release_clean(uint64_t gpa, uint64_t size)
 	if (!size)
 		return;
 	range_add(gpa, gpa + size);
-	kstats.frames_used -= size / PAGE_SIZE;
+	kstats.frames_used -= size / X86_PAGE_SIZE;
 }
 
 static uint64_t discard[2 * MV_DISCARD_MAX];
@@ -118,7 +118,7 @@ void frame_discard_flush(void)
 void frame_free(uint64_t gpa, uint64_t size)
 {
 	range_add(gpa, gpa + size);
-	kstats.frames_used -= size / PAGE_SIZE;
+	kstats.frames_used -= size / X86_PAGE_SIZE;
 	if (nr_discard && discard[2 * nr_discard - 2] + discard[2 * nr_discard - 1] == gpa) {
 		discard[2 * nr_discard - 1] += size;
 		return;
@@ -130,37 +130,27 @@ void frame_free(uint64_t gpa, uint64_t size)
 	nr_discard++;
 }
 
-static unsigned level_index(uint64_t va, int level)
-{
-	return (va >> (12 + 9 * (level - 1))) & 511;
-}
-
-static int leaf_level(uint64_t page_size)
-{
-	return page_size == SZ_1G_ ? 3 : page_size == SZ_2M_ ? 2 : 1;
-}
-
 /* Entry for @va at @level, creating tables above it when @create. */
 static uint64_t *pt_entry(uint64_t cr3, uint64_t va, int level, int create)
 {
-	uint64_t *table = phys_to_virt(cr3 & MV_PTE_ADDR);
+	uint64_t *table = phys_to_virt(cr3 & PTE_ADDR_MASK);
 
 	for (int l = 4; l > level; l--) {
-		uint64_t *e = &table[level_index(va, l)];
+		uint64_t *e = &table[pt_index(va, l)];
 
-		if (!(*e & MV_PTE_P)) {
+		if (!(*e & PTE_P)) {
 			uint64_t t;
 
-			if (!create || !(t = frame_alloc(PAGE_SIZE)))
+			if (!create || !(t = frame_alloc(X86_PAGE_SIZE)))
 				return 0;
 			kstats.pt_pages++;
-			*e = t | MV_PTE_P | MV_PTE_W | MV_PTE_U;
-		} else if (*e & MV_PTE_PS) {
+			*e = t | PTE_P | PTE_RW | PTE_US;
+		} else if (*e & PTE_PS) {
 			return 0;
 		}
-		table = phys_to_virt(*e & MV_PTE_ADDR);
+		table = phys_to_virt(*e & PTE_ADDR_MASK);
 	}
-	return &table[level_index(va, level)];
+	return &table[pt_index(va, level)];
 }
 
 /*
@@ -176,36 +166,38 @@ static struct {
 
 int pt_map(uint64_t cr3, uint64_t va, uint64_t gpa, uint64_t page_size, uint64_t flags)
 {
-	int level = leaf_level(page_size);
+	int level = (int)leaf_level(page_size);
 	uint64_t *e;
 
-	if (level == 1 && last_pt.table && last_pt.cr3 == cr3 && last_pt.region == va >> 21) {
-		e = &last_pt.table[level_index(va, 1)];
+	if (level == 1 && last_pt.table && last_pt.cr3 == cr3 &&
+	    last_pt.region == va >> pt_level_shift(2)) {
+		e = &last_pt.table[pt_index(va, 1)];
 	} else {
 		e = pt_entry(cr3, va, level, 1);
 		if (!e)
 			return -ENOMEM;
 		if (level == 1)
-			last_pt = (typeof(last_pt)){cr3, va >> 21, e - level_index(va, 1)};
+			last_pt = (typeof(last_pt)){cr3, va >> pt_level_shift(2),
+						    e - pt_index(va, 1)};
 	}
-	*e = gpa | flags | MV_PTE_P | (level > 1 ? MV_PTE_PS : 0);
+	*e = gpa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
 	return 0;
 }
 
 uint64_t *pt_lookup(uint64_t cr3, uint64_t va, uint64_t *page_size)
 {
-	uint64_t *table = phys_to_virt(cr3 & MV_PTE_ADDR);
+	uint64_t *table = phys_to_virt(cr3 & PTE_ADDR_MASK);
 
 	for (int l = 4; l >= 1; l--) {
-		uint64_t *e = &table[level_index(va, l)];
+		uint64_t *e = &table[pt_index(va, l)];
 
-		if (!(*e & MV_PTE_P))
+		if (!(*e & PTE_P))
 			return 0;
-		if (l == 1 || (l <= 3 && (*e & MV_PTE_PS))) {
-			*page_size = 1ULL << (12 + 9 * (l - 1));
+		if (l == 1 || (l <= 3 && (*e & PTE_PS))) {
+			*page_size = pt_level_size(l);
 			return e;
 		}
-		table = phys_to_virt(*e & MV_PTE_ADDR);
+		table = phys_to_virt(*e & PTE_ADDR_MASK);
 	}
 	return 0;
 }
@@ -213,7 +205,7 @@ uint64_t *pt_lookup(uint64_t cr3, uint64_t va, uint64_t *page_size)
 /* Used VMAs are packed at the front of p->vmas; the kernel path stays short. */
 static struct vma *find_vma(struct proc *p, uint64_t va)
 {
-	static struct vma stack = {MV_STACK_TOP - STACK_VMA_SIZE, MV_STACK_TOP, PAGE_SIZE,
+	static struct vma stack = {MV_STACK_TOP - STACK_VMA_SIZE, MV_STACK_TOP, X86_PAGE_SIZE,
 				   MV_PROT_READ | MV_PROT_WRITE};
 
 	for (int i = 0; i < p->nr_vmas; i++) {
@@ -228,8 +220,8 @@ static struct vma *find_vma(struct proc *p, uint64_t va)
 
 static uint64_t prot_flags(uint32_t prot)
 {
-	return MV_PTE_U | ((prot & MV_PROT_WRITE) ? MV_PTE_W : 0) |
-	       ((prot & MV_PROT_EXEC) ? 0 : MV_PTE_NX);
+	return PTE_US | ((prot & MV_PROT_WRITE) ? PTE_RW : 0) |
+	       ((prot & MV_PROT_EXEC) ? 0 : PTE_NX);
 }
 
 /* Demand paging: 0 when the fault was resolved, -EFAULT for a real fault. */
@@ -238,9 +230,8 @@ int handle_page_fault(struct mv_regs *regs, uint64_t cr2)
 	struct vma *v = find_vma(current, cr2);
 	uint64_t err = regs->error, base, gpa;
 
-	/* Error code bits (SDM Vol. 3A, 4.7): P=0, W=1, U=2, I=4. */
-	if (!v || (err & 1) || ((err & 2) && !(v->prot & MV_PROT_WRITE)) ||
-	    ((err & 16) && !(v->prot & MV_PROT_EXEC)))
+	if (!v || (err & PF_ERR_P) || ((err & PF_ERR_W) && !(v->prot & MV_PROT_WRITE)) ||
+	    ((err & PF_ERR_I) && !(v->prot & MV_PROT_EXEC)))
 		return -EFAULT;
 	base = cr2 & ~(v->page_size - 1);
 	gpa = frame_alloc(v->page_size);
@@ -259,8 +250,8 @@ static uint64_t tables_bound(uint64_t va, uint64_t len, uint64_t page_size)
 {
 	uint64_t n = 0;
 
-	for (int k = leaf_level(page_size); k <= 3; k++) {
-		int s = 12 + 9 * k;
+	for (unsigned k = leaf_level(page_size); k <= 3; k++) {
+		unsigned s = pt_level_shift(k + 1);
 
 		n += ((va + len - 1) >> s) - (va >> s) + 1;
 	}
@@ -279,8 +270,7 @@ static uint64_t tables_bound(uint64_t va, uint64_t len, uint64_t page_size)
  */
 static void populate(uint64_t va, uint64_t len, uint64_t page_size, uint32_t prot)
 {
-	uint64_t flags =
-		prot_flags(prot) | MV_PTE_P | MV_PTE_A | ((prot & MV_PROT_WRITE) ? MV_PTE_D : 0);
+	uint64_t flags = prot_flags(prot) | PTE_P | PTE_A | ((prot & MV_PROT_WRITE) ? PTE_D : 0);
 
 	for (int msgs = 0; len && msgs < POPULATE_MAX_MSGS; msgs++) {
 		uint64_t chunk = len, data, tables, nt, used;
@@ -291,7 +281,7 @@ static void populate(uint64_t va, uint64_t len, uint64_t page_size, uint32_t pro
 				return;
 		}
 		nt = tables_bound(va, chunk, page_size);
-		tables = frame_alloc_aligned(nt * PAGE_SIZE, PAGE_SIZE);
+		tables = frame_alloc_aligned(nt * X86_PAGE_SIZE, X86_PAGE_SIZE);
 		if (!tables) {
 			frame_release_clean(data, chunk);
 			return;
@@ -300,7 +290,7 @@ static void populate(uint64_t va, uint64_t len, uint64_t page_size, uint32_t pro
 							   flags, data, tables, nt, 0});
 		if (used > nt)
 			panic(MV_PANIC_ASSERT, 0, va);
-		frame_release_clean(tables + used * PAGE_SIZE, (nt - used) * PAGE_SIZE);
+		frame_release_clean(tables + used * X86_PAGE_SIZE, (nt - used) * X86_PAGE_SIZE);
 		kstats.pt_pages += used;
 		kstats.populated += chunk / page_size;
 		va += chunk;
@@ -313,7 +303,7 @@ long sys_mmap(uint64_t len, uint64_t page_size, uint64_t prot)
 	struct proc *p = current;
 	uint64_t addr;
 
-	if (page_size != PAGE_SIZE && page_size != SZ_2M_ && page_size != SZ_1G_)
+	if (page_size != X86_PAGE_SIZE && page_size != SZ_2M && page_size != SZ_1G)
 		return -EINVAL;
 	if (!len || len > MV_MMAP_END - MV_MMAP_BASE || (prot & ~(MV_PROT_MASK | MV_MAP_POPULATE)))
 		return -EINVAL;
@@ -368,7 +358,7 @@ static void flush_range(uint64_t start, uint64_t end, uint64_t page_size)
 /* Clear the leaf entries of one mapping, walking each last-level table once. */
 static void unmap_range(uint64_t start, uint64_t end, uint64_t page_size)
 {
-	int level = leaf_level(page_size);
+	int level = (int)leaf_level(page_size);
 	uint64_t span = page_size * 512;
 
 	for (uint64_t va = start; va < end;) {
@@ -378,9 +368,9 @@ static void unmap_range(uint64_t start, uint64_t end, uint64_t page_size)
 		if (stop > end || stop < va)
 			stop = end;
 		for (uint64_t *e = first; va < stop; va += page_size, e = e ? e + 1 : 0) {
-			if (!e || !(*e & MV_PTE_P))
+			if (!e || !(*e & PTE_P))
 				continue;
-			frame_free(*e & MV_PTE_ADDR & ~(page_size - 1), page_size);
+			frame_free(*e & PTE_ADDR_MASK & ~(page_size - 1), page_size);
 			*e = 0;
 		}
 	}
@@ -416,7 +406,7 @@ long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 		uint64_t ps, *e = pt_lookup(current->cr3, va, &ps);
 
 		if (e)
-			*e = (*e & ~(MV_PTE_W | MV_PTE_NX)) | prot_flags(v->prot);
+			*e = (*e & ~(PTE_RW | PTE_NX)) | prot_flags(v->prot);
 	}
 	flush_range(v->start, v->end, v->page_size);
 	kstats.protects++;
@@ -429,10 +419,10 @@ int user_range_ok(uint64_t addr, uint64_t len, int write)
 
 	if (end < addr || end > USER_TOP)
 		return 0;
-	for (uint64_t va = addr & ~(PAGE_SIZE - 1); va < end; va += PAGE_SIZE) {
+	for (uint64_t va = addr & ~(X86_PAGE_SIZE - 1); va < end; va += X86_PAGE_SIZE) {
 		uint64_t ps, *e = pt_lookup(current->cr3, va, &ps);
 
-		if (!e || !(*e & MV_PTE_U) || (write && !(*e & MV_PTE_W)))
+		if (!e || !(*e & PTE_US) || (write && !(*e & PTE_RW)))
 			return 0;
 	}
 	return 1;
@@ -441,7 +431,7 @@ int user_range_ok(uint64_t addr, uint64_t len, int write)
 /* A new PML4 sharing the program image (slot 0) and the kernel half. */
 uint64_t new_address_space(void)
 {
-	uint64_t root = frame_alloc(PAGE_SIZE);
+	uint64_t root = frame_alloc(X86_PAGE_SIZE);
 	uint64_t *dst, *src;
 
 	if (!root)
