@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Set-associative tag store with LRU, tree-PLRU and random replacement behind an ops table. */
+/* Set-associative tag store with LRU, tree-PLRU and random replacement. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +12,6 @@ static int lru_init(struct assoc *a)
 {
 	a->stamp = calloc((size_t)a->sets * a->ways, sizeof(*a->stamp));
 	return a->stamp ? 0 : -ENOMEM;
-}
-
-static void lru_touch(struct assoc *a, unsigned set, unsigned way)
-{
-	a->stamp[(size_t)set * a->ways + way] = ++a->clock;
 }
 
 static unsigned lru_victim(struct assoc *a, unsigned set)
@@ -70,11 +65,6 @@ unsigned plru_bits_victim(const uint8_t *bits, unsigned ways)
 	return lo;
 }
 
-static void plru_touch(struct assoc *a, unsigned set, unsigned way)
-{
-	plru_bits_touch(a->plru + (size_t)set * (a->ways - 1), a->ways, way);
-}
-
 static unsigned plru_victim(struct assoc *a, unsigned set)
 {
 	return plru_bits_victim(a->plru + (size_t)set * (a->ways - 1), a->ways);
@@ -88,28 +78,15 @@ static void plru_fini(struct assoc *a)
 
 /* Random: xorshift64* seeded from the configuration, so runs repeat exactly. */
 
-static int rand_init(struct assoc *a)
-{
-	return 0;
-}
-
-static void rand_touch(struct assoc *a, unsigned set, unsigned way)
-{
-}
-
 static unsigned rand_victim(struct assoc *a, unsigned set)
 {
 	return (unsigned)(mmu_rand(&a->rng) % a->ways);
 }
 
-static void rand_fini(struct assoc *a)
-{
-}
-
 static const struct repl_policy_ops repl_ops[] = {
-	[REPL_LRU] = {"lru", lru_init, lru_touch, lru_victim, lru_fini},
-	[REPL_PLRU] = {"plru", plru_init, plru_touch, plru_victim, plru_fini},
-	[REPL_RANDOM] = {"random", rand_init, rand_touch, rand_victim, rand_fini},
+	[REPL_LRU] = {"lru", lru_init, lru_fini},
+	[REPL_PLRU] = {"plru", plru_init, plru_fini},
+	[REPL_RANDOM] = {"random", NULL, NULL}, /* state: the seeded generator in struct assoc */
 };
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p)
@@ -158,9 +135,11 @@ int assoc__init(struct assoc *a, const struct assoc_config *cfg, uint64_t seed)
 			goto err_free;
 		}
 	}
-	err = a->ops->init(a);
-	if (err)
-		goto err_free;
+	if (a->ops->init) {
+		err = a->ops->init(a);
+		if (err)
+			goto err_free;
+	}
 	assoc__clear(a);
 	return 0;
 err_free:
@@ -176,7 +155,8 @@ void assoc__fini(struct assoc *a)
 {
 	if (!a->key)
 		return;
-	a->ops->fini(a);
+	if (a->ops->fini)
+		a->ops->fini(a);
 	free(a->fp);
 	free(a->val);
 	free(a->tag);

@@ -24,13 +24,6 @@
 #define ATRACE_BUF    65536
 #define LACKEY_MAXLEN 4096
 
-const char *atrace_kind_name(enum atrace_kind k)
-{
-	static const char *const names[] = {"load", "store", "modify", "fetch"};
-
-	return (unsigned)k < ATRACE_KINDS ? names[k] : "?";
-}
-
 static inline uint64_t zigzag(uint64_t d)
 {
 	return (d << 1) ^ (uint64_t)((int64_t)d >> 63);
@@ -319,11 +312,6 @@ int atrace_reader__next(struct atrace_reader *rd, struct atrace_rec *r, char *er
 const struct atrace_counts *atrace_reader__counts(const struct atrace_reader *rd)
 {
 	return &rd->n;
-}
-
-uint64_t atrace_reader__offset(const struct atrace_reader *rd)
-{
-	return rd->base + rd->pos;
 }
 
 void atrace_reader__free(struct atrace_reader *rd)

@@ -23,8 +23,6 @@ enum atrace_kind {
 	ATRACE_KINDS,
 };
 
-const char *atrace_kind_name(enum atrace_kind k); /* "load", "store", "modify", "fetch" */
-
 struct atrace_rec {
 	enum atrace_kind kind;
 	uint32_t size; /* bytes, 1..2^32-1 */
@@ -68,7 +66,6 @@ struct atrace_reader *atrace_reader__new(FILE *f, const char *name, char *err, s
  */
 int atrace_reader__next(struct atrace_reader *rd, struct atrace_rec *r, char *err, size_t errlen);
 const struct atrace_counts *atrace_reader__counts(const struct atrace_reader *rd);
-uint64_t atrace_reader__offset(const struct atrace_reader *rd); /* bytes consumed */
 void atrace_reader__free(struct atrace_reader *rd);
 
 /* ---- valgrind lackey text (valgrind --tool=lackey --trace-mem=yes) ---- */

@@ -209,17 +209,6 @@ unsigned dcache__access(struct dcache *d, uint64_t pa)
 	return k;
 }
 
-void dcache__flush(struct dcache *d)
-{
-	for (unsigned k = 0; k < d->nlevels; k++) {
-		struct dc_level *l = &d->level[k];
-
-		for (size_t s = 0; s < l->sets; s++)
-			for (unsigned w = 0; w < l->ways; w++)
-				l->blk[s * l->stride + w] = DC_INVALID;
-	}
-}
-
 void dcache__prefetch(const struct dcache *d, uint64_t pa)
 {
 	uint64_t line = pa >> d->line_shift;

@@ -379,7 +379,6 @@ void dcache__free(struct dcache *d);
 /* Look @pa up, filling the levels above where it was found; returns that level (nlevels = memory).
  */
 unsigned dcache__access(struct dcache *d, uint64_t pa);
-void dcache__flush(struct dcache *d);
 /* Host-side hint only: bring the state dcache__access(@pa) will touch into the host's caches. */
 void dcache__prefetch(const struct dcache *d, uint64_t pa);
 

@@ -14,12 +14,15 @@
 
 struct assoc;
 
-/* A replacement policy: per-set state, updated on every hit or fill, asked for a victim. */
+/*
+ * A replacement policy's per-set state: its name and, where it keeps state, how
+ * to allocate and free it (NULL: none). The updates on a hit or fill
+ * (assoc_touch) and the victim choice (assoc.c) switch on the policy instead,
+ * so the hot path makes no indirect call.
+ */
 struct repl_policy_ops {
 	const char *name;
 	int (*init)(struct assoc *a);
-	void (*touch)(struct assoc *a, unsigned set, unsigned way);
-	unsigned (*victim)(struct assoc *a, unsigned set); /* called with every way valid */
 	void (*fini)(struct assoc *a);
 };
 

@@ -381,10 +381,8 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 	printf("memvirt trace: %" PRIu64 " records in %.3f s to %s\n", st->total,
 	       (double)st->duration_ns / 1e9, o->output);
 	capture_stats_print(st, stdout);
-#ifdef MEMVIRT_HAVE_EVSTAT
 	fflush(stdout);
 	ev_stat_print(o->output, stdout, false);
-#endif
 }
 
 static int trace_run(struct trace_opts *o)

@@ -4,7 +4,7 @@
 if(MEMVIRT_HAVE_BPF)
   # The probe table's BTF lookup and libbpf log handling need no privilege: unit.
   memvirt_test(test_probes LABEL unit SOURCES tests/unit/test_probes.c LIBS memvirt_trace)
-  add_executable(mvev_walks tests/bpf/mvev_walks.c)
+  add_executable(mvev_walks bpf/mvev_walks.c)
   memvirt_host_target(mvev_walks)
   target_link_libraries(mvev_walks PRIVATE memvirt_evfile)
   foreach(t walks pid detach cli counts touch qemu)

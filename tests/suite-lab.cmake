@@ -7,9 +7,8 @@ memvirt_script_test(test_lab_cli LABEL lab SCRIPT tests/lab/test_lab_cli.sh TIME
 set_tests_properties(test_lab_cli PROPERTIES RUN_SERIAL TRUE)
 foreach(label kvm bpf)
   foreach(mode shadow tdp)
-    add_test(NAME lab_${label}_${mode} COMMAND bash ${PROJECT_SOURCE_DIR}/tests/lab/run_suite.sh
-             $<TARGET_FILE:memvirt> ${CMAKE_BINARY_DIR} ${mode} ${label})
-    set_tests_properties(lab_${label}_${mode} PROPERTIES LABELS lab RUN_SERIAL TRUE
-                         SKIP_RETURN_CODE ${MEMVIRT_SKIP_CODE} TIMEOUT 1500)
+    memvirt_script_test(lab_${label}_${mode} LABEL lab SCRIPT tests/lab/run_suite.sh
+                        ARGS ${mode} ${label} TIMEOUT 1500)
+    set_tests_properties(lab_${label}_${mode} PROPERTIES RUN_SERIAL TRUE)
   endforeach()
 endforeach()

@@ -90,7 +90,7 @@ memvirt_bpf_skeleton(kvmmmu ${PROJECT_SOURCE_DIR}/trace/kvmmmu.bpf.c
           ${PROJECT_SOURCE_DIR}/trace/kvmmmu_state.bpf.h)
 
 find_package(Threads REQUIRED)
-add_library(memvirt_trace STATIC trace/capture.c trace/capstats.c trace/probes.c trace/events_kvm.c
+add_library(memvirt_trace STATIC capture.c capstats.c probes.c events_kvm.c
   ${MEMVIRT_BPF_GEN}/kvmmmu.skel.h)
 memvirt_host_target(memvirt_trace)
 target_include_directories(memvirt_trace PRIVATE ${MEMVIRT_BPF_GEN})
@@ -98,7 +98,3 @@ target_link_libraries(memvirt_trace PUBLIC memvirt_evfile memvirt_common PkgConf
   Threads::Threads)
 # Code that links the tracer (the memvirt binary) builds its capture paths.
 target_compile_definitions(memvirt_trace INTERFACE MEMVIRT_HAVE_BPF=1)
-list(APPEND MEMVIRT_LIBS memvirt_trace)
-if(EXISTS ${PROJECT_SOURCE_DIR}/trace/evstat.c)
-  target_compile_definitions(memvirt_trace INTERFACE MEMVIRT_HAVE_EVSTAT=1)
-endif()

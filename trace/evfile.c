@@ -32,13 +32,6 @@ const char *ev_source_name(unsigned src)
 	return src < EV_SRC_COUNT ? names[src] : "?";
 }
 
-const char *ev_kind_name(unsigned kind)
-{
-	static const char *const names[] = {"?", "u8", "u16", "u32", "u64", "s64", "x64", "char"};
-
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
-}
-
 unsigned ev_kind_size(unsigned kind)
 {
 	switch (kind) {

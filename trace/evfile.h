@@ -239,8 +239,6 @@ extern const struct ev_type ev_type_guest_fault, ev_type_guest_map, ev_type_gues
 	ev_type_guest_tlb_flush, ev_type_vmm_chain;
 extern const struct ev_type ev_type_vmm_memslot;
 
-/* "u8", "u16", "u32", "u64", "s64", "x64", "char"; "?" for an unknown kind. */
-const char *ev_kind_name(unsigned kind);
 /* Bytes of one element of @kind, 0 for an unknown kind. */
 unsigned ev_kind_size(unsigned kind);
 
