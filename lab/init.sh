@@ -51,7 +51,8 @@ mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+# No tmpfs over /tmp: the host's /tmp stays visible (a build tree may live there), and
+# writes to it land in the overlay's tmpfs like every other write.
 mount -t tmpfs -o mode=755 tmpfs $R/run
 mount -t tracefs nodev $R/sys/kernel/tracing 2>/dev/null
 mount -t debugfs nodev $R/sys/kernel/debug 2>/dev/null
