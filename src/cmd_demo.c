@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt demo: the default experiment, every workload once under KVM, one table. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <inttypes.h>
@@ -199,8 +200,9 @@ static void cat_json(const char *out, const char *mode, bool first)
 /* One mode in the lab: this binary's 'demo --lab no' in DIR/MODE. */
 static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 {
-	static char self[PATH_MAX];
-	char *argv[] = {self, "demo", "--lab", "no", "--out", ".", NULL};
+	static char self[PATH_MAX], abs_dir[PATH_MAX];
+	/* The lab mounts DIR/MODE at its own absolute path, so records name real paths. */
+	char *argv[] = {self, "demo", "--lab", "no", "--out", abs_dir, NULL};
 	struct lab_config cfg = {.accel = LAB_ACCEL_AUTO,
 				 .mem_bytes = 2ULL << 30,
 				 .cpus = 1,
@@ -222,6 +224,10 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 		return EXIT_HOST;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", out, lab_paging_name(p));
+	if (mkdir_p(dir) || !realpath(dir, abs_dir)) {
+		pr_err("demo: cannot create output directory %s: %s\n", dir, strerror(errno));
+		return EXIT_HOST;
+	}
 	pr_info("demo: %s paging in the lab (Linux %s under QEMU, %s%s); records in %s\n",
 		lab_paging_name(p), k.version, lab_accel_name(m.accel),
 		m.accel == LAB_ACCEL_TCG ? ": times are an emulated CPU's, counts are KVM's" : "",
