@@ -101,9 +101,21 @@ tmp=$(mktemp -d "$cache/.fetch-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # apt-get download hands the file to the _apt user
 echo "lab-kernel: fetching $pkg into $cache"
-(cd "$tmp" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-deb=$(ls "$tmp"/*.deb 2>/dev/null | head -1)
-if [ -z "$deb" ]; then
+# fetch PACKAGE: apt's output to stderr, the .deb's path (if any) to stdout.
+fetch() {
+	(cd "$tmp" && apt-get download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+	ls "$tmp"/*.deb 2>/dev/null | head -1 || true
+}
+deb=$(fetch "$pkg")
+# Stale package lists name a version the archive no longer has: refresh them once.
+if [ ! -f "$deb" ] && [ -z "${1:-}" ] && [ "$(id -u)" -eq 0 ]; then
+	echo "lab-kernel: download failed; refreshing the package lists and trying again" >&2
+	apt-get update -qq
+	pkg=$(image_package)
+	kver=${pkg#linux-image-}
+	deb=$(fetch "$pkg")
+fi
+if [ ! -f "$deb" ]; then
 	echo "lab-kernel: apt-get download $pkg fetched nothing: check the package name and 'apt-get update'" >&2
 	exit 1
 fi
