@@ -92,6 +92,8 @@ int lab_run(const struct lab_config *cfg, const struct lab_machine *m, const str
 
 const char *lab_paging_name(enum lab_paging p);
 const char *lab_accel_name(enum lab_accel a);
+/* "always", "madvise", "never", or NULL for the lab kernel's own default. */
+const char *lab_thp_name(enum lab_thp t);
 
 /*
  * Inside the lab, the lab's identity comes from the environment the lab gives

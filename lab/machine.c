@@ -17,6 +17,15 @@ const char *lab_paging_name(enum lab_paging p)
 	return p == LAB_TDP ? "tdp" : "shadow";
 }
 
+/* "always", "madvise", "never", or NULL for the kernel's own default. */
+const char *lab_thp_name(enum lab_thp t)
+{
+	return t == LAB_THP_ALWAYS    ? "always"
+	       : t == LAB_THP_MADVISE ? "madvise"
+	       : t == LAB_THP_NEVER   ? "never"
+				      : NULL;
+}
+
 const char *lab_accel_name(enum lab_accel a)
 {
 	return a == LAB_ACCEL_KVM ? "kvm" : a == LAB_ACCEL_TCG ? "tcg" : "auto";

@@ -27,14 +27,6 @@ static const char *fail_name(enum lab_fail f)
 				       : "unknown";
 }
 
-static const char *thp_name(enum lab_thp t)
-{
-	return t == LAB_THP_ALWAYS    ? "always"
-	       : t == LAB_THP_MADVISE ? "madvise"
-	       : t == LAB_THP_NEVER   ? "never"
-				      : "kernel default";
-}
-
 static int fill(FILE *f, void *p)
 {
 	const struct record_arg *a = p;
@@ -54,7 +46,8 @@ static int fill(FILE *f, void *p)
 	json_str(&j, "cpu_model", a->m->cpu_model);
 	json_str(&j, "paging", lab_paging_name(a->paging));
 	json_str(&j, "kvm_module", a->res->kvm);
-	json_str(&j, "thp", thp_name(a->cfg->thp));
+	json_str(&j, "thp",
+		 lab_thp_name(a->cfg->thp) ? lab_thp_name(a->cfg->thp) : "kernel default");
 	json_u64(&j, "mem_bytes", a->cfg->mem_bytes);
 	json_u64(&j, "cpus", a->cfg->cpus);
 	/* Under TCG every time inside is that of an emulated CPU; counts are KVM's own. */

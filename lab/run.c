@@ -177,14 +177,6 @@ __attribute__((format(printf, 2, 3))) static void qa_fmt(struct qemu_argv *q, co
 	qa_add(q, s);
 }
 
-static const char *thp_arg(enum lab_thp t)
-{
-	return t == LAB_THP_ALWAYS    ? " transparent_hugepage=always"
-	       : t == LAB_THP_MADVISE ? " transparent_hugepage=madvise"
-	       : t == LAB_THP_NEVER   ? " transparent_hugepage=never"
-				      : "";
-}
-
 static void qemu_argv(const struct lab_boot *b, struct qemu_argv *q)
 {
 	const struct lab_config *cfg = b->cfg;
@@ -211,7 +203,11 @@ static void qemu_argv(const struct lab_boot *b, struct qemu_argv *q)
 	qa_add(q, "-initrd");
 	qa_fmt(q, "%s/initramfs.cpio", b->ctl);
 	qa_add(q, "-append");
-	qa_fmt(q, "console=ttyS0 panic=-1 quiet loglevel=3%s", thp_arg(cfg->thp));
+	if (lab_thp_name(cfg->thp))
+		qa_fmt(q, "console=ttyS0 panic=-1 quiet loglevel=3 transparent_hugepage=%s",
+		       lab_thp_name(cfg->thp));
+	else
+		qa_add(q, "console=ttyS0 panic=-1 quiet loglevel=3");
 	qa_add(q, "-serial");
 	if (cfg->shell)
 		qa_add(q, "mon:stdio");
@@ -250,28 +246,35 @@ static pid_t qemu_start(const struct lab_boot *b)
 	_exit(127);
 }
 
-/* Copy what the guest appended to ctl/@name since @off to @fd. */
-static void relay(const struct lab_boot *b, const char *name, off_t *off, int out)
+/* One stream of the command's output: ctl/NAME, opened once it exists, read from @off. */
+struct relay {
+	const char *name;
+	int fd;
+	off_t off;
+};
+
+/* Copy what the guest appended to the stream since last time to @out (-1: drop it). */
+static void relay(const struct lab_boot *b, struct relay *r, int out)
 {
 	char path[PATH_MAX + 16], buf[65536];
 	ssize_t n;
-	int fd;
 
-	ctl_path(b, name, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	while ((n = pread(fd, buf, sizeof(buf), *off)) > 0) {
-		*off += n;
+	if (r->fd < 0) {
+		ctl_path(b, r->name, path, sizeof(path));
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0)
+			return;
+	}
+	while ((n = pread(r->fd, buf, sizeof(buf), r->off)) > 0) {
+		r->off += n;
 		if (out < 0)
 			continue;
-		for (ssize_t w = 0, r; w < n; w += r) {
-			r = write(out, buf + w, n - w);
-			if (r <= 0)
+		for (ssize_t w = 0, k; w < n; w += k) {
+			k = write(out, buf + w, n - w);
+			if (k <= 0)
 				break;
 		}
 	}
-	close(fd);
 }
 
 static bool ctl_exists(const struct lab_boot *b, const char *name)
@@ -303,23 +306,25 @@ static void last_line(const struct lab_boot *b, const char *name, char *out, siz
 
 static int wait_qemu(const struct lab_boot *b, pid_t pid, uint64_t t0, struct lab_result *res)
 {
-	off_t out_off = 0, err_off = 0;
+	struct relay out = {"stdout", -1, 0}, err = {"stderr", -1, 0};
 	double kill_at = 0;
-	int status = 0;
+	int status = 0, ret;
 
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (!b->cfg->shell) {
-			relay(b, "stdout", &out_off, b->cfg->discard_stdout ? -1 : STDOUT_FILENO);
-			relay(b, "stderr", &err_off, STDERR_FILENO);
+			relay(b, &out, b->cfg->discard_stdout ? -1 : STDOUT_FILENO);
+			relay(b, &err, STDERR_FILENO);
 		}
 		if (!res->boot_s && ctl_exists(b, "started"))
 			res->boot_s = since(t0);
 		if (w == pid)
 			break;
-		if (w < 0 && errno != EINTR)
-			return -errno;
+		if (w < 0 && errno != EINTR) {
+			ret = -errno;
+			goto out;
+		}
 		if (lab_signal && !kill_at) {
 			res->fail = LAB_FAIL_SIGNAL;
 			kill(pid, SIGTERM);
@@ -333,8 +338,14 @@ static int wait_qemu(const struct lab_boot *b, pid_t pid, uint64_t t0, struct la
 		}
 		usleep(LAB_POLL_MS * 1000);
 	}
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
 	res->wall_s = since(t0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (out.fd >= 0)
+		close(out.fd);
+	if (err.fd >= 0)
+		close(err.fd);
+	return ret;
 }
 
 /* What the guest left in ctl/status, or why there is none. */

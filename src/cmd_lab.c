@@ -87,12 +87,9 @@ static int resolve_command(int argc, char **argv, char ***out)
 
 static enum lab_thp parse_thp(const char *v)
 {
-	if (!strcmp(v, "always"))
-		return LAB_THP_ALWAYS;
-	if (!strcmp(v, "madvise"))
-		return LAB_THP_MADVISE;
-	if (!strcmp(v, "never"))
-		return LAB_THP_NEVER;
+	for (enum lab_thp t = LAB_THP_ALWAYS; t <= LAB_THP_NEVER; t++)
+		if (!strcmp(v, lab_thp_name(t)))
+			return t;
 	opt_bad("lab", "--thp", v, "expected always, madvise or never");
 }
 

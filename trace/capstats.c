@@ -8,51 +8,33 @@
 #include "trace/capture.h"
 #include "trace/evfile.h"
 
+/* Each reason a probe is or is not attached: its JSON name and its words for people. */
+static const struct {
+	const char *name, *text;
+} skips[] = {
+	[CAPTURE_PROBE_ATTACHED] = {"attached", "attached"},
+	[CAPTURE_SKIP_NO_EVENT] = {"not_in_tracefs", "not in tracefs"},
+	[CAPTURE_SKIP_NO_BTF] = {"no_btf", "no BTF in vmlinux nor in a module"},
+	[CAPTURE_SKIP_REJECTED] = {"rejected_by_verifier", "rejected by the verifier"},
+	[CAPTURE_SKIP_EXCLUDED] = {"excluded", "excluded by MEMVIRT_TRACE_SKIP"},
+	[CAPTURE_SKIP_ATTACH] = {"attach_failed", "failed to attach"},
+	[CAPTURE_SKIP_UNUSED] = {"not_used", "not needed"},
+	[CAPTURE_SKIP_NO_PROGRAM] = {"no_program", "not in this build"},
+	[CAPTURE_SKIP_NOT_STARTED] = {"not_started", "not started"},
+};
+
 const char *capture_skip_name(enum capture_skip skip)
 {
-	switch (skip) {
-	case CAPTURE_PROBE_ATTACHED:
-		return "attached";
-	case CAPTURE_SKIP_NO_EVENT:
-		return "not_in_tracefs";
-	case CAPTURE_SKIP_NO_BTF:
-		return "no_btf";
-	case CAPTURE_SKIP_REJECTED:
-		return "rejected_by_verifier";
-	case CAPTURE_SKIP_EXCLUDED:
-		return "excluded";
-	case CAPTURE_SKIP_ATTACH:
-		return "attach_failed";
-	case CAPTURE_SKIP_UNUSED:
-		return "not_used";
-	case CAPTURE_SKIP_NO_PROGRAM:
-		return "no_program";
-	case CAPTURE_SKIP_NOT_STARTED:
-		break;
-	}
-	return "not_started";
+	return (unsigned)skip < sizeof(skips) / sizeof(skips[0]) && skips[skip].name
+		       ? skips[skip].name
+		       : "not_started";
 }
 
 static const char *skip_text(enum capture_skip skip)
 {
-	switch (skip) {
-	case CAPTURE_SKIP_NO_EVENT:
-		return "not in tracefs";
-	case CAPTURE_SKIP_NO_BTF:
-		return "no BTF in vmlinux nor in a module";
-	case CAPTURE_SKIP_REJECTED:
-		return "rejected by the verifier";
-	case CAPTURE_SKIP_EXCLUDED:
-		return "excluded by MEMVIRT_TRACE_SKIP";
-	case CAPTURE_SKIP_ATTACH:
-		return "failed to attach";
-	case CAPTURE_SKIP_UNUSED:
-		return "not needed";
-	case CAPTURE_SKIP_NO_PROGRAM:
-		return "not in this build";
-	default:
-		return "not started";
-	}
+	return (unsigned)skip < sizeof(skips) / sizeof(skips[0]) && skips[skip].text
+		       ? skips[skip].text
+		       : "not started";
 }
 
 const char *capture_gup_hook_name(enum capture_gup_hook hook)
