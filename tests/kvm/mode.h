@@ -53,6 +53,26 @@ static inline bool host_cpu_emulated(void)
 	return strstr(test_host()->cpu_model, "TCG") != NULL;
 }
 
+/*
+ * true when the host's THP mode is "always": then anonymous guest memory may
+ * sit in a huge host page that a neighbour's write (or the VMM's own, for the
+ * guest's tables) already made present and writable, so a first read of a 4K
+ * page there needs no zero-page mapping and one NPT fault less. Where and how
+ * often depends on how the mapping falls on 2M boundaries, which varies.
+ */
+static inline bool host_thp_always(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strstr(buf, "[always]") != NULL;
+}
+
 /* pf_guest for @faults guest page faults: all of them in shadow mode, none with NPT/EPT. */
 static inline uint64_t want_pf_guest(uint64_t faults)
 {
