@@ -15,7 +15,7 @@
 #include "mmu/mmu.h"
 #include "src/cmd_sim.h"
 #include "src/cmds.h"
-#include "vmm/ptsnap.h"
+#include "mmu/ptsnap.h"
 #include "workloads/workload.h"
 
 /*

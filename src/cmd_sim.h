@@ -10,7 +10,7 @@
 
 #include "mmu/mmu.h"
 #include "x86/x86.h"
-#include "vmm/ptsnap.h"
+#include "mmu/ptsnap.h"
 #include "workloads/workload.h"
 
 #define SIM_GUEST_BASE 0x8000000000ULL /* GVA of a synthetic workload's buffer */
@@ -89,7 +89,7 @@ struct ptmem;
 struct ptsnap_header;
 
 /*
- * A run directory's page-table snapshot (DIR/pagetables.bin, vmm/ptsnap.h):
+ * A run directory's page-table snapshot (DIR/pagetables.bin, mmu/ptsnap.h):
  * checked, and loaded into @guest at its GPAs unless @guest is NULL; *mem_end is the end of
  * guest RAM.
  */

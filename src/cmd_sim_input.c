@@ -16,7 +16,7 @@
 #include "src/cmd_sim.h"
 #include "src/cmds.h"
 #include "trace/evfile.h"
-#include "vmm/ptsnap.h"
+#include "mmu/ptsnap.h"
 
 /* Open @path for reading with a large buffer; its size in *size (0 for a pipe). */
 static FILE *input_open(const char *opt, const char *path, uint64_t *size, char *err, size_t errlen)
