@@ -1,274 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
-/* memvirt sim: a workload's, a trace's or an event file's accesses through the mmu/ simulator. */
+/* memvirt sim: options, messages and output around the simulated machine of sim/. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "mmu/mmu.h"
+#include "mmu/ptsnap.h"
+#include "sim/sim.h"
 #include "src/cmd_sim.h"
 #include "src/cmds.h"
-#include "mmu/ptsnap.h"
 #include "workloads/workload.h"
 
-/*
- * Address layout of the synthetic machine. Guest tables sit at GPA 1M and up
- * (bump allocated), guest data frames at GPA 1G and up (sequential), and every
- * GPA is backed at HPA = GPA + SIM_HOST_OFFSET. Host (and shadow) tables live
- * at HPA 1M and up in their own sparse memory.
- */
-#define SIM_TABLE_BASE	0x100000ULL
-#define SIM_DATA_BASE	0x40000000ULL
-#define SIM_HOST_OFFSET (1ULL << 36)
-#define SIM_GUEST_LIMIT SIM_HOST_OFFSET
-#define SIM_HOST_LIMIT	(1ULL << 40)
-#define SIM_BATCH	1024
-
-/* A set of page numbers (open addressing), for pages mapped on demand. */
-struct page_set {
-	uint64_t *slot; /* page number + 1; 0 = empty */
-	size_t cap, n;
+/* The progress line of the mode being simulated. */
+struct progress {
+	uint64_t t0, last; /* ns: start of the mode, last line printed (0: none yet) */
 };
-
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	return x ^ (x >> 33);
-}
-
-static int page_set__add(struct page_set *s, uint64_t pn); /* 1 new, 0 present, -ENOMEM */
-
-static int page_set__grow(struct page_set *s)
-{
-	struct page_set n = {.cap = s->cap ? s->cap * 2 : 1024};
-
-	n.slot = calloc(n.cap, sizeof(*n.slot));
-	if (!n.slot)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->slot[i])
-			page_set__add(&n, s->slot[i] - 1);
-	free(s->slot);
-	*s = n;
-	return 0;
-}
-
-static int page_set__add(struct page_set *s, uint64_t pn)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
-		return -ENOMEM;
-	for (i = hash64(pn) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == pn + 1)
-			return 0;
-	s->slot[i] = pn + 1;
-	s->n++;
-	return 1;
-}
-
-/* One simulated machine for one paging mode. */
-struct machine {
-	const struct sim_opts *o;
-	enum paging_mode mode;
-	struct ptmem *guest, *host, *shadow;
-	uint64_t groot, hroot, sroot;
-	gpa_t next_table, next_data;
-	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
-	struct page_set gpages, spages;
-	struct sim *sim;
-	int err;
-	uint64_t accesses, t0, last_progress;
-	bool progress;
-	FILE *in_file; /* file input being read, for the progress bar */
-	uint64_t in_size;
-	const char *buf; /* synthetic: the host buffer the workload runs over */
-	gva_t data_gva;	 /* synthetic: the GVA of buf */
-	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
-	struct sim_req batch[SIM_BATCH];
-	size_t nbatch;
-};
-
-/* Simulate the pending accesses; done before any table changes, so the order is kept. */
-static void machine__flush(struct machine *m)
-{
-	if (m->nbatch)
-		sim__access_batch(m->sim, m->batch, m->nbatch);
-	m->nbatch = 0;
-}
-
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
-/* Nested mode: back GPAs [*end, gpa_end) with host pages. */
-static int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
-{
-	uint64_t hsz = page_size_bytes(m->o->hps);
-	int err;
-
-	if (m->mode != PAGING_NESTED)
-		return 0;
-	while (*end < gpa_end) {
-		err = pt__map(m->host, m->hroot, *end, *end + SIM_HOST_OFFSET, m->o->hps,
-			      PTE_RW | PTE_US, m->o->cfg.host_levels);
-		if (err)
-			return err;
-		*end += hsz;
-	}
-	return 0;
-}
-
-/* Guest table frames: bump allocated, and backed by the host in nested mode. */
-static int machine_alloc_table(void *ctx, uint64_t *pa)
-{
-	struct machine *m = ctx;
-
-	*pa = m->next_table;
-	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
-		return -ENOMEM;
-	m->next_table += X86_PAGE_SIZE;
-	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
-}
-
-/* Map guest pages [gva, gva + len) to the next data frames; shadow leaves are built on touch. */
-static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
-{
-	uint64_t gsz = page_size_bytes(m->o->gps);
-	gpa_t gpa = m->next_data;
-	int err;
-
-	len = align_up(len, gsz);
-	err = pt__map_range(m->guest, m->groot, gva, gpa, len, m->o->gps, PTE_RW | PTE_US,
-			    m->o->cfg.levels);
-	if (err)
-		return err;
-	m->next_data += len;
-	return machine__host_cover(m, &m->host_data_end, m->next_data);
-}
-
-/*
- * Shadow mode: on the first touch of a shadow page, the hypervisor's #PF
- * exit builds the GVA->HPA leaf from the guest mapping (page size: the
- * smaller of guest and host), charged as one SIM_SHADOW_PF_EXIT.
- */
-static int machine__shadow_touch(struct machine *m, gva_t va)
-{
-	enum page_size ps = m->o->gps < m->o->hps ? m->o->gps : m->o->hps;
-	uint64_t sz = page_size_bytes(ps);
-	struct walk_cpu cpu = {.root = m->groot,
-			       .levels = m->o->cfg.levels,
-			       .maxphyaddr = m->o->cfg.maxphyaddr,
-			       .nxe = m->o->cfg.nxe};
-	struct walk w;
-	int err;
-
-	err = page_set__add(&m->spages, va >> page_size_shift(ps));
-	if (err <= 0)
-		return err;
-	if (walk__1d(ptmem__mem(m->guest), &cpu, va, 0, &w))
-		return 0; /* no guest mapping: the access faults in the shadow walk too */
-	machine__flush(m);
-	err = pt__map(m->shadow, m->sroot, va & ~(sz - 1), ((w.pa & ~(sz - 1)) + SIM_HOST_OFFSET),
-		      ps, PTE_RW | PTE_US, m->o->cfg.levels);
-	if (err)
-		return err;
-	return sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
-}
-
-/*
- * --run: the guest's tables from the snapshot (at their GPAs, root from CR3),
- * and in nested mode host pages over all of guest RAM, as for synthetic runs.
- */
-static int machine__load_run(struct machine *m)
-{
-	struct ptsnap_header h;
-	uint64_t mem_end;
-	char err[512];
-	int rc = sim_run_load(m->o->in_path, m->guest, &h, &mem_end, err, sizeof(err));
-
-	if (rc) {
-		pr_err("%s\n", err);
-		return rc;
-	}
-	m->groot = m->o->snap.cr3 & PTE_ADDR_MASK & ((1ULL << m->o->snap.maxphyaddr) - 1);
-	m->data_gva = m->o->snap.data_gva;
-	m->host_data_end = 0;
-	return machine__host_cover(m, &m->host_data_end, mem_end);
-}
-
-static int machine__init(struct machine *m, const struct sim_opts *o, enum paging_mode mode)
-{
-	struct sim_tables t = {0};
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	m->o = o;
-	m->mode = mode;
-	m->next_table = SIM_TABLE_BASE;
-	m->next_data = SIM_DATA_BASE;
-	m->host_data_end = SIM_DATA_BASE;
-	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
-	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
-	m->shadow = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
-	if (!m->guest || !m->host || !m->shadow)
-		return -ENOMEM;
-	if ((err = pt__new_root(m->host, &m->hroot)) || (err = pt__new_root(m->shadow, &m->sroot)))
-		return err;
-	m->data_gva = SIM_GUEST_BASE;
-	if (o->input == IN_RUN) {
-		err = machine__load_run(m);
-		if (err)
-			return err;
-	} else {
-		ptmem__set_alloc(m->guest, machine_alloc_table, m);
-		if ((err = pt__new_root(m->guest, &m->groot)))
-			return err;
-	}
-	t.mem = ptmem__mem(m->guest);
-	t.root = m->groot;
-	if (mode == PAGING_NESTED) {
-		t.host_mem = ptmem__mem(m->host);
-		t.host_root = m->hroot;
-	} else if (mode == PAGING_SHADOW) {
-		t.mem = ptmem__mem(m->shadow);
-		t.root = m->sroot;
-	}
-	m->sim = sim__new(&o->cfg, mode, &t);
-	return m->sim ? 0 : -errno;
-}
-
-static void machine__fini(struct machine *m)
-{
-	sim__free(m->sim);
-	ptmem__free(m->guest);
-	ptmem__free(m->host);
-	ptmem__free(m->shadow);
-	free(m->gpages.slot);
-	free(m->spages.slot);
-}
 
 /*
  * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s": a bar when the
- * input's size is known (a file), the count and rate otherwise.
+ * input's size is known (a file), the count and rate otherwise. Only after
+ * the first second, twice a second.
  */
-static void machine__progress_line(struct machine *m, uint64_t now)
+static void progress_line(void *ctx, const struct sim_progress *p)
 {
-	double rate = (double)m->accesses * 1e3 / (double)(now - m->t0);
+	struct progress *pr = ctx;
+	uint64_t now = now_ns();
+	double rate;
 	char bar[24] = "";
 
-	if (m->in_file && m->in_size) {
-		off_t pos = ftello(m->in_file);
-		unsigned pct = pos > 0 ? (unsigned)((uint64_t)pos * 100 / m->in_size) : 0;
+	if (now - pr->t0 < 1000000000ULL || now - pr->last < 500000000ULL)
+		return;
+	pr->last = now;
+	rate = (double)p->accesses * 1e3 / (double)(now - pr->t0);
+	if (p->in_size) {
+		unsigned pct = (unsigned)(p->in_pos * 100 / p->in_size);
 
 		pct = pct > 100 ? 100 : pct;
 		bar[0] = '[';
@@ -276,149 +47,26 @@ static void machine__progress_line(struct machine *m, uint64_t now)
 			bar[1 + i] = i < pct / 5 ? '#' : '.';
 		snprintf(bar + 21, sizeof(bar) - 21, "]");
 		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s ",
-			paging_mode_name(m->mode), bar, pct, (double)m->accesses / 1e6, rate);
+			paging_mode_name(p->mode), bar, pct, (double)p->accesses / 1e6, rate);
 		return;
 	}
-	fprintf(stderr, "\rsim %s: %.1fM accesses  %.1fM/s ", paging_mode_name(m->mode),
-		(double)m->accesses / 1e6, rate);
+	fprintf(stderr, "\rsim %s: %.1fM accesses  %.1fM/s ", paging_mode_name(p->mode),
+		(double)p->accesses / 1e6, rate);
 }
 
-static void machine__progress(struct machine *m)
-{
-	uint64_t now;
-
-	if (!m->progress || (++m->accesses & 0xffff))
-		return;
-	now = now_ns();
-	if (now - m->t0 < 1000000000ULL || now - m->last_progress < 500000000ULL)
-		return;
-	m->last_progress = now;
-	machine__progress_line(m, now);
-}
-
-void machine__set_input(struct machine *m, FILE *f, uint64_t size)
-{
-	m->in_file = f;
-	m->in_size = size;
-}
-
-void machine__access(struct machine *m, gva_t va, bool write)
-{
-	int err;
-
-	if (m->err)
-		return;
-	if (m->mode == PAGING_SHADOW && (err = machine__shadow_touch(m, va))) {
-		m->err = err;
-		return;
-	}
-	/* A fault is counted in the result. */
-	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
-	if (m->nbatch == SIM_BATCH)
-		machine__flush(m);
-	machine__progress(m);
-}
-
-static void trace_cb(void *ctx, const void *addr, int is_write)
-{
-	struct machine *m = ctx;
-
-	machine__access(m, m->data_gva + (uint64_t)((const char *)addr - m->buf), is_write != 0);
-}
-
-/* Map the guest page of @va on its first touch (file inputs). */
-int machine__demand_map(struct machine *m, gva_t va)
-{
-	uint64_t gsz = page_size_bytes(m->o->gps);
-	int rc = page_set__add(&m->gpages, va / gsz);
-
-	if (rc <= 0)
-		return rc;
-	machine__flush(m);
-	return machine__map_guest(m, va & ~(gsz - 1), gsz);
-}
-
-/* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
-static int machine__run_workload(struct machine *m, char *err, size_t errlen)
-{
-	const struct wl_params *p = &m->o->wl;
-	uint64_t len =
-		align_up(p->footprint ? p->footprint : X86_PAGE_SIZE, page_size_bytes(m->o->gps));
-	struct wl_env env = {.ctx = m, .trace = trace_cb};
-	struct wl_result r;
-	void *buf;
-	int rc;
-
-	rc = m->o->input == IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
-	if (rc) {
-		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
-			 strerror(-rc));
-		return rc;
-	}
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
-	if (buf == MAP_FAILED) {
-		snprintf(err, errlen, "workload buffer of %" PRIu64 " bytes: %s", len,
-			 strerror(errno));
-		return -ENOMEM;
-	}
-	m->buf = buf;
-	rc = wl_run_traced(p, buf, &env, &r);
-	munmap(buf, len);
-	if (rc)
-		snprintf(err, errlen, "workload %s failed (%d)", wl_name(p->kind), rc);
-	return rc;
-}
-
-static int run_input(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
-{
-	switch (m->o->input) {
-	case IN_LACKEY:
-		return sim_input_lackey(m, m->o->in_path, st, err, errlen);
-	case IN_ATRACE:
-		return sim_input_atrace(m, m->o->in_path, st, err, errlen);
-	case IN_EVENTS:
-		return sim_input_events(m, m->o->in_path, st, err, errlen);
-	case IN_RUN:
-		st->table_pages = m->o->snap.npages;
-		st->data_leaf_tables = sim_run_leaf_tables(
-			m->guest, m->groot, m->o->snap.levels, m->o->cfg.maxphyaddr, m->data_gva,
-			m->o->wl.footprint, &st->data_large_leaves);
-		break;
-	case IN_WORKLOAD:
-		break;
-	}
-	return machine__run_workload(m, err, errlen);
-}
-
-static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct mode_run *out,
+/* One paging mode on a fresh machine, with a progress line when stderr is a terminal. */
+static int run_mode(struct sim_opts *o, enum paging_mode mode, struct sim_mode_result *out,
 		    struct sim_input_stats *st, char *err, size_t errlen)
 {
-	struct machine m;
+	struct progress pr = {.t0 = now_ns()};
 	int rc;
 
-	rc = machine__init(&m, o, mode);
-	if (rc) {
-		snprintf(err, errlen, "setting up %s mode: %s", paging_mode_name(mode),
-			 strerror(-rc));
-		machine__fini(&m);
-		return rc;
-	}
-	m.progress = isatty(STDERR_FILENO);
-	m.t0 = now_ns();
-	rc = run_input(&m, st, err, errlen);
-	machine__flush(&m);
-	if (m.last_progress)
+	o->mc.progress = isatty(STDERR_FILENO) ? progress_line : NULL;
+	o->mc.progress_ctx = &pr;
+	rc = sim_machine_run(&o->mc, mode, out, st, err, errlen);
+	o->mc.progress = NULL;
+	if (pr.last)
 		fprintf(stderr, "\r%72s\r", "");
-	if (!rc && m.err) {
-		snprintf(err, errlen, "building shadow tables: %s", strerror(-m.err));
-		rc = m.err;
-	}
-	sim__result(m.sim, &out->res);
-	out->guest_frames = ptmem__frames(m.guest);
-	out->host_frames = mode == PAGING_NESTED ? ptmem__frames(m.host) : 0;
-	out->shadow_frames = mode == PAGING_SHADOW ? ptmem__frames(m.shadow) : 0;
-	machine__fini(&m);
 	return rc;
 }
 
@@ -549,8 +197,8 @@ static void apply_config(struct sim_opts *o, const char *const *v)
 				"with 'preset = NAME')\n");
 	o->config_is_file = v[O_CONFIG] != NULL;
 	o->config_src = v[O_CONFIG] ? v[O_CONFIG] : v[O_PRESET] ? v[O_PRESET] : "textbook";
-	if (o->config_is_file ? sim_config__load(&o->cfg, o->config_src, err, sizeof(err))
-			      : sim_config__preset(&o->cfg, o->config_src, err, sizeof(err)))
+	if (o->config_is_file ? sim_config__load(&o->mc.cfg, o->config_src, err, sizeof(err))
+			      : sim_config__preset(&o->mc.cfg, o->config_src, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 }
 
@@ -563,21 +211,21 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 	if (kind == WL_CHURN || kind == WL_PINGPONG || kind == WL_CRASH)
 		bad("--workload", v[O_WORKLOAD],
 		    "not supported by the simulator (it maps memory or switches processes)");
-	wl_defaults(&o->wl, kind);
-	o->wl.kind = (uint32_t)kind;
+	wl_defaults(&o->mc.wl, kind);
+	o->mc.wl.kind = (uint32_t)kind;
 	if (v[O_FOOT])
-		o->wl.footprint = opt_size("sim", "--footprint", v[O_FOOT]);
+		o->mc.wl.footprint = opt_size("sim", "--footprint", v[O_FOOT]);
 	if (v[O_ITERS])
-		o->wl.iters = opt_u64("sim", "--iters", v[O_ITERS]);
+		o->mc.wl.iters = opt_u64("sim", "--iters", v[O_ITERS]);
 	if (v[O_SEED])
-		o->wl.seed = opt_u64("sim", "--seed", v[O_SEED]);
+		o->mc.wl.seed = opt_u64("sim", "--seed", v[O_SEED]);
 	if (v[O_STRIDE])
-		o->wl.stride = opt_size("sim", "--stride", v[O_STRIDE]);
-	o->wl.page_size = page_size_bytes(o->gps);
-	if (kind != WL_NOP && (!o->wl.footprint || o->wl.footprint % SZ_4K))
+		o->mc.wl.stride = opt_size("sim", "--stride", v[O_STRIDE]);
+	o->mc.wl.page_size = page_size_bytes(o->mc.gps);
+	if (kind != WL_NOP && (!o->mc.wl.footprint || o->mc.wl.footprint % SZ_4K))
 		bad("--footprint", v[O_FOOT] ? v[O_FOOT] : "default",
 		    "must be a non-zero multiple of 4K");
-	if (kind == WL_STRIDE && (!o->wl.stride || o->wl.stride % 8))
+	if (kind == WL_STRIDE && (!o->mc.wl.stride || o->mc.wl.stride % 8))
 		bad("--stride", v[O_STRIDE] ? v[O_STRIDE] : "default",
 		    "must be a non-zero multiple of 8");
 }
@@ -585,35 +233,34 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 /* --run DIR: the run's workload and paging from its page-table snapshot. */
 static void apply_run(struct sim_opts *o, const char *const *v)
 {
-	uint64_t mem_end;
 	char err[700];
 	int kind;
 
-	o->input = IN_RUN;
-	o->in_path = v[O_RUN];
+	o->mc.input = SIM_IN_RUN;
+	o->mc.in_path = v[O_RUN];
 	if (v[O_GPAGES])
 		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
-	if (sim_run_load(o->in_path, NULL, &o->snap, &mem_end, err, sizeof(err)))
+	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	kind = (int)o->snap.wl_kind;
 	if (kind < 0 || kind >= WL__COUNT || kind == WL_CHURN || kind == WL_PINGPONG ||
 	    kind == WL_CRASH || kind == WL_NOP)
-		bad("--run", o->in_path,
+		bad("--run", o->mc.in_path,
 		    "its workload is not one the simulator replays (seq, stride, random, chase, "
 		    "gups)");
-	if (o->snap.levels != o->cfg.levels)
+	if (o->snap.levels != o->mc.cfg.levels)
 		die(EXIT_USAGE,
 		    "--run %s: the guest used %u-level paging, the configuration %u: use a "
 		    "configuration with [paging] levels = %u\n",
-		    o->in_path, o->snap.levels, o->cfg.levels, o->snap.levels);
-	o->wl = (struct wl_params){.kind = o->snap.wl_kind,
-				   .nproc = o->snap.wl_nproc,
-				   .footprint = o->snap.wl_footprint,
-				   .iters = o->snap.wl_iters,
-				   .page_size = o->snap.wl_page_size,
-				   .seed = o->snap.wl_seed,
-				   .stride = o->snap.wl_stride};
-	o->gps = o->wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
+		    o->mc.in_path, o->snap.levels, o->mc.cfg.levels, o->snap.levels);
+	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
+				      .nproc = o->snap.wl_nproc,
+				      .footprint = o->snap.wl_footprint,
+				      .iters = o->snap.wl_iters,
+				      .page_size = o->snap.wl_page_size,
+				      .seed = o->snap.wl_seed,
+				      .stride = o->snap.wl_stride};
+	o->mc.gps = o->mc.wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
 }
 
 /* Exactly one input; the workload options only with --workload. */
@@ -623,9 +270,9 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 		int opt;
 		const char *name;
 		enum sim_input in;
-	} files[] = {{O_LACKEY, "--lackey", IN_LACKEY},
-		     {O_ATRACE, "--access-trace", IN_ATRACE},
-		     {O_EVENTS, "--trace", IN_EVENTS}};
+	} files[] = {{O_LACKEY, "--lackey", SIM_IN_LACKEY},
+		     {O_ATRACE, "--access-trace", SIM_IN_ATRACE},
+		     {O_EVENTS, "--trace", SIM_IN_EVENTS}};
 	int n = (v[O_WORKLOAD] != NULL) + (v[O_RUN] != NULL);
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -647,10 +294,10 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (!v[files[i].opt])
 			continue;
-		o->input = files[i].in;
-		o->in_path = v[files[i].opt];
-		if (access(o->in_path, R_OK))
-			bad(files[i].name, o->in_path, strerror(errno));
+		o->mc.input = files[i].in;
+		o->mc.in_path = v[files[i].opt];
+		if (access(o->mc.in_path, R_OK))
+			bad(files[i].name, o->mc.in_path, strerror(errno));
 	}
 }
 
@@ -681,8 +328,8 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	memset(o, 0, sizeof(*o));
 	apply_paging(o, v[O_PAGING] ? v[O_PAGING] : "native");
 	apply_config(o, v);
-	o->gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
-	o->hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
+	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
+	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
 		     v[O_OUT] ? v[O_OUT] : "memvirt-out/sim") >= (int)sizeof(o->out_dir))
@@ -693,7 +340,7 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 int cmd_sim(int argc, char **argv)
 {
 	static struct sim_opts o;
-	static struct mode_run runs[SIM_MODES];
+	static struct sim_mode_result runs[SIM_MODES];
 	struct sim_input_stats st = {0};
 	struct report rep = {.o = &o, .runs = runs, .st = &st};
 	char err[512], path[600];
@@ -706,7 +353,7 @@ int cmd_sim(int argc, char **argv)
 		if (!o.modes[mo])
 			continue;
 		rc = run_mode(&o, mo, &runs[mo], &st, err, sizeof(err));
-		if (rc == -EINVAL && o.input != IN_WORKLOAD)
+		if (rc == -EINVAL && o.mc.input != SIM_IN_WORKLOAD)
 			die(EXIT_USAGE, "%s\n", err);
 		if (rc)
 			die(1, "%s\n", err);

@@ -7,6 +7,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "mmu/mmu.h"
+#include "sim/sim.h"
 #include "src/cmd_sim.h"
 
 static void json_input(const struct report *rep, struct json *j)
@@ -14,44 +15,44 @@ static void json_input(const struct report *rep, struct json *j)
 	const struct sim_opts *o = rep->o;
 
 	json_obj_begin(j, "input");
-	if (o->input == IN_LACKEY || o->input == IN_ATRACE) {
-		json_str(j, "kind", o->input == IN_LACKEY ? "lackey" : "access-trace");
-		json_str(j, "file", o->in_path);
-		json_u64(j, o->input == IN_LACKEY ? "lines" : "records",
-			 o->input == IN_LACKEY ? rep->st->lines : rep->st->records);
+	if (o->mc.input == SIM_IN_LACKEY || o->mc.input == SIM_IN_ATRACE) {
+		json_str(j, "kind", o->mc.input == SIM_IN_LACKEY ? "lackey" : "access-trace");
+		json_str(j, "file", o->mc.in_path);
+		json_u64(j, o->mc.input == SIM_IN_LACKEY ? "lines" : "records",
+			 o->mc.input == SIM_IN_LACKEY ? rep->st->lines : rep->st->records);
 		json_u64(j, "loads", rep->st->loads);
 		json_u64(j, "stores", rep->st->stores);
 		json_u64(j, "modifies", rep->st->modifies);
 		json_u64(j, "instructions_ignored", rep->st->fetches);
-	} else if (o->input == IN_RUN) {
+	} else if (o->mc.input == SIM_IN_RUN) {
 		json_str(j, "kind", "run");
-		json_str(j, "dir", o->in_path);
-		json_str(j, "workload", wl_name(o->wl.kind));
-		json_u64(j, "footprint", o->wl.footprint);
-		json_u64(j, "iters", o->wl.iters);
-		json_u64(j, "seed", o->wl.seed);
-		json_u64(j, "stride", o->wl.stride);
-		json_u64(j, "page_size", o->wl.page_size);
+		json_str(j, "dir", o->mc.in_path);
+		json_str(j, "workload", wl_name(o->mc.wl.kind));
+		json_u64(j, "footprint", o->mc.wl.footprint);
+		json_u64(j, "iters", o->mc.wl.iters);
+		json_u64(j, "seed", o->mc.wl.seed);
+		json_u64(j, "stride", o->mc.wl.stride);
+		json_u64(j, "page_size", o->mc.wl.page_size);
 		json_hex(j, "data_gva", o->snap.data_gva);
 		json_hex(j, "cr3", o->snap.cr3);
 		json_u64(j, "levels", o->snap.levels);
 		json_u64(j, "snapshot_table_pages", rep->st->table_pages);
 		json_u64(j, "data_page_tables", rep->st->data_leaf_tables);
 		json_u64(j, "data_large_leaves", rep->st->data_large_leaves);
-	} else if (o->input == IN_EVENTS) {
+	} else if (o->mc.input == SIM_IN_EVENTS) {
 		json_str(j, "kind", "event-file");
-		json_str(j, "file", o->in_path);
+		json_str(j, "file", o->mc.in_path);
 		json_u64(j, "records", rep->st->records);
 		json_u64(j, "guest_faults", rep->st->guest_faults);
 		json_u64(j, "kvm_walks", rep->st->kvm_walks);
 		json_u64(j, "other_records", rep->st->other);
 	} else {
 		json_str(j, "kind", "workload");
-		json_str(j, "workload", wl_name(o->wl.kind));
-		json_u64(j, "footprint", o->wl.footprint);
-		json_u64(j, "iters", o->wl.iters);
-		json_u64(j, "seed", o->wl.seed);
-		json_u64(j, "stride", o->wl.stride);
+		json_str(j, "workload", wl_name(o->mc.wl.kind));
+		json_u64(j, "footprint", o->mc.wl.footprint);
+		json_u64(j, "iters", o->mc.wl.iters);
+		json_u64(j, "seed", o->mc.wl.seed);
+		json_u64(j, "stride", o->mc.wl.stride);
 		json_hex(j, "guest_base", SIM_GUEST_BASE);
 	}
 	json_obj_end(j);
@@ -66,18 +67,18 @@ void sim_report_json(const struct report *rep, FILE *f)
 	json_obj_begin(&j, NULL);
 	json_str(&j, "command", "sim");
 	json_obj_begin(&j, "config");
-	json_str(&j, "name", o->cfg.name);
+	json_str(&j, "name", o->mc.cfg.name);
 	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);
 	json_str(&j, "paging", o->paging);
-	json_str(&j, "guest_pages", page_size_name(o->gps));
-	json_str(&j, "host_pages", page_size_name(o->hps));
-	json_u64(&j, "levels", o->cfg.levels);
-	json_u64(&j, "host_levels", o->cfg.host_levels);
+	json_str(&j, "guest_pages", page_size_name(o->mc.gps));
+	json_str(&j, "host_pages", page_size_name(o->mc.hps));
+	json_u64(&j, "levels", o->mc.cfg.levels);
+	json_u64(&j, "host_levels", o->mc.cfg.host_levels);
 	json_input(rep, &j);
 	json_obj_end(&j);
 	json_arr_begin(&j, "results");
 	for (int mo = 0; mo < SIM_MODES; mo++) {
-		const struct mode_run *r = &rep->runs[mo];
+		const struct sim_mode_result *r = &rep->runs[mo];
 
 		if (!o->modes[mo])
 			continue;
@@ -113,23 +114,24 @@ void sim_report_table(const struct report *rep)
 	char sz[32];
 	int mo;
 
-	if (o->input == IN_RUN)
-		printf("run %s (%s %s, the guest's tables)", o->in_path, wl_name(o->wl.kind),
-		       format_size(o->wl.footprint, sz, sizeof(sz)));
-	else if (o->input != IN_WORKLOAD)
+	if (o->mc.input == SIM_IN_RUN)
+		printf("run %s (%s %s, the guest's tables)", o->mc.in_path, wl_name(o->mc.wl.kind),
+		       format_size(o->mc.wl.footprint, sz, sizeof(sz)));
+	else if (o->mc.input != SIM_IN_WORKLOAD)
 		printf("%s %s",
-		       o->input == IN_LACKEY   ? "lackey"
-		       : o->input == IN_ATRACE ? "access trace"
-					       : "event file",
-		       o->in_path);
+		       o->mc.input == SIM_IN_LACKEY   ? "lackey"
+		       : o->mc.input == SIM_IN_ATRACE ? "access trace"
+						      : "event file",
+		       o->mc.in_path);
 	else
-		printf("%s %s", wl_name(o->wl.kind), format_size(o->wl.footprint, sz, sizeof(sz)));
-	if (o->input == IN_RUN) /* its guest pages are what its tables map: 4K, 2M or both */
+		printf("%s %s", wl_name(o->mc.wl.kind),
+		       format_size(o->mc.wl.footprint, sz, sizeof(sz)));
+	if (o->mc.input == SIM_IN_RUN) /* its guest pages are what its tables map: 4K, 2M or both */
 		printf(", config %s, guest pages as its tables map them, host %s pages\n\n%-22s",
-		       o->cfg.name, page_size_name(o->hps), "");
+		       o->mc.cfg.name, page_size_name(o->mc.hps), "");
 	else
-		printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->cfg.name,
-		       page_size_name(o->gps), page_size_name(o->hps), "");
+		printf(", config %s, guest %s pages, host %s pages\n\n%-22s", o->mc.cfg.name,
+		       page_size_name(o->mc.gps), page_size_name(o->mc.hps), "");
 	for (mo = 0; mo < SIM_MODES; mo++)
 		if (o->modes[mo])
 			printf(" %14s", paging_mode_name(mo));

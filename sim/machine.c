@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The simulated machine: guest, host and shadow tables built on demand around mmu/'s simulator. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "common/log.h"
+#include "mmu/mmu.h"
+#include "sim/internal.h"
+#include "sim/sim.h"
+#include "workloads/workload.h"
+
+#define SIM_HOST_LIMIT (1ULL << 40)
+#define SIM_BATCH      1024
+
+/* A set of page numbers (open addressing), for pages mapped on demand. */
+struct page_set {
+	uint64_t *slot; /* page number + 1; 0 = empty */
+	size_t cap, n;
+};
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	return x ^ (x >> 33);
+}
+
+static int page_set__add(struct page_set *s, uint64_t pn); /* 1 new, 0 present, -ENOMEM */
+
+static int page_set__grow(struct page_set *s)
+{
+	struct page_set n = {.cap = s->cap ? s->cap * 2 : 1024};
+
+	n.slot = calloc(n.cap, sizeof(*n.slot));
+	if (!n.slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slot[i])
+			page_set__add(&n, s->slot[i] - 1);
+	free(s->slot);
+	*s = n;
+	return 0;
+}
+
+static int page_set__add(struct page_set *s, uint64_t pn)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
+		return -ENOMEM;
+	for (i = hash64(pn) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == pn + 1)
+			return 0;
+	s->slot[i] = pn + 1;
+	s->n++;
+	return 1;
+}
+
+/* One simulated machine for one paging mode. */
+struct machine {
+	const struct sim_machine_config *c;
+	enum paging_mode mode;
+	struct ptmem *guest, *host, *shadow;
+	uint64_t groot, hroot, sroot;
+	gpa_t next_table, next_data;
+	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
+	struct page_set gpages, spages;
+	struct sim *sim;
+	struct ptsnap_header snap; /* run: the snapshot's header */
+	int err;
+	uint64_t accesses; /* counted for the progress callback only */
+	FILE *in_file;	   /* file input being read, for the progress callback */
+	uint64_t in_size;
+	const char *buf; /* synthetic: the host buffer the workload runs over */
+	gva_t data_gva;	 /* synthetic: the GVA of buf */
+	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
+	struct sim_req batch[SIM_BATCH];
+	size_t nbatch;
+};
+
+/* Simulate the pending accesses; done before any table changes, so the order is kept. */
+static void machine__flush(struct machine *m)
+{
+	if (m->nbatch)
+		sim__access_batch(m->sim, m->batch, m->nbatch);
+	m->nbatch = 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/*
+ * Every entry the machine adds to a table: a user, writable leaf of @ps
+ * from @va to @pa, tables created on the way. The one place that calls the
+ * table builder.
+ */
+static int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa,
+		       enum page_size ps, unsigned levels)
+{
+	return pt__map(mem, root, va, pa, ps, PTE_RW | PTE_US, levels);
+}
+
+/* Nested mode: back GPAs [*end, gpa_end) with host pages. */
+static int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
+{
+	uint64_t hsz = page_size_bytes(m->c->hps);
+	int err;
+
+	if (m->mode != PAGING_NESTED)
+		return 0;
+	while (*end < gpa_end) {
+		err = machine_map(m->host, m->hroot, *end, *end + SIM_HOST_OFFSET, m->c->hps,
+				  m->c->cfg.host_levels);
+		if (err)
+			return err;
+		*end += hsz;
+	}
+	return 0;
+}
+
+/* Guest table frames: bump allocated, and backed by the host in nested mode. */
+static int machine_alloc_table(void *ctx, uint64_t *pa)
+{
+	struct machine *m = ctx;
+
+	*pa = m->next_table;
+	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
+		return -ENOMEM;
+	m->next_table += X86_PAGE_SIZE;
+	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
+}
+
+/* Map guest pages [gva, gva + len) to the next data frames; shadow leaves are built on touch. */
+static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
+{
+	uint64_t gsz = page_size_bytes(m->c->gps);
+	gpa_t gpa = m->next_data;
+	int err;
+
+	len = align_up(len, gsz);
+	for (uint64_t off = 0; off < len; off += gsz) {
+		err = machine_map(m->guest, m->groot, gva + off, gpa + off, m->c->gps,
+				  m->c->cfg.levels);
+		if (err)
+			return err;
+	}
+	m->next_data += len;
+	return machine__host_cover(m, &m->host_data_end, m->next_data);
+}
+
+/*
+ * Shadow mode: on the first touch of a shadow page, the hypervisor's #PF
+ * exit builds the GVA->HPA leaf from the guest mapping (page size: the
+ * smaller of guest and host), charged as one SIM_SHADOW_PF_EXIT.
+ */
+static int machine__shadow_touch(struct machine *m, gva_t va)
+{
+	enum page_size ps = m->c->gps < m->c->hps ? m->c->gps : m->c->hps;
+	uint64_t sz = page_size_bytes(ps);
+	struct walk_cpu cpu = {.root = m->groot,
+			       .levels = m->c->cfg.levels,
+			       .maxphyaddr = m->c->cfg.maxphyaddr,
+			       .nxe = m->c->cfg.nxe};
+	struct walk w;
+	int err;
+
+	err = page_set__add(&m->spages, va >> page_size_shift(ps));
+	if (err <= 0)
+		return err;
+	if (walk__1d(ptmem__mem(m->guest), &cpu, va, 0, &w))
+		return 0; /* no guest mapping: the access faults in the shadow walk too */
+	machine__flush(m);
+	err = machine_map(m->shadow, m->sroot, va & ~(sz - 1),
+			  ((w.pa & ~(sz - 1)) + SIM_HOST_OFFSET), ps, m->c->cfg.levels);
+	if (err)
+		return err;
+	return sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
+}
+
+/*
+ * A run: the guest's tables from the snapshot (at their GPAs, root from CR3),
+ * and in nested mode host pages over all of guest RAM, as for synthetic runs.
+ */
+static int machine__load_run(struct machine *m)
+{
+	uint64_t mem_end;
+	char err[512];
+	int rc = sim_run_load(m->c->in_path, m->guest, &m->snap, &mem_end, err, sizeof(err));
+
+	if (rc) {
+		pr_err("%s\n", err);
+		return rc;
+	}
+	m->groot = m->snap.cr3 & PTE_ADDR_MASK & ((1ULL << m->snap.maxphyaddr) - 1);
+	m->data_gva = m->snap.data_gva;
+	m->host_data_end = 0;
+	return machine__host_cover(m, &m->host_data_end, mem_end);
+}
+
+static int machine__init(struct machine *m, const struct sim_machine_config *c,
+			 enum paging_mode mode)
+{
+	struct sim_tables t = {0};
+	int err;
+
+	m->c = c;
+	m->mode = mode;
+	m->next_table = SIM_TABLE_BASE;
+	m->next_data = SIM_DATA_BASE;
+	m->host_data_end = SIM_DATA_BASE;
+	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
+	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
+	m->shadow = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
+	if (!m->guest || !m->host || !m->shadow)
+		return -ENOMEM;
+	if ((err = pt__new_root(m->host, &m->hroot)) || (err = pt__new_root(m->shadow, &m->sroot)))
+		return err;
+	m->data_gva = SIM_GUEST_BASE;
+	if (c->input == SIM_IN_RUN) {
+		err = machine__load_run(m);
+		if (err)
+			return err;
+	} else {
+		ptmem__set_alloc(m->guest, machine_alloc_table, m);
+		if ((err = pt__new_root(m->guest, &m->groot)))
+			return err;
+	}
+	t.mem = ptmem__mem(m->guest);
+	t.root = m->groot;
+	if (mode == PAGING_NESTED) {
+		t.host_mem = ptmem__mem(m->host);
+		t.host_root = m->hroot;
+	} else if (mode == PAGING_SHADOW) {
+		t.mem = ptmem__mem(m->shadow);
+		t.root = m->sroot;
+	}
+	m->sim = sim__new(&c->cfg, mode, &t);
+	return m->sim ? 0 : -errno;
+}
+
+void machine__free(struct machine *m)
+{
+	if (!m)
+		return;
+	sim__free(m->sim);
+	ptmem__free(m->guest);
+	ptmem__free(m->host);
+	ptmem__free(m->shadow);
+	free(m->gpages.slot);
+	free(m->spages.slot);
+	free(m);
+}
+
+struct machine *machine__new(const struct sim_machine_config *c, enum paging_mode mode)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (!m)
+		return NULL;
+	err = machine__init(m, c, mode);
+	if (err) {
+		machine__free(m);
+		errno = -err;
+		return NULL;
+	}
+	return m;
+}
+
+static void machine__progress(struct machine *m)
+{
+	struct sim_progress p = {.mode = m->mode};
+	off_t pos;
+
+	if (!m->c->progress || (++m->accesses & 0xffff))
+		return;
+	pos = m->in_file ? ftello(m->in_file) : 0;
+	p.accesses = m->accesses;
+	p.in_pos = pos > 0 ? (uint64_t)pos : 0;
+	p.in_size = m->in_file ? m->in_size : 0;
+	m->c->progress(m->c->progress_ctx, &p);
+}
+
+void machine__set_input(struct machine *m, FILE *f, uint64_t size)
+{
+	m->in_file = f;
+	m->in_size = size;
+}
+
+void machine__access(struct machine *m, gva_t va, bool write)
+{
+	int err;
+
+	if (m->err)
+		return;
+	if (m->mode == PAGING_SHADOW && (err = machine__shadow_touch(m, va))) {
+		m->err = err;
+		return;
+	}
+	/* A fault is counted in the result. */
+	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
+	if (m->nbatch == SIM_BATCH)
+		machine__flush(m);
+	machine__progress(m);
+}
+
+static void trace_cb(void *ctx, const void *addr, int is_write)
+{
+	struct machine *m = ctx;
+
+	machine__access(m, m->data_gva + (uint64_t)((const char *)addr - m->buf), is_write != 0);
+}
+
+/* Map the guest page of @va on its first touch (file inputs). */
+int machine__demand_map(struct machine *m, gva_t va)
+{
+	uint64_t gsz = page_size_bytes(m->c->gps);
+	int rc = page_set__add(&m->gpages, va / gsz);
+
+	if (rc <= 0)
+		return rc;
+	machine__flush(m);
+	return machine__map_guest(m, va & ~(gsz - 1), gsz);
+}
+
+/* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
+static int machine__run_workload(struct machine *m, char *err, size_t errlen)
+{
+	const struct wl_params *p = &m->c->wl;
+	uint64_t len =
+		align_up(p->footprint ? p->footprint : X86_PAGE_SIZE, page_size_bytes(m->c->gps));
+	struct wl_env env = {.ctx = m, .trace = trace_cb};
+	struct wl_result r;
+	void *buf;
+	int rc;
+
+	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
+	if (rc) {
+		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
+			 strerror(-rc));
+		return rc;
+	}
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (buf == MAP_FAILED) {
+		snprintf(err, errlen, "workload buffer of %" PRIu64 " bytes: %s", len,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	m->buf = buf;
+	rc = wl_run_traced(p, buf, &env, &r);
+	munmap(buf, len);
+	if (rc)
+		snprintf(err, errlen, "workload %s failed (%d)", wl_name(p->kind), rc);
+	return rc;
+}
+
+int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
+{
+	switch (m->c->input) {
+	case SIM_IN_LACKEY:
+		return sim_input_lackey(m, m->c->in_path, st, err, errlen);
+	case SIM_IN_ATRACE:
+		return sim_input_atrace(m, m->c->in_path, st, err, errlen);
+	case SIM_IN_EVENTS:
+		return sim_input_events(m, m->c->in_path, st, err, errlen);
+	case SIM_IN_RUN:
+		st->table_pages = m->snap.npages;
+		st->data_leaf_tables = sim_run_leaf_tables(
+			m->guest, m->groot, m->snap.levels, m->c->cfg.maxphyaddr, m->data_gva,
+			m->c->wl.footprint, &st->data_large_leaves);
+		break;
+	case SIM_IN_WORKLOAD:
+		break;
+	}
+	return machine__run_workload(m, err, errlen);
+}
+
+int machine__finish(struct machine *m, struct sim_mode_result *out)
+{
+	machine__flush(m);
+	sim__result(m->sim, &out->res);
+	out->guest_frames = ptmem__frames(m->guest);
+	out->host_frames = m->mode == PAGING_NESTED ? ptmem__frames(m->host) : 0;
+	out->shadow_frames = m->mode == PAGING_SHADOW ? ptmem__frames(m->shadow) : 0;
+	return m->err;
+}
+
+int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
+		    struct sim_mode_result *out, struct sim_input_stats *st, char *err,
+		    size_t errlen)
+{
+	struct machine *m = machine__new(c, mode);
+	int rc, table_err;
+
+	if (!m) {
+		rc = -errno;
+		snprintf(err, errlen, "setting up %s mode: %s", paging_mode_name(mode),
+			 strerror(-rc));
+		return rc;
+	}
+	rc = machine__run_input(m, st, err, errlen);
+	table_err = machine__finish(m, out);
+	if (!rc && table_err) {
+		snprintf(err, errlen, "building shadow tables: %s", strerror(-table_err));
+		rc = table_err;
+	}
+	machine__free(m);
+	return rc;
+}

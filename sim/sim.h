@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The simulated machine behind 'memvirt sim' (docs/sim-command.md): guest,
+ * host and shadow page tables over the mmu/ simulator, pages mapped on first
+ * touch, fed by a synthetic workload, a valgrind lackey trace, an access
+ * trace, an event file or a run directory's page-table snapshot. Needs no
+ * KVM and no VMM.
+ */
+#ifndef MEMVIRT_SIM_H
+#define MEMVIRT_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu/mmu.h"
+#include "mmu/ptsnap.h"
+#include "workloads/workload.h"
+#include "x86/x86.h"
+
+/*
+ * Address layout of the machine. A synthetic workload's buffer is at GVA
+ * SIM_GUEST_BASE. Guest tables sit at GPA SIM_TABLE_BASE and up (bump
+ * allocated), guest data frames at GPA SIM_DATA_BASE and up (sequential, in
+ * first-touch order), and every GPA is backed at HPA = GPA + SIM_HOST_OFFSET.
+ * Host (and shadow) tables live at HPA SIM_TABLE_BASE and up in their own
+ * sparse memory.
+ */
+#define SIM_GUEST_BASE	0x8000000000ULL
+#define SIM_TABLE_BASE	0x100000ULL
+#define SIM_DATA_BASE	0x40000000ULL
+#define SIM_HOST_OFFSET (1ULL << 36)
+#define SIM_MODES	3 /* enum paging_mode */
+
+enum sim_input {
+	SIM_IN_WORKLOAD, /* wl, over tables mapping its whole footprint */
+	SIM_IN_LACKEY,	 /* in_path: valgrind --tool=lackey --trace-mem=yes output */
+	SIM_IN_ATRACE,	 /* in_path: an access trace (mmu/atrace.h) */
+	SIM_IN_EVENTS,	 /* in_path: an event file; its fault addresses */
+	SIM_IN_RUN,	 /* in_path: a run directory; wl over the guest's own tables */
+};
+
+/* Where a long simulation is, for a progress line. */
+struct sim_progress {
+	enum paging_mode mode;
+	uint64_t accesses;
+	uint64_t in_pos, in_size; /* file inputs: bytes read and the file's size (0: unknown) */
+};
+
+/* What a machine simulates. The caller checks it first ('memvirt sim' validates its options). */
+struct sim_machine_config {
+	struct sim_config cfg;
+	enum page_size gps; /* guest (or native) pages; a run's: what its tables map */
+	enum page_size hps; /* host pages, nested and shadow */
+	enum sim_input input;
+	const char *in_path;
+	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
+	/* Called every 65536 accesses when set; the callee paces its output. */
+	void (*progress)(void *ctx, const struct sim_progress *p);
+	void *progress_ctx;
+};
+
+/* What an input held. */
+struct sim_input_stats {
+	uint64_t lines;				   /* lackey: lines read */
+	uint64_t records;			   /* access trace / event file: records */
+	uint64_t loads, stores, modifies, fetches; /* fetches are not simulated */
+	uint64_t guest_faults, kvm_walks;	   /* event file: address records used */
+	uint64_t other;				   /* event file: records of other types */
+	/* run directory: snapshot table pages, page tables and large leaves mapping the data */
+	uint64_t table_pages, data_leaf_tables, data_large_leaves;
+};
+
+/* The result of one paging mode. */
+struct sim_mode_result {
+	struct sim_result res;
+	uint64_t guest_frames, host_frames, shadow_frames; /* table frames each memory holds */
+};
+
+/*
+ * Simulate @c's input on a fresh machine in @mode: results in *out, what the
+ * input held in *st. Returns 0, -EINVAL for bad input, or -errno; on error a
+ * one-line message is in @err.
+ */
+int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
+		    struct sim_mode_result *out, struct sim_input_stats *st, char *err,
+		    size_t errlen);
+
+/*
+ * A run directory's page-table snapshot (DIR/pagetables.bin), read whole and
+ * checked; its header in *h. Returns 0, or -ENOENT (no snapshot), -EINVAL
+ * (a bad one) or -errno, with a one-line message in @err.
+ */
+int sim_run_check(const char *dir, struct ptsnap_header *h, char *err, size_t errlen);
+
+/*
+ * One machine, driven access by access (what sim_machine_run does for an
+ * input). @c must outlive it. The constructor returns NULL and sets errno.
+ */
+struct machine;
+
+struct machine *machine__new(const struct sim_machine_config *c, enum paging_mode mode);
+void machine__free(struct machine *m);
+/* Simulate @c's input (sim_machine_run's messages). */
+int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen);
+/* Map the guest page holding @va on its first touch (next sequential frame); 0 or -errno. */
+int machine__demand_map(struct machine *m, gva_t va);
+/* One user data access; faults are counted in the results, table errors kept for the end. */
+void machine__access(struct machine *m, gva_t va, bool write);
+/* Simulate what is pending and fill *out; returns the first table error kept, or 0. */
+int machine__finish(struct machine *m, struct sim_mode_result *out);
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memvirt sim convert: valgrind lackey text to a memvirt access trace. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "mmu/atrace.h"
+#include "src/cmd_sim.h"
+#include "src/cmds.h"
+
+static void convert_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt sim convert --lackey FILE -o OUT.mvat\n\n"
+		"Converts valgrind lackey output (valgrind --tool=lackey --trace-mem=yes) into\n"
+		"memvirt's binary access trace (docs/access-trace.md), streamed: memory use does\n"
+		"not grow with the trace. FILE may be '-' for standard input, OUT '-' for\n"
+		"standard output.\n\n"
+		"examples:\n"
+		"  valgrind --tool=lackey --trace-mem=yes ls 2>ls.lackey\n"
+		"  memvirt sim convert --lackey ls.lackey -o ls.mvat\n"
+		"  memvirt sim --access-trace ls.mvat --paging all\n\n"
+		"exit status: 0 ok, 1 output failure, 2 bad usage or input\n");
+}
+
+/* Write @out as @out.tmp and rename when complete, so no partial trace is left behind. */
+static int convert_run(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
+		       uint64_t *lines, char *err, size_t errlen)
+{
+	struct lackey_reader *lr = lackey_reader__new(in, inname);
+	struct atrace_writer *w = atrace_writer__new(out);
+	struct atrace_rec r;
+	int rc;
+
+	if (!lr || !w) {
+		lackey_reader__free(lr);
+		atrace_writer__free(w);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	while ((rc = lackey_reader__next(lr, &r, err, errlen)) > 0) {
+		if (atrace_writer__put(w, &r)) {
+			snprintf(err, errlen, "writing the trace: %s",
+				 strerror(errno ? errno : EIO));
+			rc = -EIO;
+			break;
+		}
+	}
+	*lines = lackey_reader__lines(lr);
+	*n = *atrace_writer__counts(w);
+	lackey_reader__free(lr);
+	if (rc) {
+		atrace_writer__free(w);
+		return rc;
+	}
+	rc = atrace_writer__finish(w);
+	if (rc)
+		snprintf(err, errlen, "writing the trace: %s", strerror(-rc));
+	return rc;
+}
+
+int cmd_sim_convert(int argc, char **argv)
+{
+	static const struct option opts[] = {{"lackey", required_argument, 0, 'l'},
+					     {"output", required_argument, 0, 'o'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *in = NULL, *out = NULL;
+	struct atrace_counts n;
+	char err[700], tmp[600];
+	uint64_t lines = 0;
+	FILE *fi, *fo;
+	int opt, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			convert_usage(stdout);
+			return 0;
+		}
+		if (opt == 'l')
+			in = optarg;
+		else if (opt == 'o')
+			out = optarg;
+		else
+			die(EXIT_USAGE, "%s '%s': run 'memvirt sim convert --help'\n",
+			    opt == ':' ? "option needs a value" : "unknown option",
+			    argv[optind - 1]);
+	}
+	if (optind < argc || !in || !out)
+		die(EXIT_USAGE,
+		    "give --lackey FILE and -o OUT: run 'memvirt sim convert --help'\n");
+	fi = strcmp(in, "-") ? fopen(in, "r") : stdin;
+	if (!fi)
+		die(EXIT_USAGE, "--lackey %s: %s\n", in, strerror(errno));
+	setvbuf(fi, NULL, _IOFBF, 1 << 20);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out) >= (int)sizeof(tmp))
+		die(EXIT_USAGE, "-o %s: path too long\n", out);
+	fo = strcmp(out, "-") ? fopen(tmp, "w") : stdout;
+	if (!fo)
+		die(1, "-o %s: %s: check the directory\n", tmp, strerror(errno));
+	rc = convert_run(fi, strcmp(in, "-") ? in : "<stdin>", fo, &n, &lines, err, sizeof(err));
+	if (fo != stdout && fclose(fo) && !rc) {
+		snprintf(err, sizeof(err), "closing %s: %s", tmp, strerror(errno));
+		rc = -EIO;
+	}
+	if (fi != stdin)
+		fclose(fi);
+	if (!rc && fo != stdout && rename(tmp, out)) {
+		snprintf(err, sizeof(err), "renaming %s to %s: %s", tmp, out, strerror(errno));
+		rc = -EIO;
+	}
+	if (rc) {
+		if (fo != stdout)
+			unlink(tmp);
+		die(rc == -EINVAL ? EXIT_USAGE : 1, "%s\n", err);
+	}
+	fprintf(stderr,
+		"%s: %" PRIu64 " lines, %" PRIu64 " records (%" PRIu64 " loads, %" PRIu64
+		" stores, %" PRIu64 " modifies, %" PRIu64 " fetches)\n",
+		out, lines, n.records, n.kind[ATRACE_LOAD], n.kind[ATRACE_STORE],
+		n.kind[ATRACE_MODIFY], n.kind[ATRACE_FETCH]);
+	return 0;
+}
