@@ -2,7 +2,6 @@
 /* memvirt sim: options, messages and output around the simulated machine of sim/. */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +54,16 @@ static void progress_line(void *ctx, const struct sim_progress *p)
 }
 
 /* One paging mode on a fresh machine, with a progress line when stderr is a terminal. */
-static int run_mode(struct sim_opts *o, enum paging_mode mode, struct sim_mode_result *out,
+static int run_mode(const struct sim_opts *o, enum paging_mode mode, struct sim_mode_result *out,
 		    struct sim_input_stats *st, char *err, size_t errlen)
 {
 	struct progress pr = {.t0 = now_ns()};
+	struct sim_machine_config mc = o->mc;
 	int rc;
 
-	o->mc.progress = isatty(STDERR_FILENO) ? progress_line : NULL;
-	o->mc.progress_ctx = &pr;
-	rc = sim_machine_run(&o->mc, mode, out, st, err, errlen);
-	o->mc.progress = NULL;
+	mc.progress = isatty(STDERR_FILENO) ? progress_line : NULL;
+	mc.progress_ctx = &pr;
+	rc = sim_machine_run(&mc, mode, out, st, err, errlen);
 	if (pr.last)
 		fprintf(stderr, "\r%72s\r", "");
 	return rc;
