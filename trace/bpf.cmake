@@ -101,8 +101,10 @@ memvirt_bpf_object(kvmmmu
   SOURCES state.bpf.c walk.bpf.c spt.bpf.c vmexit.bpf.c hostfault.bpf.c
   DEPENDS events_kvm.h state.bpf.h)
 
+# Capture, with each family's user-space half (the same names as its .bpf.c).
 find_package(Threads REQUIRED)
 add_library(memvirt_trace STATIC capture.c capstats.c probes.c events_kvm.c
+  state.c walk.c spt.c vmexit.c hostfault.c
   ${MEMVIRT_BPF_GEN}/kvmmmu.skel.h)
 memvirt_host_target(memvirt_trace)
 target_include_directories(memvirt_trace PRIVATE ${MEMVIRT_BPF_GEN})
