@@ -5,8 +5,8 @@
  * shadow fault of walk.bpf.c (the lockless fast path, the TDP MMU, huge page
  * splits), MMIO faults and the fast zap of every page. One record per event;
  * none ends the thread's walk in progress (kvm_mmu_get_page comes between
- * the walk and the SPTE in a shadow fault), but a shadow fault the thread
- * holds is written first.
+ * the walk and the SPTE in a shadow fault). Those that take the vCPU from the
+ * thread (thread_vcpu) write a shadow fault it holds first.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
