@@ -5,7 +5,6 @@
 
 find_program(MEMVIRT_CLANG NAMES clang clang-14)
 find_program(MEMVIRT_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin)
-find_program(MEMVIRT_LLVM_STRIP NAMES llvm-strip llvm-strip-14)
 pkg_check_modules(LIBBPF IMPORTED_TARGET libbpf>=0.8)
 
 set(MEMVIRT_BTF_FILE /sys/kernel/btf/vmlinux CACHE FILEPATH
@@ -59,38 +58,53 @@ else()
   message(STATUS "trace: eBPF tracer built against the pinned trace/vmlinux/vmlinux.h")
 endif()
 
-# memvirt_bpf_skeleton(NAME SOURCE): SOURCE (NAME.bpf.c) -> NAME.bpf.o -> NAME.skel.h in
-# ${MEMVIRT_BPF_GEN}; the target NAME_skel builds it. Extra headers the program
-# includes go in DEPENDS.
-function(memvirt_bpf_skeleton name source)
-  cmake_parse_arguments(B "" "" "DEPENDS" ${ARGN})
-  set(obj ${MEMVIRT_BPF_GEN}/${name}.bpf.o)
-  set(skel ${MEMVIRT_BPF_GEN}/${name}.skel.h)
-  set(strip_cmd true)
-  if(MEMVIRT_LLVM_STRIP)
-    set(strip_cmd ${MEMVIRT_LLVM_STRIP} -g ${obj})
-  endif()
-  add_custom_command(OUTPUT ${obj}
-    COMMAND ${MEMVIRT_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
-            -I${MEMVIRT_BPF_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR} -c ${source} -o ${obj}
-    COMMAND ${strip_cmd}
-    DEPENDS ${source} ${MEMVIRT_BPF_VMLINUX_H} ${B_DEPENDS}
-    COMMENT "Compiling BPF program ${name}.bpf.c"
+# memvirt_bpf_object(NAME SOURCES a.bpf.c ... DEPENDS headers), paths relative to trace/:
+# each source is compiled to its own .bpf.o, the objects are linked into NAME.bpf.o
+# (bpftool gen object: externs resolved, one .maps, .rodata and .bss) and NAME.skel.h is
+# generated from that, all in ${MEMVIRT_BPF_GEN}; the target NAME_skel builds it. The first
+# source must define the maps the others declare extern: bpftool 7.1 (libbpf 1.1) links a
+# reference to a map defined in a later object wrongly ("map relo failed to find map" at open).
+function(memvirt_bpf_object name)
+  cmake_parse_arguments(B "" "" "SOURCES;DEPENDS" ${ARGN})
+  set(objs "")
+  list(TRANSFORM B_DEPENDS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  foreach(file ${B_SOURCES})
+    get_filename_component(stem ${file} NAME_WE)
+    set(source ${CMAKE_CURRENT_SOURCE_DIR}/${file})
+    set(obj ${MEMVIRT_BPF_GEN}/${stem}.bpf.o)
+    add_custom_command(OUTPUT ${obj}
+      COMMAND ${MEMVIRT_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
+              -I${MEMVIRT_BPF_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR} -c ${source} -o ${obj}
+      DEPENDS ${source} ${MEMVIRT_BPF_VMLINUX_H} ${B_DEPENDS}
+      COMMENT "Compiling BPF program ${stem}.bpf.c"
+      VERBATIM)
+    list(APPEND objs ${obj})
+  endforeach()
+  # The linker keeps no DWARF: the linked object needs no strip.
+  set(linked ${MEMVIRT_BPF_GEN}/${name}.bpf.o)
+  add_custom_command(OUTPUT ${linked}
+    COMMAND ${MEMVIRT_BPFTOOL} gen object ${linked} ${objs}
+    DEPENDS ${objs}
+    COMMENT "Linking BPF object ${name}.bpf.o"
     VERBATIM)
+  set(skel ${MEMVIRT_BPF_GEN}/${name}.skel.h)
   add_custom_command(OUTPUT ${skel}
-    COMMAND sh -c "'${MEMVIRT_BPFTOOL}' gen skeleton '${obj}' name '${name}' > '${skel}.tmp' && mv '${skel}.tmp' '${skel}'"
-    DEPENDS ${obj}
+    COMMAND sh -c "'${MEMVIRT_BPFTOOL}' gen skeleton '${linked}' name '${name}' > '${skel}.tmp' && mv '${skel}.tmp' '${skel}'"
+    DEPENDS ${linked}
     COMMENT "Generating BPF skeleton ${name}.skel.h"
     VERBATIM)
   add_custom_target(${name}_skel DEPENDS ${skel})
 endfunction()
 
-memvirt_bpf_skeleton(kvmmmu ${PROJECT_SOURCE_DIR}/trace/kvmmmu.bpf.c
-  DEPENDS ${PROJECT_SOURCE_DIR}/trace/events_kvm.h
-          ${PROJECT_SOURCE_DIR}/trace/kvmmmu_state.bpf.h)
+# The probe families, one object: state.bpf.c (the shared maps, defined) comes first.
+memvirt_bpf_object(kvmmmu
+  SOURCES state.bpf.c walk.bpf.c spt.bpf.c vmexit.bpf.c hostfault.bpf.c
+  DEPENDS events_kvm.h state.bpf.h)
 
+# Capture, with each family's user-space half (the same names as its .bpf.c).
 find_package(Threads REQUIRED)
 add_library(memvirt_trace STATIC capture.c capstats.c probes.c events_kvm.c
+  state.c walk.c spt.c vmexit.c hostfault.c
   ${MEMVIRT_BPF_GEN}/kvmmmu.skel.h)
 memvirt_host_target(memvirt_trace)
 target_include_directories(memvirt_trace PRIVATE ${MEMVIRT_BPF_GEN})

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Load, attach and drain the KVM MMU / host-fault probes into an event file. */
+/*
+ * Load, attach and drain the probes into an event file: one object linked
+ * from the families' BPF programs (trace/bpf.cmake), whose probes are chosen
+ * for this kernel one by one (the table in probes.c, from the families'
+ * lists).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -22,6 +27,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "trace/capture.h"
+#include "trace/capture_internal.h"
 #include "trace/evfile.h"
 #include "trace/probes.h"
 #include "kvmmmu.skel.h"
@@ -31,22 +37,6 @@
 #define CAP_PERFMON_BIT	   38
 #define CAP_BPF_BIT	   39
 #define CAP_SYSADM_BIT	   21
-
-struct capture {
-	struct kvmmmu *skel;
-	struct ring_buffer *rb;
-	struct bpf_link *links[CAPTURE_NPROBES];
-	struct ev_writer *w;
-	int gup_primary, gup_standby; /* probe indexes of the host gup fault hooks, -1 none */
-	bool rss_batched;	      /* this kernel batches kmem:rss_stat (before 6.2) */
-	pthread_t thread;
-	bool thread_running;
-	atomic_bool stop;
-	int poll_ms;
-	int poll_err;
-	uint64_t t0;
-	struct capture_stats st;
-};
 
 /* Effective capabilities from /proc/self/status (no libcap). */
 static uint64_t cap_effective(void)
@@ -182,27 +172,8 @@ static void *consumer(void *arg)
 	return NULL;
 }
 
-static int set_filter(struct capture *cap, const struct capture_config *c, char *err, size_t len)
-{
-	__u8 one = 1;
-
-	for (unsigned i = 0; i < c->npids; i++) {
-		__u32 tgid = (__u32)c->pids[i];
-		int ret = bpf_map__update_elem(cap->skel->maps.tgids, &tgid, sizeof(tgid), &one,
-					       sizeof(one), BPF_ANY);
-
-		if (ret) {
-			snprintf(err, len, "cannot set the pid filter: %s", strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static void probe_skip(struct capture *cap, unsigned i, enum capture_skip why, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void probe_skip(struct capture *cap, unsigned i, enum capture_skip why, const char *fmt, ...)
+void capture__skip_probe(struct capture *cap, unsigned i, enum capture_skip why, const char *fmt,
+			 ...)
 {
 	struct capture_probe *cp = &cap->st.probe[i];
 	va_list ap;
@@ -221,7 +192,7 @@ static void probe_skip(struct capture *cap, unsigned i, enum capture_skip why, c
  */
 static void select_probe(struct capture *cap, struct kbtf *kb, unsigned i)
 {
-	const struct probe_def *p = &probe_defs[i];
+	const struct probe_def *p = probe_def(i);
 	struct capture_probe *cp = &cap->st.probe[i];
 	const char *where;
 	char path[600];
@@ -230,66 +201,39 @@ static void select_probe(struct capture *cap, struct kbtf *kb, unsigned i)
 	cp->system = p->system;
 	cp->event = p->event;
 	if (!bpf_object__find_program_by_name(cap->skel->obj, p->prog)) {
-		probe_skip(cap, i, CAPTURE_SKIP_NO_PROGRAM, "no program %s", p->prog);
+		capture__skip_probe(cap, i, CAPTURE_SKIP_NO_PROGRAM, "no program %s", p->prog);
 		return;
 	}
 	if (probe_excluded(p)) {
-		probe_skip(cap, i, CAPTURE_SKIP_EXCLUDED, "MEMVIRT_TRACE_SKIP");
+		capture__skip_probe(cap, i, CAPTURE_SKIP_EXCLUDED, "MEMVIRT_TRACE_SKIP");
 		return;
 	}
 	if (p->kind == PROBE_FEXIT) {
 		if (kbtf__has_func(kb, p->event))
 			snprintf(cp->btf, sizeof(cp->btf), "vmlinux");
 		else
-			probe_skip(cap, i, CAPTURE_SKIP_NO_BTF, "no function %s in %s", p->event,
-				   probe_btf_path());
+			capture__skip_probe(cap, i, CAPTURE_SKIP_NO_BTF, "no function %s in %s",
+					    p->event, probe_btf_path());
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/events/%s/%s", probe_tracefs_dir(), p->system, p->event);
 	if (stat(path, &sb)) {
-		probe_skip(cap, i, CAPTURE_SKIP_NO_EVENT, "no %s", path);
+		capture__skip_probe(cap, i, CAPTURE_SKIP_NO_EVENT, "no %s", path);
 		return;
 	}
 	where = kbtf__find_tracepoint(kb, p->system, p->event);
 	if (!where) {
-		probe_skip(cap, i, CAPTURE_SKIP_NO_BTF,
-			   "btf_trace_%s is neither in vmlinux's BTF nor in a module's", p->event);
+		capture__skip_probe(cap, i, CAPTURE_SKIP_NO_BTF,
+				    "btf_trace_%s is neither in vmlinux's BTF nor in a module's",
+				    p->event);
 		return;
 	}
 	snprintf(cp->btf, sizeof(cp->btf), "%s", where);
 }
 
-static bool probe_candidate(const struct capture *cap, int i)
+bool capture__probe_candidate(const struct capture *cap, int i)
 {
 	return i >= 0 && cap->st.probe[i].skip == CAPTURE_PROBE_ATTACHED;
-}
-
-/*
- * Host faults of KVM's get_user_pages have no tracepoint. kmem:rss_stat sees
- * each page charged to the VMM, but before Linux 6.2 (a kernel whose BTF has
- * struct task_rss_stat) a thread's rss changes reach it only once per ~64
- * (per-task batching): there fexit on handle_mm_fault, which sees every
- * fault, counts them, with rss_stat loaded as the stand-by should it fail to
- * load or attach. MEMVIRT_TRACE_GUP_HOOK=rss_stat|handle_mm_fault overrides.
- */
-static void choose_gup_hook(struct capture *cap, struct kbtf *kb)
-{
-	int rss = probe_index("mv_rss"), mmf = probe_index("mv_mm_fault");
-	const char *force = getenv("MEMVIRT_TRACE_GUP_HOOK");
-	bool want_mmf;
-
-	cap->rss_batched = kbtf__has_struct(kb, "task_rss_stat");
-	want_mmf = force && *force ? !strcmp(force, "handle_mm_fault") : cap->rss_batched;
-	cap->gup_primary = cap->gup_standby = -1;
-	if (want_mmf && probe_candidate(cap, mmf)) {
-		cap->gup_primary = mmf;
-		cap->gup_standby = probe_candidate(cap, rss) ? rss : -1;
-		return;
-	}
-	cap->gup_primary = probe_candidate(cap, rss) ? rss : -1;
-	if (probe_candidate(cap, mmf))
-		probe_skip(cap, (unsigned)mmf, CAPTURE_SKIP_UNUSED,
-			   "kmem:rss_stat sees every page charged on this kernel");
 }
 
 static int select_probes(struct capture *cap, char *err, size_t len)
@@ -303,7 +247,7 @@ static int select_probes(struct capture *cap, char *err, size_t len)
 	}
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++)
 		select_probe(cap, kb, i);
-	choose_gup_hook(cap, kb);
+	hostfault_choose_gup_hook(cap, kb);
 	kbtf__free(kb);
 	return 0;
 }
@@ -324,13 +268,8 @@ static int open_configured(struct capture *cap, const struct capture_config *c, 
 		snprintf(err, len, "cannot open the BPF object: %s", strerror(errno));
 		return -errno;
 	}
-	bpf_map__set_max_entries(cap->skel->maps.events, (__u32)ring);
-	cap->skel->rodata->wakeup_bytes = ring / 2;
-	cap->skel->rodata->only_tgid = c->npids == 1 ? (__u32)c->pids[0] : 0;
-	cap->skel->rodata->trace_all = c->all_events;
+	state_configure(cap, c, ring);
 	cap->st.all_events = c->all_events;
-	/* For tests: every thread's walk state in task-local storage, the slow path. */
-	cap->skel->rodata->walk_slots_off = getenv("MEMVIRT_TRACE_NO_WALK_SLOTS") != NULL;
 	return 0;
 }
 
@@ -338,27 +277,22 @@ static void set_autoload(struct capture *cap)
 {
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
 		struct bpf_program *prog =
-			bpf_object__find_program_by_name(cap->skel->obj, probe_defs[i].prog);
+			bpf_object__find_program_by_name(cap->skel->obj, probe_def(i)->prog);
 
 		if (prog)
-			bpf_program__set_autoload(prog, probe_candidate(cap, (int)i));
+			bpf_program__set_autoload(prog, capture__probe_candidate(cap, (int)i));
 	}
 }
 
 /* The verifier refused probe @i: leave it out, and its stand-by takes its place. */
 static void reject(struct capture *cap, int i)
 {
-	const struct probe_def *p = &probe_defs[i];
+	const struct probe_def *p = probe_def((unsigned)i);
 
-	probe_skip(cap, (unsigned)i, CAPTURE_SKIP_REJECTED, "%s", probe_log_reason());
+	capture__skip_probe(cap, (unsigned)i, CAPTURE_SKIP_REJECTED, "%s", probe_log_reason());
 	pr_warn("trace: %s:%s rejected by the verifier (%s): loading the others without it\n",
 		p->system, p->event, probe_log_reason());
-	if (i == cap->gup_primary) {
-		cap->gup_primary = cap->gup_standby;
-		cap->gup_standby = -1;
-	} else if (i == cap->gup_standby) {
-		cap->gup_standby = -1;
-	}
+	hostfault_rejected(cap, i);
 }
 
 /*
@@ -384,7 +318,7 @@ static int open_and_load(struct capture *cap, const struct capture_config *c, ch
 		if (!ret)
 			return 0;
 		i = probe_index(probe_log_failed_prog());
-		if (i < 0 || !probe_candidate(cap, i))
+		if (i < 0 || !capture__probe_candidate(cap, i))
 			break;
 		reject(cap, i);
 		kvmmmu__destroy(cap->skel);
@@ -401,54 +335,30 @@ static bool is_kvm_probe(const struct probe_def *p)
 	return !strcmp(p->system, "kvm") || !strcmp(p->system, "kvmmmu");
 }
 
-static bool attach_one(struct capture *cap, unsigned i)
+bool capture__attach_probe(struct capture *cap, unsigned i)
 {
 	struct bpf_program *prog =
-		bpf_object__find_program_by_name(cap->skel->obj, probe_defs[i].prog);
+		bpf_object__find_program_by_name(cap->skel->obj, probe_def(i)->prog);
 
 	cap->links[i] = bpf_program__attach(prog);
 	if (!cap->links[i]) {
-		probe_skip(cap, i, CAPTURE_SKIP_ATTACH, "%s", strerror(errno));
+		capture__skip_probe(cap, i, CAPTURE_SKIP_ATTACH, "%s", strerror(errno));
 		return false;
 	}
 	cap->st.probe[i].attached = true;
 	cap->st.attached++;
-	cap->st.kvm_attached += is_kvm_probe(&probe_defs[i]);
+	cap->st.kvm_attached += is_kvm_probe(probe_def(i));
 	return true;
-}
-
-/* The host gup fault hook: the chosen one, else its stand-by. */
-static void attach_gup_hook(struct capture *cap)
-{
-	int mmf = probe_index("mv_mm_fault");
-	int used = -1;
-
-	if (cap->gup_primary >= 0 && attach_one(cap, (unsigned)cap->gup_primary))
-		used = cap->gup_primary;
-	else if (cap->gup_standby >= 0 && attach_one(cap, (unsigned)cap->gup_standby))
-		used = cap->gup_standby;
-	if (used < 0)
-		cap->st.gup_hook = CAPTURE_GUP_NONE;
-	else if (used == mmf)
-		cap->st.gup_hook = CAPTURE_GUP_HANDLE_MM_FAULT;
-	else
-		cap->st.gup_hook =
-			cap->rss_batched ? CAPTURE_GUP_RSS_BATCHED : CAPTURE_GUP_RSS_STAT;
-	if (used == cap->gup_primary && cap->gup_standby >= 0)
-		probe_skip(cap, (unsigned)cap->gup_standby, CAPTURE_SKIP_UNUSED,
-			   "host gup faults counted by %s",
-			   capture_gup_hook_name(cap->st.gup_hook));
 }
 
 static int attach_all(struct capture *cap)
 {
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		if ((int)i == cap->gup_primary || (int)i == cap->gup_standby ||
-		    !probe_candidate(cap, (int)i))
+		if (hostfault_is_gup_hook(cap, (int)i) || !capture__probe_candidate(cap, (int)i))
 			continue;
-		attach_one(cap, i);
+		capture__attach_probe(cap, i);
 	}
-	attach_gup_hook(cap);
+	hostfault_attach_gup_hook(cap);
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++)
 		cap->st.skipped += !cap->st.probe[i].attached;
 	return cap->st.attached ? 0 : -ENOENT;
@@ -466,7 +376,7 @@ static void report_probes(struct capture *cap)
 	char line[256];
 
 	for (unsigned i = 0; i < CAPTURE_NPROBES && !*kvm_btf; i++) {
-		if (st->probe[i].attached && is_kvm_probe(&probe_defs[i]))
+		if (st->probe[i].attached && is_kvm_probe(probe_def(i)))
 			kvm_btf = st->probe[i].btf;
 	}
 	pr_info("trace: %u of %u probes attached, %u on KVM events%s%s%s; host gup faults: %s\n",
@@ -545,7 +455,7 @@ struct capture *capture__start(const struct capture_config *c, char *err, size_t
 	ret = open_and_load(cap, c, err, len);
 	if (ret)
 		goto fail;
-	ret = set_filter(cap, c, err, len);
+	ret = state_set_filter(cap, c, err, len);
 	if (ret)
 		goto fail;
 	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), on_sample, cap, NULL);
@@ -578,97 +488,6 @@ fail:
 	return NULL;
 }
 
-/*
- * Walks still open when the probes went away (their last level came, nothing
- * followed): the mv_flush iterator emits them into the ring, once.
- */
-static void flush_walks(struct capture *cap)
-{
-	struct bpf_link *link = bpf_program__attach_iter(cap->skel->progs.mv_flush, NULL);
-	char buf[64];
-	int fd;
-
-	if (!link) {
-		pr_warn("trace: cannot flush the walks in progress: %s\n", strerror(errno));
-		return;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd >= 0) {
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-	}
-	bpf_link__destroy(link);
-	cap->st.walks_flushed = cap->skel->bss->flushed_walks;
-	cap->st.walk_threads_spilled = cap->skel->bss->spilled_threads;
-}
-
-static void read_drops(struct capture *cap)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(cap->skel->maps.drops);
-	uint64_t *v;
-
-	if (ncpu <= 0)
-		return;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	for (__u32 src = 0; src < 2; src++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &src, v))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			sum += v[i];
-		*(src ? &cap->st.dropped_host : &cap->st.dropped_kvm) = sum;
-	}
-	free(v);
-	if (cap->st.dropped_kvm)
-		ev_write_dropped(cap->w, EV_SRC_KVM, cap->st.dropped_kvm);
-	if (cap->st.dropped_host)
-		ev_write_dropped(cap->w, EV_SRC_HOST, cap->st.dropped_host);
-}
-
-static void counts_add(struct kvm_ev_counts *sum, const struct kvm_ev_counts *v)
-{
-	sum->fault_walks += v->fault_walks;
-	sum->emulator_walks += v->emulator_walks;
-	for (unsigned l = 0; l <= KVM_WALK_MAX_LEVELS; l++)
-		sum->emulator_walk_levels[l] += v->emulator_walk_levels[l];
-	sum->emulate_insn += v->emulate_insn;
-	sum->emulate_failed += v->emulate_failed;
-}
-
-/* The kernel's counts: one kvm_counts record per vCPU that has any, and the totals. */
-static void read_counts(struct capture *cap)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(cap->skel->maps.counts);
-	struct kvm_ev_counts *v;
-
-	if (ncpu <= 0)
-		return;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	for (__u32 vcpu = 0; vcpu < KVM_COUNTS_VCPUS; vcpu++) {
-		struct kvm_ev_counts sum = {.vcpu = vcpu};
-
-		if (bpf_map_lookup_elem(fd, &vcpu, v))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			counts_add(&sum, &v[i]);
-		if (!sum.fault_walks && !sum.emulator_walks && !sum.emulate_insn)
-			continue;
-		counts_add(&cap->st.kernel, &sum);
-		cap->st.kernel.vcpu++;
-		if (!ev_write(cap->w, &ev_type_kvm_counts, (uint16_t)vcpu, now_ns(), &sum))
-			cap->st.records[EVK_KVM_COUNTS]++, cap->st.total++;
-	}
-	free(v);
-}
-
 int capture__stop(struct capture *cap, struct capture_stats *st)
 {
 	int ret = 0;
@@ -680,11 +499,11 @@ int capture__stop(struct capture *cap, struct capture_stats *st)
 	atomic_store(&cap->stop, true);
 	if (cap->thread_running)
 		pthread_join(cap->thread, NULL);
-	flush_walks(cap);
+	state_flush_walks(cap);
 	while (ring_buffer__consume(cap->rb) > 0)
 		;
-	read_drops(cap);
-	read_counts(cap);
+	state_read_drops(cap);
+	state_read_counts(cap);
 	if (cap->poll_err) {
 		pr_warn("trace: ring buffer poll failed: %s\n", strerror(-cap->poll_err));
 		ret = cap->poll_err;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Capture of KVM MMU events and host page faults of a set of processes with
- * the eBPF probes of trace/kvmmmu.bpf.c, written into an event file.
+ * the eBPF probes of trace/FAMILY.bpf.c (walk, spt, vmexit, hostfault, state),
+ * written into an event file.
  *
  * Lifecycle: capture_check_host() -> capture__start() (open, set the pid
  * filter and ring size, load, attach, start the consumer thread) ->

@@ -2,7 +2,7 @@
 /*
  * KVM and host record types written by the eBPF tracer (ids 48..127).
  *
- * Shared by the BPF programs (trace/kvmmmu.bpf.c) and user space: each
+ * Shared by the BPF programs (trace/FAMILY.bpf.c) and user space: each
  * record is a struct kvm_rec_hdr laid out exactly like the event file's
  * struct ev_hdr, followed by one of the bodies below, so the consumer copies
  * it into the file unchanged. A ring-buffer sample is one record, or a

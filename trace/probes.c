@@ -20,40 +20,27 @@
 #define PROBE_REASON_LEN   160
 #define PROBE_PROGNAME_LEN 64
 
-/* Every probe the tracer knows, and the program that handles it. */
-const struct probe_def probe_defs[CAPTURE_NPROBES] = {
-	{PROBE_TP, "kvmmmu", "kvm_mmu_pagetable_walk", "mv_walk"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_paging_element", "mv_walk_elem"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_walker_error", "mv_walk_err"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_set_accessed_bit", "mv_set_accessed"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_set_dirty_bit", "mv_set_dirty"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_spte_requested", "mv_spte_req"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_set_spte", "mv_set_spte"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_get_page", "mv_get_page"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_sync_page", "mv_sync_page"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_unsync_page", "mv_unsync_page"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_prepare_zap_page", "mv_zap_page"},
-	{PROBE_TP, "kvmmmu", "fast_page_fault", "mv_fast_pf"},
-	{PROBE_TP, "kvmmmu", "kvm_tdp_mmu_spte_changed", "mv_tdp_spte"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_split_huge_page", "mv_split_huge"},
-	{PROBE_TP, "kvmmmu", "handle_mmio_page_fault", "mv_mmio_pf"},
-	{PROBE_TP, "kvmmmu", "kvm_mmu_zap_all_fast", "mv_zap_all"},
-	{PROBE_TP, "kvm", "kvm_exit", "mv_kvm_exit"},
-	{PROBE_TP, "kvm", "kvm_entry", "mv_kvm_entry"},
-	{PROBE_TP, "kvm", "kvm_page_fault", "mv_kvm_pf"},
-	{PROBE_TP, "kvm", "kvm_cr", "mv_kvm_cr"},
-	{PROBE_TP, "kvm", "kvm_emulate_insn", "mv_emulate"},
-	{PROBE_TP, "exceptions", "page_fault_user", "mv_pf_user"},
-	{PROBE_TP, "exceptions", "page_fault_kernel", "mv_pf_kernel"},
-	{PROBE_TP, "kmem", "rss_stat", "mv_rss"},
-	{PROBE_FEXIT, "fexit", "handle_mm_fault", "mv_mm_fault"},
-	{PROBE_TP, "sched", "sched_process_exit", "mv_thread_exit"},
+/* The families in the order of the probe table. */
+static const struct probe_family *const families[] = {
+	&walk_family, &spt_family, &vmexit_family, &hostfault_family, &state_family,
 };
+
+const struct probe_def *probe_def(unsigned i)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+		if (i < families[f]->nprobes)
+			return &families[f]->probes[i];
+		i -= families[f]->nprobes;
+	}
+	return NULL;
+}
 
 int probe_index(const char *prog)
 {
 	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		if (!strcmp(probe_defs[i].prog, prog))
+		const struct probe_def *p = probe_def(i);
+
+		if (p && !strcmp(p->prog, prog))
 			return (int)i;
 	}
 	return -1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to trace/: the probe table, where the kernel describes each
- * probe's target (tracefs, vmlinux or module BTF), and libbpf's messages.
+ * Private to trace/: the probe table (the families' lists), where the kernel
+ * describes each probe's target (tracefs, vmlinux or module BTF), and
+ * libbpf's messages.
  */
 #ifndef MEMVIRT_TRACE_PROBES_H
 #define MEMVIRT_TRACE_PROBES_H
@@ -25,9 +26,27 @@ struct probe_def {
 	const char *system, *event, *prog;
 };
 
-extern const struct probe_def probe_defs[CAPTURE_NPROBES];
+/*
+ * A family of probes: the programs of one trace/NAME.bpf.c, listed with their
+ * events by trace/NAME.c. The families' lists, one after the other in the
+ * order below, are the probe table: probe i of the capture (its statistics,
+ * its notes) is probe_def(i).
+ */
+struct probe_family {
+	const char *name;
+	const struct probe_def *probes;
+	unsigned nprobes;
+};
 
-/* Index in probe_defs of the probe whose program is @prog, or -1. */
+extern const struct probe_family walk_family;	   /* walks, A/D bits, the shadow fault's SPTE */
+extern const struct probe_family spt_family;	   /* shadow/TDP pages, other SPTE changes */
+extern const struct probe_family vmexit_family;	   /* exits, entries, CRs, emulation */
+extern const struct probe_family hostfault_family; /* host page faults, gup faults */
+extern const struct probe_family state_family;	   /* the walk state's thread exit */
+
+/* Probe @i of the table (0 .. CAPTURE_NPROBES - 1), NULL past its end. */
+const struct probe_def *probe_def(unsigned i);
+/* Index in the table of the probe whose program is @prog, or -1. */
 int probe_index(const char *prog);
 
 /* "/sys/kernel/tracing" (MEMVIRT_TRACEFS overrides; debugfs copy when only that exists). */

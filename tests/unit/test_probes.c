@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Where the tracer finds a probe's BTF (vmlinux, or a module's split BTF
- * beside it, as where KVM is a module) against BTF files written here, and
- * what it keeps of a libbpf message: the verifier's reason at the end of a
- * log longer than any fixed buffer.
+ * The probe table the families' lists make, where the tracer finds a probe's
+ * BTF (vmlinux, or a module's split BTF beside it, as where KVM is a module)
+ * against BTF files written here, and what it keeps of a libbpf message: the
+ * verifier's reason at the end of a log longer than any fixed buffer.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
@@ -79,6 +80,32 @@ static void check_lookup(void)
 	CHECK(kbtf__open(path) == NULL);
 }
 
+/*
+ * The families' lists fill the table exactly, in the capture's order (the
+ * order of its statistics and notes): the walk first, the thread's exit
+ * last, each program found by its name.
+ */
+static void check_table(void)
+{
+	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
+		const struct probe_def *p = probe_def(i);
+
+		CHECK(p != NULL);
+		if (!p)
+			return;
+		CHECK(p->system && p->event && p->prog);
+		CHECK_EQ_U64(probe_index(p->prog), i);
+	}
+	CHECK(probe_def(CAPTURE_NPROBES) == NULL);
+	CHECK_STR(probe_def(0)->event, "kvm_mmu_pagetable_walk");
+	CHECK_STR(probe_def(7)->event, "kvm_mmu_get_page");
+	CHECK_STR(probe_def(16)->event, "kvm_exit");
+	CHECK_STR(probe_def(21)->event, "page_fault_user");
+	CHECK_STR(probe_def(CAPTURE_NPROBES - 1)->event, "sched_process_exit");
+	CHECK_EQ_U64(probe_index("mv_mm_fault"), 24);
+	CHECK(probe_index("mv_flush") == -1);
+}
+
 static void feed(enum libbpf_print_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -128,6 +155,7 @@ int main(void)
 	log_level = LOG_ERR; /* the log tail would be printed as warnings */
 	if (!mkdtemp(dir))
 		SKIP("cannot create a directory in /tmp: %s\n", strerror(errno));
+	check_table();
 	make_tree();
 	check_lookup();
 	check_log();

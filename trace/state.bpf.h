@@ -1,38 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Part of trace/kvmmmu.bpf.c, included once by it: the maps, the per-thread
- * walk state and the record and bundle helpers its programs share. Kept
- * apart so that each file stays readable; it defines maps and globals, so it
- * is no header for any other program.
+ * Shared by the tracer's BPF programs (trace/{walk,spt,vmexit,hostfault,state}.bpf.c,
+ * linked into one object): the read-only configuration, maps and counters
+ * that trace/state.bpf.c defines, the per-thread walk state, and the helpers
+ * that write records into the ring buffer. Every program that writes a record
+ * spells out its reservation: bpf_ringbuf_reserve(), the drop counted with
+ * count_drop() when the ring is full, rec_hdr() and the body, then
+ * bpf_ringbuf_submit(r, wakeup_flag()).
  */
-#ifndef MEMVIRT_KVMMMU_STATE_BPF_H
-#define MEMVIRT_KVMMMU_STATE_BPF_H
+#ifndef MEMVIRT_STATE_BPF_H
+#define MEMVIRT_STATE_BPF_H
 
-#define SRC_KVM	 3  /* EV_SRC_KVM */
-#define SRC_HOST 4  /* EV_SRC_HOST */
-#define RIP_REG	 16 /* VCPU_REGS_RIP in kvm_vcpu_arch.regs */
+#define SRC_KVM	 3 /* EV_SRC_KVM */
+#define SRC_HOST 4 /* EV_SRC_HOST */
 
-/* Set by user space before load: wake the consumer past this many bytes. */
-const volatile __u64 wakeup_bytes = 1 << 20;
+/* ---- read-only configuration, set by user space before load ---- */
 
-struct {
+/* Wake the consumer past this many bytes. */
+extern const volatile __u64 wakeup_bytes;
+/* One record per walk and per emulated instruction. */
+extern const volatile bool trace_all;
+/* With one traced process its tgid, checked without a map lookup; else 0. */
+extern const volatile __u32 only_tgid;
+/* (Tests) no slots, every thread's walk state in task-local storage. */
+extern const volatile bool walk_slots_off;
+
+/* ---- maps: each type is declared here once, the maps defined in state.bpf.c ---- */
+
+struct events_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20); /* resized by user space before load */
-} events SEC(".maps");
-
-/* Set by user space before load: one record per walk and per emulated instruction. */
-const volatile bool trace_all = false;
-
-/* With one traced process its tgid, checked without a map lookup; else 0. */
-const volatile __u32 only_tgid = 0;
+};
+extern struct events_ring events SEC(".maps");
 
 /* The traced processes (tgid -> 1). */
-struct {
+struct tgid_set {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, __u8);
-} tgids SEC(".maps");
+};
+extern struct tgid_set tgids SEC(".maps");
 
 /*
  * The walk in progress of each vCPU thread. A walk can sleep (reading a guest
@@ -69,47 +77,51 @@ struct walk_state {
  */
 #define WALK_SLOTS 1024
 
-struct {
+struct walk_slot_array {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, WALK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct walk_state);
-} walk_slots SEC(".maps");
+};
+extern struct walk_slot_array walk_slots SEC(".maps");
 
 /* Threads whose slot another thread holds keep their state in task-local storage. */
-__u32 spilled_threads = 0;
-
-/* Set by user space before load (tests): no slots, every thread in task-local storage. */
-const volatile bool walk_slots_off = false;
-
-struct {
+struct walk_task_storage {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct walk_state);
-} walks SEC(".maps");
+};
+extern struct walk_task_storage walks SEC(".maps");
+
+/* Threads whose walk state is in task-local storage (0: no lookup there). */
+extern __u32 spilled_threads;
 
 /*
  * Counted, not recorded: per vCPU (KVM_COUNTS_VCPUS - 1 for that id and up),
  * per CPU, summed by user space at stop.
  */
-struct {
+struct counts_array {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, KVM_COUNTS_VCPUS);
 	__type(key, __u32);
 	__type(value, struct kvm_ev_counts);
-} counts SEC(".maps");
+};
+extern struct counts_array counts SEC(".maps");
 
 /* Walks left open, emitted at the thread's exit or by mv_flush at detach. */
-__u64 flushed_walks = 0;
+extern __u64 flushed_walks;
 
 /* Records lost because the ring buffer was full: [0] KVM, [1] host. */
-struct {
+struct drops_array {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
-} drops SEC(".maps");
+};
+extern struct drops_array drops SEC(".maps");
+
+/* ---- the traced threads and their vCPUs ---- */
 
 /*
  * Whether @task (the current one) belongs to a traced process: with one traced
@@ -149,6 +161,8 @@ static __always_inline __u16 running_vcpu_id(struct task_struct *task)
 	return (__u16)BPF_CORE_READ(vcpu, vcpu_id);
 }
 
+/* ---- records: the header, drops, wakeups ---- */
+
 static __always_inline void count_drops(__u32 src, __u64 records)
 {
 	__u32 key = src == SRC_HOST;
@@ -170,39 +184,36 @@ static __always_inline long wakeup_flag(void)
 									    : BPF_RB_NO_WAKEUP;
 }
 
-/* Reserve one record of body type @body_t as @r, or count a drop and return. */
-#define RECORD(r, body_t, id, src, cpu_)                    \
-	struct {                                            \
-		struct kvm_rec_hdr h;                       \
-		body_t b;                                   \
-	} *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0); \
-	if (!r) {                                           \
-		count_drop(src);                            \
-		return 0;                                   \
-	}                                                   \
-	r->h.type = id;                                     \
-	r->h.size = sizeof(*r);                             \
-	r->h.source = src;                                  \
-	r->h.cpu = cpu_;                                    \
-	r->h.ts = bpf_ktime_get_ns()
+/* The header of a record of type @id, @size bytes with it, from @src. */
+static __always_inline void rec_hdr(struct kvm_rec_hdr *h, __u16 id, __u16 size, __u16 src,
+				    __u16 cpu, __u64 ts)
+{
+	h->type = id;
+	h->size = size;
+	h->source = src;
+	h->cpu = cpu;
+	h->ts = ts;
+}
 
-#define SUBMIT(r) bpf_ringbuf_submit(r, wakeup_flag())
-
-/*
- * The start of a probe that writes one KVM record for a traced thread: the
- * thread's held shadow fault goes out first, then @r is reserved (or the
- * probe returns, the drop counted).
- */
-#define KVM_RECORD(r, body_t, id)                              \
-	struct task_struct *task = bpf_get_current_task_btf(); \
-	if (!traced(task))                                     \
-		return 0;                                      \
-	__u16 rec_vcpu = thread_vcpu(task);                    \
-	RECORD(r, body_t, id, SRC_KVM, rec_vcpu)
-
+/* Records as they go into the ring (and the file): header, then body. */
 struct walk_rec {
 	struct kvm_rec_hdr h;
 	struct kvm_ev_walk b;
+};
+
+struct gup_rec {
+	struct kvm_rec_hdr h;
+	struct kvm_ev_host_gup_fault b;
+};
+
+struct spte_req_rec {
+	struct kvm_rec_hdr h;
+	struct kvm_ev_spte_requested b;
+};
+
+struct set_spte_rec {
+	struct kvm_rec_hdr h;
+	struct kvm_ev_set_spte b;
 };
 
 /*
@@ -223,28 +234,9 @@ struct walk_rec {
 struct fault_bundle {
 	struct kvm_bundle_hdr bh;
 	struct walk_rec walk;
-	struct {
-		struct kvm_rec_hdr h;
-		struct kvm_ev_host_gup_fault b;
-	} gup;
-	struct {
-		struct kvm_rec_hdr h;
-		struct kvm_ev_spte_requested b;
-	} req;
-	struct {
-		struct kvm_rec_hdr h;
-		struct kvm_ev_set_spte b;
-	} set;
-};
-
-/* With trace_all, an emulated instruction and the emulator walk it ended. */
-struct emulate_bundle {
-	struct kvm_bundle_hdr bh;
-	struct walk_rec walk;
-	struct {
-		struct kvm_rec_hdr h;
-		struct kvm_ev_emulate_insn b;
-	} ev;
+	struct gup_rec gup;
+	struct spte_req_rec req;
+	struct set_spte_rec set;
 };
 
 /* Slot 0 of a bundle: the walk @s when @walk, else an empty slot of the same size. */
@@ -260,16 +252,6 @@ static __always_inline void bundle_walk(struct kvm_bundle_hdr *bh, struct walk_r
 	}
 }
 
-static __always_inline void rec_hdr(struct kvm_rec_hdr *h, __u16 id, __u16 size, __u16 src,
-				    __u16 cpu, __u64 ts)
-{
-	h->type = id;
-	h->size = size;
-	h->source = src;
-	h->cpu = cpu;
-	h->ts = ts;
-}
-
 static __always_inline void emit_walk(struct walk_state *s)
 {
 	struct walk_rec *r;
@@ -282,7 +264,7 @@ static __always_inline void emit_walk(struct walk_state *s)
 	}
 	r->h = s->hdr;
 	r->b = s->walk;
-	SUBMIT(r);
+	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
 /*
@@ -325,7 +307,7 @@ static __always_inline void emit_fault(struct walk_state *s, const struct kvm_ev
 		rec_hdr(&r->set.h, EVK_MMU_SET_SPTE, sizeof(r->set), SRC_KVM, s->hdr.cpu, set_ts);
 		r->set.b = *set;
 	}
-	SUBMIT(r);
+	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
 /*
@@ -338,6 +320,8 @@ static __always_inline void flush_fault(struct walk_state *s)
 	if (s && s->fault_parts)
 		emit_fault(s, NULL, 0);
 }
+
+/* ---- the walk state of a thread ---- */
 
 /* The walk state of @task (current), NULL if it never walked (or is not traced). */
 static __always_inline struct walk_state *thread_walk(struct task_struct *task)
@@ -410,23 +394,6 @@ static __always_inline struct kvm_ev_counts *vcpu_counts(__u32 vcpu)
 }
 
 /*
- * The open walk ends in the shadow page-fault path (SPTE event, walker_error):
- * counted, and true when there was one, which the caller records.
- */
-static __always_inline bool take_fault_walk(struct walk_state *s)
-{
-	struct kvm_ev_counts *c;
-
-	if (!s || !s->active)
-		return false;
-	s->active = 0;
-	c = vcpu_counts(s->hdr.cpu);
-	if (c)
-		c->fault_walks++;
-	return true;
-}
-
-/*
  * The open walk ends with another walk or an emulated instruction and no
  * SPTE event: KVM translated an address for its emulator. Counted by length;
  * true when it is to be recorded (trace_all).
@@ -447,25 +414,6 @@ static __always_inline bool take_emulator_walk(struct walk_state *s)
 		c->emulator_walk_levels[walk_idx(lv)]++;
 	}
 	return trace_all;
-}
-
-/*
- * The walk state of a vCPU thread (one in KVM_RUN), created if it has none:
- * under TDP (nested paging) a vCPU thread never walks, yet its host gup
- * faults wait there for the fault's SPTE request.
- */
-static __always_inline struct walk_state *vcpu_thread_state(struct task_struct *task)
-{
-	struct walk_state *s = thread_walk(task);
-
-	if (s || !thread_in_kvm_run(task))
-		return s;
-	s = thread_walk_create(task);
-	if (s && !s->vcpu_known) {
-		s->hdr.cpu = running_vcpu_id(task);
-		s->vcpu_known = 1;
-	}
-	return s;
 }
 
 /*
