@@ -37,12 +37,11 @@ const struct probe_def *probe_def(unsigned i)
 
 int probe_index(const char *prog)
 {
-	for (unsigned i = 0; i < CAPTURE_NPROBES; i++) {
-		const struct probe_def *p = probe_def(i);
+	const struct probe_def *p;
 
-		if (p && !strcmp(p->prog, prog))
+	for (unsigned i = 0; (p = probe_def(i)); i++)
+		if (!strcmp(p->prog, prog))
 			return (int)i;
-	}
 	return -1;
 }
 

@@ -13,8 +13,6 @@
 
 #include <bpf/libbpf.h>
 
-#include "trace/capture.h"
-
 enum probe_kind {
 	PROBE_TP,    /* raw BTF tracepoint (tp_btf): tracefs event and btf_trace_EVENT */
 	PROBE_FEXIT, /* fexit on a kernel function: a BTF FUNC of vmlinux */

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "test.h"
+#include "trace/capture.h"
 #include "trace/probes.h"
 
 static char dir[] = "/tmp/memvirt-test-probes-XXXXXX";
