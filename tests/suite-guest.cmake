@@ -27,3 +27,4 @@ endfunction()
 
 memvirt_guest_test(test_guest_harness)
 memvirt_guest_test(test_guest_boot)
+memvirt_guest_test(test_guest_evring)
