@@ -137,7 +137,7 @@ static void check_boot(uint64_t mem, uint64_t ring_bytes, uint64_t seed)
 	if (!t.vm)
 		return;
 	CHECK_EQ_U64(guest_test__set(&t, "want", &want, sizeof(want)), 0);
-	CHECK_EQ_U64(guest_test__run(&t), 0);
+	CHECK(guest_test__run(&t) == 0);
 	CHECK_EQ_U64(t.res.ev.enabled, ring_bytes != 0);
 	if (ring_bytes) {
 		CHECK_EQ_U64(t.res.ev.ring_gpa, mem - MV_EVRING_HDR - ring_bytes);

@@ -184,7 +184,7 @@ int main(void)
 		ev_writer_abort(w);
 		TEST_DONE();
 	}
-	CHECK_EQ_U64(guest_test__run(&t), 0);
+	CHECK(guest_test__run(&t) == 0);
 	guest_test__destroy(&t);
 	CHECK_EQ_U64(ev_writer_close(w, true), 0);
 	load(path);
