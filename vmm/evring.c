@@ -394,8 +394,6 @@ int evchan_setup(struct vm *vm, char *err, size_t errlen)
 	bi->pool_end = c->gpa;
 	bi->ev_ring = MV_DIRECT_BASE + c->gpa;
 	bi->ev_mask = slots / MV_EV_SIZE - 1;
-	if (vm->cfg.ev_hostile)
-		bi->flags |= MV_BOOT_EV_HOSTILE;
 	vm->evchan = c;
 	return 0;
 }

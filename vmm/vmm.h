@@ -44,7 +44,6 @@ struct vm_config {
 	uint64_t ev_ring_bytes;	  /* ring slot area, a power of two; 0: no channel */
 	struct ev_writer *events; /* where its events go (shared with the tracer); may be NULL */
 	bool ev_chains;		  /* also resolve every guest fault's chain (EV_VMM_CHAIN) */
-	bool ev_hostile;	  /* tests: the kernel scribbles its ring at exit */
 };
 
 /* How a run ended. */

@@ -76,14 +76,11 @@ struct mv_boot_info {
 	uint64_t root_pt;    /* GPA of the first process's PML4 */
 	uint64_t msg_gpa;    /* GPA of the kernel's message buffer */
 	uint64_t tsc_khz;
-	uint32_t flags;	      /* MV_BOOT_* */
+	uint32_t flags;	      /* none defined: 0 */
 	uint32_t nr_pt_pages; /* page-table pages the VMM built for the first process */
 	uint64_t ev_ring;     /* GVA (direct map) of struct mv_evring; 0: no event channel */
 	uint64_t ev_mask;     /* ring slots - 1 (a power of two minus one) */
 };
-
-/* mv_boot_info.flags */
-#define MV_BOOT_EV_HOSTILE (1u << 0) /* test mode: at exit the kernel scribbles its event ring */
 
 /*
  * The guest event channel: a single-producer ring in guest memory that the
@@ -148,7 +145,7 @@ enum mv_msg_type {
 	MV_MSG_STARTED = 4,  /* the workload reached its first instruction; args[0] = tsc */
 	MV_MSG_DISCARD = 5,  /* freed frames: args[0] = n, then n (gpa, bytes) pairs; the VMM
 			      * drops their host pages so they read as zero when reused */
-	MV_MSG_EVSYNC = 6,   /* drain the event ring now (the kernel's hostile test mode) */
+	MV_MSG_EVSYNC = 6,   /* drain the event ring now (test guests, tests/guest/) */
 	MV_MSG_POPULATE = 7, /* map a range now (struct mv_populate); the VMM writes the entries */
 };
 

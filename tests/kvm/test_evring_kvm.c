@@ -4,8 +4,8 @@
  * N first-touched pages give exactly N guest_fault events on exactly the
  * footprint's pages; churn's map/unmap/flush events follow its syscalls and
  * Linux's flush ceiling; pingpong's processes appear with distinct CR3s;
- * --chains agree with the fault events and with KVM_TRANSLATE; a kernel
- * that scribbles its ring is counted, and the VMM stays in bounds.
+ * --chains agree with the fault events and with KVM_TRANSLATE. A guest
+ * that scribbles its ring is tests/guest/test_guest_evring.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -122,8 +122,7 @@ static void load(const char *path)
 }
 
 /* Run with the channel on and the events in evpath; @keep: the VM stays for KVM_TRANSLATE. */
-static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, bool hostile,
-		      bool keep)
+static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, bool keep)
 {
 	struct vm_config c = {0};
 	struct ev_writer *w = NULL;
@@ -137,7 +136,6 @@ static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, boo
 	c.program_path = program;
 	c.ev_ring_bytes = ring;
 	c.ev_chains = chains;
-	c.ev_hostile = hostile;
 	CHECK(ev_writer_open(&w, evpath, 0, (uint32_t)getpid(), false) == 0);
 	c.events = w;
 	vm = vm__create(&c, err, sizeof(err));
@@ -215,7 +213,7 @@ static void check_first_touch(uint64_t page_size, uint64_t footprint, bool chain
 	p.iters = 1;
 	p.stride = 4096;
 	p.page_size = page_size;
-	vm = run(&p, 1 << 20, chains, false, true);
+	vm = run(&p, 1 << 20, chains, true);
 	if (!vm)
 		return;
 	CHECK_EQ_U64(lg.nfault, n);
@@ -285,7 +283,7 @@ static void check_churn(uint64_t footprint, uint64_t iters)
 	wl_defaults(&p, WL_CHURN);
 	p.footprint = footprint;
 	p.iters = iters;
-	run(&p, 1 << 20, false, false, false);
+	run(&p, 1 << 20, false, false);
 	CHECK_EQ_U64(lg.nmap, iters);
 	CHECK_EQ_U64(lg.nunmap, iters);
 	CHECK_EQ_U64(lg.nfault, iters * pages);
@@ -321,7 +319,7 @@ static void check_pingpong(void)
 	p.nproc = 2;
 	p.footprint = 64 << 10;
 	p.iters = rounds;
-	run(&p, 1 << 20, false, false, false);
+	run(&p, 1 << 20, false, false);
 	CHECK_EQ_U64(lg.ncreate, 3);
 	for (unsigned i = 0; i < lg.ncreate && i < 3; i++) {
 		CHECK_EQ_U64(lg.create[i].pid, i);
@@ -355,37 +353,12 @@ static void check_small_ring(void)
 	p.footprint = 8 << 20;
 	p.iters = 1;
 	p.stride = 4096;
-	run(&p, 4096, false, false, false);
+	run(&p, 4096, false, false);
 	/* 2048 faults, one mmap and the first process. */
 	CHECK_EQ_U64(res.ev.accepted + res.ev.guest_full, 2048 + 2);
 	CHECK_EQ_U64(lg.nfault + lg.nmap + lg.ncreate, res.ev.accepted);
 	CHECK_EQ_U64(lg.dropped, res.ev.guest_full);
 	CHECK_EQ_U64(res.ev.malformed, 0);
-}
-
-/*
- * The kernel's hostile mode (MV_BOOT_EV_HOSTILE, workloads/kernel/main.c)
- * at exit: six malformed records, a producer index 2^40 ahead, one 5
- * behind, three drops claimed and then the count going backward, garbage
- * in the header; then two valid flush records. The run still ends cleanly.
- */
-static void check_hostile(void)
-{
-	struct wl_params p;
-
-	wl_defaults(&p, WL_STRIDE);
-	p.footprint = 1 << 20;
-	p.iters = 1;
-	p.stride = 4096;
-	run(&p, 1 << 20, true, true, false);
-	CHECK_EQ_U64(res.ev.malformed, 6);
-	CHECK_EQ_U64(res.ev.resyncs, 3);
-	CHECK_EQ_U64(res.ev.guest_full, 3);
-	CHECK_EQ_U64(lg.dropped, 6 + 3);
-	CHECK_EQ_U64(lg.nfault, 256);
-	CHECK_EQ_U64(lg.nchain, 256);
-	CHECK_EQ_U64(lg.nflush, 2);
-	CHECK_EQ_U64(lg.flush[0].kind, EV_FLUSH_CR3);
 }
 
 int main(void)
@@ -402,7 +375,6 @@ int main(void)
 	check_churn(1 << 20, 3);
 	check_pingpong();
 	check_small_ring();
-	check_hostile();
 	unlink(evpath);
 	TEST_DONE();
 }

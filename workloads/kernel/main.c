@@ -107,48 +107,6 @@ void console_write(const char *s, uint64_t len)
 	__asm__ volatile("rep outsb" : "+S"(s), "+c"(len) : "d"(MV_PORT_SERIAL) : "memory");
 }
 
-/*
- * MV_BOOT_EV_HOSTILE: what a broken or malicious kernel could leave in the
- * ring, one case per drain (MV_MSG_EVSYNC), then valid records again. The
- * VMM must count the bad records, resynchronise and stay in bounds. The
- * expected counts are in tests/kvm/test_evring_kvm.c.
- */
-static void ev_hostile(void)
-{
-	struct mv_evring *r = (struct mv_evring *)boot_info.ev_ring;
-	uint64_t cr3;
-
-	if (!r)
-		return;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-	/* Case 1, six malformed records: unknown types, a bad size, a bad page size, GPAs
-	 * outside guest memory. */
-	ev_emit(MV_EV_WORD0(0, 0, 0), 0, 0, 0, 0);
-	ev_emit(MV_EV_WORD0(0x7777, 0, 0), 0, 0, 0, 0);
-	ev_emit(MV_EV_WORD0(MV_EV_MAP, 12, 3) & ~(0xffULL << 16), MV_MMAP_BASE, 4096, cr3, 0);
-	ev_emit(MV_EV_WORD0(MV_EV_MAP, 13, 3), MV_MMAP_BASE, 4096, cr3, 0);
-	ev_emit(MV_EV_WORD0(MV_EV_FAULT, 12, 6), MV_MMAP_BASE, 0, boot_info.mem_size, cr3);
-	ev_emit(MV_EV_WORD0(MV_EV_AS_SWITCH, 0, 1), ~0ULL << 12, cr3, 0, 0);
-	send(MV_MSG_EVSYNC, 0);
-	/* Case 2: a producer index far beyond the consumer. */
-	r->prod += 1ULL << 40;
-	send(MV_MSG_EVSYNC, 0);
-	/* Case 3: a producer index behind the consumer. */
-	r->prod -= 5;
-	send(MV_MSG_EVSYNC, 0);
-	/* Case 4: three drops claimed, then the drop count going backward, with garbage in the
-	 * header fields the VMM must not use. */
-	r->drops += 3;
-	send(MV_MSG_EVSYNC, 0);
-	r->drops -= 2;
-	r->nr_slots = 0xffffffffu;
-	r->slot_size = 0xffffffffu;
-	send(MV_MSG_EVSYNC, 0);
-	/* Then the channel works again: two valid records. */
-	ev_emit(MV_EV_WORD0(MV_EV_TLB_FLUSH, 0, 1), 0, cr3, 0, 0);
-	ev_emit(MV_EV_WORD0(MV_EV_TLB_FLUSH, 0, 1), 0, cr3, 0, 0);
-}
-
 static __attribute__((noreturn)) void halt_forever(void)
 {
 	for (;;)
@@ -221,8 +179,6 @@ void trap_handler(struct mv_regs *regs)
 
 static long sys_exit(uint64_t status)
 {
-	if (boot_info.flags & MV_BOOT_EV_HOSTILE)
-		ev_hostile();
 	kstats.status = status;
 	msg.u.kstats = kstats;
 	send(MV_MSG_EXIT, sizeof(msg.u.kstats));
