@@ -13,21 +13,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "mmu/atrace.h"
 
 #define BASE  0x7f0000000000ULL
 #define PAGES (1ULL << 18) /* 1 GiB of 4K pages */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 static int emit(struct atrace_writer *w, const struct atrace_rec *r)
 {
@@ -67,7 +57,7 @@ int main(int argc, char **argv)
 		struct atrace_rec r = {.kind = ATRACE_LOAD, .size = 8};
 
 		if (i % 512 == 0)
-			page = rng_next(&seed) % PAGES;
+			page = xorshift64s(&seed) % PAGES;
 		if (i % 16 == 0) {
 			struct atrace_rec f = {ATRACE_FETCH, 4, 0x400000 + (i % 4096) * 4};
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "mmu/mmu.h"
 
 #define GIB  (1ULL << 30)
@@ -37,17 +38,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
 }
 
 /* ---- the bare TLB ceiling ---- */
@@ -292,7 +282,8 @@ int main(int argc, char **argv)
 		}
 		if (strchr(streams, 'r')) {
 			for (size_t i = 0; i < n; i++)
-				va[i] = 0x7f0000000000ULL + (rng_next(&seed) % (64 * 1024) & ~7ULL);
+				va[i] = 0x7f0000000000ULL +
+					(xorshift64s(&seed) % (64 * 1024) & ~7ULL);
 			run("a-rand", va, n, &e, preset, 4);
 		}
 		env_free(&e);
@@ -300,7 +291,7 @@ int main(int argc, char **argv)
 	if (strchr(streams, 'b')) {
 		env_nested(&e);
 		for (size_t i = 0; i < n; i++)
-			va[i] = 0x7f0000000000ULL + (rng_next(&seed) % FOOT & ~7ULL);
+			va[i] = 0x7f0000000000ULL + (xorshift64s(&seed) % FOOT & ~7ULL);
 		run("b-rand", va, n, &e, preset, 1);
 		env_free(&e);
 	}

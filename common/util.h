@@ -20,6 +20,18 @@ int parse_u64(const char *s, uint64_t *out);
 /* Bytes to "256M", "4K", "1G" when exact, else "12345 bytes". */
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 
+/* xorshift64*: a small deterministic generator (random replacement, test and bench streams). */
+static inline uint64_t xorshift64s(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 /* now_ns() when main() started, 0 if the program did not record it. */
 extern uint64_t util_main_ns;

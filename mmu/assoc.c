@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "mmu/mmu_internal.h"
 
 /* LRU: a global use counter stamped on the entry; the victim has the oldest stamp. */
@@ -80,7 +81,7 @@ static void plru_fini(struct assoc *a)
 
 static unsigned rand_victim(struct assoc *a, unsigned set)
 {
-	return (unsigned)(mmu_rand(&a->rng) % a->ways);
+	return (unsigned)(xorshift64s(&a->rng) % a->ways);
 }
 
 static const struct repl_policy_ops repl_ops[] = {

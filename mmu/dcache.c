@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/util.h"
 #include "mmu/mmu_internal.h"
 
 /*
@@ -158,7 +159,7 @@ static inline unsigned dc_victim(struct dc_level *l, unsigned set, const uint64_
 	case REPL_PLRU:
 		return plru_bits_victim(l->plru + (size_t)set * (l->ways - 1), l->ways);
 	case REPL_RANDOM:
-		return (unsigned)(mmu_rand(&l->rng) % l->ways);
+		return (unsigned)(xorshift64s(&l->rng) % l->ways);
 	}
 	return 0;
 }

@@ -189,18 +189,6 @@ void assoc__invalidate(struct assoc *a, size_t idx);
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p);
 
-/* xorshift64*: the deterministic generator behind random replacement. */
-static inline uint64_t mmu_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* Walker internals shared with the simulator. */
 
 /*

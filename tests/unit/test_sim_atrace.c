@@ -5,21 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "mmu/atrace.h"
 #include "test.h"
 
 #define MAXBUF (1 << 20)
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* Write @n records to a memory buffer; returns its length. */
 static size_t write_trace(char *buf, size_t cap, const struct atrace_rec *r, size_t n)
@@ -75,7 +65,7 @@ static void test_round_trip(void)
 	size_t len;
 
 	for (size_t i = 0; i < 20000; i++) {
-		uint64_t x = rng_next(&seed);
+		uint64_t x = xorshift64s(&seed);
 
 		in[i].kind = (enum atrace_kind)(x % ATRACE_KINDS);
 		in[i].size = (x >> 8) % 3 == 0 ? (uint32_t)(1 + (x >> 16) % 100000) : 8;
