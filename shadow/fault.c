@@ -114,7 +114,8 @@ bool prefetch_invalid_gpte(struct shadow *s, struct shadow_page *sp, unsigned id
 	return true;
 }
 
-/* FNAME(prefetch_gpte): map one guest PTE of a last-level page without a fault. */
+/* FNAME(prefetch_gpte): map one guest PTE of a last-level page without a fault.
+ * Simplification: the host page is always present, so KVM's atomic lookup never fails. */
 bool prefetch_gpte(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t gpte)
 {
 	unsigned access;
@@ -188,7 +189,8 @@ static void pte_prefetch(struct shadow *s, const struct guest_walk *w, struct sh
 	}
 }
 
-/* kvm_mmu_hugepage_adjust() and kvm_mmu_max_mapping_level(): the SPTE level for this fault. */
+/* kvm_mmu_hugepage_adjust() and kvm_mmu_max_mapping_level(): the SPTE level for this fault.
+ * Simplification: the NX huge-page mitigation (nx_huge_pages) is off. */
 static unsigned goal_level(struct shadow *s, gfn_t gfn, unsigned max_level, unsigned host_level)
 {
 	if (max_level == 1)

@@ -166,7 +166,8 @@ retry:
 		if (!accessed_dirty) {
 			int r = update_accessed_dirty(s, w, write);
 
-			if (r > 0 && ++retries < 64) /* KVM retries without bound */
+			/* Simplification: KVM retries without bound */
+			if (r > 0 && ++retries < 64)
 				goto retry;
 			if (r > 0)
 				return walk_error(w, 0, access);

@@ -470,6 +470,46 @@ static void test_unsync_invlpg(void)
 }
 
 /*
+ * A guest TLB flush (kvm_vcpu_flush_tlb_guest) syncs the current root and drops the cached
+ * roots that have unsync pages (kvm_mmu_sync_prev_roots: "sync prev_roots by simply freeing
+ * them"), so switching back to such a CR3 looks its root up again (found), and that load
+ * syncs the page (kvm_mmu_load -> kvm_mmu_sync_roots).
+ */
+static void test_flush_guest_tlb(void)
+{
+	struct guest *g = guest_new(4);
+	gpa_t root1 = new_table(g), root2 = new_table(g), pte_a;
+	struct shadow *s = model_new(g);
+	struct shadow_stats st;
+	uint64_t flushes;
+
+	pte_a = map(g, root1, VA_A, new_data(g), 1, LEAF);
+	map(g, root1, VA_WIN, pte_a & PTE_ADDR_MASK, 1, LEAF);
+	map(g, root2, VA_A, new_data(g), 1, LEAF);
+	CHECK(shadow__cr3_load(s, root1) == 0);
+	CHECK(shadow__fault(s, VA_A, 0, NULL) == SHADOW_PF_FIXED);
+	CHECK(shadow__fault(s, VA_WIN + (pte_a & X86_PAGE_MASK), PF_ERR_W, NULL) ==
+	      SHADOW_PF_FIXED);
+	CHECK(shadow__cr3_load(s, root2) == 0); /* syncs root2 only */
+	CHECK_EQ_U64(stats(s).mmu_unsync, 1);
+
+	flushes = stats(s).tlb_flush;
+	shadow__flush_guest_tlb(s);
+	st = stats(s);
+	CHECK_EQ_U64(st.tlb_flush, flushes + 1);
+	CHECK_EQ_U64(st.mmu_unsync, 1); /* dropped from the cache, not synced */
+	CHECK_EQ_U64(st.kvm_mmu_get_page_found, 0);
+
+	CHECK(shadow__cr3_load(s, root1) == 0);
+	st = stats(s);
+	CHECK_EQ_U64(st.kvm_mmu_get_page_found, 1);
+	CHECK_EQ_U64(st.mmu_unsync, 0);
+	CHECK_EQ_U64(st.kvm_mmu_sync_page, 1);
+	shadow__delete(s);
+	guest_free(g);
+}
+
+/*
  * Roots cached per CR3 (kvm_mmu_new_pgd, fast_pgd_switch): the current root and
  * KVM_PREV_ROOTS previous ones, most recent first; switching back to one of them makes no
  * kvm_mmu_get_page call. A CR3 that fell out of the cache gets its root page from the hash
@@ -864,6 +904,7 @@ int main(void)
 	test_write_tracked_and_flood();
 	test_write_zaps_entry_and_misaligned();
 	test_unsync_invlpg();
+	test_flush_guest_tlb();
 	test_cr3_cache();
 	test_table_freed();
 	test_prefetch();
