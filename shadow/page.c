@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow pages of the KVM shadow MMU model: the hash keyed by gfn and role, creation with
+ * write protection and write tracking, parent links and unsync marks, rmaps, zapping and
+ * recycling. Each function names the Linux 6.1 function (arch/x86/kvm/mmu/mmu.c unless said)
+ * whose rule it follows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow/internal.h"
+
+/* kvm_page_table_hashfn(): hash_64(gfn, KVM_MMU_HASH_SHIFT), the golden-ratio multiply. */
+static unsigned hash_bucket(gfn_t gfn)
+{
+	return (unsigned)((gfn * 0x61c8864680b583ebULL) >> (64 - SHADOW_HASH_SHIFT));
+}
+
+struct shadow_page *hash_first(struct shadow *s, gfn_t gfn)
+{
+	return s->hash[hash_bucket(gfn)];
+}
+
+/* The shadow page a non-leaf SPTE points to (to_shadow_page()). */
+struct shadow_page *sp_child(const struct shadow *s, uint64_t spte)
+{
+	uint64_t frame = ((spte & PTE_ADDR_MASK) - s->cfg.spt_base) >> X86_PAGE_SHIFT;
+
+	return frame < s->nframes ? s->by_frame[frame] : NULL;
+}
+
+/* kvm_mmu_page_get_gfn(): the gfn an SPTE of @sp maps. */
+gfn_t sp_gfn_at(const struct shadow_page *sp, unsigned idx)
+{
+	if (!sp->role.direct)
+		return sp->xlat[idx] >> X86_PAGE_SHIFT;
+	return sp->gfn + ((gfn_t)idx << (PT_INDEX_BITS * (sp->role.level - 1)));
+}
+
+/* kvm_mmu_page_set_translation() for indirect pages; direct pages derive both. */
+static void sp_set_translation(struct shadow_page *sp, unsigned idx, gfn_t gfn, unsigned access)
+{
+	if (sp_has_gptes(sp))
+		sp->xlat[idx] = gfn << X86_PAGE_SHIFT | access;
+}
+
+void sp_set_access(struct shadow_page *sp, unsigned idx, unsigned access)
+{
+	sp_set_translation(sp, idx, sp_gfn_at(sp, idx), access);
+}
+
+static void stat_pages(struct shadow *s, unsigned level, int delta)
+{
+	uint64_t *c = level == 1 ? &s->st.pages_4k : level == 2 ? &s->st.pages_2m : &s->st.pages_1g;
+
+	*c += (uint64_t)(int64_t)delta;
+}
+
+void remote_flush(struct shadow *s)
+{
+	/* kvm_flush_remote_tlbs(): KVM_REQ_TLB_FLUSH to every vCPU, serviced at its entry. */
+	s->requests |= REQ_TLB_FLUSH;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Write tracking and huge-page disallow counts (page_track.c, account_shadowed()). */
+
+bool gfn_write_tracked(struct shadow *s, gfn_t gfn)
+{
+	struct frame_meta *m = meta_get(&s->meta, 1, gfn, false);
+
+	return m && m->write_track > 0;
+}
+
+bool gfn_lpage_disallowed(struct shadow *s, gfn_t gfn, unsigned level)
+{
+	struct frame_meta *m =
+		meta_get(&s->meta, level, gfn >> (PT_INDEX_BITS * (level - 1)), false);
+
+	return m && m->disallow_lpage > 0;
+}
+
+/* update_gfn_disallow_lpage_count(): 2M and 1G frames holding @gfn. */
+static void lpage_disallow(struct shadow *s, gfn_t gfn, int delta)
+{
+	for (unsigned level = 2; level <= SHADOW_HUGE_LEVELS; level++) {
+		struct frame_meta *m =
+			meta_get(&s->meta, level, gfn >> (PT_INDEX_BITS * (level - 1)), true);
+
+		if (!m) {
+			s->oom = true;
+			return;
+		}
+		m->disallow_lpage += delta;
+	}
+}
+
+static bool spte_write_protect(uint64_t *sptep)
+{
+	/* spte_write_protect(pt_protect=true): clear W and MMU-writable. */
+	if (!(*sptep & PTE_RW) && !(*sptep & SPTE_MMU_WRITABLE))
+		return false;
+	return spte_update(sptep, *sptep & ~(PTE_RW | SPTE_MMU_WRITABLE));
+}
+
+/* kvm_mmu_slot_gfn_write_protect(min_level=4K): every leaf SPTE mapping @gfn, 4K to 1G. */
+bool write_protect_gfn(struct shadow *s, gfn_t gfn)
+{
+	bool flush = false;
+
+	for (unsigned level = 1; level <= SHADOW_HUGE_LEVELS; level++) {
+		struct frame_meta *m =
+			meta_get(&s->meta, level, gfn >> (PT_INDEX_BITS * (level - 1)), false);
+
+		for (uint32_t i = 0; m && i < m->rmap.n; i++)
+			flush |= spte_write_protect(&m->rmap.v[i].sp->spt[m->rmap.v[i].idx]);
+	}
+	return flush;
+}
+
+/*
+ * account_shadowed(): the guest table becomes write-protected; an upper-level one is also
+ * write-tracked (kvm_slot_page_track_add_page), so it can never go unsync. Both stop huge
+ * SPTEs over it.
+ */
+static void account_shadowed(struct shadow *s, struct shadow_page *sp)
+{
+	s->indirect_shadow_pages++;
+	if (sp->role.level > 1) {
+		struct frame_meta *m = meta_get(&s->meta, 1, sp->gfn, true);
+
+		if (!m) {
+			s->oom = true;
+			return;
+		}
+		m->write_track++;
+	}
+	lpage_disallow(s, sp->gfn, 1);
+	if (write_protect_gfn(s, sp->gfn))
+		remote_flush(s);
+}
+
+/* unaccount_shadowed() */
+static void unaccount_shadowed(struct shadow *s, struct shadow_page *sp)
+{
+	s->indirect_shadow_pages--;
+	if (sp->role.level > 1) {
+		struct frame_meta *m = meta_get(&s->meta, 1, sp->gfn, false);
+
+		if (m)
+			m->write_track--;
+	}
+	lpage_disallow(s, sp->gfn, -1);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* rmaps and SPTE updates */
+
+/* mmu_spte_update(): returns whether a TLB flush is needed. */
+bool spte_update(uint64_t *sptep, uint64_t new_spte)
+{
+	uint64_t old = *sptep;
+	bool flush = false;
+
+	*sptep = new_spte;
+	if (!spte_present(old))
+		return false;
+	if ((old & SPTE_MMU_WRITABLE) && !(new_spte & PTE_RW))
+		flush = true;
+	if ((old & PTE_A) && !(new_spte & PTE_A))
+		flush = true;
+	if ((old & PTE_D) && !(new_spte & PTE_D))
+		flush = true;
+	return flush;
+}
+
+static struct frame_meta *rmap_of(struct shadow *s, gfn_t gfn, unsigned level, bool create)
+{
+	return meta_get(&s->meta, level, gfn >> (PT_INDEX_BITS * (level - 1)), create);
+}
+
+/* kvm_zap_all_rmap_sptes() */
+static void zap_all_rmap_sptes(struct shadow *s, struct frame_meta *m, unsigned level)
+{
+	for (uint32_t i = 0; i < m->rmap.n; i++) {
+		struct sptep p = m->rmap.v[i];
+
+		if (spte_present(p.sp->spt[p.idx]))
+			stat_pages(s, level, -1);
+		p.sp->spt[p.idx] = 0;
+	}
+	m->rmap.n = 0;
+}
+
+/* __rmap_add(): record the leaf SPTE under its gfn and level, counted in pages_*. */
+void rmap_add(struct shadow *s, struct shadow_page *sp, unsigned idx, gfn_t gfn, unsigned access)
+{
+	unsigned level = sp->role.level;
+	struct frame_meta *m;
+	uint32_t count;
+
+	sp_set_translation(sp, idx, gfn, access);
+	stat_pages(s, level, 1);
+	m = rmap_of(s, gfn, level, true);
+	if (!m || sptep_list_add(&m->rmap, sp, idx)) {
+		s->oom = true;
+		return;
+	}
+	count = m->rmap.n - 1; /* pte_list_add() returns the count before the new entry */
+	if (count > SHADOW_RMAP_RECYCLE_THRESHOLD) {
+		zap_all_rmap_sptes(s, m, level);
+		remote_flush(s);
+	}
+}
+
+/* drop_spte(): clear a leaf SPTE and drop it from its rmap. */
+void drop_spte(struct shadow *s, struct shadow_page *sp, unsigned idx)
+{
+	uint64_t old = sp->spt[idx];
+	struct frame_meta *m;
+
+	sp->spt[idx] = 0;
+	if (!spte_present(old))
+		return;
+	stat_pages(s, sp->role.level, -1);
+	m = rmap_of(s, sp_gfn_at(sp, idx), sp->role.level, false);
+	if (m)
+		sptep_list_del(&m->rmap, sp, idx);
+}
+
+/* drop_parent_pte() */
+void drop_parent_pte(struct shadow *s, struct shadow_page *child, struct shadow_page *parent,
+		     unsigned idx)
+{
+	(void)s;
+	sptep_list_del(&child->parents, parent, idx);
+	parent->spt[idx] = 0;
+}
+
+/* mmu_page_zap_pte(): a leaf is dropped, a child page only unlinked (not zapped). */
+void zap_pte(struct shadow *s, struct shadow_page *sp, unsigned idx)
+{
+	uint64_t pte = sp->spt[idx];
+
+	if (spte_present(pte)) {
+		if (spte_last(pte, sp->role.level))
+			drop_spte(s, sp, idx);
+		else
+			drop_parent_pte(s, sp_child(s, pte), sp, idx);
+	} else if (pte & SPTE_MMIO) {
+		sp->spt[idx] = 0;
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Unsync marks */
+
+static void mark_unsync(struct shadow_page *sp, unsigned idx)
+{
+	uint64_t bit = 1ULL << (idx % 64);
+
+	/* mark_unsync(): set the child bit; the first unsync child propagates upwards. */
+	if (sp->unsync_child_bitmap[idx / 64] & bit)
+		return;
+	sp->unsync_child_bitmap[idx / 64] |= bit;
+	if (sp->unsync_children++)
+		return;
+	mark_parents_unsync(sp);
+}
+
+/* kvm_mmu_mark_parents_unsync() */
+void mark_parents_unsync(struct shadow_page *sp)
+{
+	for (uint32_t i = 0; i < sp->parents.n; i++)
+		mark_unsync(sp->parents.v[i].sp, sp->parents.v[i].idx);
+}
+
+/* kvm_unlink_unsync_page(): the kvm_mmu_sync_page tracepoint, mmu_unsync down. */
+void unlink_unsync(struct shadow *s, struct shadow_page *sp)
+{
+	s->st.kvm_mmu_sync_page++;
+	sp->unsync = false;
+	s->st.mmu_unsync--;
+}
+
+/* __link_shadow_page(): point @parent's SPTE at @child (replacing a huge SPTE). */
+void link_shadow_page(struct shadow *s, struct shadow_page *parent, unsigned idx,
+		      struct shadow_page *child)
+{
+	if (spte_present(parent->spt[idx])) {
+		drop_spte(s, parent, idx); /* drop_large_spte(), with a flush */
+		remote_flush(s);
+	}
+	/* make_nonleaf_spte(): present, writable, user, accessed, executable */
+	parent->spt[idx] = sp_hpa(s, child) | PTE_P | PTE_RW | PTE_US | PTE_A | SPTE_MMU_PRESENT;
+	if (sptep_list_add(&child->parents, parent, idx))
+		s->oom = true;
+	if (child->unsync_children || child->unsync)
+		mark_unsync(parent, idx);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Allocation, lookup */
+
+static void active_add_head(struct shadow *s, struct shadow_page *sp)
+{
+	sp->prev = NULL;
+	sp->next = s->active_head;
+	if (s->active_head)
+		s->active_head->prev = sp;
+	else
+		s->active_tail = sp;
+	s->active_head = sp;
+	sp->on_active = true;
+}
+
+static void active_del(struct shadow *s, struct shadow_page *sp)
+{
+	if (sp->prev)
+		sp->prev->next = sp->next;
+	else
+		s->active_head = sp->next;
+	if (sp->next)
+		sp->next->prev = sp->prev;
+	else
+		s->active_tail = sp->prev;
+	sp->prev = sp->next = NULL;
+	sp->on_active = false;
+}
+
+static int frame_alloc(struct shadow *s, struct shadow_page *sp)
+{
+	uint32_t frame;
+
+	if (s->nfree) {
+		frame = s->free_frames[--s->nfree];
+	} else {
+		if (s->nframes == s->frames_cap) {
+			uint32_t cap = s->frames_cap ? s->frames_cap * 2 : 256;
+			struct shadow_page **v = realloc(s->by_frame, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			s->by_frame = v;
+			s->frames_cap = cap;
+		}
+		frame = s->nframes++;
+	}
+	s->by_frame[frame] = sp;
+	sp->frame = frame;
+	return 0;
+}
+
+static void frame_release(struct shadow *s, struct shadow_page *sp)
+{
+	s->by_frame[sp->frame] = NULL;
+	if (s->nfree == s->free_cap) {
+		uint32_t cap = s->free_cap ? s->free_cap * 2 : 256;
+		uint32_t *v = realloc(s->free_frames, cap * sizeof(*v));
+
+		if (!v) {
+			s->oom = true; /* the frame is lost, nothing else */
+			return;
+		}
+		s->free_frames = v;
+		s->free_cap = cap;
+	}
+	s->free_frames[s->nfree++] = sp->frame;
+}
+
+/* kvm_mmu_alloc_shadow_page(): newest at the head of the active list and of its bucket. */
+static struct shadow_page *alloc_shadow_page(struct shadow *s, gfn_t gfn, union sp_role role)
+{
+	struct shadow_page *sp = calloc(1, sizeof(*sp));
+	unsigned b = hash_bucket(gfn);
+
+	if (!sp)
+		return NULL;
+	if (!role.direct && !(sp->xlat = calloc(PT_ENTRIES, sizeof(*sp->xlat)))) {
+		free(sp);
+		return NULL;
+	}
+	if (frame_alloc(s, sp)) {
+		free(sp->xlat);
+		free(sp);
+		return NULL;
+	}
+	active_add_head(s, sp);
+	s->n_used++;
+	sp->gfn = gfn;
+	sp->role = role;
+	sp->hash_next = s->hash[b];
+	s->hash[b] = sp;
+	if (sp_has_gptes(sp))
+		account_shadowed(s, sp);
+	return sp;
+}
+
+/*
+ * kvm_mmu_find_shadow_page(): a valid page with this gfn and role. On the way, unsync pages of
+ * the gfn with another role are zapped when an upper-level page is wanted; a found unsync page
+ * is synced (not marked synced: kvm_sync_page() without kvm_unlink_unsync_page()), and a found
+ * indirect page has its write-flooding count cleared.
+ */
+static struct shadow_page *find_shadow_page(struct shadow *s, gfn_t gfn, union sp_role role)
+{
+	struct shadow_page *sp, *found = NULL;
+
+	for (sp = hash_first(s, gfn); sp; sp = sp->hash_next) {
+		if (sp->role.invalid || sp->gfn != gfn)
+			continue;
+		if (sp->role.word != role.word) {
+			if (role.level > 1 && sp->unsync)
+				prepare_zap(s, sp, NULL);
+			continue;
+		}
+		if (sp->role.direct) {
+			found = sp;
+			break;
+		}
+		if (sp->unsync) {
+			int r = sync_page(s, sp);
+
+			if (r < 0) {
+				prepare_zap(s, sp, NULL);
+				break;
+			}
+			if (r > 0)
+				remote_flush(s);
+		}
+		sp->write_flooding_count = 0;
+		found = sp;
+		break;
+	}
+	if (!found)
+		s->st.mmu_cache_miss++;
+	commit_zap(s);
+	return found;
+}
+
+/* __kvm_mmu_get_shadow_page(): found or created, counted as the kvm_mmu_get_page tracepoint. */
+struct shadow_page *get_shadow_page(struct shadow *s, gfn_t gfn, union sp_role role)
+{
+	struct shadow_page *sp = find_shadow_page(s, gfn, role);
+
+	if (sp) {
+		s->st.kvm_mmu_get_page_found++;
+		return sp;
+	}
+	sp = alloc_shadow_page(s, gfn, role);
+	if (!sp) {
+		s->oom = true;
+		return NULL;
+	}
+	s->st.kvm_mmu_get_page_created++;
+	return sp;
+}
+
+/* kvm_mmu_free_shadow_page(): out of the hash, its frame back to the pool. */
+void free_shadow_page(struct shadow *s, struct shadow_page *sp)
+{
+	struct shadow_page **pp = &s->hash[hash_bucket(sp->gfn)];
+
+	while (*pp && *pp != sp)
+		pp = &(*pp)->hash_next;
+	if (*pp)
+		*pp = sp->hash_next;
+	frame_release(s, sp);
+	free(sp->parents.v);
+	free(sp->xlat);
+	free(sp);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Zapping */
+
+/* mmu_zap_unsync_children(): every unsync 4K page below @parent is zapped first. */
+static unsigned zap_unsync_children(struct shadow *s, struct shadow_page *parent)
+{
+	struct sp_vec v = {0};
+	unsigned zapped = 0;
+
+	if (parent->role.level == 1)
+		return 0;
+	while (parent->unsync_children && unsync_walk(s, parent, &v)) {
+		for (unsigned i = 0; i < v.n; i++) {
+			prepare_zap(s, v.v[i], NULL);
+			zapped++;
+		}
+		v.n = 0;
+	}
+	free(v.v);
+	return zapped;
+}
+
+/*
+ * __kvm_mmu_prepare_zap_page(): counted in mmu_shadow_zapped and the kvm_mmu_prepare_zap_page
+ * tracepoint. Unsync children are zapped; other children and the parents are only unlinked.
+ * A page that is not a root goes to the invalid list (freed at commit); a root in use stays
+ * until its last reference goes, invalid, and the vCPU is asked to drop obsolete roots.
+ * Returns the pages zapped (unsync children, and the page itself unless it is a root).
+ */
+unsigned prepare_zap(struct shadow *s, struct shadow_page *sp, bool *unstable)
+{
+	unsigned nr;
+
+	s->st.kvm_mmu_prepare_zap_page++;
+	s->st.mmu_shadow_zapped++;
+	nr = zap_unsync_children(s, sp);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		zap_pte(s, sp, i); /* kvm_mmu_page_unlink_children() */
+	while (sp->parents.n)	   /* kvm_mmu_unlink_parents() */
+		drop_parent_pte(s, sp, sp->parents.v[0].sp, sp->parents.v[0].idx);
+	if (unstable)
+		*unstable = nr != 0;
+	if (!sp->role.invalid && sp_has_gptes(sp))
+		unaccount_shadowed(s, sp);
+	if (sp->unsync)
+		unlink_unsync(s, sp);
+	if (!sp->root_count) {
+		nr++;
+		if (sp->on_active)
+			active_del(s, sp);
+		sp->next = s->invalid_head;
+		s->invalid_head = sp;
+		s->n_used--;
+	} else {
+		if (sp->on_active)
+			active_del(s, sp);
+		if (!sp->role.invalid)
+			s->requests |= REQ_FREE_OBSOLETE_ROOTS;
+	}
+	sp->role.invalid = 1;
+	return nr;
+}
+
+/* kvm_mmu_commit_zap_page(): one remote flush, then the zapped pages are freed. */
+void commit_zap(struct shadow *s)
+{
+	if (!s->invalid_head)
+		return;
+	remote_flush(s);
+	while (s->invalid_head) {
+		struct shadow_page *sp = s->invalid_head;
+
+		s->invalid_head = sp->next;
+		free_shadow_page(s, sp);
+	}
+}
+
+/* kvm_mmu_remote_flush_or_zap() */
+bool remote_flush_or_zap(struct shadow *s, bool flush)
+{
+	if (!flush && !s->invalid_head)
+		return false;
+	if (s->invalid_head)
+		commit_zap(s);
+	else
+		remote_flush(s);
+	return true;
+}
+
+/*
+ * kvm_mmu_zap_oldest_mmu_pages(): oldest first, roots in use skipped, until @nr_to_zap pages
+ * (as prepare_zap() counts them) are gone; a zap that also zapped unsync children restarts
+ * the scan. The total is added to mmu_recycled.
+ */
+static void zap_oldest(struct shadow *s, uint64_t nr_to_zap)
+{
+	uint64_t total = 0;
+	struct shadow_page *sp, *prev;
+
+restart:
+	for (sp = s->active_tail; sp; sp = prev) {
+		bool unstable;
+
+		prev = sp->prev;
+		if (sp->root_count)
+			continue;
+		total += prepare_zap(s, sp, &unstable);
+		if (total >= nr_to_zap)
+			break;
+		if (unstable)
+			goto restart;
+	}
+	commit_zap(s);
+	s->st.mmu_recycled += total;
+}
+
+/*
+ * make_mmu_pages_available(): with fewer than KVM_MIN_FREE_MMU_PAGES free under the limit,
+ * recycle until KVM_REFILL_PAGES are free. -ENOSPC if none could be freed.
+ */
+int make_pages_available(struct shadow *s)
+{
+	uint64_t avail = s->n_max > s->n_used ? s->n_max - s->n_used : 0;
+
+	if (avail >= SHADOW_MIN_FREE_PAGES)
+		return 0;
+	zap_oldest(s, SHADOW_REFILL_PAGES - avail);
+	if (s->n_max <= s->n_used)
+		return -ENOSPC;
+	return 0;
+}
