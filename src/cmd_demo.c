@@ -14,7 +14,7 @@
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
-#include "vmm/host.h"
+#include "host/host.h"
 #include "lab/lab.h"
 
 static void usage(FILE *f)

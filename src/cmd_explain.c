@@ -17,7 +17,7 @@
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/runner.h"
-#include "vmm/host.h"
+#include "host/host.h"
 
 #define EXPLAIN_MAX 32
 

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
-#include "vmm/host.h"
+#include "host/host.h"
 
 static void info_usage(FILE *f)
 {

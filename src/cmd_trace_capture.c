@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt trace -p PID / trace -- COMMAND: capture with the eBPF probes. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +18,7 @@
 #include "common/log.h"
 #include "lab/lab.h"
 #include "common/util.h"
+#include "host/host.h"
 #include "src/cmds.h"
 
 #ifdef MEMVIRT_HAVE_BPF
@@ -200,11 +200,9 @@ static pid_t tgid_of(pid_t pid)
 /* The process exists and has a KVM VM open (a kvm-vm anonymous inode among its fds). */
 static int check_kvm_process(pid_t pid, char *err, size_t len)
 {
-	char path[64], link[128], comm[64] = "?";
-	struct dirent *de;
-	bool vm = false;
-	DIR *d;
+	char path[64], comm[64] = "?";
 	FILE *f;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	f = fopen(path, "r");
@@ -221,24 +219,12 @@ static int check_kvm_process(pid_t pid, char *err, size_t len)
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d) {
-		snprintf(err, len, "cannot read %s: %s", path, strerror(errno));
-		return -errno;
+	ret = host_pid_has_kvm_vm("/", pid);
+	if (ret < 0) {
+		snprintf(err, len, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
 	}
-	while (!vm && (de = readdir(d))) {
-		char fdpath[320];
-		ssize_t n;
-
-		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
-		n = readlink(fdpath, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = 0;
-			vm = !strcmp(link, "anon_inode:kvm-vm");
-		}
-	}
-	closedir(d);
-	if (!vm) {
+	if (!ret) {
 		snprintf(err, len,
 			 "process %d (%s) is not a KVM VMM: it has no anon_inode:kvm-vm descriptor "
 			 "in %s",

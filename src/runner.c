@@ -19,7 +19,7 @@
 #include "trace/capture.h"
 #endif
 #include "vmm/evring.h"
-#include "vmm/host.h"
+#include "host/host.h"
 #include "vmm/ptsnap.h"
 
 #define MEM_MIN (32ULL << 20)

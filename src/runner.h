@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/kvmreload.h"
+#include "host/kvmreload.h"
 #include "vmm/vmm.h"
 
 struct run_config {

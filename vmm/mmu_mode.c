@@ -4,7 +4,7 @@
  * line `memvirt explain` and `run --chains` print, and the JSON they record.
  */
 #include "common/json.h"
-#include "vmm/host.h"
+#include "host/host.h"
 #include "vmm/vmm.h"
 
 /*

@@ -6,7 +6,7 @@
 #include "common/json.h"
 #include "lab/lab.h"
 #include "common/util.h"
-#include "vmm/host.h"
+#include "host/host.h"
 #include "vmm/vmm.h"
 
 #define RUN_SCHEMA "memvirt-run/1"

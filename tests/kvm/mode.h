@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/host.h"
+#include "host/host.h"
 
 static inline const struct host_info *test_host(void)
 {

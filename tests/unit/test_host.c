@@ -7,7 +7,7 @@
 
 #include "common/json.h"
 #include "test.h"
-#include "vmm/host.h"
+#include "host/host.h"
 
 #define FIXTURES MEMVIRT_SOURCE_DIR "/tests/fixtures/hosts/"
 

@@ -5,9 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
-#include "vmm/host.h"
+#include "host/host.h"
 
 /*
  * The module tools: MEMVIRT_MODPROBE and MEMVIRT_RMMOD, else /sbin/modprobe
@@ -28,13 +27,6 @@ struct kvm_reload {
 };
 
 void kvm_reload_tools_default(struct kvm_reload_tools *t);
-
-/*
- * Processes other than @self with an open KVM VM (a /proc/PID/fd link to
- * "anon_inode:kvm-vm") under hi->root. Returns their number (the first in
- * *pid) or -errno when /proc cannot be read.
- */
-int kvm_vm_holders(const struct host_info *hi, pid_t self, pid_t *pid);
 
 /*
  * Reload @hi's KVM vendor module so that it uses two-dimensional paging

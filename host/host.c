@@ -16,7 +16,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "vmm/host.h"
+#include "host/host.h"
 
 #define CPUINFO_MAX (64 * 1024)
 #define STATUS_MAX  (16 * 1024)

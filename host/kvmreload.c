@@ -5,7 +5,6 @@
  * unloading the vendor module and loading it again with the parameter. Only
  * as root, only when no other VM exists, never for PVM (shadow only).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,9 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/kvmreload.h"
-
-#define KVM_VM_LINK "anon_inode:kvm-vm"
+#include "host/kvmreload.h"
 
 void kvm_reload_tools_default(struct kvm_reload_tools *t)
 {
@@ -34,67 +31,6 @@ static int root_path(const struct host_info *hi, const char *rel, char *buf, siz
 	int n = snprintf(buf, len, "%s%s", hi->live ? "" : hi->root, rel);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static bool fd_is_vm(const char *fddir, const char *name)
-{
-	char path[PATH_MAX], target[64];
-	ssize_t n;
-
-	if (snprintf(path, sizeof(path), "%s/%s", fddir, name) >= (int)sizeof(path))
-		return false;
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return !strcmp(target, KVM_VM_LINK);
-}
-
-/* Does /proc/PID/fd hold a VM? Unreadable fd directories (vanished processes) count as no. */
-static bool pid_has_vm(const char *procdir, const char *pid)
-{
-	char fddir[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (snprintf(fddir, sizeof(fddir), "%s/%s/fd", procdir, pid) >= (int)sizeof(fddir))
-		return false;
-	d = opendir(fddir);
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d)))
-		found = de->d_name[0] != '.' && fd_is_vm(fddir, de->d_name);
-	closedir(d);
-	return found;
-}
-
-int kvm_vm_holders(const struct host_info *hi, pid_t self, pid_t *pid)
-{
-	char procdir[PATH_MAX];
-	struct dirent *de;
-	int n = 0, ret = root_path(hi, "/proc", procdir, sizeof(procdir));
-	DIR *d;
-
-	if (ret)
-		return ret;
-	d = opendir(procdir);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		long p = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || p <= 0 || p == (long)self)
-			continue;
-		if (pid_has_vm(procdir, de->d_name)) {
-			if (!n && pid)
-				*pid = (pid_t)p;
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
 }
 
 /* Run @argv (argv[0] is the tool's path); 0 when it exits 0, else -EIO. */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct json;
 
@@ -126,5 +127,19 @@ const char *host_kvm_vendor_name(enum host_kvm_vendor vendor);
  * @buf, or NULL when the mode cannot be switched (PVM, no KVM).
  */
 const char *host_mmu_switch_hint(const struct host_info *hi, char *buf, size_t len);
+
+/*
+ * Does process @pid hold a KVM VM: a link to "anon_inode:kvm-vm" in
+ * root/proc/PID/fd (@root "/", "" or NULL: the live host). 1 yes, 0 no,
+ * -ENOENT when there is no such process, -errno (-EACCES, -ENOTDIR) when its
+ * fd directory cannot be read.
+ */
+int host_pid_has_kvm_vm(const char *root, pid_t pid);
+/*
+ * Processes other than @self holding a KVM VM under hi->root; a process
+ * whose fd directory cannot be read counts as not holding one. Returns their
+ * number (the first in *pid) or -errno when /proc cannot be read.
+ */
+int kvm_vm_holders(const struct host_info *hi, pid_t self, pid_t *pid);
 
 #endif
