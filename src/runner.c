@@ -368,6 +368,7 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 	char path[600], console[600], started[32], err[512] = "";
 	struct run_record rec = {.status = "running", .started_at = started, .host = &host};
 	struct vm_config vc;
+	enum vm_fail fail;
 	uint64_t t0 = now_ns();
 	struct vm *vm;
 	int ret;
@@ -402,15 +403,14 @@ int run_execute(const struct run_config *c, struct run_outcome *o)
 		return o->status = EXIT_HOST;
 	}
 	vm_install_signal_handlers();
-	vm = vm__create(&vc, err, sizeof(err));
+	vm = vm__create(&vc, &fail, err, sizeof(err));
 	if (!vm) {
-		int e = errno;
-
 		snprintf(o->error, sizeof(o->error), "%s", err);
-		bool kvm = (e == ENOENT || e == EACCES || e == EPERM || e == ENOTSUP) &&
-			   strstr(err, "KVM");
-
-		o->status = kvm || strstr(err, "--backing") ? EXIT_HOST : EXIT_GUEST;
+		/* What the host lacks is its problem; the images and the rest the guest's. */
+		o->status = fail == VM_FAIL_NO_KVM || fail == VM_FAIL_KVM_FEATURE ||
+					    fail == VM_FAIL_BACKING
+				    ? EXIT_HOST
+				    : EXIT_GUEST;
 	} else {
 		o->started = true;
 		if (vm__run(vm, &o->res))

@@ -45,9 +45,9 @@ struct vm {
 	int pagemap_fd, kpageflags_fd; /* /proc/self/pagemap, /proc/kpageflags; -1 if closed */
 };
 
-/* kvm.c: open KVM, the VM, guest RAM and the vCPU; then CPUID and MSRs. */
-int kvm_setup_early(struct vm *vm, char *err, size_t errlen);
-int kvm_setup_late(struct vm *vm, char *err, size_t errlen);
+/* kvm.c: open KVM, the VM, guest RAM and the vCPU; then CPUID and MSRs. Set *@fail on error. */
+int kvm_setup_early(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen);
+int kvm_setup_late(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen);
 int kvm_set_user_mode(struct vm *vm, gva_t rip, gva_t rsp, uint64_t rdi, char *err, size_t errlen);
 
 /* boot.c */

@@ -53,14 +53,16 @@ static int open_kvm(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int setup_memory(struct vm *vm, char *err, size_t errlen)
+/* Host memory behind guest RAM (backing.c), then its memory slot. */
+static int setup_memory(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region region = {0};
-
 	int ret = backing_map(vm, err, errlen);
 
-	if (ret)
+	if (ret) {
+		*fail = VM_FAIL_BACKING;
 		return ret;
+	}
 	region.slot = 0;
 	region.guest_phys_addr = 0;
 	region.memory_size = vm->mem_size;
@@ -84,11 +86,12 @@ static bool cpuid_has_1g(const struct kvm_cpuid2 *cpuid)
 	return false;
 }
 
-static int setup_cpuid(struct vm *vm, char *err, size_t errlen)
+static int setup_cpuid(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 {
 	int nent = 256, ret;
 	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
 
+	*fail = VM_FAIL_SETUP;
 	if (!cpuid)
 		return -ENOMEM;
 	cpuid->nent = nent;
@@ -97,6 +100,7 @@ static int setup_cpuid(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "this host's KVM offers no 1G guest pages (CPUID 80000001H:EDX.Page1GB "
 			 "is clear): use --page-size 2m");
+		*fail = VM_FAIL_KVM_FEATURE;
 		free(cpuid);
 		return -ENOTSUP;
 	}
@@ -196,19 +200,21 @@ fail:
 	return -errno;
 }
 
-int kvm_setup_early(struct vm *vm, char *err, size_t errlen)
+int kvm_setup_early(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 {
 	int ret = open_kvm(vm, err, errlen);
 
+	*fail = VM_FAIL_NO_KVM;
 	if (ret)
 		return ret;
+	*fail = VM_FAIL_SETUP;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		return ret;
 	}
-	ret = setup_memory(vm, err, errlen);
+	ret = setup_memory(vm, fail, err, errlen);
 	if (ret)
 		return ret;
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
@@ -229,9 +235,9 @@ int kvm_setup_early(struct vm *vm, char *err, size_t errlen)
 }
 
 /* After the kernel image is loaded: CPUID, and the MSRs that point into the kernel. */
-int kvm_setup_late(struct vm *vm, char *err, size_t errlen)
+int kvm_setup_late(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 {
-	int ret = setup_cpuid(vm, err, errlen);
+	int ret = setup_cpuid(vm, fail, err, errlen);
 
 	if (ret)
 		return ret;

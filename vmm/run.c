@@ -65,15 +65,61 @@ uint64_t vm_mem_needed(const struct wl_params *p)
 	return (16ULL << 20) + data + data / 256 + slack;
 }
 
-struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
+/*
+ * The steps of vm__create once the images are read, in order; *@fail names
+ * the kind of the one that failed (kvm.c tells the host's refusals apart).
+ */
+static int vm_build(struct vm *vm, const struct elf_image *kernel, const struct elf_image *program,
+		    enum vm_fail *fail, char *err, size_t errlen)
+{
+	const struct mv_boot_info *bi;
+	gva_t rsp, params;
+	int ret = kvm_setup_early(vm, fail, err, errlen);
+
+	if (ret)
+		return ret;
+	/* The images do not fit guest memory, or the kernel's header is wrong. */
+	*fail = VM_FAIL_IMAGE;
+	ret = boot_build(vm, kernel, program, &rsp, &params, err, errlen);
+	if (ret)
+		return ret;
+	*fail = VM_FAIL_SETUP;
+	ret = evchan_setup(vm, err, errlen);
+	if (ret)
+		return ret;
+	/* The VMM's own values, taken before the guest can write its copy. */
+	bi = vm__gpa_to_hva(vm, vm->boot_info_gpa, sizeof(*bi));
+	vm->pool_start = bi ? bi->pool_start : 0;
+	vm->pool_end = bi ? bi->pool_end : 0;
+	ret = kvm_setup_late(vm, fail, err, errlen);
+	if (ret)
+		return ret;
+	*fail = VM_FAIL_SETUP;
+	ret = kvm_set_user_mode(vm, vm->user_entry, rsp, params, err, errlen);
+	if (ret)
+		return ret;
+	if (vm->cfg.console_path) {
+		vm->console = fopen(vm->cfg.console_path, "w");
+		if (!vm->console) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot create %s: %s", vm->cfg.console_path,
+				 strerror(errno));
+		}
+	}
+	return ret;
+}
+
+struct vm *vm__create(const struct vm_config *cfg, enum vm_fail *fail, char *err, size_t errlen)
 {
 	struct elf_image kernel = {0}, program = {0};
 	struct vm *vm = calloc(1, sizeof(*vm));
-	gva_t rsp, params;
+	enum vm_fail kind = VM_FAIL_IMAGE;
 	int ret;
 
 	if (!vm) {
 		snprintf(err, errlen, "out of memory");
+		if (fail)
+			*fail = VM_FAIL_SETUP;
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -86,32 +132,11 @@ struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen)
 	if (!ret)
 		ret = elf_load_file(cfg->program_path, &program, err, errlen);
 	if (!ret)
-		ret = kvm_setup_early(vm, err, errlen);
-	if (!ret)
-		ret = boot_build(vm, &kernel, &program, &rsp, &params, err, errlen);
-	if (!ret)
-		ret = evchan_setup(vm, err, errlen);
-	if (!ret) {
-		/* The VMM's own values, taken before the guest can write its copy. */
-		const struct mv_boot_info *bi = vm__gpa_to_hva(vm, vm->boot_info_gpa, sizeof(*bi));
-
-		vm->pool_start = bi ? bi->pool_start : 0;
-		vm->pool_end = bi ? bi->pool_end : 0;
-	}
-	if (!ret)
-		ret = kvm_setup_late(vm, err, errlen);
-	if (!ret)
-		ret = kvm_set_user_mode(vm, vm->user_entry, rsp, params, err, errlen);
-	if (!ret && cfg->console_path) {
-		vm->console = fopen(cfg->console_path, "w");
-		if (!vm->console) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot create %s: %s", cfg->console_path,
-				 strerror(errno));
-		}
-	}
+		ret = vm_build(vm, &kernel, &program, &kind, err, errlen);
 	elf_image_free(&kernel);
 	elf_image_free(&program);
+	if (fail)
+		*fail = ret ? kind : VM_FAIL_NONE;
 	if (ret) {
 		vm__destroy(vm);
 		errno = -ret;

@@ -108,8 +108,21 @@ struct vm_result {
 
 struct vm;
 
-/* Build the VM: memory, vCPU, guest images, tables. NULL with errno and @err set. */
-struct vm *vm__create(const struct vm_config *cfg, char *err, size_t errlen);
+/* Why vm__create failed: what the host lacks, or which part of building the VM. */
+enum vm_fail {
+	VM_FAIL_NONE,
+	VM_FAIL_NO_KVM,	     /* no usable KVM device: missing, no permission, other API version */
+	VM_FAIL_KVM_FEATURE, /* the host's KVM lacks what the guest needs (1G pages) */
+	VM_FAIL_BACKING, /* the host memory cfg->backing asks for (hugetlb pages, memfd, mmap) */
+	VM_FAIL_IMAGE,	 /* a guest image is unreadable, no valid ELF, or does not fit */
+	VM_FAIL_SETUP,	 /* the rest: a KVM call, memory, the event ring, the console file */
+};
+
+/*
+ * Build the VM: memory, vCPU, guest images, tables. NULL with errno, *@fail
+ * (when not NULL) and one line in @err set.
+ */
+struct vm *vm__create(const struct vm_config *cfg, enum vm_fail *fail, char *err, size_t errlen);
 /* Run until the guest exits, crashes, times out or a signal stops it. */
 int vm__run(struct vm *vm, struct vm_result *res);
 void vm__destroy(struct vm *vm);

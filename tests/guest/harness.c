@@ -47,7 +47,7 @@ int guest_test__create(struct guest_test *t, const struct vm_config *cfg)
 	char err[512] = "";
 
 	memset(t, 0, sizeof(*t));
-	t->vm = vm__create(cfg, err, sizeof(err));
+	t->vm = vm__create(cfg, NULL, err, sizeof(err));
 	if (!t->vm) {
 		int e = errno ? errno : EIO;
 

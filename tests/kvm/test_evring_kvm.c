@@ -138,7 +138,7 @@ static struct vm *run(const struct wl_params *p, uint64_t ring, bool chains, boo
 	c.ev_chains = chains;
 	CHECK(ev_writer_open(&w, evpath, 0, (uint32_t)getpid(), false) == 0);
 	c.events = w;
-	vm = vm__create(&c, err, sizeof(err));
+	vm = vm__create(&c, NULL, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "vm__create: %s\n", err);
 		CHECK(vm != NULL);

@@ -38,7 +38,7 @@ static struct vm *boot_and_run(enum wl_kind kind, uint64_t footprint, uint64_t i
 	c.timeout_s = 60;
 	c.kernel_path = MEMVIRT_BINARY_DIR "/guest/kernel.elf";
 	c.program_path = MEMVIRT_BINARY_DIR "/guest/workload.elf";
-	vm = vm__create(&c, err, sizeof(err));
+	vm = vm__create(&c, NULL, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "vm__create: %s\n", err);
 		return NULL;

@@ -31,7 +31,7 @@ static struct vm *boot_and_run(struct wl_params *p, uint64_t mem, enum vm_backin
 	c.kernel_path = MEMVIRT_BINARY_DIR "/guest/kernel.elf";
 	c.program_path = MEMVIRT_BINARY_DIR "/guest/workload.elf";
 	c.ev_ring_bytes = events ? 1ULL << 20 : 0;
-	vm = vm__create(&c, err, sizeof(err));
+	vm = vm__create(&c, NULL, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "vm__create: %s\n", err);
 		return NULL;

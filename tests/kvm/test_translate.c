@@ -50,7 +50,7 @@ static struct vm *boot(enum wl_kind kind, uint64_t footprint, uint64_t page_size
 	c.wl.page_size = page_size;
 	c.kernel_path = kernel;
 	c.program_path = program;
-	vm = vm__create(&c, err, sizeof(err));
+	vm = vm__create(&c, NULL, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "vm__create: %s\n", err);
 		CHECK(vm != NULL);

@@ -38,7 +38,7 @@ static int run(const struct wl_params *p, uint64_t mem, double timeout, struct v
 	c.timeout_s = timeout;
 	c.kernel_path = kpath ? kpath : kernel;
 	c.program_path = program;
-	vm = vm__create(&c, err, errlen);
+	vm = vm__create(&c, NULL, err, errlen);
 	if (!vm)
 		return -errno;
 	ret = vm__run(vm, res);
@@ -264,7 +264,7 @@ static void check_chains(uint64_t page_size)
 	c.wl.page_size = page_size;
 	c.kernel_path = kernel;
 	c.program_path = program;
-	vm = vm__create(&c, err, sizeof(err));
+	vm = vm__create(&c, NULL, err, sizeof(err));
 	CHECK(vm != NULL);
 	if (!vm)
 		return;
