@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
-#include "src/runner.h"
+#include "src/run_cli.h"
 #include "host/host.h"
 #include "lab/lab.h"
 
@@ -64,13 +64,13 @@ static void print_table(const struct row *rows, size_t n)
 
 		printf("%-9s %9s %11" PRIu64 " %9.2f %8" PRIu64 " %9" PRIu64 " %9" PRIu64
 		       " %8.1f  %s\n",
-		       wl_name(rows[i].cfg.wl.kind),
-		       format_size(rows[i].cfg.wl.footprint, fp, sizeof(fp)), r->result.accesses,
+		       wl_name(rows[i].cfg.vm.wl.kind),
+		       format_size(rows[i].cfg.vm.wl.footprint, fp, sizeof(fp)), r->result.accesses,
 		       r->result.accesses ? (double)r->result.cycles / (double)r->result.accesses
 					  : 0.0,
 		       r->result.faults, vm_result_stat(r, "pf_fixed"), vm_result_stat(r, "exits"),
 		       (double)rows[i].out.wall_ns / 1e6,
-		       rows[i].out.status     ? "FAILED"
+		       rows[i].out.fail	      ? "FAILED"
 		       : rows[i].out.verified ? "verified"
 					      : "unverified");
 	}
@@ -89,9 +89,9 @@ static int print_json(FILE *f, const struct row *rows, size_t n)
 		const struct vm_result *r = &rows[i].out.res;
 
 		json_obj_begin(&j, NULL);
-		json_str(&j, "workload", wl_name(rows[i].cfg.wl.kind));
-		json_u64(&j, "footprint_bytes", rows[i].cfg.wl.footprint);
-		json_str(&j, "status", rows[i].out.status ? "failed" : "ok");
+		json_str(&j, "workload", wl_name(rows[i].cfg.vm.wl.kind));
+		json_u64(&j, "footprint_bytes", rows[i].cfg.vm.wl.footprint);
+		json_str(&j, "status", rows[i].out.fail ? "failed" : "ok");
 		json_u64(&j, "accesses", r->result.accesses);
 		json_u64(&j, "cycles", r->result.cycles);
 		json_u64(&j, "guest_faults", r->result.faults);
@@ -134,11 +134,11 @@ static int demo_here(const char *out, enum demo_show show)
 		struct run_config *c = &rows[i].cfg;
 
 		run_config_defaults(c, plan[i].kind);
-		c->wl.footprint = plan[i].footprint;
-		c->wl.iters = plan[i].iters;
-		c->kernel_path = kernel;
-		c->program_path = program;
-		c->timeout_s = 120;
+		c->vm.wl.footprint = plan[i].footprint;
+		c->vm.wl.iters = plan[i].iters;
+		c->vm.kernel_path = kernel;
+		c->vm.program_path = program;
+		c->vm.timeout_s = 120;
 		snprintf(c->out_dir, sizeof(c->out_dir), "%s/%s", out, wl_name(plan[i].kind));
 		if (isatty(2))
 			fprintf(stderr, "\r[%zu/%zu] %-9s", i + 1, ARRAY_SIZE(plan),
@@ -148,7 +148,7 @@ static int demo_here(const char *out, enum demo_show show)
 			if (isatty(2))
 				fputc('\n', stderr);
 			pr_err("%s: %s\n", wl_name(plan[i].kind), rows[i].out.error);
-			if (rows[i].out.status == EXIT_HOST)
+			if (run_exit_status(rows[i].out.fail) == EXIT_HOST)
 				return EXIT_HOST;
 		}
 	}

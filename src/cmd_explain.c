@@ -16,8 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
-#include "src/runner.h"
-#include "host/host.h"
+#include "src/run_cli.h"
 
 #define EXPLAIN_MAX 32
 
@@ -140,10 +139,10 @@ static void apply(struct run_config *c, struct explain *e, const char *const *v)
 static void defaults(struct run_config *c, enum wl_kind kind)
 {
 	run_config_defaults(c, kind);
-	if (c->wl.footprint)
-		c->wl.footprint = 64ULL << 10;
-	c->wl.iters = 1;
-	c->mem_size = 64ULL << 20;
+	if (c->vm.wl.footprint)
+		c->vm.wl.footprint = 64ULL << 10;
+	c->vm.wl.iters = 1;
+	c->vm.mem_size = 64ULL << 20;
 	snprintf(c->out_dir, sizeof(c->out_dir), "memvirt-out/explain");
 }
 
@@ -232,7 +231,7 @@ static void add_default(struct explain *e, gva_t gva, const char *label, unsigne
  */
 static void pick_defaults(struct vm *vm, struct explain *e, const struct run_config *c)
 {
-	uint64_t fp = c->wl.footprint;
+	uint64_t fp = c->vm.wl.footprint;
 	gva_t data = MV_MMAP_BASE + (fp > 0x6000 ? 0x5018 : 0x18);
 	struct vm_chain ch;
 
@@ -419,14 +418,14 @@ static void print_text(const struct run_config *c, const struct explain *e,
 {
 	char fp[32], mem[32];
 
-	if (c->wl.footprint)
+	if (c->vm.wl.footprint)
 		printf("memvirt explain: %s, %s of %s pages, %s of guest memory;\n",
-		       wl_name(c->wl.kind), format_size(c->wl.footprint, fp, sizeof(fp)),
-		       wl_page_size_name(c->wl.page_size),
-		       format_size(c->mem_size, mem, sizeof(mem)));
+		       wl_name(c->vm.wl.kind), format_size(c->vm.wl.footprint, fp, sizeof(fp)),
+		       wl_page_size_name(c->vm.wl.page_size),
+		       format_size(c->vm.mem_size, mem, sizeof(mem)));
 	else
 		printf("memvirt explain: %s (no data region), %s of guest memory;\n",
-		       wl_name(c->wl.kind), format_size(c->mem_size, mem, sizeof(mem)));
+		       wl_name(c->vm.wl.kind), format_size(c->vm.mem_size, mem, sizeof(mem)));
 	printf("the guest's page tables as they were when it stopped\n");
 	printf("%s\n", vm_translation_text(h));
 	for (unsigned i = 0; i < e->n; i++) {
@@ -444,10 +443,10 @@ static void print_json(const struct run_config *c, const struct explain *e,
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
 	json_str(&j, "schema", "memvirt-explain/1");
-	json_str(&j, "workload", wl_name(c->wl.kind));
-	json_u64(&j, "footprint_bytes", c->wl.footprint);
-	json_u64(&j, "page_size_bytes", c->wl.page_size);
-	json_u64(&j, "mem_bytes", c->mem_size);
+	json_str(&j, "workload", wl_name(c->vm.wl.kind));
+	json_u64(&j, "footprint_bytes", c->vm.wl.footprint);
+	json_u64(&j, "page_size_bytes", c->vm.wl.page_size);
+	json_u64(&j, "mem_bytes", c->vm.mem_size);
 	json_str(&j, "host_paging", host_mmu_mode_name(h->mmu_mode));
 	vm_translation_json(h, &j);
 	json_arr_begin(&j, "addresses");
@@ -479,18 +478,18 @@ int cmd_explain(int argc, char **argv)
 	static char kernel_default[512], program_default[512];
 	static struct run_outcome o;
 	static struct explain e;
-	struct host_info host;
 	struct run_config c;
 	char err[256];
 	bool json;
+	int status;
 
 	parse(argc, argv, &c, &e, &json);
 	snprintf(kernel_default, sizeof(kernel_default), "%s/kernel.elf", guest_dir());
 	snprintf(program_default, sizeof(program_default), "%s/workload.elf", guest_dir());
-	if (!c.kernel_path)
-		c.kernel_path = kernel_default;
-	if (!c.program_path)
-		c.program_path = program_default;
+	if (!c.vm.kernel_path)
+		c.vm.kernel_path = kernel_default;
+	if (!c.vm.program_path)
+		c.vm.program_path = program_default;
 	if (run_config_validate(&c, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	c.quiet = true;
@@ -498,15 +497,15 @@ int cmd_explain(int argc, char **argv)
 	c.inspect_ctx = &e;
 	e.cfg = &c;
 	run_execute(&c, &o);
+	/* Inspected: the VM ran, on the host the run probed (after any --reload-kvm). */
 	if (e.inspected) {
-		host_info_probe(&host,
-				getenv("MEMVIRT_HOST_ROOT") ? getenv("MEMVIRT_HOST_ROOT") : "/");
 		if (json)
-			print_json(&c, &e, &host);
+			print_json(&c, &e, &o.host);
 		else
-			print_text(&c, &e, &host);
+			print_text(&c, &e, &o.host);
 	}
-	if (o.status)
+	status = run_exit_status(o.fail);
+	if (status)
 		pr_err("%s\n", o.error);
-	return o.status;
+	return status;
 }

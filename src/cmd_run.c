@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
-#include "src/runner.h"
+#include "src/run_cli.h"
 #include "trace/evfile.h"
 
 static char kernel_default[512], program_default[512];
@@ -134,13 +134,14 @@ static void apply(struct run_config *c, const char *const *v)
 
 	run_apply_common("run", c, v);
 	if (v[O_TIMEOUT]) {
-		c->timeout_s = strtod(v[O_TIMEOUT], &end);
-		if (end == v[O_TIMEOUT] || *end || c->timeout_s < 0)
+		c->vm.timeout_s = strtod(v[O_TIMEOUT], &end);
+		if (end == v[O_TIMEOUT] || *end || c->vm.timeout_s < 0)
 			bad("--timeout", v[O_TIMEOUT], "expected seconds, such as 10 or 0.5");
 	}
-	c->console = v[O_CONSOLE] != NULL;
 	c->verify = v[O_NOVERIFY] == NULL;
 	c->json = v[O_JSON] != NULL;
+	/* With --json stdout is the record's. */
+	c->vm.console_stdout = v[O_CONSOLE] != NULL && !c->json;
 	if (v[O_TRANSLATE])
 		parse_translate(c, v[O_TRANSLATE]);
 	if (v[O_TSAMPLE]) {
@@ -149,11 +150,11 @@ static void apply(struct run_config *c, const char *const *v)
 			bad("--translate-sample", v[O_TSAMPLE], "at most 64");
 	}
 	if (v[O_RING])
-		c->ring_size = opt_size("run", "--ring-size", v[O_RING]);
+		c->vm.ev_ring_bytes = opt_size("run", "--ring-size", v[O_RING]);
 	if (v[O_NOEVENTS])
-		c->ring_size = 0;
-	c->chains = v[O_CHAINS] != NULL;
-	c->wl.populate = v[O_POPULATE] != NULL;
+		c->vm.ev_ring_bytes = 0;
+	c->vm.ev_chains = v[O_CHAINS] != NULL;
+	c->vm.wl.populate = v[O_POPULATE] != NULL;
 	c->trace_all = v[O_TRACE_ALL] != NULL;
 	c->trace = v[O_TRACE] != NULL || c->trace_all;
 }
@@ -196,14 +197,15 @@ int cmd_run(int argc, char **argv)
 	struct run_config c;
 	static struct run_outcome o;
 	char err[256];
+	int status;
 
 	parse(argc, argv, &c);
 	snprintf(kernel_default, sizeof(kernel_default), "%s/kernel.elf", guest_dir());
 	snprintf(program_default, sizeof(program_default), "%s/workload.elf", guest_dir());
-	if (!c.kernel_path)
-		c.kernel_path = kernel_default;
-	if (!c.program_path)
-		c.program_path = program_default;
+	if (!c.vm.kernel_path)
+		c.vm.kernel_path = kernel_default;
+	if (!c.vm.program_path)
+		c.vm.program_path = program_default;
 	if (run_config_validate(&c, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	run_execute(&c, &o);
@@ -215,10 +217,11 @@ int cmd_run(int argc, char **argv)
 		fflush(stdout);
 		ev_stat_print(o.events_path, stdout, false);
 	}
-	if (o.status) {
+	status = run_exit_status(o.fail);
+	if (status) {
 		pr_err("%s\n", o.error);
 		if (o.res.crash_dump[0])
 			fputs(o.res.crash_dump, stderr);
 	}
-	return o.status;
+	return status;
 }

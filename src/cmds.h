@@ -6,9 +6,10 @@
 #include <stdint.h>
 
 /* Exit statuses shared by every subcommand. */
-#define EXIT_USAGE 2 /* bad option or argument */
-#define EXIT_HOST  3 /* the host lacks something: /dev/kvm, permission, packages */
-#define EXIT_GUEST 4 /* the guest crashed, timed out or failed its checksum */
+#define EXIT_USAGE  2	/* bad option or argument */
+#define EXIT_HOST   3	/* the host lacks something: /dev/kvm, permission, packages */
+#define EXIT_GUEST  4	/* the guest crashed, timed out or failed its checksum */
+#define EXIT_SIGNAL 130 /* SIGINT or SIGTERM stopped the run (128 + SIGINT) */
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
