@@ -105,6 +105,12 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 			wl_page_size_name(c->vm.wl.page_size), format_size(need, n, sizeof(n)));
 		return -EINVAL;
 	}
+	/* Each fills a chain in the outcome's array of 2 * RUN_MAX_TRANSLATE. */
+	if (c->nr_translate > RUN_MAX_TRANSLATE || c->translate_sample > RUN_MAX_TRANSLATE) {
+		snprintf(err, errlen, "--translate and --translate-sample take at most %d each",
+			 RUN_MAX_TRANSLATE);
+		return -EINVAL;
+	}
 	if (c->vm.timeout_s < 0) {
 		snprintf(err, errlen, "--timeout must be 0 (none) or a positive number of seconds");
 		return -EINVAL;
