@@ -93,6 +93,7 @@ static enum run_fail create_fail(enum vm_fail f)
 	case VM_FAIL_NO_KVM:
 		return RUN_FAIL_HOST_NO_KVM;
 	case VM_FAIL_KVM_FEATURE:
+	case VM_FAIL_KVM:
 		return RUN_FAIL_HOST_KVM;
 	case VM_FAIL_BACKING:
 		return RUN_FAIL_HOST_BACKING;

@@ -70,6 +70,7 @@ static int setup_memory(struct vm *vm, enum vm_fail *fail, char *err, size_t err
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		int e = errno;
 
+		*fail = VM_FAIL_KVM;
 		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(e));
 		return -e;
 	}
@@ -207,7 +208,7 @@ int kvm_setup_early(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 	*fail = VM_FAIL_NO_KVM;
 	if (ret)
 		return ret;
-	*fail = VM_FAIL_SETUP;
+	*fail = VM_FAIL_KVM;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
@@ -217,6 +218,7 @@ int kvm_setup_early(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 	ret = setup_memory(vm, fail, err, errlen);
 	if (ret)
 		return ret;
+	*fail = VM_FAIL_KVM;
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0) {
 		ret = -errno;
@@ -228,6 +230,7 @@ int kvm_setup_early(struct vm *vm, enum vm_fail *fail, char *err, size_t errlen)
 	if (vm->run == MAP_FAILED) {
 		vm->run = NULL;
 		ret = -errno;
+		*fail = VM_FAIL_SETUP;
 		snprintf(err, errlen, "mapping the vCPU run area: %s", strerror(errno));
 		return ret;
 	}

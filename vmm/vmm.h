@@ -113,9 +113,10 @@ enum vm_fail {
 	VM_FAIL_NONE,
 	VM_FAIL_NO_KVM,	     /* no usable KVM device: missing, no permission, other API version */
 	VM_FAIL_KVM_FEATURE, /* the host's KVM lacks what the guest needs (1G pages) */
+	VM_FAIL_KVM,	     /* KVM refused the VM, its memory slot or its vCPU */
 	VM_FAIL_BACKING, /* the host memory cfg->backing asks for (hugetlb pages, memfd, mmap) */
 	VM_FAIL_IMAGE,	 /* a guest image is unreadable, no valid ELF, or does not fit */
-	VM_FAIL_SETUP,	 /* the rest: a KVM call, memory, the event ring, the console file */
+	VM_FAIL_SETUP,	 /* the rest: vCPU state, memory, the event ring, the console file */
 };
 
 /*
