@@ -4,6 +4,7 @@
 #define MEMVIRT_HOST_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,11 +136,67 @@ const char *host_mmu_switch_hint(const struct host_info *hi, char *buf, size_t l
  * fd directory cannot be read.
  */
 int host_pid_has_kvm_vm(const char *root, pid_t pid);
+
+/* The process (thread group) @pid belongs to, from /proc/PID/status; @pid if unknown. */
+pid_t host_pid_tgid(pid_t pid);
+/*
+ * Fork @argv held on a pipe: it execs only once host_release_held(*release_fd)
+ * is called, so probes can be attached first; closing the pipe instead makes
+ * it exit 127. An exec failure is one line naming @who. Returns the pid or -1
+ * with errno set.
+ */
+pid_t host_spawn_held(char **argv, const char *who, int *release_fd);
+/* Let a held command run; closes @release_fd. 0 or -errno. */
+int host_release_held(int release_fd);
+
+#define HOST_WAIT_MAX_PIDS 64
+/*
+ * Wait until every process of @pids (at most HOST_WAIT_MAX_PIDS) has ended,
+ * @deadline_ns (now_ns(); 0: none) has passed, or *@stop holds a signal
+ * number. Bounded by time and the processes' exit, never by a count. Then
+ * @child (> 0: one of @pids that we forked) is sent *@stop, or SIGTERM when
+ * it still runs, and reaped into *@child_status.
+ */
+void host_wait_pids(const pid_t *pids, unsigned n, pid_t child, uint64_t deadline_ns,
+		    volatile sig_atomic_t *stop, int *child_status);
 /*
  * Processes other than @self holding a KVM VM under hi->root; a process
  * whose fd directory cannot be read counts as not holding one. Returns their
  * number (the first in *pid) or -errno when /proc cannot be read.
  */
 int kvm_vm_holders(const struct host_info *hi, pid_t self, pid_t *pid);
+
+/* Switching the host KVM between shadow paging and EPT/NPT by reloading its vendor module. */
+
+/*
+ * The module tools: MEMVIRT_MODPROBE and MEMVIRT_RMMOD, else /sbin/modprobe
+ * and /sbin/rmmod. Tests point them at stand-ins that log their arguments and
+ * rewrite the fake sysfs tree.
+ */
+struct kvm_reload_tools {
+	const char *modprobe;
+	const char *rmmod;
+};
+
+/* What a reload did (run.json "paging"). */
+struct kvm_reload {
+	bool reloaded;
+	enum host_mmu_mode from, to;
+	char module[16]; /* "kvm_intel", "kvm_amd" */
+	char param[16];	 /* "ept=1", "npt=0" */
+};
+
+void kvm_reload_tools_default(struct kvm_reload_tools *t);
+
+/*
+ * Reload @hi's KVM vendor module so that it uses two-dimensional paging
+ * (@tdp: kvm_intel ept=1, kvm_amd npt=1) or shadow paging (ept=0, npt=0),
+ * then probe @hi again. Refused, with one line in @err, for PVM (shadow
+ * only: -ENOTSUP), without root (-EPERM), while another VM runs (-EBUSY), and
+ * for a fake host root with the real tools (-EINVAL). Returns 0 (r->reloaded
+ * false when the host already used that mode) or -errno.
+ */
+int kvm_reload_mmu(struct host_info *hi, const struct kvm_reload_tools *t, bool tdp,
+		   struct kvm_reload *r, char *err, size_t errlen);
 
 #endif

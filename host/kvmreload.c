@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/kvmreload.h"
+#include "host/host.h"
 
 void kvm_reload_tools_default(struct kvm_reload_tools *t)
 {

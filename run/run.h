@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "host/host.h"
-#include "host/kvmreload.h"
 #include "vmm/vmm.h"
 
 /* The MMU mode a run asks of the host's KVM (--paging). */

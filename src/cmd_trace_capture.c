@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt trace -p PID / trace -- COMMAND: capture with the eBPF probes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,27 +173,6 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 		die(EXIT_USAGE, "give either -p PID or -- COMMAND: run 'memvirt trace --help'\n");
 }
 
-/* The process (thread group) a pid belongs to, from /proc/PID/status; @pid if unknown. */
-static pid_t tgid_of(pid_t pid)
-{
-	char path[64], line[128];
-	pid_t tgid = pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return pid;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "Tgid:", 5)) {
-			tgid = (pid_t)strtol(line + 5, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return tgid;
-}
-
 /* The process exists and has a KVM VM open (a kvm-vm anonymous inode among its fds). */
 static int check_kvm_process(pid_t pid, char *err, size_t len)
 {
@@ -213,9 +189,9 @@ static int check_kvm_process(pid_t pid, char *err, size_t len)
 	if (fgets(comm, sizeof(comm), f))
 		comm[strcspn(comm, "\n")] = 0;
 	fclose(f);
-	if (tgid_of(pid) != pid) {
+	if (host_pid_tgid(pid) != pid) {
 		snprintf(err, len, "pid %d is a thread of process %d: give the process id",
-			 (int)pid, (int)tgid_of(pid));
+			 (int)pid, (int)host_pid_tgid(pid));
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
@@ -232,107 +208,6 @@ static int check_kvm_process(pid_t pid, char *err, size_t len)
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static int pidfd_of(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Fork COMMAND stopped on a pipe, so the probes are attached before it runs. */
-static pid_t spawn_held(char **command, int *release_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		char c;
-
-		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			_exit(127);
-		execvp(command[0], command);
-		fprintf(stderr, "memvirt: trace: cannot run %s: %s\n", command[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	*release_fd = p[1];
-	return pid;
-}
-
-/*
- * Wait for the end: every traced process gone, the duration over, or a
- * signal. Bounded by time and by the processes' exit, never by a count.
- */
-static void wait_end(const struct trace_opts *o, pid_t child, int *child_status)
-{
-	int fds[CAPTURE_MAX_PIDS];
-	uint64_t deadline = o->duration_s > 0 ? now_ns() + (uint64_t)(o->duration_s * 1e9) : 0;
-	unsigned alive = o->npids;
-
-	for (unsigned i = 0; i < o->npids; i++)
-		fds[i] = pidfd_of(o->pids[i]);
-	while (alive && !stop_signal) {
-		struct pollfd pf[CAPTURE_MAX_PIDS];
-		unsigned n = 0;
-		int timeout = 200;
-
-		if (deadline) {
-			uint64_t now = now_ns();
-
-			if (now >= deadline)
-				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000) + 1;
-		}
-		for (unsigned i = 0; i < o->npids; i++) {
-			if (fds[i] >= 0)
-				pf[n++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-		}
-		if (n == 0) {
-			/* No pidfd (old kernel): probe with signal 0; our child may be a zombie. */
-			alive = 0;
-			for (unsigned i = 0; i < o->npids; i++) {
-				if (o->pids[i] == child)
-					alive += waitpid(child, NULL, WNOHANG | WNOWAIT) == 0;
-				else
-					alive += kill(o->pids[i], 0) == 0 || errno == EPERM;
-			}
-			if (alive)
-				usleep((useconds_t)timeout * 1000);
-			continue;
-		}
-		if (poll(pf, n, timeout) <= 0)
-			continue;
-		for (unsigned i = 0; i < n; i++) {
-			if (!(pf[i].revents & (POLLIN | POLLHUP)))
-				continue;
-			for (unsigned k = 0; k < o->npids; k++) {
-				if (fds[k] == pf[i].fd) {
-					close(fds[k]);
-					fds[k] = -1;
-					alive--;
-				}
-			}
-		}
-	}
-	for (unsigned i = 0; i < o->npids; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
-	if (child > 0) {
-		if (stop_signal || alive)
-			kill(child, stop_signal ? stop_signal : SIGTERM);
-		while (waitpid(child, child_status, 0) < 0 && errno == EINTR)
-			;
-	}
 }
 
 static void print_json(const struct trace_opts *o, const struct capture_stats *st)
@@ -371,6 +246,8 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 	ev_stat_print(o->output, stdout, false);
 }
 
+_Static_assert(CAPTURE_MAX_PIDS <= HOST_WAIT_MAX_PIDS, "host_wait_pids must take every traced pid");
+
 static int trace_run(struct trace_opts *o)
 {
 	struct capture_config cc = {.ring_bytes = o->ring_bytes, .all_events = o->all_events};
@@ -383,7 +260,7 @@ static int trace_run(struct trace_opts *o)
 	char err[512], lab[256];
 
 	if (o->command) {
-		child = spawn_held(o->command, &release);
+		child = host_spawn_held(o->command, "trace", &release);
 		if (child < 0) {
 			pr_err("trace: cannot start %s: %s\n", o->command[0], strerror(errno));
 			return EXIT_HOST;
@@ -411,11 +288,13 @@ static int trace_run(struct trace_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	if (release >= 0) {
 		/* The command runs from here on; EOF without the byte makes it exit 127. */
-		if (write(release, "g", 1) != 1)
-			pr_warn("trace: cannot release %s: %s\n", o->command[0], strerror(errno));
-		close(release);
+		ret = host_release_held(release);
+		if (ret)
+			pr_warn("trace: cannot release %s: %s\n", o->command[0], strerror(-ret));
 	}
-	wait_end(o, child, &child_status);
+	host_wait_pids(o->pids, o->npids, child,
+		       o->duration_s > 0 ? now_ns() + (uint64_t)(o->duration_s * 1e9) : 0,
+		       &stop_signal, &child_status);
 	ret = capture__stop(cap, &st);
 	ret = ev_writer_close(w, true) ?: ret;
 	if (ret) {

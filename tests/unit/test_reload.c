@@ -15,7 +15,7 @@
 #include "test.h"
 
 #include "common/util.h"
-#include "host/kvmreload.h"
+#include "host/host.h"
 
 #define FIXTURES MEMVIRT_SOURCE_DIR "/tests/fixtures/hosts"
 
