@@ -6,7 +6,6 @@
 
 #include "common/util.h"
 #include "run/run.h"
-#include "vmm/evring.h"
 
 #define MEM_MIN (32ULL << 20)
 #define MEM_MAX (64ULL << 30)
@@ -81,9 +80,9 @@ int run_config_validate(const struct run_config *c, char *err, size_t errlen)
 			 format_size(c->vm.mem_size, a, sizeof(a)));
 		return -EINVAL;
 	}
-	if (c->vm.ev_ring_bytes &&
-	    (c->vm.ev_ring_bytes < EVRING_MIN_BYTES || c->vm.ev_ring_bytes > EVRING_MAX_BYTES ||
-	     (c->vm.ev_ring_bytes & (c->vm.ev_ring_bytes - 1)))) {
+	if (c->vm.ev_ring_bytes && (c->vm.ev_ring_bytes < VM_EV_RING_MIN_BYTES ||
+				    c->vm.ev_ring_bytes > VM_EV_RING_MAX_BYTES ||
+				    (c->vm.ev_ring_bytes & (c->vm.ev_ring_bytes - 1)))) {
 		snprintf(err, errlen, "--ring-size %s must be a power of two between 4K and 256M",
 			 format_size(c->vm.ev_ring_bytes, a, sizeof(a)));
 		return -EINVAL;

@@ -13,7 +13,6 @@
 #include "lab/lab.h"
 #include "run/internal.h"
 #include "trace/evfile.h"
-#include "vmm/ptsnap.h"
 
 static void iso_now(char *buf, size_t len)
 {

@@ -37,7 +37,7 @@ struct evring *evring__new(void *base, uint64_t slot_bytes, uint64_t mem_size)
 {
 	struct evring *r;
 
-	if (!base || slot_bytes < EVRING_MIN_BYTES || slot_bytes > EVRING_MAX_BYTES ||
+	if (!base || slot_bytes < VM_EV_RING_MIN_BYTES || slot_bytes > VM_EV_RING_MAX_BYTES ||
 	    (slot_bytes & (slot_bytes - 1))) {
 		errno = EINVAL;
 		return NULL;
@@ -357,7 +357,7 @@ int evchan_setup(struct vm *vm, char *err, size_t errlen)
 
 	if (!slots)
 		return 0;
-	if (slots < EVRING_MIN_BYTES || slots > EVRING_MAX_BYTES || (slots & (slots - 1))) {
+	if (slots < VM_EV_RING_MIN_BYTES || slots > VM_EV_RING_MAX_BYTES || (slots & (slots - 1))) {
 		snprintf(err, errlen, "--ring-size must be a power of two between 4K and 256M");
 		return -EINVAL;
 	}

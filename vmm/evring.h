@@ -11,10 +11,8 @@
 #include <stdint.h>
 
 #include "trace/evfile.h"
+#include "vmm/vmm.h"
 #include "workloads/abi.h"
-
-#define EVRING_MIN_BYTES 0x1000ULL     /* slot area: 64 records */
-#define EVRING_MAX_BYTES 0x10000000ULL /* 256M: 4M records */
 
 /* What the consumer saw; all counts are cumulative. */
 struct evring_stats {

@@ -11,7 +11,6 @@
 #include "common/util.h"
 #include "mmu/ptsnap.h"
 #include "vmm/internal.h"
-#include "vmm/ptsnap.h"
 #include "vmm/vmm.h"
 #include "workloads/abi.h"
 

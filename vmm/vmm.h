@@ -30,6 +30,10 @@ const char *vm_backing_name(enum vm_backing b);
 int vm_backing_parse(const char *s); /* -1 if unknown */
 uint64_t vm_backing_page_size(enum vm_backing b);
 
+/* The guest event channel's slot area (vm_config.ev_ring_bytes): a power of two in this range. */
+#define VM_EV_RING_MIN_BYTES 0x1000ULL	   /* 64 records */
+#define VM_EV_RING_MAX_BYTES 0x10000000ULL /* 256M: 4M records */
+
 struct vm_config {
 	uint64_t mem_size; /* bytes of guest memory */
 	enum vm_backing backing;
@@ -127,6 +131,14 @@ struct vm *vm__create(const struct vm_config *cfg, enum vm_fail *fail, char *err
 /* Run until the guest exits, crashes, times out or a signal stops it. */
 int vm__run(struct vm *vm, struct vm_result *res);
 void vm__destroy(struct vm *vm);
+
+/*
+ * Write @dir/pagetables.bin, the guest page-table snapshot (format and reader:
+ * mmu/ptsnap.h, docs/ptsnap.md), from a stopped VM, atomically. The guest is
+ * untrusted: only in-bounds, 4K-aligned tables are followed, each once.
+ * Returns 0 or -errno with a message in @err.
+ */
+int vm__ptsnap_write(struct vm *vm, const char *dir, char *err, size_t errlen);
 
 /* Guest memory access for introspection: NULL unless [gpa, gpa+len) is guest RAM. */
 void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len);

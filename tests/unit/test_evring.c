@@ -375,7 +375,7 @@ static void check_new(void)
 
 	CHECK(evring__new(buf, 4096 + 64, MEM) == NULL && errno == EINVAL);
 	CHECK(evring__new(buf, 2048, MEM) == NULL);
-	CHECK(evring__new(buf, EVRING_MAX_BYTES * 2, MEM) == NULL);
+	CHECK(evring__new(buf, VM_EV_RING_MAX_BYTES * 2, MEM) == NULL);
 	CHECK(evring__new(NULL, 4096, MEM) == NULL);
 	r = evring__new(buf, 8192, MEM);
 	CHECK(r != NULL);
