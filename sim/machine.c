@@ -120,7 +120,7 @@ static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
 
 	len = align_up(len, gsz);
 	for (uint64_t off = 0; off < len; off += gsz) {
-		if (m->spt && m->sim)
+		if (m->spt)
 			err = machine__spt_map(m, gva + off, gpa + off, m->c->gps);
 		else
 			err = machine_map(m->guest, m->groot, gva + off, gpa + off, m->c->gps,

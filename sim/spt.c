@@ -10,8 +10,8 @@
 #include "sim/internal.h"
 #include "sim/sim.h"
 
-#define SPT_MEMO      4096 /* pages the shadow tables were last seen to allow (direct mapped) */
-#define SPT_MAX_TRIES 8	   /* faults one access may take before it is left to fault */
+#define SPT_MEMO      65536 /* pages the shadow tables were last seen to allow (direct mapped) */
+#define SPT_MAX_TRIES 8	    /* faults one access may take before it is left to fault */
 
 /* A page (and whether a write) the shadow tables allowed, valid while gen is current. */
 struct spt_memo {
@@ -81,17 +81,6 @@ static int guest_host_page(void *ctx, gfn_t gfn, pfn_t *pfn, unsigned *level)
 static const struct shadow_guest_ops spt_guest_ops = {
 	.read = guest_read, .cmpxchg = guest_cmpxchg, .host_page = guest_host_page};
 
-/* The counter named @name moved by how much since the last look. */
-static uint64_t spt_delta(const struct shadow_stats *now, const struct shadow_stats *then,
-			  const char *name)
-{
-	uint64_t a = 0, b = 0;
-
-	shadow_stat_get(now, name, &a);
-	shadow_stat_get(then, name, &b);
-	return a - b;
-}
-
 /*
  * After each call into the model, the hardware follows it: the TLB and paging-structure
  * caches are flushed when KVM flushed them (tlb_flush), the walker moves to a new root, and
@@ -107,13 +96,13 @@ static int spt_follow(struct machine *m)
 
 	p->gen++;
 	shadow__stats(p->s, &now);
-	if (spt_delta(&now, &p->last, "tlb_flush"))
+	if (now.tlb_flush != p->last.tlb_flush)
 		err = sim__flush(m->sim, SIM_FLUSH_ALL, 0);
 	if (!err && root && root != p->root) {
 		p->root = root;
 		err = sim__switch(m->sim, root, 0, 0, true);
 	}
-	synced = spt_delta(&now, &p->last, "kvm_mmu_sync_page");
+	synced = now.kvm_mmu_sync_page - p->last.kvm_mmu_sync_page;
 	if (!err && synced) {
 		p->r.syncs += synced;
 		err = sim__shadow_events(m->sim, SIM_SHADOW_SYNC, synced, 0);
@@ -176,7 +165,7 @@ int machine__spt_access(struct machine *m, gva_t va, bool write)
 	uint64_t key = ((va >> X86_PAGE_SHIFT) << 1 | write) + 1;
 	struct spt_memo *e = &p->memo[key & (SPT_MEMO - 1)];
 	unsigned faults = 0;
-	int r;
+	int r, err;
 
 	if (e->key == key && e->gen == p->gen)
 		return 0;
@@ -189,8 +178,8 @@ int machine__spt_access(struct machine *m, gva_t va, bool write)
 	 * Simplification: the walk that faulted is not simulated (the exit's cost covers it),
 	 * and the address flush drops every PWC entry, as the simulator's INVLPG does.
 	 */
-	if (faults && (r = sim__flush(m->sim, SIM_FLUSH_ADDR, va)))
-		return r;
+	if (faults && (err = sim__flush(m->sim, SIM_FLUSH_ADDR, va)))
+		return err;
 	/* A guest fault or an emulated access is left to the walk, which counts the fault. */
 	if (r == SHADOW_PF_FIXED || r == SHADOW_PF_SPURIOUS)
 		*e = (struct spt_memo){key, p->gen};
