@@ -275,6 +275,8 @@ int machine__demand_map(struct machine *m, gva_t va)
 
 	if (rc <= 0)
 		return rc;
+	if (m->spt && va - SIM_DIRECT_MAP < (1ULL << 30))
+		return -EADDRINUSE;
 	machine__flush(m);
 	if (m->spt && (rc = machine__spt_guest_fault(m, va)))
 		return rc;

@@ -32,11 +32,12 @@
 #define SIM_DATA_BASE	0x40000000ULL
 #define SIM_HOST_OFFSET (1ULL << 36)
 /*
- * Shadow mode: the guest kernel's direct map, one 1G leaf mapping GPA [0, 1G) (the guest
- * tables) at this GVA (Linux's __PAGE_OFFSET with 4-level paging). The guest writes its
- * tables through it, so a write to a shadowed table faults in the shadow tables as on KVM.
+ * Shadow mode: the guest kernel's direct map of its page tables, one 1G leaf mapping GPA
+ * [0, 1G) at this GVA (PML4 slot 508, which neither the memvirt guest nor user space uses).
+ * The guest writes its tables through it, so a write to a shadowed table faults in the
+ * shadow tables as on KVM. An input address in it cannot be mapped (-EADDRINUSE).
  */
-#define SIM_DIRECT_MAP 0xffff888000000000ULL
+#define SIM_DIRECT_MAP 0xfffffe0000000000ULL
 #define SIM_MODES      3 /* enum paging_mode */
 
 enum sim_input {

@@ -8,6 +8,7 @@
  * before any mapping; a run directory's tables are loaded as they are. Costs are the counts
  * times the textbook preset's [shadow] cycles.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,11 +303,30 @@ static void test_run_prefetch(void)
 	CHECK_EQ_U64(system(cmd), 0);
 }
 
+/* An input address inside the shadow-mode direct map cannot be mapped; native mode maps it. */
+static void test_direct_map_refused(void)
+{
+	struct sim_machine_config c;
+	struct machine *m;
+
+	config(&c);
+	for (int mo = PAGING_NATIVE; mo <= PAGING_SHADOW; mo += PAGING_SHADOW - PAGING_NATIVE) {
+		m = machine__new(&c, mo);
+		CHECK(m != NULL);
+		if (!m)
+			continue;
+		CHECK_EQ_U64(machine__demand_map(m, SIM_DIRECT_MAP + 5 * PAGE),
+			     mo == PAGING_SHADOW ? (uint64_t)-EADDRINUSE : 0);
+		machine__free(m);
+	}
+}
+
 int main(void)
 {
 	test_demand_scan();
 	test_workload_scan();
 	test_flooding();
 	test_run_prefetch();
+	test_direct_map_refused();
 	TEST_DONE();
 }
