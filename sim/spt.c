@@ -2,9 +2,7 @@
 /* Shadow mode of the simulated machine: KVM's shadow MMU model (shadow/) over the guest tables. */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "common/log.h"
 #include "mmu/mmu.h"
 #include "shadow/shadow.h"
 #include "sim/internal.h"
@@ -202,7 +200,8 @@ int machine__spt_guest_fault(struct machine *m, gva_t va)
 /*
  * The guest kernel stores a table entry at @gpa through its direct map: a write the shadow
  * tables refuse is a #PF exit; the model either makes the page writable (a last-level table
- * goes unsync) or emulates the store (kvm_mmu_pte_write). Guest memory already holds @val.
+ * goes unsync) or emulates the store (kvm_mmu_pte_write). Guest memory already holds the
+ * new entry: the model's emulated store reads it from there.
  */
 static int spt_table_store(struct machine *m, gpa_t gpa)
 {
@@ -225,7 +224,10 @@ static int spt_table_store(struct machine *m, gpa_t gpa)
 	return spt_follow(m);
 }
 
-/* The entry addresses of the guest walk for @va, root first; *n of them are present. */
+/*
+ * The guest walk for @va: the entries' GPAs and values, root first, down to the first entry
+ * that is not present or the leaf. Returns how many were read.
+ */
 static unsigned spt_guest_walk(struct machine *m, gva_t va, gpa_t *entry, uint64_t *val)
 {
 	unsigned levels = m->c->cfg.levels, n = 0;
