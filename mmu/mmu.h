@@ -271,13 +271,16 @@ struct cache_config {
 	bool model_data; /* data accesses also fill the caches */
 };
 
-/* Per-event costs of shadow paging, charged for counts the caller reports. */
+/*
+ * Per-event costs of shadow paging, charged for counts the caller reports; each cost is the
+ * whole event, VM exit round trip included (docs/sim-model.md).
+ */
 enum sim_shadow_event {
-	SIM_SHADOW_PF_EXIT,	/* guest page fault intercepted, shadow entry built */
-	SIM_SHADOW_WRPROT_EXIT, /* write to a write-protected guest page table */
+	SIM_SHADOW_PF_EXIT,	/* #PF exit: fixed, spurious, or reinjected into the guest */
+	SIM_SHADOW_WRPROT_EXIT, /* #PF exit on a store to a write-tracked guest table, emulated */
 	SIM_SHADOW_CR3_EXIT,	/* MOV CR3 intercepted */
 	SIM_SHADOW_INVLPG_EXIT, /* INVLPG intercepted */
-	SIM_SHADOW_SYNC,	/* unsync'd shadow page resynchronised */
+	SIM_SHADOW_SYNC,	/* one unsync shadow page synced (inside another exit) */
 	SIM_SHADOW_EVENTS,
 };
 

@@ -96,6 +96,22 @@ uint64_t shadow__max_pages(const struct shadow *s)
 	return s->n_max;
 }
 
+hpa_t shadow__root_hpa(const struct shadow *s)
+{
+	return s->root.sp ? sp_hpa(s, s->root.sp) : 0;
+}
+
+/* Simplification: a frame no shadow page holds reads as zeros (not present). */
+uint64_t shadow__read_spte(const struct shadow *s, hpa_t hpa)
+{
+	uint64_t frame = (hpa - s->cfg.spt_base) >> X86_PAGE_SHIFT;
+	const struct shadow_page *sp;
+
+	if (hpa < s->cfg.spt_base || frame >= s->nframes || !(sp = s->by_frame[frame]))
+		return 0;
+	return sp->spt[(hpa & X86_PAGE_MASK) >> 3];
+}
+
 void shadow__stats(const struct shadow *s, struct shadow_stats *out)
 {
 	*out = s->st;

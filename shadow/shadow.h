@@ -189,6 +189,16 @@ unsigned shadow__table_freed(struct shadow *s, gfn_t gfn);
 int shadow__translate(struct shadow *s, gva_t gva, unsigned access, unsigned flags,
 		      struct shadow_xlate *out);
 
+/* Host address of the current root's shadow page (the hardware's CR3), 0 when none is loaded. */
+hpa_t shadow__root_hpa(const struct shadow *s);
+
+/*
+ * The 8-byte SPTE at host address @hpa (8-aligned) in the model's shadow pages, as the
+ * hardware walker reads it; 0 where no shadow page is. Lets a caller walk the shadow tables
+ * with its own walker.
+ */
+uint64_t shadow__read_spte(const struct shadow *s, hpa_t hpa);
+
 /* Shadow pages allocated and not yet freed (KVM's n_used_mmu_pages). */
 uint64_t shadow__live_pages(const struct shadow *s);
 

@@ -3,6 +3,7 @@
 #ifndef MEMVIRT_SIM_INTERNAL_H
 #define MEMVIRT_SIM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,59 @@
 
 /* Guest physical memory the machine simulates: [0, 64G), below the host's copy at 64G. */
 #define SIM_GUEST_LIMIT SIM_HOST_OFFSET
+#define SIM_BATCH	1024
+
+struct machine_spt;
+
+/* A set of page numbers (open addressing), for pages mapped on demand. */
+struct page_set {
+	uint64_t *slot; /* page number + 1; 0 = empty */
+	size_t cap, n;
+};
+
+/* One simulated machine for one paging mode. */
+struct machine {
+	const struct sim_machine_config *c;
+	enum paging_mode mode;
+	struct ptmem *guest, *host;
+	uint64_t groot, hroot;
+	gpa_t next_table, next_data;
+	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
+	struct page_set gpages;
+	struct machine_spt *spt; /* shadow mode: the shadow MMU model and its bookkeeping */
+	struct sim *sim;
+	struct ptsnap_header snap; /* run: the snapshot's header */
+	gpa_t ram_end;		   /* end of guest RAM */
+	int err;
+	uint64_t accesses; /* counted for the progress callback only */
+	FILE *in_file;	   /* file input being read, for the progress callback */
+	uint64_t in_size;
+	const char *buf; /* synthetic: the host buffer the workload runs over */
+	gva_t data_gva;	 /* synthetic: the GVA of buf */
+	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
+	struct sim_req batch[SIM_BATCH];
+	size_t nbatch;
+};
+
+/* Simulate the pending accesses (before any table change, so the order is kept). */
+void machine__flush(struct machine *m);
+/* Add one user, writable leaf of @ps from @va to @pa to the tables at @root (the table builder). */
+int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa, enum page_size ps,
+		unsigned levels);
+
+/*
+ * Shadow mode (sim/spt.c): the machine runs KVM's shadow MMU model (shadow/) over its guest
+ * tables. machine__spt_new builds it (the guest's direct map of its tables, the first CR3
+ * load) and gives the tables the simulator walks; the others are called where the machine
+ * touches a page for the first time, maps a guest page, or accesses memory.
+ */
+int machine__spt_new(struct machine *m, struct sim_tables *t);
+int machine__spt_start(struct machine *m);
+void machine__spt_free(struct machine *m);
+int machine__spt_guest_fault(struct machine *m, gva_t va);
+int machine__spt_map(struct machine *m, gva_t va, gpa_t pa, enum page_size ps);
+int machine__spt_access(struct machine *m, gva_t va, bool write);
+void machine__spt_result(struct machine *m, struct sim_shadow_result *out);
 
 /* Progress: the input file being read and its size (0: unknown); NULL when done. */
 void machine__set_input(struct machine *m, FILE *f, uint64_t size);

@@ -15,13 +15,6 @@
 #include "workloads/workload.h"
 
 #define SIM_HOST_LIMIT (1ULL << 40)
-#define SIM_BATCH      1024
-
-/* A set of page numbers (open addressing), for pages mapped on demand. */
-struct page_set {
-	uint64_t *slot; /* page number + 1; 0 = empty */
-	size_t cap, n;
-};
 
 static uint64_t hash64(uint64_t x)
 {
@@ -61,30 +54,8 @@ static int page_set__add(struct page_set *s, uint64_t pn)
 	return 1;
 }
 
-/* One simulated machine for one paging mode. */
-struct machine {
-	const struct sim_machine_config *c;
-	enum paging_mode mode;
-	struct ptmem *guest, *host, *shadow;
-	uint64_t groot, hroot, sroot;
-	gpa_t next_table, next_data;
-	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
-	struct page_set gpages, spages;
-	struct sim *sim;
-	struct ptsnap_header snap; /* run: the snapshot's header */
-	int err;
-	uint64_t accesses; /* counted for the progress callback only */
-	FILE *in_file;	   /* file input being read, for the progress callback */
-	uint64_t in_size;
-	const char *buf; /* synthetic: the host buffer the workload runs over */
-	gva_t data_gva;	 /* synthetic: the GVA of buf */
-	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
-	struct sim_req batch[SIM_BATCH];
-	size_t nbatch;
-};
-
 /* Simulate the pending accesses; done before any table changes, so the order is kept. */
-static void machine__flush(struct machine *m)
+void machine__flush(struct machine *m)
 {
 	if (m->nbatch)
 		sim__access_batch(m->sim, m->batch, m->nbatch);
@@ -101,8 +72,8 @@ static uint64_t align_up(uint64_t v, uint64_t a)
  * from @va to @pa, tables created on the way. The one place that calls the
  * table builder.
  */
-static int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa,
-		       enum page_size ps, unsigned levels)
+int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa, enum page_size ps,
+		unsigned levels)
 {
 	return pt__map(mem, root, va, pa, ps, PTE_RW | PTE_US, levels);
 }
@@ -137,7 +108,10 @@ static int machine_alloc_table(void *ctx, uint64_t *pa)
 	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
 }
 
-/* Map guest pages [gva, gva + len) to the next data frames; shadow leaves are built on touch. */
+/*
+ * Map guest pages [gva, gva + len) to the next data frames. In shadow mode each entry the
+ * guest writes goes through the shadow MMU model (machine__spt_map).
+ */
 static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
 {
 	uint64_t gsz = page_size_bytes(m->c->gps);
@@ -146,42 +120,16 @@ static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
 
 	len = align_up(len, gsz);
 	for (uint64_t off = 0; off < len; off += gsz) {
-		err = machine_map(m->guest, m->groot, gva + off, gpa + off, m->c->gps,
-				  m->c->cfg.levels);
+		if (m->spt)
+			err = machine__spt_map(m, gva + off, gpa + off, m->c->gps);
+		else
+			err = machine_map(m->guest, m->groot, gva + off, gpa + off, m->c->gps,
+					  m->c->cfg.levels);
 		if (err)
 			return err;
 	}
 	m->next_data += len;
 	return machine__host_cover(m, &m->host_data_end, m->next_data);
-}
-
-/*
- * Shadow mode: on the first touch of a shadow page, the hypervisor's #PF
- * exit builds the GVA->HPA leaf from the guest mapping (page size: the
- * smaller of guest and host), charged as one SIM_SHADOW_PF_EXIT.
- */
-static int machine__shadow_touch(struct machine *m, gva_t va)
-{
-	enum page_size ps = m->c->gps < m->c->hps ? m->c->gps : m->c->hps;
-	uint64_t sz = page_size_bytes(ps);
-	struct walk_cpu cpu = {.root = m->groot,
-			       .levels = m->c->cfg.levels,
-			       .maxphyaddr = m->c->cfg.maxphyaddr,
-			       .nxe = m->c->cfg.nxe};
-	struct walk w;
-	int err;
-
-	err = page_set__add(&m->spages, va >> page_size_shift(ps));
-	if (err <= 0)
-		return err;
-	if (walk__1d(ptmem__mem(m->guest), &cpu, va, 0, &w))
-		return 0; /* no guest mapping: the access faults in the shadow walk too */
-	machine__flush(m);
-	err = machine_map(m->shadow, m->sroot, va & ~(sz - 1),
-			  ((w.pa & ~(sz - 1)) + SIM_HOST_OFFSET), ps, m->c->cfg.levels);
-	if (err)
-		return err;
-	return sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
 }
 
 /*
@@ -200,6 +148,7 @@ static int machine__load_run(struct machine *m)
 	}
 	m->groot = m->snap.cr3 & PTE_ADDR_MASK & ((1ULL << m->snap.maxphyaddr) - 1);
 	m->data_gva = m->snap.data_gva;
+	m->ram_end = mem_end;
 	m->host_data_end = 0;
 	return machine__host_cover(m, &m->host_data_end, mem_end);
 }
@@ -215,12 +164,12 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->next_table = SIM_TABLE_BASE;
 	m->next_data = SIM_DATA_BASE;
 	m->host_data_end = SIM_DATA_BASE;
+	m->ram_end = SIM_GUEST_LIMIT;
 	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
 	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
-	m->shadow = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
-	if (!m->guest || !m->host || !m->shadow)
+	if (!m->guest || !m->host)
 		return -ENOMEM;
-	if ((err = pt__new_root(m->host, &m->hroot)) || (err = pt__new_root(m->shadow, &m->sroot)))
+	if ((err = pt__new_root(m->host, &m->hroot)))
 		return err;
 	m->data_gva = SIM_GUEST_BASE;
 	if (c->input == SIM_IN_RUN) {
@@ -237,12 +186,13 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	if (mode == PAGING_NESTED) {
 		t.host_mem = ptmem__mem(m->host);
 		t.host_root = m->hroot;
-	} else if (mode == PAGING_SHADOW) {
-		t.mem = ptmem__mem(m->shadow);
-		t.root = m->sroot;
+	} else if (mode == PAGING_SHADOW && (err = machine__spt_new(m, &t))) {
+		return err;
 	}
 	m->sim = sim__new(&c->cfg, mode, &t);
-	return m->sim ? 0 : -errno;
+	if (!m->sim)
+		return -errno;
+	return m->spt ? machine__spt_start(m) : 0;
 }
 
 void machine__free(struct machine *m)
@@ -250,11 +200,10 @@ void machine__free(struct machine *m)
 	if (!m)
 		return;
 	sim__free(m->sim);
+	machine__spt_free(m);
 	ptmem__free(m->guest);
 	ptmem__free(m->host);
-	ptmem__free(m->shadow);
 	free(m->gpages.slot);
-	free(m->spages.slot);
 	free(m);
 }
 
@@ -300,7 +249,7 @@ void machine__access(struct machine *m, gva_t va, bool write)
 
 	if (m->err)
 		return;
-	if (m->mode == PAGING_SHADOW && (err = machine__shadow_touch(m, va))) {
+	if (m->spt && (err = machine__spt_access(m, va, write))) {
 		m->err = err;
 		return;
 	}
@@ -326,7 +275,11 @@ int machine__demand_map(struct machine *m, gva_t va)
 
 	if (rc <= 0)
 		return rc;
+	if (m->spt && va - SIM_DIRECT_MAP < (1ULL << 30))
+		return -EADDRINUSE;
 	machine__flush(m);
+	if (m->spt && (rc = machine__spt_guest_fault(m, va)))
+		return rc;
 	return machine__map_guest(m, va & ~(gsz - 1), gsz);
 }
 
@@ -389,7 +342,12 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	sim__result(m->sim, &out->res);
 	out->guest_frames = ptmem__frames(m->guest);
 	out->host_frames = m->mode == PAGING_NESTED ? ptmem__frames(m->host) : 0;
-	out->shadow_frames = m->mode == PAGING_SHADOW ? ptmem__frames(m->shadow) : 0;
+	out->shadow_frames = 0;
+	memset(&out->shadow, 0, sizeof(out->shadow));
+	if (m->spt) {
+		machine__spt_result(m, &out->shadow);
+		out->shadow_frames = out->shadow.live_pages;
+	}
 	return m->err;
 }
 
@@ -409,7 +367,8 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 	rc = machine__run_input(m, st, err, errlen);
 	table_err = machine__finish(m, out);
 	if (!rc && table_err) {
-		snprintf(err, errlen, "building shadow tables: %s", strerror(-table_err));
+		snprintf(err, errlen, "building %s tables: %s", paging_mode_name(mode),
+			 strerror(-table_err));
 		rc = table_err;
 	}
 	machine__free(m);

@@ -15,6 +15,7 @@
 
 #include "mmu/mmu.h"
 #include "mmu/ptsnap.h"
+#include "shadow/shadow.h"
 #include "workloads/workload.h"
 #include "x86/x86.h"
 
@@ -30,7 +31,14 @@
 #define SIM_TABLE_BASE	0x100000ULL
 #define SIM_DATA_BASE	0x40000000ULL
 #define SIM_HOST_OFFSET (1ULL << 36)
-#define SIM_MODES	3 /* enum paging_mode */
+/*
+ * Shadow mode: the guest kernel's direct map of its page tables, one 1G leaf mapping GPA
+ * [0, 1G) at this GVA (PML4 slot 508, which neither the memvirt guest nor user space uses).
+ * The guest writes its tables through it, so a write to a shadowed table faults in the
+ * shadow tables as on KVM. An input address in it cannot be mapped (-EADDRINUSE).
+ */
+#define SIM_DIRECT_MAP 0xfffffe0000000000ULL
+#define SIM_MODES      3 /* enum paging_mode */
 
 enum sim_input {
 	SIM_IN_WORKLOAD, /* wl, over tables mapping its whole footprint */
@@ -71,10 +79,28 @@ struct sim_input_stats {
 	uint64_t table_pages, data_leaf_tables, data_large_leaves;
 };
 
+/*
+ * Shadow mode: what KVM's shadow MMU model (shadow/) counted, the VM exits the machine took
+ * through it, and their cycles (counts times the configuration's [shadow] costs).
+ */
+struct sim_shadow_result {
+	struct shadow_stats st;		  /* KVM's counters, by KVM's names */
+	uint64_t live_pages, max_pages;	  /* n_used_mmu_pages, n_max_mmu_pages at the end */
+	uint64_t fault_exits;		  /* #PF exits the model fixed, or spurious/retried */
+	uint64_t guest_fault_exits;	  /* #PF exits reinjected into the guest */
+	uint64_t emulate_exits;		  /* stores to write-protected guest tables, emulated */
+	uint64_t cr3_exits, invlpg_exits; /* MOV CR3, INVLPG */
+	uint64_t syncs;			  /* shadow pages synced (kvm_mmu_sync_page) */
+	uint64_t table_stores;		  /* guest table entries written while the model ran */
+	uint64_t fault_cycles, guest_fault_cycles, emulate_cycles;
+	uint64_t cr3_cycles, invlpg_cycles, sync_cycles, total_cycles;
+};
+
 /* The result of one paging mode. */
 struct sim_mode_result {
 	struct sim_result res;
 	uint64_t guest_frames, host_frames, shadow_frames; /* table frames each memory holds */
+	struct sim_shadow_result shadow;		   /* shadow mode only */
 };
 
 /*

@@ -22,7 +22,7 @@ ALLOWED = {
     "mmu": {"x86", "common"},
     "shadow": {"x86"},
     "trace": {"x86", "common"},
-    "sim": {"x86", "common", "mmu", "trace", "workloads"},
+    "sim": {"x86", "common", "mmu", "shadow", "trace", "workloads"},
     "host": {"common"},
     "lab": {"common"},
     "vmm": {"x86", "common", "host", "mmu", "workloads", "trace", "lab"},
