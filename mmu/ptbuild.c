@@ -150,12 +150,37 @@ static int descend(const struct pt_builder *b, uint64_t va, unsigned leaf, enum 
 	return 0;
 }
 
-/* The leaf entry for @pa at @leaf (SDM Vol. 3A Tables 4-15 to 4-19): PS and PAT placed. */
+/* The leaf entry for @pa at @leaf (SDM Vol. 3A §4.5): P, and PS and PAT placed for 2M and 1G. */
 static uint64_t leaf_entry(uint64_t pa, uint64_t flags, unsigned leaf)
 {
 	if (leaf == 1)
 		return pa | (flags & ~PTE_ADDR_MASK) | PTE_P;
 	return pa | (flags & ~(PTE_ADDR_MASK | PTE_PS)) | (flags & PTE_PAT_LARGE) | PTE_P | PTE_PS;
+}
+
+/* @n leaf entries of @table from @va's (to @pa): checked, and written unless @dry. */
+static int fill(const struct pt_builder *b, uint64_t table, unsigned leaf, uint64_t va, uint64_t pa,
+		uint64_t n, uint64_t flags, bool dry, struct pt_slot *at)
+{
+	uint64_t size = pt_level_size(leaf), ea, old;
+	int err;
+
+	for (uint64_t i = 0; i < n; i++, va += size, pa += size) {
+		ea = table + 8 * pt_index(va, leaf);
+		err = pt_mem_read64(b->mem, ea, &old);
+		if (err)
+			return stop(at, PT_STOP_FAULT, err, va, leaf, table, ea, 0);
+		if ((old & PTE_P) && leaf > 1 && !(old & PTE_PS))
+			return stop(at, PT_STOP_TABLE, -EEXIST, va, leaf, table, ea, old);
+		if ((old & PTE_P) && !b->replace)
+			return stop(at, PT_STOP_MAPPED, -EEXIST, va, leaf, table, ea, old);
+		if (dry)
+			continue;
+		err = pt_mem_write64(b->mem, ea, leaf_entry(pa, flags, leaf));
+		if (err)
+			return stop(at, PT_STOP_FAULT, err, va, leaf, table, ea, 0);
+	}
+	return 0;
 }
 
 /*
@@ -166,7 +191,7 @@ static int build(const struct pt_builder *b, uint64_t va, uint64_t pa, uint64_t 
 		 enum page_size ps, uint64_t flags, struct pt_plan *plan, struct pt_slot *at)
 {
 	unsigned leaf = (unsigned)ps + 1;
-	uint64_t size = page_size_bytes(ps), table, ea, old;
+	uint64_t size = page_size_bytes(ps), table;
 	int err;
 
 	while (pages) {
@@ -175,24 +200,11 @@ static int build(const struct pt_builder *b, uint64_t va, uint64_t pa, uint64_t 
 		if (n > pages)
 			n = pages;
 		err = descend(b, va, leaf, plan ? PT_COUNT : PT_MAKE, plan, &table, at);
+		if (!err)
+			err = fill(b, table, leaf, va, pa, n, flags, plan != NULL, at);
+		/* A dry run goes on past a missing table: all its entries are absent. */
 		if (err && !(plan && at->stop == PT_STOP_ABSENT))
 			return err;
-		for (uint64_t i = 0; !err && i < n; i++) {
-			uint64_t v = va + i * size;
-
-			ea = table + 8 * pt_index(v, leaf);
-			if ((err = pt_mem_read64(b->mem, ea, &old)))
-				return stop(at, PT_STOP_FAULT, err, v, leaf, table, ea, 0);
-			if ((old & PTE_P) && leaf > 1 && !(old & PTE_PS))
-				return stop(at, PT_STOP_TABLE, -EEXIST, v, leaf, table, ea, old);
-			if ((old & PTE_P) && !b->replace)
-				return stop(at, PT_STOP_MAPPED, -EEXIST, v, leaf, table, ea, old);
-			if (plan)
-				continue;
-			if ((err = pt_mem_write64(b->mem, ea,
-						  leaf_entry(pa + i * size, flags, leaf))))
-				return stop(at, PT_STOP_FAULT, err, v, leaf, table, ea, 0);
-		}
 		pages -= n;
 		va += n * size;
 		pa += n * size;
