@@ -76,21 +76,113 @@ int ptmem__write64(struct ptmem *m, uint64_t pa, uint64_t val);
 uint64_t ptmem__frames(const struct ptmem *m); /* frames materialised so far */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Page-table builder (tests, synthetic inputs, host/EPT tables in host-physical space). */
+/* Table memory in one flat buffer: guest RAM as the VMM maps it, or a test's array. */
+
+/*
+ * Physical address pa is base[pa]; every 8-byte access is bounds-checked
+ * against @size (-EFAULT outside). The optional @table_ok refuses (-EFAULT)
+ * any access to a 4K table its owner may not read or write: when the tables
+ * belong to an untrusted guest, an entry may point anywhere. Loads and stores
+ * are single 8-byte atomics, as the MMU reads entries. Initialise in place
+ * and do not move it: its pt_mem points at it.
+ */
+struct pt_ram {
+	struct pt_mem mem;
+	uint8_t *base;
+	uint64_t size;
+	bool (*table_ok)(void *ctx, uint64_t table);
+	void *ctx;
+};
+
+void pt_ram__init(struct pt_ram *r, void *base, uint64_t size,
+		  bool (*table_ok)(void *ctx, uint64_t table), void *ctx);
+const struct pt_mem *pt_ram__mem(const struct pt_ram *r);
+int pt_ram__read64(const struct pt_ram *r, uint64_t pa, uint64_t *val);
+int pt_ram__write64(const struct pt_ram *r, uint64_t pa, uint64_t val);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Page-table builder: the one descent that installs mappings, over any table memory. */
+
+/* Table frames: 0 and a zeroed, 4K-aligned frame of the builder's memory in *pa, or -errno. */
+struct pt_alloc {
+	int (*alloc)(void *ctx, uint64_t *pa);
+	void *ctx;
+};
+
+/*
+ * One tree of x86-64 tables (SDM Vol. 3A §4.5): entries are read and written
+ * only through @mem, so a checked memory refuses what its owner may not
+ * touch; missing tables come from @alloc. New intermediate entries are
+ * P|RW|US, so the leaf's bits alone decide access.
+ */
+struct pt_builder {
+	const struct pt_mem *mem;
+	struct pt_alloc alloc;
+	uint64_t root;	 /* the top table (CR3 or EPTP target), 4K aligned */
+	unsigned levels; /* 4, or 5 with CR4.LA57 */
+	bool replace;	 /* a present leaf of the same size is overwritten, not refused */
+};
+
+/* Why a build stopped (or PT_STOP_NONE). */
+enum pt_stop {
+	PT_STOP_NONE,
+	PT_STOP_HUGE,	/* -EEXIST: a larger leaf (PS) on the way already maps the address */
+	PT_STOP_TABLE,	/* -EEXIST: a table sits where the 2M or 1G leaf goes */
+	PT_STOP_MAPPED, /* -EEXIST: the leaf entry is present and replace is off */
+	PT_STOP_ABSENT, /* -ENOENT (lookup): the entry on the way is not present */
+	PT_STOP_FAULT,	/* the memory's error: it refused an access to the table */
+	PT_STOP_ALLOC,	/* the allocator's error (or -EINVAL for a frame it cannot use) */
+};
+
+/*
+ * One entry of a tree: where a build stopped, or the leaf a lookup found.
+ * For PT_STOP_FAULT, @level and @table are the table the memory refused and
+ * @entry is 0; for PT_STOP_ALLOC, the entry that would have pointed at the
+ * new table.
+ */
+struct pt_slot {
+	enum pt_stop stop;
+	uint64_t va;	/* the address being mapped or looked up */
+	unsigned level; /* 1 (PTE) .. 5 (PML5E) */
+	uint64_t table; /* the table holding the entry */
+	uint64_t addr;	/* the entry's address: table + 8 * pt_index(va, level) */
+	uint64_t entry; /* the entry's value */
+};
+
+/*
+ * Map [va, va + len) to [pa, pa + len) with leaves of @ps, making missing
+ * tables. @flags are the leaf's bits other than address and PS (P is always
+ * set, PS for 2M and 1G leaves; PAT goes in PTE_PAT_4K or PTE_PAT_LARGE).
+ * 0, or -EINVAL (bad level count or page size, misaligned, wrapping, @pa
+ * beyond bit 51), or the error of @at->stop with @at (may be NULL) filled;
+ * entries before the failing one stay written.
+ */
+int pt_build__map(const struct pt_builder *b, uint64_t va, uint64_t pa, uint64_t len,
+		  enum page_size ps, uint64_t flags, struct pt_slot *at);
+/*
+ * A dry run of pt_build__map over the tree as it stands: the same checks in
+ * the same order, nothing allocated or written. 0 and in *tables the number
+ * of tables the map would make, or the error the map would meet first.
+ * (Conflicts the map itself would create, such as two entries sharing one
+ * table, show only when it runs.)
+ */
+int pt_build__plan(const struct pt_builder *b, uint64_t va, uint64_t len, enum page_size ps,
+		   uint64_t *tables, struct pt_slot *at);
+/*
+ * The leaf that maps @va (a present PTE, or a present PS entry above it)
+ * into @at: 0, -ENOENT with @at at the first entry that is not present, or
+ * the memory's error.
+ */
+int pt_build__lookup(const struct pt_builder *b, uint64_t va, struct pt_slot *at);
+
+/* The same over a struct ptmem, tables from ptmem__alloc_frame, present leaves replaced. */
 
 /* A new empty root table (CR3 target) in @m. */
 int pt__new_root(struct ptmem *m, uint64_t *root);
-/*
- * Map @va to @pa with a leaf of @ps in the @levels-level (4 or 5) tree at @root,
- * creating intermediate tables (P|RW|US, so the leaf's bits decide). @flags are
- * the leaf's raw bits other than address and PS (P is always set; PAT goes in
- * PTE_PAT_4K or PTE_PAT_LARGE by the caller). Returns 0, -EINVAL (misaligned,
- * bad level count), -EEXIST (a larger leaf already covers @va, or a table sits
- * where the leaf goes), -ENOMEM or the memory's error.
- */
+/* pt_build__map of one page of @ps; -EEXIST for a larger leaf or a table in the way. */
 int pt__map(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, enum page_size ps,
 	    uint64_t flags, unsigned levels);
-/* pt__map over [va, va + len) in steps of @ps. */
+/* pt_build__map over [va, va + len) in steps of @ps. */
 int pt__map_range(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, uint64_t len,
 		  enum page_size ps, uint64_t flags, unsigned levels);
 /* Clear the leaf that maps @va; returns 0 or -ENOENT. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Sparse simulated physical memory of 4K frames, a frame allocator, and the page-table builder. */
+/* Sparse simulated physical memory of 4K frames, a frame allocator, and the builder over it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,87 +178,48 @@ int pt__new_root(struct ptmem *m, uint64_t *root)
 	return ptmem__alloc_frame(m, root);
 }
 
-/* The next-level table under the entry at @ea, created if absent. */
-static int pt_descend(struct ptmem *m, uint64_t ea, uint64_t *table)
+static int ptmem_alloc_table(void *ctx, uint64_t *pa)
 {
-	uint64_t e;
-	int err;
+	return ptmem__alloc_frame(ctx, pa);
+}
 
-	err = ptmem__read64(m, ea, &e);
-	if (err)
-		return err;
-	if (e & PTE_P) {
-		if (e & PTE_PS)
-			return -EEXIST;
-		*table = e & PTE_ADDR_MASK;
-		return 0;
-	}
-	err = ptmem__alloc_frame(m, table);
-	if (err)
-		return err;
-	return ptmem__write64(m, ea, *table | PTE_P | PTE_RW | PTE_US);
+/* The simulator's trees: remapping a page replaces its leaf. */
+static struct pt_builder ptmem_builder(struct ptmem *m, uint64_t root, unsigned levels)
+{
+	return (struct pt_builder){
+		.mem = &m->mem,
+		.alloc = {.alloc = ptmem_alloc_table, .ctx = m},
+		.root = root,
+		.levels = levels,
+		.replace = true,
+	};
 }
 
 int pt__map(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, enum page_size ps,
 	    uint64_t flags, unsigned levels)
 {
-	unsigned leaf = (unsigned)ps + 1;
-	uint64_t table = root, ea, e, old;
-	int err;
+	struct pt_builder b = ptmem_builder(m, root, levels);
 
-	if ((levels != 4 && levels != 5) || (unsigned)ps >= PAGE_SIZES ||
-	    ((va | pa) & (page_size_bytes(ps) - 1)) || (pa & ~PTE_ADDR_MASK))
+	if ((unsigned)ps >= PAGE_SIZES)
 		return -EINVAL;
-	for (unsigned level = levels; level > leaf; level--) {
-		err = pt_descend(m, table + pt_index(va, level) * 8, &table);
-		if (err)
-			return err;
-	}
-	ea = table + pt_index(va, leaf) * 8;
-	err = ptmem__read64(m, ea, &old);
-	if (err)
-		return err;
-	if (leaf > 1 && (old & PTE_P) && !(old & PTE_PS))
-		return -EEXIST;
-	e = pa | (flags & ~(PTE_ADDR_MASK | (leaf > 1 ? PTE_PS : 0))) | PTE_P;
-	if (leaf > 1)
-		e |= PTE_PS | (flags & PTE_PAT_LARGE);
-	return ptmem__write64(m, ea, e);
+	return pt_build__map(&b, va, pa, page_size_bytes(ps), ps, flags, NULL);
 }
 
 int pt__map_range(struct ptmem *m, uint64_t root, uint64_t va, uint64_t pa, uint64_t len,
 		  enum page_size ps, uint64_t flags, unsigned levels)
 {
-	uint64_t step = page_size_bytes(ps);
-	int err;
+	struct pt_builder b = ptmem_builder(m, root, levels);
 
-	if (len % step)
-		return -EINVAL;
-	for (uint64_t off = 0; off < len; off += step) {
-		err = pt__map(m, root, va + off, pa + off, ps, flags, levels);
-		if (err)
-			return err;
-	}
-	return 0;
+	return pt_build__map(&b, va, pa, len, ps, flags, NULL);
 }
 
 int pt__unmap(struct ptmem *m, uint64_t root, uint64_t va, unsigned levels)
 {
-	uint64_t table = root, ea, e;
-	int err;
+	struct pt_builder b = ptmem_builder(m, root, levels);
+	struct pt_slot at;
+	int err = pt_build__lookup(&b, va, &at);
 
-	if (levels != 4 && levels != 5)
-		return -EINVAL;
-	for (unsigned level = levels; level >= 1; level--) {
-		ea = table + pt_index(va, level) * 8;
-		err = ptmem__read64(m, ea, &e);
-		if (err)
-			return err;
-		if (!(e & PTE_P))
-			return -ENOENT;
-		if (level == 1 || (level <= 3 && (e & PTE_PS)))
-			return ptmem__write64(m, ea, 0);
-		table = e & PTE_ADDR_MASK;
-	}
-	return -ENOENT;
+	if (err)
+		return err;
+	return ptmem__write64(m, at.addr, 0);
 }

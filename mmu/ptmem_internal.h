@@ -56,6 +56,14 @@ static inline int pt_mem_read64(const struct pt_mem *mem, uint64_t pa, uint64_t 
 	return mem->ops->read64(mem->ctx, pa, val);
 }
 
+/* A write through @mem: direct for a struct ptmem, else through its ops. */
+static inline int pt_mem_write64(const struct pt_mem *mem, uint64_t pa, uint64_t val)
+{
+	if (mem->ops == &ptmem_ops)
+		return ptmem__write64(mem->ctx, pa, val);
+	return mem->ops->write64(mem->ctx, pa, val);
+}
+
 /* A hint that @pa will be read soon, if @mem takes hints. */
 static inline void pt_mem_prefetch(const struct pt_mem *mem, uint64_t pa)
 {

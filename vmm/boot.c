@@ -14,7 +14,6 @@
 #include "vmm/internal.h"
 
 #define PT_FLAGS_KERNEL (PTE_P | PTE_RW | PTE_G)
-#define PT_FLAGS_TABLE	(PTE_P | PTE_RW | PTE_US)
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -29,11 +28,6 @@ void *vm__gpa_to_hva(struct vm *vm, gpa_t gpa, uint64_t len)
 	return vm->mem + gpa;
 }
 
-static uint64_t *table_at(struct vm *vm, gpa_t gpa)
-{
-	return vm__gpa_to_hva(vm, gpa & PTE_ADDR_MASK, SZ_4K);
-}
-
 /* One 4K frame from a boot allocator; 0 when @limit is reached. */
 static gpa_t boot_alloc(struct vm *vm, gpa_t *next, gpa_t limit)
 {
@@ -45,55 +39,58 @@ static gpa_t boot_alloc(struct vm *vm, gpa_t *next, gpa_t limit)
 	return a; /* guest memory is fresh anonymous memory: already zero */
 }
 
-/*
- * Map @va to @gpa at @level (1: 4K, 2: 2M, 3: 1G) in the 4-level tree at
- * @root, allocating tables from @next..@limit.
- */
-static int map(struct vm *vm, gpa_t root, gva_t va, gpa_t gpa, int level, uint64_t flags,
-	       gpa_t *next, gpa_t limit, uint32_t *nr_tables)
+/* Where the boot tables come from: a boot allocator, counted in @count if set. */
+struct boot_frames {
+	struct vm *vm;
+	gpa_t *next, limit;
+	uint32_t *count;
+};
+
+static int boot_table(void *ctx, uint64_t *gpa)
 {
-	uint64_t *t = table_at(vm, root);
+	struct boot_frames *f = ctx;
 
-	for (int l = 4; l > level; l--) {
-		uint64_t *e = &t[pt_index(va, l)];
-
-		if (!(*e & PTE_P)) {
-			gpa_t n = boot_alloc(vm, next, limit);
-
-			if (!n)
-				return -ENOMEM;
-			if (nr_tables)
-				(*nr_tables)++;
-			*e = n | PT_FLAGS_TABLE;
-		} else if (*e & PTE_PS) {
-			return -EEXIST;
-		}
-		t = table_at(vm, *e);
-		if (!t)
-			return -EFAULT;
-	}
-	t[pt_index(va, level)] = gpa | flags | (level > 1 ? PTE_PS : 0);
+	*gpa = boot_alloc(f->vm, f->next, f->limit);
+	if (!*gpa)
+		return -ENOMEM;
+	if (f->count)
+		(*f->count)++;
 	return 0;
+}
+
+/* The first process's 4-level tree in guest RAM (@ram set up here), new tables from @f. */
+static struct pt_builder boot_tree(struct vm *vm, struct pt_ram *ram, struct boot_frames *f)
+{
+	pt_ram__init(ram, vm->mem, vm->mem_size, NULL, NULL);
+	return (struct pt_builder){
+		.mem = pt_ram__mem(ram),
+		.alloc = {.alloc = boot_table, .ctx = f},
+		.root = vm->root_pt,
+		.levels = 4,
+	};
 }
 
 /* Kernel image at KERNEL_BASE + 2M and all of guest memory in the direct map, 2M pages. */
 static int build_kernel_tables(struct vm *vm, char *err, size_t errlen)
 {
 	uint64_t kernel_span = vm->mem_size < SZ_1G ? vm->mem_size : SZ_1G;
-	int ret = 0;
+	struct boot_frames f = {vm, &vm->pt_next, MV_GPA_PT_END, NULL};
+	struct pt_builder b;
+	struct pt_ram ram;
+	int ret;
 
 	vm->pt_next = MV_GPA_PT;
 	vm->root_pt = boot_alloc(vm, &vm->pt_next, MV_GPA_PT_END);
-	for (gpa_t pa = 0; !ret && pa < kernel_span; pa += SZ_2M)
-		ret = map(vm, vm->root_pt, MV_KERNEL_BASE + pa, pa, 2, PT_FLAGS_KERNEL,
-			  &vm->pt_next, MV_GPA_PT_END, NULL);
-	for (gpa_t pa = 0; !ret && pa < vm->mem_size; pa += SZ_2M)
-		ret = map(vm, vm->root_pt, MV_DIRECT_BASE + pa, pa, 2, PT_FLAGS_KERNEL | PTE_NX,
-			  &vm->pt_next, MV_GPA_PT_END, NULL);
+	b = boot_tree(vm, &ram, &f);
+	ret = pt_build__map(&b, MV_KERNEL_BASE, 0, align_up(kernel_span, SZ_2M), PAGE_2M,
+			    PT_FLAGS_KERNEL, NULL);
+	if (!ret)
+		ret = pt_build__map(&b, MV_DIRECT_BASE, 0, align_up(vm->mem_size, SZ_2M), PAGE_2M,
+				    PT_FLAGS_KERNEL | PTE_NX, NULL);
 	/* The syscall trampoline: one user-executable 4K page (see workloads/kernel/entry.S). */
 	if (!ret)
-		ret = map(vm, vm->root_pt, MV_TRAMPOLINE, vm->khdr.syscall_entry - MV_KERNEL_BASE,
-			  1, PTE_P | PTE_US | PTE_G, &vm->pt_next, MV_GPA_PT_END, NULL);
+		ret = pt_build__map(&b, MV_TRAMPOLINE, vm->khdr.syscall_entry - MV_KERNEL_BASE,
+				    SZ_4K, PAGE_4K, PTE_P | PTE_US | PTE_G, NULL);
 	if (ret)
 		snprintf(err, errlen,
 			 "guest memory %llu MiB needs more kernel page tables than fit",
@@ -212,29 +209,33 @@ static uint64_t seg_pte_flags(uint32_t seg_flags)
 /* Map one 4K user page, or widen its permissions if a previous segment shares it. */
 static int user_page(struct vm *vm, gva_t va, uint64_t flags, uint8_t **hva)
 {
-	uint64_t *t = table_at(vm, vm->root_pt);
-	uint64_t *e = NULL;
+	struct boot_frames f = {vm, &vm->user_next, vm->mem_size, &vm->user_pt_pages};
+	struct pt_ram ram;
+	struct pt_builder b = boot_tree(vm, &ram, &f);
+	struct pt_slot at;
+	uint64_t e;
+	int ret = pt_build__lookup(&b, va, &at);
 
-	for (int l = 4; l >= 1 && t; l--) {
-		e = &t[pt_index(va, l)];
-		if (l > 1)
-			t = (*e & PTE_P) ? table_at(vm, *e) : NULL;
-	}
-	if (!t || !e || !(*e & PTE_P)) {
-		gpa_t f = boot_alloc(vm, &vm->user_next, vm->mem_size);
-		int ret;
+	if (ret == -ENOENT) {
+		gpa_t frame = boot_alloc(vm, &vm->user_next, vm->mem_size);
 
-		if (!f)
+		if (!frame)
 			return -ENOMEM;
-		ret = map(vm, vm->root_pt, va, f, 1, flags, &vm->user_next, vm->mem_size,
-			  &vm->user_pt_pages);
+		ret = pt_build__map(&b, va, frame, SZ_4K, PAGE_4K, flags, NULL);
 		if (ret)
 			return ret;
-		*hva = vm__gpa_to_hva(vm, f, SZ_4K);
+		*hva = vm__gpa_to_hva(vm, frame, SZ_4K);
 		return 0;
 	}
-	*e = (*e | (flags & (PTE_RW))) & ~((flags & PTE_NX) ? 0 : PTE_NX);
-	*hva = vm__gpa_to_hva(vm, *e & PTE_ADDR_MASK, SZ_4K);
+	if (ret)
+		return ret;
+	if (at.level != 1)
+		return -EEXIST; /* the user image has no large pages */
+	e = (at.entry | (flags & PTE_RW)) & ~((flags & PTE_NX) ? 0 : PTE_NX);
+	ret = pt_ram__write64(&ram, at.addr, e);
+	if (ret)
+		return ret;
+	*hva = vm__gpa_to_hva(vm, e & PTE_ADDR_MASK, SZ_4K);
 	return *hva ? 0 : -EFAULT;
 }
 

@@ -14,18 +14,17 @@
 #include "common/util.h"
 #include "vmm/internal.h"
 
-/* Intermediate entries as the guest kernel makes them (workloads/kernel/mm.c). */
-#define POP_TABLE_FLAGS	  (PTE_P | PTE_RW | PTE_US)
+/*
+ * Leaf bits the guest may ask for. Intermediate entries are the builder's
+ * P|RW|US, as the guest kernel makes them (workloads/kernel/mm.c).
+ */
 #define POP_LEAF_ALLOWED  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_NX)
 #define POP_LEAF_REQUIRED (PTE_P | PTE_US)
 
 struct pop_walk {
 	const struct populate_ctx *ctx;
 	const struct mv_populate *req;
-	bool dry;
 	uint64_t tables_taken; /* from the front of the offered run */
-	uint64_t tables_needed;
-	uint64_t counted[5]; /* dry run: 1 + id of the last new table counted at each level */
 	char *why;
 	size_t why_len;
 };
@@ -57,25 +56,25 @@ static bool in_pool(const struct populate_ctx *ctx, gpa_t gpa, uint64_t len, uin
 }
 
 /*
- * A table the VMM may write entries into: 4K-aligned guest RAM in the VMM's
- * table area or above the kernel image, below the event ring; not among the
- * frames the request offers, unless this request made it.
+ * A table the VMM may read and write entries in: 4K-aligned guest RAM in the
+ * VMM's table area or above the kernel image, below the event ring; not among
+ * the frames the request offers, unless this request made it. The checked
+ * guest memory asks this for every entry the builder touches.
  */
-static uint64_t *table_at(struct pop_walk *w, gpa_t gpa)
+static bool table_ok(void *arg, gpa_t gpa)
 {
+	const struct pop_walk *w = arg;
 	const struct populate_ctx *ctx = w->ctx;
 	const struct mv_populate *r = w->req;
 	bool area = (gpa >= MV_GPA_PT && gpa < MV_GPA_PT_END) ||
 		    (gpa >= MV_GPA_USER && gpa < ctx->pool_end);
 
 	if ((gpa & (SZ_4K - 1)) || !area || gpa > ctx->mem_size - SZ_4K)
-		return NULL;
+		return false;
 	if (r->nr_tables && gpa >= r->table_gpa && gpa < r->table_gpa + w->tables_taken * SZ_4K)
-		return (uint64_t *)(ctx->mem + gpa);
-	if (overlaps(gpa, SZ_4K, r->data_gpa, r->len) ||
-	    overlaps(gpa, SZ_4K, r->table_gpa, r->nr_tables * SZ_4K))
-		return NULL;
-	return (uint64_t *)(ctx->mem + gpa);
+		return true;
+	return !overlaps(gpa, SZ_4K, r->data_gpa, r->len) &&
+	       !overlaps(gpa, SZ_4K, r->table_gpa, r->nr_tables * SZ_4K);
 }
 
 /* Everything but the tables themselves: sizes, alignment, ranges, flags, CR3. */
@@ -131,7 +130,7 @@ static int check_request(struct pop_walk *w)
 	if (overlaps(r->data_gpa, r->len, r->table_gpa, r->nr_tables * SZ_4K))
 		return refuse(w, -EINVAL, "table frames 0x%llx x %llu overlap the data frames",
 			      (unsigned long long)r->table_gpa, (unsigned long long)r->nr_tables);
-	if (!table_at(w, r->cr3))
+	if (!table_ok(w, r->cr3))
 		return refuse(
 			w, -EINVAL,
 			"CR3 0x%llx is not a page table the VMM may write (outside guest RAM, "
@@ -140,113 +139,59 @@ static int check_request(struct pop_walk *w)
 	return 0;
 }
 
-/* Dry run: a table for level @level covering @va would be made; count it once. */
-static void count_new_table(struct pop_walk *w, int level, gva_t va)
+/* The next offered table frame, zeroed: the guest's word that it is zero is not needed. */
+static int offered_table(void *arg, uint64_t *gpa)
 {
-	uint64_t id = (va >> pt_level_shift(level + 1)) + 1;
-
-	if (w->counted[level] != id) {
-		w->counted[level] = id;
-		w->tables_needed++;
-	}
-}
-
-/*
- * The table holding @va's leaf entry at level @leaf, walking from CR3 and
- * making missing tables from the offered frames (zeroed first: the guest's
- * word that they are zero is not needed). In a dry run *out is NULL where
- * the table would be new: all its entries are absent.
- */
-static int walk_to_leaf(struct pop_walk *w, gva_t va, int leaf, uint64_t **out)
-{
+	struct pop_walk *w = arg;
 	const struct mv_populate *r = w->req;
-	uint64_t *t = table_at(w, r->cr3);
 
-	for (int l = 4; l > leaf; l--) {
-		uint64_t *e, gpa;
-
-		if (!t) {
-			count_new_table(w, l - 1, va);
-			continue;
-		}
-		e = &t[pt_index(va, l)];
-		if (!(*e & PTE_P)) {
-			if (w->dry) {
-				count_new_table(w, l - 1, va);
-				t = NULL;
-				continue;
-			}
-			if (w->tables_taken >= r->nr_tables)
-				return refuse(w, -ENOSPC, "the offered table frames ran out");
-			gpa = r->table_gpa + w->tables_taken++ * SZ_4K;
-			t = (uint64_t *)(w->ctx->mem + gpa);
-			memset(t, 0, SZ_4K);
-			*e = gpa | POP_TABLE_FLAGS;
-			continue;
-		}
-		if (*e & PTE_PS)
-			return refuse(w, -EEXIST,
-				      "GVA 0x%llx lies in a large page already mapped at level %d",
-				      (unsigned long long)va, l);
-		t = table_at(w, *e & PTE_ADDR_MASK);
-		if (!t)
-			return refuse(
-				w, -EINVAL,
-				"the level-%d entry for GVA 0x%llx points at GPA 0x%llx, which "
-				"is not a page table the VMM may write",
-				l, (unsigned long long)va,
-				(unsigned long long)(*e & PTE_ADDR_MASK));
-	}
-	*out = t;
+	if (w->tables_taken >= r->nr_tables)
+		return -ENOSPC;
+	*gpa = r->table_gpa + w->tables_taken++ * SZ_4K;
+	memset(w->ctx->mem + *gpa, 0, SZ_4K);
 	return 0;
 }
 
-/* One pass over the range: checks only (dry), or writes the entries. */
-static int fill(struct pop_walk *w)
+/* Why the builder stopped, as one line. */
+static int refuse_build(struct pop_walk *w, int err, const struct pt_slot *at)
 {
-	const struct mv_populate *r = w->req;
-	uint64_t ps = r->page_size, span = ps * 512, end = r->va + r->len;
-	int leaf = ps == SZ_1G ? 3 : ps == SZ_2M ? 2 : 1;
-	uint64_t leaf_bits = r->leaf_flags | (leaf > 1 ? PTE_PS : 0);
-	gpa_t gpa = r->data_gpa;
+	unsigned long long va = at->va;
 
-	for (gva_t va = r->va; va < end;) {
-		gva_t stop = (va & ~(span - 1)) + span;
-		uint64_t *t = NULL;
-		int ret;
-
-		if (stop > end || stop < va)
-			stop = end;
-		ret = walk_to_leaf(w, va, leaf, &t);
-		if (ret)
-			return ret;
-		if (!t) {
-			gpa += stop - va;
-			va = stop;
-			continue;
-		}
-		for (; va < stop; va += ps, gpa += ps) {
-			uint64_t *e = &t[pt_index(va, leaf)];
-
-			/* Only non-present -> present: nothing cached needs a flush
-			 * (docs/guest.md). */
-			if (*e & PTE_P)
-				return refuse(
-					w, -EEXIST,
-					"GVA 0x%llx is already mapped (entry 0x%llx); populate "
-					"only fills entries that are not present",
-					(unsigned long long)va, (unsigned long long)*e);
-			if (!w->dry)
-				*e = gpa | leaf_bits;
-		}
+	switch (at->stop) {
+	case PT_STOP_HUGE:
+		return refuse(w, -EEXIST,
+			      "GVA 0x%llx lies in a large page already mapped at level %u", va,
+			      at->level);
+	case PT_STOP_TABLE:
+	case PT_STOP_MAPPED:
+		/* Only non-present -> present: nothing cached needs a flush (docs/guest.md). */
+		return refuse(w, -EEXIST,
+			      "GVA 0x%llx is already mapped (entry 0x%llx); populate only fills "
+			      "entries that are not present",
+			      va, (unsigned long long)at->entry);
+	case PT_STOP_FAULT:
+		return refuse(
+			w, -EINVAL,
+			"the level-%u entry for GVA 0x%llx points at GPA 0x%llx, which is not "
+			"a page table the VMM may write",
+			at->level + 1, va, (unsigned long long)at->table);
+	case PT_STOP_ALLOC:
+		return refuse(w, err, "the offered table frames ran out");
+	default:
+		return refuse(w, err, "GVA 0x%llx: the page-table builder failed (%s)", va,
+			      strerror(-err));
 	}
-	return 0;
 }
 
 int populate_apply(const struct populate_ctx *ctx, const struct mv_populate *req,
 		   uint64_t *tables_used, char *why, size_t why_len)
 {
-	struct pop_walk w = {.ctx = ctx, .req = req, .dry = true, .why = why, .why_len = why_len};
+	struct pop_walk w = {.ctx = ctx, .req = req, .why = why, .why_len = why_len};
+	struct pt_builder b;
+	struct pt_ram ram;
+	struct pt_slot at;
+	enum page_size ps;
+	uint64_t needed;
 	int ret;
 
 	*tables_used = 0;
@@ -254,16 +199,24 @@ int populate_apply(const struct populate_ctx *ctx, const struct mv_populate *req
 	    ctx->mem_size < SZ_4K)
 		return refuse(&w, -EINVAL, "the VMM has no frame pool to check against");
 	ret = check_request(&w);
-	if (!ret)
-		ret = fill(&w);
 	if (ret)
 		return ret;
-	if (w.tables_needed > req->nr_tables)
+	ps = req->page_size == SZ_1G ? PAGE_1G : req->page_size == SZ_2M ? PAGE_2M : PAGE_4K;
+	pt_ram__init(&ram, ctx->mem, ctx->mem_size, table_ok, &w);
+	b = (struct pt_builder){
+		.mem = pt_ram__mem(&ram),
+		.alloc = {.alloc = offered_table, .ctx = &w},
+		.root = req->cr3,
+		.levels = 4,
+	};
+	/* A dry run checks the whole request and writes nothing; then it is applied. */
+	ret = pt_build__plan(&b, req->va, req->len, ps, &needed, &at);
+	if (ret)
+		return refuse_build(&w, ret, &at);
+	if (needed > req->nr_tables)
 		return refuse(&w, -ENOSPC, "the range needs %llu new page tables, %llu are offered",
-			      (unsigned long long)w.tables_needed,
-			      (unsigned long long)req->nr_tables);
-	w.dry = false;
-	ret = fill(&w);
+			      (unsigned long long)needed, (unsigned long long)req->nr_tables);
+	ret = pt_build__map(&b, req->va, req->data_gpa, req->len, ps, req->leaf_flags, &at);
 	*tables_used = w.tables_taken;
-	return ret;
+	return ret ? refuse_build(&w, ret, &at) : 0;
 }
