@@ -455,3 +455,38 @@ void lackey_reader__free(struct lackey_reader *lr)
 {
 	free(lr);
 }
+
+int atrace_from_lackey(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
+		       uint64_t *lines, char *err, size_t errlen)
+{
+	struct lackey_reader *lr = lackey_reader__new(in, inname);
+	struct atrace_writer *w = atrace_writer__new(out);
+	struct atrace_rec r;
+	int rc;
+
+	if (!lr || !w) {
+		lackey_reader__free(lr);
+		atrace_writer__free(w);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	while ((rc = lackey_reader__next(lr, &r, err, errlen)) > 0) {
+		if (atrace_writer__put(w, &r)) {
+			snprintf(err, errlen, "writing the trace: %s",
+				 strerror(errno ? errno : EIO));
+			rc = -EIO;
+			break;
+		}
+	}
+	*lines = lackey_reader__lines(lr);
+	*n = *atrace_writer__counts(w);
+	lackey_reader__free(lr);
+	if (rc) {
+		atrace_writer__free(w);
+		return rc;
+	}
+	rc = atrace_writer__finish(w);
+	if (rc)
+		snprintf(err, errlen, "writing the trace: %s", strerror(-rc));
+	return rc;
+}

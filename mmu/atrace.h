@@ -88,6 +88,14 @@ struct lackey_reader *lackey_reader__new(FILE *f, const char *name);
  */
 int lackey_reader__next(struct lackey_reader *lr, struct atrace_rec *r, char *err, size_t errlen);
 uint64_t lackey_reader__lines(const struct lackey_reader *lr);
+
+/*
+ * Convert lackey text from @in (named @inname in messages) into an access
+ * trace written to @out: the records' counts in *n, the lines read in *lines.
+ * 0, or -errno with one line in @err (the caller removes a partial @out).
+ */
+int atrace_from_lackey(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
+		       uint64_t *lines, char *err, size_t errlen);
 void lackey_reader__free(struct lackey_reader *lr);
 
 #endif

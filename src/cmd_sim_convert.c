@@ -29,42 +29,6 @@ static void convert_usage(FILE *f)
 		"exit status: 0 ok, 1 output failure, 2 bad usage or input\n");
 }
 
-/* Write @out as @out.tmp and rename when complete, so no partial trace is left behind. */
-static int convert_run(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
-		       uint64_t *lines, char *err, size_t errlen)
-{
-	struct lackey_reader *lr = lackey_reader__new(in, inname);
-	struct atrace_writer *w = atrace_writer__new(out);
-	struct atrace_rec r;
-	int rc;
-
-	if (!lr || !w) {
-		lackey_reader__free(lr);
-		atrace_writer__free(w);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	while ((rc = lackey_reader__next(lr, &r, err, errlen)) > 0) {
-		if (atrace_writer__put(w, &r)) {
-			snprintf(err, errlen, "writing the trace: %s",
-				 strerror(errno ? errno : EIO));
-			rc = -EIO;
-			break;
-		}
-	}
-	*lines = lackey_reader__lines(lr);
-	*n = *atrace_writer__counts(w);
-	lackey_reader__free(lr);
-	if (rc) {
-		atrace_writer__free(w);
-		return rc;
-	}
-	rc = atrace_writer__finish(w);
-	if (rc)
-		snprintf(err, errlen, "writing the trace: %s", strerror(-rc));
-	return rc;
-}
-
 int cmd_sim_convert(int argc, char **argv)
 {
 	static const struct option opts[] = {{"lackey", required_argument, 0, 'l'},
@@ -106,7 +70,8 @@ int cmd_sim_convert(int argc, char **argv)
 	fo = strcmp(out, "-") ? fopen(tmp, "w") : stdout;
 	if (!fo)
 		die(1, "-o %s: %s: check the directory\n", tmp, strerror(errno));
-	rc = convert_run(fi, strcmp(in, "-") ? in : "<stdin>", fo, &n, &lines, err, sizeof(err));
+	rc = atrace_from_lackey(fi, strcmp(in, "-") ? in : "<stdin>", fo, &n, &lines, err,
+				sizeof(err));
 	if (fo != stdout && fclose(fo) && !rc) {
 		snprintf(err, sizeof(err), "closing %s: %s", tmp, strerror(errno));
 		rc = -EIO;

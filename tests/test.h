@@ -43,6 +43,17 @@ int test_failures;
 		}                                                                               \
 	} while (0)
 
+/*
+ * Keep a copy of event record @rec's body in arr[n] when it fits and has the
+ * element's size, and count it in @n either way (a test compares @n too).
+ */
+#define TEST_TAKE(arr, n, rec)                                                                   \
+	do {                                                                                     \
+		if ((n) < sizeof(arr) / sizeof((arr)[0]) && (rec)->body_len == sizeof((arr)[0])) \
+			memcpy(&(arr)[(n)], (rec)->body, sizeof((arr)[0]));                      \
+		(n)++;                                                                           \
+	} while (0)
+
 #define SKIP(...)                                      \
 	do {                                           \
 		fprintf(stderr, "SKIP: " __VA_ARGS__); \

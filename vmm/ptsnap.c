@@ -25,6 +25,7 @@ struct snap {
 	size_t n, cap;
 	uint64_t addr_mask; /* entry address bits below MAXPHYADDR */
 	struct ptsnap_header h;
+	struct ptsnap_page out; /* the page being written */
 };
 
 /* A table the guest points at: inside guest RAM, 4K aligned, not seen yet. */
@@ -84,15 +85,15 @@ static int snap_fill(FILE *f, void *arg)
 {
 	struct snap *s = arg;
 	struct ptsnap_region r = {.gpa = 0, .size = s->vm->mem_size, .type = 1};
-	static struct ptsnap_page p;
+	struct ptsnap_page *p = &s->out;
 
 	if (fwrite(&s->h, sizeof(s->h), 1, f) != 1 || fwrite(&r, sizeof(r), 1, f) != 1)
 		return -EIO;
 	for (size_t i = 0; i < s->n; i++) {
-		p.gpa = s->page[i].gpa;
-		p.level = s->page[i].level;
-		memcpy(p.data, s->vm->mem + p.gpa, sizeof(p.data));
-		if (fwrite(&p, sizeof(p), 1, f) != 1)
+		p->gpa = s->page[i].gpa;
+		p->level = s->page[i].level;
+		memcpy(p->data, s->vm->mem + p->gpa, sizeof(p->data));
+		if (fwrite(p, sizeof(*p), 1, f) != 1)
 			return -EIO;
 	}
 	return 0;

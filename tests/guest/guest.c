@@ -52,23 +52,6 @@ __attribute__((section(".mvhdr"), used)) static const struct mv_kernel_header he
 #undef V
 /* clang-format on */
 
-/* The compiler may call these for struct copies even when freestanding. */
-void *memset(void *s, int c, size_t n)
-{
-	void *d = s;
-
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return s;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	void *r = d;
-
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-	return r;
-}
-
 static __attribute__((noreturn)) void halt_forever(void)
 {
 	for (;;)

@@ -120,13 +120,6 @@ static struct {
 	uint64_t nfault, nchain, nflush, nother, dropped;
 } lg;
 
-#define TAKE(arr, n, rec)                                                                        \
-	do {                                                                                     \
-		if ((n) < sizeof(arr) / sizeof((arr)[0]) && (rec)->body_len == sizeof((arr)[0])) \
-			memcpy(&(arr)[(n)], (rec)->body, sizeof((arr)[0]));                      \
-		(n)++;                                                                           \
-	} while (0)
-
 static void load(const char *path)
 {
 	struct ev_reader *r = NULL;
@@ -139,13 +132,13 @@ static void load(const char *path)
 	while ((ret = ev_read(r, &rec)) == 1) {
 		switch (rec.type ? rec.type->id : 0) {
 		case EV_GUEST_FAULT:
-			TAKE(lg.fault, lg.nfault, &rec);
+			TEST_TAKE(lg.fault, lg.nfault, &rec);
 			break;
 		case EV_VMM_CHAIN:
-			TAKE(lg.chain, lg.nchain, &rec);
+			TEST_TAKE(lg.chain, lg.nchain, &rec);
 			break;
 		case EV_GUEST_TLB_FLUSH:
-			TAKE(lg.flush, lg.nflush, &rec);
+			TEST_TAKE(lg.flush, lg.nflush, &rec);
 			break;
 		default:
 			if (rec.source == EV_SRC_GUEST)

@@ -53,13 +53,6 @@ static void skip_without_kvm(void)
 	close(fd);
 }
 
-#define TAKE(arr, n, rec)                                                                        \
-	do {                                                                                     \
-		if ((n) < sizeof(arr) / sizeof((arr)[0]) && (rec)->body_len == sizeof((arr)[0])) \
-			memcpy(&(arr)[(n)], (rec)->body, sizeof((arr)[0]));                      \
-		(n)++;                                                                           \
-	} while (0)
-
 static void load(const char *path)
 {
 	struct ev_reader *r;
@@ -81,28 +74,28 @@ static void load(const char *path)
 		}
 		switch (id) {
 		case EV_GUEST_FAULT:
-			TAKE(lg.fault, lg.nfault, &rec);
+			TEST_TAKE(lg.fault, lg.nfault, &rec);
 			break;
 		case EV_GUEST_MAP:
-			TAKE(lg.map, lg.nmap, &rec);
+			TEST_TAKE(lg.map, lg.nmap, &rec);
 			break;
 		case EV_GUEST_UNMAP:
-			TAKE(lg.unmap, lg.nunmap, &rec);
+			TEST_TAKE(lg.unmap, lg.nunmap, &rec);
 			break;
 		case EV_GUEST_PROTECT:
-			TAKE(lg.protect, lg.nprotect, &rec);
+			TEST_TAKE(lg.protect, lg.nprotect, &rec);
 			break;
 		case EV_GUEST_AS_CREATE:
-			TAKE(lg.create, lg.ncreate, &rec);
+			TEST_TAKE(lg.create, lg.ncreate, &rec);
 			break;
 		case EV_GUEST_AS_SWITCH:
-			TAKE(lg.sw, lg.nsw, &rec);
+			TEST_TAKE(lg.sw, lg.nsw, &rec);
 			break;
 		case EV_GUEST_TLB_FLUSH:
-			TAKE(lg.flush, lg.nflush, &rec);
+			TEST_TAKE(lg.flush, lg.nflush, &rec);
 			break;
 		case EV_VMM_CHAIN:
-			TAKE(lg.chain, lg.nchain, &rec);
+			TEST_TAKE(lg.chain, lg.nchain, &rec);
 			break;
 		case EV_VMM_MEMSLOT:
 			lg.nmemslot++;

@@ -56,22 +56,6 @@ V(16) V(17) V(18) V(19) V(20) V(21) V(22) V(23) V(24) V(25) V(26) V(27) V(28) V(
 		.syscall_stack_top = (uint64_t)(syscall_stack + sizeof(syscall_stack)),
 };
 
-void *memset(void *s, int c, size_t n)
-{
-	void *d = s;
-
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return s;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	void *r = d;
-
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-	return r;
-}
-
 /* GPA of a kernel object: the kernel image maps guest physical from KERNEL_BASE. */
 static uint64_t kernel_gpa(const void *p)
 {
