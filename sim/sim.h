@@ -75,6 +75,8 @@ struct sim_input_stats {
 	uint64_t loads, stores, modifies, fetches; /* fetches are not simulated */
 	uint64_t guest_faults, kvm_walks;	   /* event file: address records used */
 	uint64_t other;				   /* event file: records of other types */
+	/* event file, shadow mode: guest map, unmap, protect, AS and flush records replayed */
+	uint64_t replayed;
 	/* run directory: snapshot table pages, page tables and large leaves mapping the data */
 	uint64_t table_pages, data_leaf_tables, data_large_leaves;
 };
