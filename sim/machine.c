@@ -361,6 +361,8 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	out->guest_frames = ptmem__frames(m->guest);
 	out->host_frames = m->mode == PAGING_NESTED ? ptmem__frames(m->host) : 0;
 	out->shadow_frames = 0;
+	out->guest_pages_used =
+		out->guest_frames + ((m->next_data - SIM_DATA_BASE) >> X86_PAGE_SHIFT);
 	memset(&out->shadow, 0, sizeof(out->shadow));
 	if (m->spt) {
 		machine__spt_result(m, &out->shadow);

@@ -420,7 +420,8 @@ int machine__spt_new(struct machine *m, struct sim_tables *t)
 	}
 	shadow_config__default(&cfg);
 	cfg.levels = m->c->cfg.levels;
-	cfg.ram_pages = m->ram_end >> X86_PAGE_SHIFT;
+	cfg.ram_pages =
+		(m->c->shadow_ram_bytes ? m->c->shadow_ram_bytes : m->ram_end) >> X86_PAGE_SHIFT;
 	cfg.maxphyaddr = m->c->cfg.maxphyaddr;
 	cfg.spt_base = SIM_TABLE_BASE;
 	p->s = shadow__new(&cfg, &spt_guest_ops, m);
