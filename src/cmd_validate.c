@@ -213,7 +213,7 @@ static void print_json(const struct validate_config *vc, const struct validate_r
 		json_obj_begin(&j, NULL);
 		json_str(&j, "workload", wl_name(res[i].workload));
 		json_bool(&j, "replayable", res[i].replayable);
-		json_str(&j, "out", res[i].run ? res[i].run->events_path : "");
+		json_str(&j, "events", res[i].run ? res[i].run->events_path : "");
 		json_u64(&j, "guest_faults", res[i].in.guest_faults);
 		json_u64(&j, "replayed_records", res[i].in.replayed);
 		if (res[i].error[0])
