@@ -167,17 +167,21 @@ static int ev_replay_range(struct machine *m, const struct ev_record *rec,
 			   const struct ev_update_type *u, bool unmap)
 {
 	uint64_t va = ev_field_u64(rec, u->fva, 0), len = ev_field_u64(rec, u->flen, 0);
-	uint64_t gsz = page_size_bytes(m->c->gps), set = 0;
+	uint64_t set = 0, end = va + len;
+	gva_t next;
 	int rc;
 
 	if (!unmap)
 		set = ev_prot_bits(u->fprot >= 0 ? ev_field_u64(rec, u->fprot, 0) : 0);
-	if (len > (1ULL << 40) || va + len < va)
+	if (u->fva < 0 || u->flen < 0 || end < va)
 		return -EINVAL;
-	for (uint64_t off = 0; off < len; off += gsz) {
-		rc = machine__spt_set_leaf(m, va + off, unmap, PTE_RW | PTE_NX | PTE_US, set);
+	/* Leaf by leaf; a missing table skips the region it would map, so any range is quick. */
+	for (; va < end; va = next) {
+		rc = machine__spt_set_leaf(m, va, unmap, PTE_RW | PTE_NX | PTE_US, set, &next);
 		if (rc < 0)
 			return rc;
+		if (next <= va)
+			break;
 	}
 	return 0;
 }

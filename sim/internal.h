@@ -70,8 +70,8 @@ void machine__spt_result(struct machine *m, struct sim_shadow_result *out);
  * and address-space switches, as it makes them (workloads/kernel/mm.c, main.c).
  */
 bool machine__spt_mapped(struct machine *m, gva_t va);
-int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear,
-			  uint64_t set);
+int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set,
+			  gva_t *next);
 int machine__spt_invlpg(struct machine *m, gva_t va);
 int machine__spt_flush_guest(struct machine *m);
 int machine__spt_as_seen(struct machine *m, uint64_t cr3);

@@ -291,16 +291,20 @@ bool machine__spt_mapped(struct machine *m, gva_t va)
 /*
  * The guest kernel rewrites the leaf mapping @va, if present: cleared (@clear_all, munmap)
  * or with @clear bits off and @set bits on (mprotect). One store through the direct map, as
- * the kernel's own (workloads/kernel/mm.c); its flushes are records of their own. Returns 1
- * when it stored, 0 when no leaf maps @va, or -errno.
+ * the kernel's own (workloads/kernel/mm.c); its flushes are records of their own. *next is
+ * the first address past the leaf, or past the region a missing entry leaves unmapped.
+ * Returns 1 when it stored, 0 when no leaf maps @va, or -errno.
  */
-int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set)
+int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set,
+			  gva_t *next)
 {
 	gpa_t entry[PT_MAX_LEVELS];
 	uint64_t val[PT_MAX_LEVELS], nv;
-	unsigned n = spt_guest_walk(m, va, entry, val);
+	unsigned levels = m->c->cfg.levels, n = spt_guest_walk(m, va, entry, val);
+	uint64_t span = n ? 1ULL << (X86_PAGE_SHIFT + 9 * (levels - n)) : X86_PAGE_SIZE;
 	int err;
 
+	*next = (va | (span - 1)) + 1;
 	if (!machine__spt_mapped(m, va))
 		return 0;
 	nv = clear_all ? 0 : (val[n - 1] & ~clear) | set;
