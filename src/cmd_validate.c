@@ -138,7 +138,7 @@ static const char *mode_name(enum validate_mode m)
 	return m == VALIDATE_SHADOW ? "shadow" : "nested";
 }
 
-static void print_text(const struct validate_config *vc, const struct validate_result *r)
+static void print_text(const struct validate_result *r)
 {
 	printf("\n%s", wl_name(r->workload));
 	if (r->run && r->run->started)
@@ -165,7 +165,6 @@ static void print_text(const struct validate_config *vc, const struct validate_r
 		       w->counter->claim == VALIDATE_EXACT ? (w->ok ? "exact: ok" : "exact: OFF")
 							   : "-");
 	}
-	(void)vc;
 }
 
 static void json_rows(struct json *j, const struct validate_result *r)
@@ -260,6 +259,14 @@ int cmd_validate(int argc, char **argv)
 	snprintf(program, sizeof(program), "%s/workload.elf", guest_dir());
 	vc.kernel_path = kernel;
 	vc.program_path = program;
+	for (unsigned i = 0; i < vc.nworkloads; i++) { /* every run's options, before any runs */
+		struct run_config rc;
+		char err[256];
+
+		validate_run_config(&vc, vc.workloads[i], &rc);
+		if (run_config_validate(&rc, err, sizeof(err)))
+			die(EXIT_USAGE, "validate: %s: %s\n", wl_name(vc.workloads[i]), err);
+	}
 	if (!json) {
 		char lab[256];
 
@@ -288,7 +295,7 @@ int cmd_validate(int argc, char **argv)
 		for (size_t k = 0; k < r->nrows; k++)
 			mismatch |= !r->rows[k].ok;
 		if (!json)
-			print_text(&vc, r);
+			print_text(r);
 	}
 	if (json)
 		print_json(&vc, res, n, host_mmu);

@@ -16,6 +16,8 @@ expect 2 "empty list" -- "$MEMVIRT" validate shadow --workloads ,
 expect 2 "bad footprint" -- "$MEMVIRT" validate shadow --footprint lots
 expect 2 "extra argument" -- "$MEMVIRT" validate shadow nested
 expect 2 "unknown option" -- "$MEMVIRT" validate shadow --bogus
+expect 2 "footprint over guest memory" -- "$MEMVIRT" validate shadow --footprint 1G --mem 64M
+check "footprint over memory: says how much" has "use --mem" "$TMP/err"
 
 if ! [ -e /dev/kvm ]; then
 	for m in shadow nested; do
