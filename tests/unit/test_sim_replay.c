@@ -8,6 +8,7 @@
  * region's one page table is shadowed by the first data fault and made unsync by the second
  * page's store (as in test_sim_shadow's demand scan).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,33 @@ static void test_huge_unmap(const char *dir)
 	unlink(path);
 }
 
+/* A flush of an unknown kind is bad input: -EINVAL, the message names the record and offset. */
+static void test_bad_flush(const char *dir)
+{
+	struct sim_machine_config c;
+	struct sim_mode_result r;
+	struct sim_input_stats in;
+	struct ev_writer *w;
+	char path[300], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/bad.mvev", dir);
+	CHECK_EQ_U64(ev_writer_open(&w, path, 0, 1, false), 0);
+	flush(w, SIM_GUEST_BASE, 7, CR3_A);
+	CHECK_EQ_U64(ev_writer_close(w, false), 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ_U64(sim_config__preset(&c.cfg, "textbook", err, sizeof(err)), 0);
+	c.gps = PAGE_4K;
+	c.hps = PAGE_4K;
+	c.input = SIM_IN_EVENTS;
+	c.in_path = path;
+	CHECK_EQ_U64(sim_machine_run(&c, PAGING_SHADOW, &r, &in, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "replaying guest_tlb_flush") != NULL);
+	CHECK(strstr(err, "offset") != NULL);
+	/* Native mode does not read it: an other record. */
+	CHECK_EQ_U64(sim_machine_run(&c, PAGING_NATIVE, &r, &in, err, sizeof(err)), 0);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_sim_replay.XXXXXX", path[PH_N][300];
@@ -221,6 +249,7 @@ int main(void)
 	CHECK_EQ_U64(nat.res.walks, NPAGE); /* each page mapped once, walked once */
 
 	test_huge_unmap(dir);
+	test_bad_flush(dir);
 	for (int p = 0; p < PH_N; p++)
 		unlink(path[p]);
 	rmdir(dir);
