@@ -11,6 +11,7 @@
 #include "mmu/mmu.h"
 #include "sim/internal.h"
 #include "trace/evfile.h"
+#include "workloads/abi.h"
 
 /* Open @path for reading with a large buffer; its size in *size (0 for a pipe). */
 static FILE *input_open(const char *opt, const char *path, uint64_t *size, char *err, size_t errlen)
@@ -139,6 +140,106 @@ struct ev_addr_field {
 /* #PF error code bit 1 (SDM Vol. 3A §4.7): a write; KVM's PFERR_WRITE_MASK is the same bit. */
 #define EV_PF_WRITE (1u << 1)
 
+/* The guest kernel's own records, replayed in shadow mode (docs/sim-command.md). */
+enum ev_update { UPD_MAP, UPD_UNMAP, UPD_PROTECT, UPD_AS_CREATE, UPD_AS_SWITCH, UPD_FLUSH, UPD_N };
+
+struct ev_update_type {
+	const char *type;
+	const struct ev_rtype *t;
+	int fva, flen, fcr3, fprot, fkind;
+};
+
+/*
+ * Leaf bits of a mapping with MV_PROT_* @prot, as the guest kernel makes them (prot_flags
+ * in workloads/kernel/mm.c): user, writable with MV_PROT_WRITE, NX unless MV_PROT_EXEC.
+ */
+static uint64_t ev_prot_bits(uint64_t prot)
+{
+	return PTE_US | ((prot & MV_PROT_WRITE) ? PTE_RW : 0) |
+	       ((prot & MV_PROT_EXEC) ? 0 : PTE_NX);
+}
+
+/*
+ * munmap and mprotect: the kernel rewrites each present leaf of the mapping (one store
+ * each; munmap clears it); the INVLPGs or CR3 reload that follow are their own records.
+ */
+static int ev_replay_range(struct machine *m, const struct ev_record *rec,
+			   const struct ev_update_type *u, bool unmap)
+{
+	uint64_t va = ev_field_u64(rec, u->fva, 0), len = ev_field_u64(rec, u->flen, 0);
+	uint64_t set = 0, end = va + len;
+	gva_t next;
+	int rc;
+
+	if (!unmap)
+		set = ev_prot_bits(u->fprot >= 0 ? ev_field_u64(rec, u->fprot, 0) : 0);
+	if (u->fva < 0 || u->flen < 0 || end < va)
+		return -EINVAL;
+	/* Leaf by leaf; a missing table skips the region it would map, so any range is quick. */
+	for (; va < end; va = next) {
+		rc = machine__spt_set_leaf(m, va, unmap, PTE_RW | PTE_NX | PTE_US, set, &next);
+		if (rc < 0)
+			return rc;
+		if (next <= va)
+			break;
+	}
+	return 0;
+}
+
+/* One update record of type @k; 0 or -errno. */
+static int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_update_type *u,
+		     enum ev_update k)
+{
+	uint64_t cr3 = u->fcr3 >= 0 ? ev_field_u64(rec, u->fcr3, 0) : 0;
+
+	switch (k) {
+	case UPD_MAP: /* demand paging: the kernel writes no entry until a fault */
+		return machine__spt_as_seen(m, cr3);
+	case UPD_UNMAP:
+	case UPD_PROTECT:
+		return ev_replay_range(m, rec, u, k == UPD_UNMAP);
+	case UPD_AS_CREATE:
+		return machine__spt_as_seen(m, cr3);
+	case UPD_AS_SWITCH:
+		return machine__spt_cr3_load(m, cr3);
+	case UPD_FLUSH:
+		switch (u->fkind >= 0 ? ev_field_u64(rec, u->fkind, 0) : ~0ULL) {
+		case EV_FLUSH_INVLPG:
+			return machine__spt_invlpg(m,
+						   u->fva >= 0 ? ev_field_u64(rec, u->fva, 0) : 0);
+		case EV_FLUSH_CR3:
+			return machine__spt_cr3_load(m, cr3);
+		case EV_FLUSH_ALL:
+			return machine__spt_flush_guest(m);
+		default:
+			return -EINVAL;
+		}
+	case UPD_N:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* The update type of @rec, or UPD_N; types and fields are found by name as they appear. */
+static enum ev_update ev_update_of(struct ev_reader *r, const struct ev_record *rec,
+				   struct ev_update_type *upd)
+{
+	for (unsigned k = 0; k < UPD_N; k++) {
+		struct ev_update_type *u = &upd[k];
+
+		if (!u->t && (u->t = ev_reader_type(r, u->type))) {
+			u->fva = ev_field_index(u->t, "va");
+			u->flen = ev_field_index(u->t, "len");
+			u->fcr3 = ev_field_index(u->t, "cr3");
+			u->fprot = ev_field_index(u->t, "prot");
+			u->fkind = ev_field_index(u->t, "kind");
+		}
+		if (u->t && rec->type == u->t)
+			return (enum ev_update)k;
+	}
+	return UPD_N;
+}
+
 int sim_input_events(struct machine *m, const char *path, struct sim_input_stats *st, char *err,
 		     size_t errlen)
 {
@@ -146,6 +247,15 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 		{"guest_fault", "cr2", "error_code", NULL, -1, -1},
 		{"kvm_mmu_walk", "addr", "pferr", NULL, -1, -1},
 	};
+	struct ev_update_type upd[UPD_N] = {
+		{"guest_map", NULL, -1, -1, -1, -1, -1},
+		{"guest_unmap", NULL, -1, -1, -1, -1, -1},
+		{"guest_protect", NULL, -1, -1, -1, -1, -1},
+		{"guest_as_create", NULL, -1, -1, -1, -1, -1},
+		{"guest_as_switch", NULL, -1, -1, -1, -1, -1},
+		{"guest_tlb_flush", NULL, -1, -1, -1, -1, -1},
+	};
+	bool replay = m->spt != NULL; /* shadow mode replays the guest's table updates */
 	struct ev_reader *r = NULL;
 	struct ev_record rec;
 	int rc;
@@ -176,7 +286,19 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 				u = &use[i];
 		}
 		if (!u) {
+			enum ev_update k = replay ? ev_update_of(r, &rec, upd) : UPD_N;
+
 			st->other++;
+			if (k == UPD_N)
+				continue;
+			st->replayed++;
+			mrc = ev_replay(m, &rec, &upd[k], k);
+			if (mrc) {
+				snprintf(err, errlen, "%s: offset %" PRIu64 ": replaying %s: %s",
+					 path, rec.offset, upd[k].type, strerror(-mrc));
+				ev_reader_close(r);
+				return mrc == -EINVAL ? -EINVAL : mrc;
+			}
 			continue;
 		}
 		va = ev_field_u64(&rec, u->fa, 0);
@@ -184,7 +306,7 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 			st->guest_faults++;
 		else
 			st->kvm_walks++;
-		mrc = machine__demand_map(m, va);
+		mrc = replay ? machine__fault_map(m, va) : machine__demand_map(m, va);
 		if (mrc) {
 			snprintf(err, errlen,
 				 "%s: offset %" PRIu64 ": cannot map address 0x%" PRIx64 ": %s",

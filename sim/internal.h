@@ -65,6 +65,19 @@ int machine__spt_guest_fault(struct machine *m, gva_t va);
 int machine__spt_map(struct machine *m, gva_t va, gpa_t pa, enum page_size ps);
 int machine__spt_access(struct machine *m, gva_t va, bool write);
 void machine__spt_result(struct machine *m, struct sim_shadow_result *out);
+/*
+ * Event-file replay in shadow mode (sim/input.c): the guest kernel's table updates, flushes
+ * and address-space switches, as it makes them (workloads/kernel/mm.c, main.c).
+ */
+bool machine__spt_mapped(struct machine *m, gva_t va);
+int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set,
+			  gva_t *next);
+int machine__spt_invlpg(struct machine *m, gva_t va);
+int machine__spt_flush_guest(struct machine *m);
+int machine__spt_as_seen(struct machine *m, uint64_t cr3);
+int machine__spt_cr3_load(struct machine *m, uint64_t cr3);
+/* Map the guest page of @va now (a guest fault in the current address space); 0 or -errno. */
+int machine__fault_map(struct machine *m, gva_t va);
 
 /* Progress: the input file being read and its size (0: unknown); NULL when done. */
 void machine__set_input(struct machine *m, FILE *f, uint64_t size);

@@ -283,6 +283,24 @@ int machine__demand_map(struct machine *m, gva_t va)
 	return machine__map_guest(m, va & ~(gsz - 1), gsz);
 }
 
+/*
+ * Event-file replay in shadow mode: the page of @va is mapped when the current address
+ * space's tables do not map it (first touch, or touched again after an unmap).
+ */
+int machine__fault_map(struct machine *m, gva_t va)
+{
+	uint64_t gsz = page_size_bytes(m->c->gps);
+	int rc;
+
+	if (va - SIM_DIRECT_MAP < (1ULL << 30))
+		return -EADDRINUSE;
+	if (machine__spt_mapped(m, va))
+		return 0;
+	machine__flush(m);
+	rc = machine__spt_guest_fault(m, va);
+	return rc ? rc : machine__map_guest(m, va & ~(gsz - 1), gsz);
+}
+
 /* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
 static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 {
@@ -343,6 +361,8 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	out->guest_frames = ptmem__frames(m->guest);
 	out->host_frames = m->mode == PAGING_NESTED ? ptmem__frames(m->host) : 0;
 	out->shadow_frames = 0;
+	out->guest_pages_used =
+		out->guest_frames + ((m->next_data - SIM_DATA_BASE) >> X86_PAGE_SHIFT);
 	memset(&out->shadow, 0, sizeof(out->shadow));
 	if (m->spt) {
 		machine__spt_result(m, &out->shadow);

@@ -63,6 +63,8 @@ struct sim_machine_config {
 	enum sim_input input;
 	const char *in_path;
 	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
+	/* Shadow mode: guest RAM in the memslots, which sets KVM's page limit (0: the machine's) */
+	uint64_t shadow_ram_bytes;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;
@@ -75,6 +77,8 @@ struct sim_input_stats {
 	uint64_t loads, stores, modifies, fetches; /* fetches are not simulated */
 	uint64_t guest_faults, kvm_walks;	   /* event file: address records used */
 	uint64_t other;				   /* event file: records of other types */
+	/* event file, shadow mode: guest map, unmap, protect, AS and flush records replayed */
+	uint64_t replayed;
 	/* run directory: snapshot table pages, page tables and large leaves mapping the data */
 	uint64_t table_pages, data_leaf_tables, data_large_leaves;
 };
@@ -100,7 +104,12 @@ struct sim_shadow_result {
 struct sim_mode_result {
 	struct sim_result res;
 	uint64_t guest_frames, host_frames, shadow_frames; /* table frames each memory holds */
-	struct sim_shadow_result shadow;		   /* shadow mode only */
+	/*
+	 * 4K guest frames the machine used, its tables and its data pages: what a host that maps
+	 * guest memory on first touch with 4K pages takes as faults (nested paging's pf_fixed).
+	 */
+	uint64_t guest_pages_used;
+	struct sim_shadow_result shadow; /* shadow mode only */
 };
 
 /*

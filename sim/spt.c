@@ -10,6 +10,7 @@
 
 #define SPT_MEMO      65536 /* pages the shadow tables were last seen to allow (direct mapped) */
 #define SPT_MAX_TRIES 8	    /* faults one access may take before it is left to fault */
+#define SPT_MAX_AS    16    /* guest address spaces an event file may switch between */
 
 /* A page (and whether a write) the shadow tables allowed, valid while gen is current. */
 struct spt_memo {
@@ -24,6 +25,11 @@ struct machine_spt {
 	uint64_t gen;	   /* bumped by every call that may change SPTEs */
 	struct shadow_stats last;
 	struct sim_shadow_result r;
+	/* Event-file replay: the guest's CR3 values and the roots of the machine's tables for them.
+	 */
+	uint64_t as_cr3[SPT_MAX_AS];
+	gpa_t as_root[SPT_MAX_AS];
+	unsigned nas;
 	struct spt_memo memo[SPT_MEMO];
 };
 
@@ -272,6 +278,131 @@ int machine__spt_map(struct machine *m, gva_t va, gpa_t pa, enum page_size ps)
 	return 0;
 }
 
+/* Whether the guest tables of the current address space map @va (a present leaf). */
+bool machine__spt_mapped(struct machine *m, gva_t va)
+{
+	gpa_t entry[PT_MAX_LEVELS];
+	uint64_t val[PT_MAX_LEVELS];
+	unsigned n = spt_guest_walk(m, va, entry, val);
+
+	return n && (val[n - 1] & PTE_P) && (n == m->c->cfg.levels || (val[n - 1] & PTE_PS));
+}
+
+/*
+ * The guest kernel rewrites the leaf mapping @va, if present: cleared (@clear_all, munmap)
+ * or with @clear bits off and @set bits on (mprotect). One store through the direct map, as
+ * the kernel's own (workloads/kernel/mm.c); its flushes are records of their own. *next is
+ * the first address past the leaf, or past the region a missing entry leaves unmapped.
+ * Returns 1 when it stored, 0 when no leaf maps @va, or -errno.
+ */
+int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set,
+			  gva_t *next)
+{
+	gpa_t entry[PT_MAX_LEVELS];
+	uint64_t val[PT_MAX_LEVELS], nv;
+	unsigned levels = m->c->cfg.levels, n = spt_guest_walk(m, va, entry, val);
+	uint64_t span = n ? 1ULL << (X86_PAGE_SHIFT + 9 * (levels - n)) : X86_PAGE_SIZE;
+	int err;
+
+	*next = (va | (span - 1)) + 1;
+	if (!machine__spt_mapped(m, va))
+		return 0;
+	nv = clear_all ? 0 : (val[n - 1] & ~clear) | set;
+	machine__flush(m);
+	if (ptmem__write64(m->guest, entry[n - 1], nv))
+		return -EFAULT;
+	err = spt_table_store(m, entry[n - 1]);
+	return err ? err : 1;
+}
+
+/* INVLPG @va: an exit, kvm_mmu_invlpg, and the processor's own invalidation of the page. */
+int machine__spt_invlpg(struct machine *m, gva_t va)
+{
+	struct machine_spt *p = m->spt;
+	int err;
+
+	machine__flush(m);
+	shadow__invlpg(p->s, va);
+	p->r.invlpg_exits++;
+	err = sim__shadow_events(m->sim, SIM_SHADOW_INVLPG_EXIT, 1, 0);
+	if (!err)
+		err = sim__flush(m->sim, SIM_FLUSH_ADDR, va);
+	return err ? err : spt_follow(m);
+}
+
+/* The guest flushes its whole TLB, global entries too (KVM_REQ_TLB_FLUSH_GUEST). */
+int machine__spt_flush_guest(struct machine *m)
+{
+	machine__flush(m);
+	shadow__flush_guest_tlb(m->spt->s);
+	return spt_follow(m);
+}
+
+/*
+ * The machine's root for the guest's CR3 @cr3: the first CR3 an event file names is the
+ * machine's first root; a new one gets a new root sharing the direct map's PML4 entry, as
+ * the guest's new address spaces share the kernel half (one store through the direct map).
+ */
+static int spt_as_root(struct machine *m, uint64_t cr3, gpa_t *root)
+{
+	struct machine_spt *p = m->spt;
+	uint64_t slot = 8 * pt_index(SIM_DIRECT_MAP, m->c->cfg.levels), dm;
+	int err;
+
+	cr3 &= PTE_ADDR_MASK;
+	for (unsigned i = 0; i < p->nas; i++)
+		if (p->as_cr3[i] == cr3) {
+			*root = p->as_root[i];
+			return 0;
+		}
+	if (p->nas == SPT_MAX_AS)
+		return -ENOSPC;
+	if (!p->nas) {
+		*root = m->groot;
+	} else {
+		err = pt__new_root(m->guest, root);
+		if (!err)
+			err = ptmem__read64(m->guest, p->as_root[0] + slot, &dm);
+		if (!err)
+			err = ptmem__write64(m->guest, *root + slot, dm);
+		if (!err)
+			err = spt_table_store(m, *root + slot);
+		if (err)
+			return err < 0 ? err : -EFAULT;
+	}
+	p->as_cr3[p->nas] = cr3;
+	p->as_root[p->nas++] = *root;
+	return 0;
+}
+
+/* A guest address space named by an event (its creation, the first CR3 seen). */
+int machine__spt_as_seen(struct machine *m, uint64_t cr3)
+{
+	gpa_t root;
+
+	return spt_as_root(m, cr3, &root);
+}
+
+/* MOV CR3 of the guest's @cr3: an exit, KVM's CR3 load (sync, flush), the walker follows. */
+int machine__spt_cr3_load(struct machine *m, uint64_t cr3)
+{
+	struct machine_spt *p = m->spt;
+	gpa_t root;
+	int err;
+
+	machine__flush(m);
+	err = spt_as_root(m, cr3, &root);
+	if (err)
+		return err;
+	m->groot = root;
+	err = shadow__cr3_load(p->s, root);
+	if (err)
+		return err;
+	p->r.cr3_exits++;
+	err = sim__shadow_events(m->sim, SIM_SHADOW_CR3_EXIT, 1, 0);
+	return err ? err : spt_follow(m);
+}
+
 /*
  * The model over the machine's guest RAM, the guest's direct map of its tables (built
  * before the model runs, except for a run directory, whose tables never change), and the
@@ -293,7 +424,8 @@ int machine__spt_new(struct machine *m, struct sim_tables *t)
 	}
 	shadow_config__default(&cfg);
 	cfg.levels = m->c->cfg.levels;
-	cfg.ram_pages = m->ram_end >> X86_PAGE_SHIFT;
+	cfg.ram_pages =
+		(m->c->shadow_ram_bytes ? m->c->shadow_ram_bytes : m->ram_end) >> X86_PAGE_SHIFT;
 	cfg.maxphyaddr = m->c->cfg.maxphyaddr;
 	cfg.spt_base = SIM_TABLE_BASE;
 	p->s = shadow__new(&cfg, &spt_guest_ops, m);

@@ -60,7 +60,8 @@ static void lab_usage(FILE *f)
 		LAB_DEFAULT_TIMEOUT);
 }
 
-static const char *const memvirt_cmds[] = {"info", "run", "explain", "demo", "sim", "trace"};
+static const char *const memvirt_cmds[] = {"info", "run",   "explain", "demo",
+					   "sim",  "trace", "validate"};
 
 /* A memvirt subcommand runs this very binary inside, visible at the same path. */
 static int resolve_command(int argc, char **argv, char ***out)

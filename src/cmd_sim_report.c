@@ -46,6 +46,8 @@ static void json_input(const struct report *rep, struct json *j)
 		json_u64(j, "guest_faults", rep->st->guest_faults);
 		json_u64(j, "kvm_walks", rep->st->kvm_walks);
 		json_u64(j, "other_records", rep->st->other);
+		if (rep->st->replayed)
+			json_u64(j, "replayed_records", rep->st->replayed);
 	} else {
 		json_str(j, "kind", "workload");
 		json_str(j, "workload", wl_name(o->mc.wl.kind));

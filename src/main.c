@@ -22,6 +22,8 @@ static const struct subcommand subcommands[] = {
 	{"demo", cmd_demo, "the default experiment: every workload once, a summary table"},
 	{"sim", cmd_sim, "simulate address translation for a workload or lackey trace"},
 	{"trace", cmd_trace, "capture KVM MMU and host events; dump and summarize event files"},
+	{"validate", cmd_validate,
+	 "KVM's MMU counters against the simulator's model, per workload"},
 	{"lab", cmd_lab, "real KVM in shadow and nested paging mode under QEMU, on any machine"},
 };
 

@@ -27,6 +27,8 @@ ALLOWED = {
     "lab": {"common"},
     "vmm": {"x86", "common", "host", "mmu", "workloads", "trace", "lab"},
     "run": {"x86", "common", "host", "vmm", "mmu", "trace", "lab", "workloads"},
+    "validate": {"x86", "common", "host", "vmm", "mmu", "shadow", "trace", "lab", "workloads",
+                 "run", "sim"},
     "src": None,    # the binary: any folder above
     "tests": None,
     "bench": {"common", "mmu", "workloads", "x86"},

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* 'memvirt validate': KVM's counters against the model's, per workload (validate/). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "host/host.h"
+#include "lab/lab.h"
+#include "src/cmds.h"
+#include "src/run_cli.h"
+#include "validate/validate.h"
+
+#define EXIT_MISMATCH 1 /* an exact counter is outside the tolerance */
+
+static const enum wl_kind default_workloads[] = {WL_TOUCH, WL_SEQ, WL_CHURN, WL_PINGPONG};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memvirt validate shadow|nested [options]\n"
+		"\n"
+		"Runs each workload under KVM (as 'memvirt run' does), replays the same run (its\n"
+		"event file) through the simulator's model, and prints KVM's counters, the\n"
+		"model's and their relative error. shadow: KVM's shadow MMU (pf_*, invlpg,\n"
+		"tlb_flush, mmu_*, pages_*) against the shadow MMU model; nested: NPT/EPT faults\n"
+		"and TDP pages against the nested machine's first-touch pages. Counters the model\n"
+		"claims exact must agree within 2%%. Needs /dev/kvm in the mode asked: without\n"
+		"it, run 'memvirt lab --paging shadow -- validate shadow' (or --paging tdp ...\n"
+		"nested).\n"
+		"\n"
+		"options:\n"
+		"  --workloads LIST   comma-separated (default touch,seq,churn,pingpong)\n"
+		"  --footprint SIZE   data region of each run (default 4M)\n"
+		"  --mem SIZE         guest memory (default 256M)\n"
+		"  --out DIR          runs go to DIR/WORKLOAD (default memvirt-out/validate)\n"
+		"  --preset NAME      the model's machine (default textbook)\n"
+		"  --json             one object per (workload, counter) on stdout\n"
+		"\n"
+		"exit status: 0 agreed, 1 an exact counter is off, 2 usage, 3 host (no KVM, or\n"
+		"KVM in the other MMU mode), 4 a run failed in the guest\n");
+}
+
+static void parse_workloads(struct validate_config *vc, const char *list)
+{
+	char buf[256], *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		opt_bad("validate", "--workloads", list, "a shorter list");
+	vc->nworkloads = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int k = wl_from_name(t);
+
+		if (k < 0)
+			die(EXIT_USAGE,
+			    "validate: unknown workload '%s' in --workloads: run 'memvirt run "
+			    "--help' for the list\n",
+			    t);
+		if (vc->nworkloads == VALIDATE_MAX_WORKLOADS)
+			die(EXIT_USAGE, "validate: --workloads takes at most %d workloads\n",
+			    VALIDATE_MAX_WORKLOADS);
+		vc->workloads[vc->nworkloads++] = (enum wl_kind)k;
+	}
+	if (!vc->nworkloads)
+		die(EXIT_USAGE, "validate: --workloads is empty\n");
+}
+
+static void parse(int argc, char **argv, struct validate_config *vc, bool *json)
+{
+	enum { O_WL, O_FOOT, O_MEM, O_OUT, O_PRESET, O_JSON, O_HELP };
+	static const struct option lo[] = {{"workloads", required_argument, 0, O_WL},
+					   {"footprint", required_argument, 0, O_FOOT},
+					   {"mem", required_argument, 0, O_MEM},
+					   {"out", required_argument, 0, O_OUT},
+					   {"preset", required_argument, 0, O_PRESET},
+					   {"json", no_argument, 0, O_JSON},
+					   {"help", no_argument, 0, O_HELP},
+					   {0, 0, 0, 0}};
+	int opt;
+
+	memset(vc, 0, sizeof(*vc));
+	memcpy(vc->workloads, default_workloads, sizeof(default_workloads));
+	vc->nworkloads = sizeof(default_workloads) / sizeof(default_workloads[0]);
+	snprintf(vc->out_dir, sizeof(vc->out_dir), "memvirt-out/validate");
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		switch (opt) {
+		case O_WL:
+			parse_workloads(vc, optarg);
+			break;
+		case O_FOOT:
+			vc->footprint = opt_size("validate", "--footprint", optarg);
+			break;
+		case O_MEM:
+			vc->mem = opt_size("validate", "--mem", optarg);
+			break;
+		case O_OUT:
+			if (snprintf(vc->out_dir, sizeof(vc->out_dir), "%s", optarg) >=
+			    (int)sizeof(vc->out_dir))
+				opt_bad("validate", "--out", optarg, "a shorter path");
+			break;
+		case O_PRESET:
+			vc->preset = optarg;
+			break;
+		case O_JSON:
+			*json = true;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			die(EXIT_USAGE,
+			    "option '%s' needs a value: run 'memvirt validate --help'\n",
+			    argv[optind - 1]);
+		default:
+			die(EXIT_USAGE, "unknown option '%s': run 'memvirt validate --help'\n",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		die(EXIT_USAGE, "validate: give the mode, shadow or nested: 'memvirt validate "
+				"shadow'\n");
+	if (!strcmp(argv[optind], "shadow"))
+		vc->mode = VALIDATE_SHADOW;
+	else if (!strcmp(argv[optind], "nested"))
+		vc->mode = VALIDATE_NESTED;
+	else
+		die(EXIT_USAGE, "validate: unknown mode '%s': shadow or nested\n", argv[optind]);
+	if (optind + 1 < argc)
+		die(EXIT_USAGE, "validate: unexpected argument '%s'\n", argv[optind + 1]);
+}
+
+static const char *mode_name(enum validate_mode m)
+{
+	return m == VALIDATE_SHADOW ? "shadow" : "nested";
+}
+
+static void print_text(const struct validate_result *r)
+{
+	printf("\n%s", wl_name(r->workload));
+	if (r->run && r->run->started)
+		printf(" (%s, %llu guest faults, %llu event records replayed)",
+		       r->error[0] ? "no model" : "replayed",
+		       (unsigned long long)r->in.guest_faults, (unsigned long long)r->in.replayed);
+	printf("\n");
+	if (r->error[0])
+		printf("  %s\n", r->error);
+	if (!r->nrows)
+		return;
+	printf("  %-18s %12s %12s %9s  %s\n", "counter", "kvm", "model", "rel_err", "claim");
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct validate_row *w = &r->rows[i];
+		char k[24] = "missing", m[24] = "missing", e[24] = "n/a";
+
+		if (w->have_kvm)
+			snprintf(k, sizeof(k), "%llu", (unsigned long long)w->kvm);
+		if (w->have_model)
+			snprintf(m, sizeof(m), "%llu", (unsigned long long)w->model);
+		if (w->rel_defined)
+			snprintf(e, sizeof(e), "%.1f%%", 100 * w->rel_err);
+		printf("  %-18s %12s %12s %9s  %s\n", w->counter->name, k, m, e,
+		       w->counter->claim == VALIDATE_EXACT ? (w->ok ? "exact: ok" : "exact: OFF")
+							   : "-");
+	}
+}
+
+static void json_rows(struct json *j, const struct validate_result *r)
+{
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct validate_row *w = &r->rows[i];
+
+		json_obj_begin(j, NULL);
+		json_str(j, "workload", wl_name(r->workload));
+		json_str(j, "counter", w->counter->name);
+		json_str(j, "scope", w->counter->scope);
+		if (w->have_kvm)
+			json_u64(j, "kvm", w->kvm);
+		else
+			json_null(j, "kvm");
+		if (w->have_model)
+			json_u64(j, "model", w->model);
+		else
+			json_null(j, "model");
+		if (w->rel_defined)
+			json_double(j, "rel_err", w->rel_err);
+		else
+			json_null(j, "rel_err");
+		json_bool(j, "exact", w->counter->claim == VALIDATE_EXACT);
+		json_bool(j, "ok", w->ok);
+		json_obj_end(j);
+	}
+}
+
+static void print_json(const struct validate_config *vc, const struct validate_result *res,
+		       unsigned n, const char *host_mmu)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "command", "validate");
+	json_str(&j, "mode", mode_name(vc->mode));
+	json_str(&j, "host_mmu", host_mmu);
+	json_bool(&j, "in_lab", lab_inside(NULL));
+	lab_identity_json(&j, "lab");
+	json_double(&j, "tolerance", VALIDATE_TOLERANCE);
+	json_arr_begin(&j, "workloads");
+	for (unsigned i = 0; i < n; i++) {
+		json_obj_begin(&j, NULL);
+		json_str(&j, "workload", wl_name(res[i].workload));
+		json_bool(&j, "replayable", res[i].replayable);
+		json_str(&j, "events", res[i].run ? res[i].run->events_path : "");
+		json_u64(&j, "guest_faults", res[i].in.guest_faults);
+		json_u64(&j, "replayed_records", res[i].in.replayed);
+		if (res[i].error[0])
+			json_str(&j, "error", res[i].error);
+		else
+			json_null(&j, "error");
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_arr_begin(&j, "comparisons");
+	for (unsigned i = 0; i < n; i++)
+		json_rows(&j, &res[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+/* No KVM, or KVM in the other mode: say where it runs. */
+static int host_failure(const struct validate_config *vc, const struct validate_result *r)
+{
+	const char *lab = vc->mode == VALIDATE_SHADOW ? "shadow" : "tdp";
+
+	pr_err("validate %s: %s\n", mode_name(vc->mode), r->run ? r->run->error : r->error);
+	pr_err("validate %s needs KVM with %s: run it inside the lab: memvirt lab --paging %s "
+	       "-- validate %s\n",
+	       mode_name(vc->mode),
+	       vc->mode == VALIDATE_SHADOW ? "shadow paging (npt=0/ept=0)" : "NPT/EPT", lab,
+	       mode_name(vc->mode));
+	return EXIT_HOST;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	static struct validate_result res[VALIDATE_MAX_WORKLOADS];
+	static char kernel[512], program[512];
+	struct validate_config vc;
+	const char *host_mmu = "unknown";
+	bool json = false, mismatch = false;
+	int status = 0;
+	unsigned n = 0;
+
+	parse(argc, argv, &vc, &json);
+	snprintf(kernel, sizeof(kernel), "%s/kernel.elf", guest_dir());
+	snprintf(program, sizeof(program), "%s/workload.elf", guest_dir());
+	vc.kernel_path = kernel;
+	vc.program_path = program;
+	for (unsigned i = 0; i < vc.nworkloads; i++) { /* every run's options, before any runs */
+		struct run_config rc;
+		char err[256];
+
+		validate_run_config(&vc, vc.workloads[i], &rc);
+		if (run_config_validate(&rc, err, sizeof(err)))
+			die(EXIT_USAGE, "validate: %s: %s\n", wl_name(vc.workloads[i]), err);
+	}
+	if (!json) {
+		char lab[256];
+
+		printf("memvirt validate %s: KVM's counters against the model's (exact: within "
+		       "%.0f%%)\n",
+		       mode_name(vc.mode), 100 * VALIDATE_TOLERANCE);
+		if (lab_describe(lab, sizeof(lab)))
+			printf("%s\n", lab);
+	}
+	for (unsigned i = 0; i < vc.nworkloads; i++, n++) {
+		struct validate_result *r = &res[i];
+		enum run_fail f = validate_workload(&vc, vc.workloads[i], r);
+
+		if (f == RUN_FAIL_HOST_NO_KVM || f == RUN_FAIL_HOST_PAGING) {
+			status = host_failure(&vc, r);
+			n++;
+			goto out;
+		}
+		if (r->run && r->run->started)
+			host_mmu = host_mmu_mode_name(r->run->host.mmu_mode);
+		if (f != RUN_OK) {
+			pr_err("validate: %s: %s\n", wl_name(vc.workloads[i]), r->error);
+			if (!status)
+				status = run_exit_status(f);
+		}
+		for (size_t k = 0; k < r->nrows; k++)
+			mismatch |= !r->rows[k].ok;
+		if (!json)
+			print_text(r);
+	}
+	if (json)
+		print_json(&vc, res, n, host_mmu);
+	else
+		printf("\nhost MMU: %s\n", host_mmu);
+	if (!status && mismatch)
+		status = EXIT_MISMATCH;
+out:
+	for (unsigned i = 0; i < n; i++)
+		validate_result_free(&res[i]);
+	return status;
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# memvirt validate in the host KVM's own MMU mode: the document's structure, and the counters
+# the model claims exact against KVM within 2%, each by its rule:
+# - shadow paging: KVM intercepts every guest #PF and reinjects the ones the guest tables
+#   refuse, so pf_guest = the guest kernel's page faults, and the replay reinjects one per
+#   guest_fault record; INVLPG exits and kvm_mmu_invlpg counts each, so invlpg = the guest
+#   kernel's invlpg count (churn over 32 pages: munmap flushes page by page, 32 per round),
+#   and the replay runs one per INVLPG record.
+# - NPT/EPT: guest #PFs never exit: pf_guest = 0 for KVM and the model.
+source "$(dirname "$0")/../cli/lib.sh"
+
+if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is not usable here"
+	exit 77
+fi
+MODE=$(host_mmu_mode)
+case $MODE in
+shadow) VMODE=shadow NCOUNTERS=16 ;;
+npt | ept) VMODE=nested NCOUNTERS=5 ;;
+*)
+	echo "SKIP: the host KVM's MMU mode is unknown ($MODE)"
+	exit 77
+	;;
+esac
+
+WLS="touch churn pingpong"
+expect 0 "validate $VMODE" -- "$MEMVIRT" validate $VMODE --json --workloads touch,churn,pingpong \
+	--footprint 128K --mem 64M --out "$TMP/v"
+cp "$TMP/out" "$TMP/v.json"
+res() { json_get "$TMP/v.json" "$1"; }
+# row WORKLOAD COUNTER FIELD: one field of the comparison of WORKLOAD's COUNTER.
+row() {
+	python3 - "$TMP/v.json" "$1" "$2" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [c for c in d["comparisons"] if c["workload"] == sys.argv[2] and c["counter"] == sys.argv[3]]
+print(r[0][sys.argv[4]] if len(r) == 1 else "no-row")
+PY
+}
+within() { python3 -c "import sys; k, m = int(sys.argv[1]), int(sys.argv[2]); sys.exit(not (abs(m - k) <= 0.02 * k))" "$1" "$2"; }
+# wl WORKLOAD FIELD: one field of WORKLOAD's object in "workloads".
+wl() {
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print([x for x in d['workloads'] if x['workload'] == sys.argv[2]][0][sys.argv[3]])" "$TMP/v.json" "$1" "$2"
+}
+kstat() { json_get "$TMP/v/$1/run.json" "$2"; }
+
+check "mode recorded" test "$(res "['mode']")" = "$VMODE"
+check "host MMU recorded" test "$(res "['host_mmu']")" = "$MODE"
+check "in_lab recorded" python3 -c "import json,sys; sys.exit(type(json.load(open('$TMP/v.json'))['in_lab']) is not bool)"
+check "tolerance 2%" test "$(res "['tolerance']")" = 0.02
+check "one object per workload and counter" test "$(res "['comparisons'].__len__()")" = $((3 * NCOUNTERS))
+check "every object has kvm, model, rel_err" python3 -c "
+import json, sys
+d = json.load(open('$TMP/v.json'))
+sys.exit(not all({'workload', 'counter', 'kvm', 'model', 'rel_err', 'exact', 'ok'} <= set(c) for c in d['comparisons']))"
+for w in $WLS; do
+	check "$w: replayed" test "$(wl $w error)" = None
+	K=$(row $w pf_guest kvm)
+	M=$(row $w pf_guest model)
+	check "$w: pf_guest is KVM's run.json value" test "$K" = "$(kstat $w "['kvm_stats']['vcpu']['pf_guest']")"
+	if [ $VMODE = shadow ]; then
+		check "$w: KVM pf_guest = guest faults" test "$K" = "$(kstat $w "['guest_kernel']['page_faults']")"
+		check "$w: model pf_guest within 2% of KVM's ($M vs $K)" within "$K" "$M"
+		check "$w: model pf_guest = guest_fault records" \
+			test "$M" = "$(wl $w guest_faults)"
+	else
+		check "$w: KVM pf_guest = 0 under $MODE" test "$K" = 0
+		check "$w: model pf_guest = 0" test "$M" = 0
+	fi
+	check "$w: pf_guest claimed exact and ok" test "$(row $w pf_guest ok)" = True
+done
+if [ $VMODE = shadow ]; then
+	K=$(row churn invlpg kvm)
+	check "churn: INVLPGs happened (2 rounds x 32 pages)" test "$K" = 64
+	check "churn: KVM invlpg = the guest's" test "$K" = "$(kstat churn "['guest_kernel']['invlpg']")"
+	check "churn: model invlpg within 2% ($(row churn invlpg model) vs $K)" within "$K" "$(row churn invlpg model)"
+	check "pingpong: switches replayed" test "$(wl pingpong replayed_records)" -gt 0
+fi
+
+# Text output: a table per workload.
+expect 0 "validate $VMODE text" -- "$MEMVIRT" validate $VMODE --workloads touch --footprint 128K \
+	--mem 64M --out "$TMP/t"
+check "text: pf_guest row" grep -q "pf_guest .* exact: ok" "$TMP/out"
+check "text: host MMU line" has "host MMU: $MODE" "$TMP/out"
+# The other mode: KVM is in this one, so it is a host failure naming the lab.
+OTHER=$([ $VMODE = shadow ] && echo nested || echo shadow)
+expect 3 "validate $OTHER on a $MODE host" -- "$MEMVIRT" validate $OTHER --workloads touch \
+	--footprint 128K --mem 64M --out "$TMP/o"
+check "other mode: names the lab" has "memvirt lab --paging" "$TMP/err"
+finish
