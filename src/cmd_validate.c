@@ -230,15 +230,22 @@ static void print_json(const struct validate_config *vc, const struct validate_r
 	json_finish(&j);
 }
 
-/* No KVM, or KVM in the other mode: say where it runs. */
-static int host_failure(const struct validate_config *vc, const struct validate_result *r)
+/* No KVM, or KVM in the other mode: one line saying where it runs. */
+static int host_failure(const struct validate_config *vc, enum run_fail f,
+			const struct validate_result *r)
 {
 	const char *lab = vc->mode == VALIDATE_SHADOW ? "shadow" : "tdp";
+	char why[160];
 
-	pr_err("validate %s: %s\n", mode_name(vc->mode), r->run ? r->run->error : r->error);
-	pr_err("validate %s needs KVM with %s: run it inside the lab: memvirt lab --paging %s "
-	       "-- validate %s\n",
-	       mode_name(vc->mode),
+	if (f == RUN_FAIL_HOST_NO_KVM || !r->run)
+		snprintf(why, sizeof(why), "this host has no usable /dev/kvm");
+	else
+		snprintf(why, sizeof(why), "this host's KVM (%s) uses %s paging",
+			 host_kvm_vendor_name(r->run->host.vendor),
+			 host_mmu_mode_name(r->run->host.mmu_mode));
+	pr_err("validate %s: %s; it needs KVM with %s: run it inside the lab: memvirt lab "
+	       "--paging %s -- validate %s\n",
+	       mode_name(vc->mode), why,
 	       vc->mode == VALIDATE_SHADOW ? "shadow paging (npt=0/ept=0)" : "NPT/EPT", lab,
 	       mode_name(vc->mode));
 	return EXIT_HOST;
@@ -250,7 +257,7 @@ int cmd_validate(int argc, char **argv)
 	static char kernel[512], program[512];
 	struct validate_config vc;
 	const char *host_mmu = "unknown";
-	bool json = false, mismatch = false;
+	bool json = false, mismatch = false, header = false;
 	int status = 0;
 	unsigned n = 0;
 
@@ -267,21 +274,12 @@ int cmd_validate(int argc, char **argv)
 		if (run_config_validate(&rc, err, sizeof(err)))
 			die(EXIT_USAGE, "validate: %s: %s\n", wl_name(vc.workloads[i]), err);
 	}
-	if (!json) {
-		char lab[256];
-
-		printf("memvirt validate %s: KVM's counters against the model's (exact: within "
-		       "%.0f%%)\n",
-		       mode_name(vc.mode), 100 * VALIDATE_TOLERANCE);
-		if (lab_describe(lab, sizeof(lab)))
-			printf("%s\n", lab);
-	}
 	for (unsigned i = 0; i < vc.nworkloads; i++, n++) {
 		struct validate_result *r = &res[i];
 		enum run_fail f = validate_workload(&vc, vc.workloads[i], r);
 
 		if (f == RUN_FAIL_HOST_NO_KVM || f == RUN_FAIL_HOST_PAGING) {
-			status = host_failure(&vc, r);
+			status = host_failure(&vc, f, r);
 			n++;
 			goto out;
 		}
@@ -294,6 +292,16 @@ int cmd_validate(int argc, char **argv)
 		}
 		for (size_t k = 0; k < r->nrows; k++)
 			mismatch |= !r->rows[k].ok;
+		if (!json && !header) {
+			char lab[256];
+
+			printf("memvirt validate %s: KVM's counters against the model's (exact: "
+			       "within %.0f%%)\n",
+			       mode_name(vc.mode), 100 * VALIDATE_TOLERANCE);
+			if (lab_describe(lab, sizeof(lab)))
+				printf("%s\n", lab);
+			header = true;
+		}
 		if (!json)
 			print_text(r);
 	}
