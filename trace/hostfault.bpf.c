@@ -45,11 +45,9 @@ static __always_inline int host_fault(unsigned long address, struct pt_regs *reg
 	flush_fault(s);
 	if (s)
 		s->exc_pending = 1;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_HOST);
+	r = rec_reserve(sizeof(*r), SRC_HOST);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_HOST_PAGE_FAULT, sizeof(*r), SRC_HOST, (__u16)bpf_get_smp_processor_id(),
 		bpf_ktime_get_ns());
 	r->b.address = address;

@@ -57,11 +57,9 @@ static __always_inline int mmu_page(__u16 id, struct kvm_mmu_page *sp, bool crea
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, id, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.gfn = BPF_CORE_READ(sp, gfn);
 	r->b.role = BPF_CORE_READ(sp, role.word);
@@ -107,11 +105,9 @@ int BPF_PROG(mv_fast_pf, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, u6
 
 	if (!traced(bpf_get_current_task_btf()))
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_FAST_PAGE_FAULT, sizeof(*r), SRC_KVM, (__u16)vcpu->vcpu_id,
 		bpf_ktime_get_ns());
 	r->b.addr = BPF_CORE_READ(fault, addr);
@@ -135,11 +131,9 @@ int BPF_PROG(mv_tdp_spte, int as_id, gfn_t gfn, int level, u64 old_spte, u64 new
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_TDP_MMU_SPTE_CHANGED, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.gfn = gfn;
 	r->b.old_spte = old_spte;
@@ -160,11 +154,9 @@ int BPF_PROG(mv_split_huge, u64 gfn, u64 spte, int level, int err)
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_MMU_SPLIT_HUGE_PAGE, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.gfn = gfn;
 	r->b.spte = spte;
@@ -187,11 +179,9 @@ int BPF_PROG(mv_mmio_pf, u64 addr, gfn_t gfn, unsigned int access)
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_HANDLE_MMIO_PAGE_FAULT, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.addr = addr;
 	r->b.gfn = gfn;
@@ -211,11 +201,9 @@ int BPF_PROG(mv_zap_all, struct kvm *kvm)
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_MMU_ZAP_ALL_FAST, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.mmu_valid_gen = BPF_CORE_READ(kvm, arch.mmu_valid_gen);
 	r->b.mmu_used_pages = BPF_CORE_READ(kvm, arch.n_used_mmu_pages);

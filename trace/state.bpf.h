@@ -4,9 +4,9 @@
  * linked into one object): the read-only configuration, maps and counters
  * that trace/state.bpf.c defines, the per-thread walk state, and the helpers
  * that write records into the ring buffer. Every program that writes a record
- * spells out its reservation: bpf_ringbuf_reserve(), the drop counted with
- * count_drop() when the ring is full, rec_hdr() and the body, then
- * bpf_ringbuf_submit(r, wakeup_flag()).
+ * spells out its reservation: rec_reserve() (bpf_ringbuf_reserve(), the drop
+ * counted when the ring is full), the NULL check, rec_hdr() and the body,
+ * then bpf_ringbuf_submit(r, wakeup_flag()).
  */
 #ifndef MEMVIRT_STATE_BPF_H
 #define MEMVIRT_STATE_BPF_H
@@ -175,6 +175,16 @@ static __always_inline void count_drops(__u32 src, __u64 records)
 static __always_inline void count_drop(__u32 src)
 {
 	count_drops(src, 1);
+}
+
+/* @size bytes of the ring for one record from @src; NULL, the drop counted, when it is full. */
+static __always_inline void *rec_reserve(__u64 size, __u32 src)
+{
+	void *r = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!r)
+		count_drop(src);
+	return r;
 }
 
 /* No wakeup per record: only once the consumer has half a ring to catch up on. */

@@ -62,11 +62,9 @@ int BPF_PROG(mv_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 
 	if (!traced(bpf_get_current_task_btf()))
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_KVM_EXIT, sizeof(*r), SRC_KVM, (__u16)vcpu->vcpu_id, bpf_ktime_get_ns());
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.isa = isa;
@@ -82,11 +80,9 @@ int BPF_PROG(mv_kvm_entry, struct kvm_vcpu *vcpu, bool immediate_exit)
 
 	if (!traced(bpf_get_current_task_btf()))
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_KVM_ENTRY, sizeof(*r), SRC_KVM, (__u16)vcpu->vcpu_id,
 		bpf_ktime_get_ns());
 	r->b.rip = vcpu_rip(vcpu);
@@ -103,11 +99,9 @@ int BPF_PROG(mv_kvm_pf, struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code
 
 	if (!traced(bpf_get_current_task_btf()))
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_KVM_PAGE_FAULT, sizeof(*r), SRC_KVM, (__u16)vcpu->vcpu_id,
 		bpf_ktime_get_ns());
 	r->b.rip = vcpu_rip(vcpu);
@@ -129,11 +123,9 @@ int BPF_PROG(mv_kvm_cr, unsigned int rw, unsigned int cr, unsigned long val)
 	if (!traced(task))
 		return 0;
 	vcpu = thread_vcpu(task);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_KVM_CR, sizeof(*r), SRC_KVM, vcpu, bpf_ktime_get_ns());
 	r->b.val = val;
 	r->b.rw = rw;

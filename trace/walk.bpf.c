@@ -134,11 +134,9 @@ static __always_inline int ad_bit(__u16 id, unsigned long table_gfn, unsigned in
 	if (!s)
 		return 0;
 	flush_fault(s);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, id, sizeof(*r), SRC_KVM, s->hdr.cpu, bpf_ktime_get_ns());
 	r->b.table_gfn = table_gfn;
 	r->b.index = index;
@@ -187,11 +185,9 @@ int BPF_PROG(mv_spte_req, struct kvm_page_fault *fault)
 	s = thread_walk(task);
 	if (!s) {
 		/* A thread that never walked (TDP): no state to hold the fault in. */
-		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-		if (!r) {
-			count_drop(SRC_KVM);
+		r = rec_reserve(sizeof(*r), SRC_KVM);
+		if (!r)
 			return 0;
-		}
 		rec_hdr(&r->h, EVK_MMU_SPTE_REQUESTED, sizeof(*r), SRC_KVM, running_vcpu_id(task),
 			bpf_ktime_get_ns());
 		r->b.gfn = fault->gfn;
@@ -247,11 +243,9 @@ int BPF_PROG(mv_set_spte, int level, gfn_t gfn, u64 *sptep)
 		emit_fault(s, &set, bpf_ktime_get_ns());
 		return 0;
 	}
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(SRC_KVM);
+	r = rec_reserve(sizeof(*r), SRC_KVM);
+	if (!r)
 		return 0;
-	}
 	rec_hdr(&r->h, EVK_MMU_SET_SPTE, sizeof(*r), SRC_KVM, running_vcpu_id(task),
 		bpf_ktime_get_ns());
 	r->b = set;
