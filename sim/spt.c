@@ -71,14 +71,17 @@ static int guest_cmpxchg(void *ctx, gpa_t gpa, uint64_t old, uint64_t new)
 }
 
 /* Every guest frame is RAM, backed at HPA = GPA + SIM_HOST_OFFSET with the host page size. */
-static int guest_host_page(void *ctx, gfn_t gfn, pfn_t *pfn, unsigned *level)
+static int guest_host_page(void *ctx, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+			   unsigned *level, bool *writable)
 {
 	struct machine *m = ctx;
 
+	(void)acc;
 	if (gfn >= m->ram_end >> X86_PAGE_SHIFT)
 		return -ENOENT;
 	*pfn = gfn + (SIM_HOST_OFFSET >> X86_PAGE_SHIFT);
 	*level = (unsigned)m->c->hps + 1;
+	*writable = true;
 	return 0;
 }
 
