@@ -79,7 +79,7 @@ int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa, enum
 }
 
 /* Nested mode: back GPAs [*end, gpa_end) with host pages. */
-static int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
+int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
 {
 	uint64_t hsz = page_size_bytes(m->c->hps);
 	int err;
@@ -105,6 +105,10 @@ static int machine_alloc_table(void *ctx, uint64_t *pa)
 	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
 		return -ENOMEM;
 	m->next_table += X86_PAGE_SIZE;
+	/* the guest kernel writes its new table: its host page, and a TDP fault when nested */
+	machine__host_written(m, *pa >> X86_PAGE_SHIFT);
+	if (m->mode == PAGING_NESTED)
+		machine__tdp_access(m, *pa >> X86_PAGE_SHIFT, true);
 	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
 }
 
@@ -177,10 +181,13 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 		if (err)
 			return err;
 	} else {
+		if ((err = machine__host_init(m)))
+			return err;
 		ptmem__set_alloc(m->guest, machine_alloc_table, m);
 		if ((err = pt__new_root(m->guest, &m->groot)))
 			return err;
 	}
+
 	t.mem = ptmem__mem(m->guest);
 	t.root = m->groot;
 	if (mode == PAGING_NESTED) {
@@ -201,6 +208,7 @@ void machine__free(struct machine *m)
 		return;
 	sim__free(m->sim);
 	machine__spt_free(m);
+	machine__host_free(m);
 	ptmem__free(m->guest);
 	ptmem__free(m->host);
 	free(m->gpages.slot);
@@ -253,6 +261,18 @@ void machine__access(struct machine *m, gva_t va, bool write)
 		m->err = err;
 		return;
 	}
+	/* nested, host_anon: the TDP entry of the page (the last page's, while nothing changed) */
+	if (m->hstate && m->mode == PAGING_NESTED &&
+	    !(m->tdp_memo_gen == m->xgen && m->tdp_memo_page == (va >> X86_PAGE_SHIFT) &&
+	      (m->tdp_memo_write || !write))) {
+		gpa_t gpa;
+
+		if (machine__guest_mapped(m, va, &gpa))
+			machine__tdp_access(m, gpa >> X86_PAGE_SHIFT, write);
+		m->tdp_memo_page = va >> X86_PAGE_SHIFT;
+		m->tdp_memo_gen = m->xgen;
+		m->tdp_memo_write = write;
+	}
 	/* A fault is counted in the result. */
 	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
 	if (m->nbatch == SIM_BATCH)
@@ -294,7 +314,7 @@ int machine__fault_map(struct machine *m, gva_t va)
 
 	if (va - SIM_DIRECT_MAP < (1ULL << 30))
 		return -EADDRINUSE;
-	if (machine__spt_mapped(m, va))
+	if (machine__guest_mapped(m, va, NULL))
 		return 0;
 	machine__flush(m);
 	rc = machine__spt_guest_fault(m, va);
@@ -342,6 +362,8 @@ int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err,
 		return sim_input_atrace(m, m->c->in_path, st, err, errlen);
 	case SIM_IN_EVENTS:
 		return sim_input_events(m, m->c->in_path, st, err, errlen);
+	case SIM_IN_REPLAY:
+		return sim_input_replay(m, m->c->in_path, st, err, errlen);
 	case SIM_IN_RUN:
 		st->table_pages = m->snap.npages;
 		st->data_leaf_tables = sim_run_leaf_tables(
@@ -364,6 +386,8 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	out->guest_pages_used =
 		out->guest_frames + ((m->next_data - SIM_DATA_BASE) >> X86_PAGE_SHIFT);
 	memset(&out->shadow, 0, sizeof(out->shadow));
+	out->tdp_valid = m->hstate && m->mode == PAGING_NESTED;
+	out->tdp = out->tdp_valid ? m->tdp : (struct sim_tdp_result){0};
 	if (m->spt) {
 		machine__spt_result(m, &out->shadow);
 		out->shadow_frames = out->shadow.live_pages;

@@ -46,6 +46,12 @@ enum sim_input {
 	SIM_IN_ATRACE,	 /* in_path: an access trace (mmu/atrace.h) */
 	SIM_IN_EVENTS,	 /* in_path: an event file; its fault addresses */
 	SIM_IN_RUN,	 /* in_path: a run directory; wl over the guest's own tables */
+	/*
+	 * in_path: a run's event file; wl, the run's workload: every access of the workload's
+	 * generator, with the guest kernel's faults, maps, unmaps, flushes and address-space
+	 * switches from the file where they fall between them (sim/replay.c)
+	 */
+	SIM_IN_REPLAY,
 };
 
 /* Where a long simulation is, for a progress line. */
@@ -65,6 +71,13 @@ struct sim_machine_config {
 	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
 	/* Shadow mode: guest RAM in the memslots, which sets KVM's page limit (0: the machine's) */
 	uint64_t shadow_ram_bytes;
+	/*
+	 * Guest RAM is the host's anonymous private memory, faulted in on first touch (a VMM's
+	 * default): a read of a page never written maps the host's zero page read-only, the
+	 * first write breaks copy-on-write, and a discarded page reads as zero again. Off: every
+	 * page is present and writable from the start. KVM's shadow and TDP faults follow it.
+	 */
+	bool host_anon;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;
@@ -77,6 +90,7 @@ struct sim_input_stats {
 	uint64_t loads, stores, modifies, fetches; /* fetches are not simulated */
 	uint64_t guest_faults, kvm_walks;	   /* event file: address records used */
 	uint64_t other;				   /* event file: records of other types */
+	uint64_t accesses;			   /* replay: the generator's accesses */
 	/* event file, shadow mode: guest map, unmap, protect, AS and flush records replayed */
 	uint64_t replayed;
 	/* run directory: snapshot table pages, page tables and large leaves mapping the data */
@@ -100,6 +114,19 @@ struct sim_shadow_result {
 	uint64_t cr3_cycles, invlpg_cycles, sync_cycles, total_cycles;
 };
 
+/*
+ * Nested mode over anonymous host memory (host_anon): KVM's TDP MMU faults and entries, one
+ * 4K entry per guest frame the guest touched (its tables and data), under KVM's names.
+ */
+struct sim_tdp_result {
+	uint64_t pf_taken, pf_fixed; /* NPT/EPT violations handled, and those that mapped */
+	uint64_t tlb_flush;	     /* flushes after an invalidation dropped entries */
+	uint64_t pages_4k;	     /* gauge: present 4K entries */
+	uint64_t zero_maps;	     /* reads that mapped the host's zero page */
+	uint64_t cow_breaks;	     /* writes that replaced it (an invalidation, then a retry) */
+	uint64_t discarded;	     /* guest frames the host dropped (freed by the guest) */
+};
+
 /* The result of one paging mode. */
 struct sim_mode_result {
 	struct sim_result res;
@@ -110,6 +137,8 @@ struct sim_mode_result {
 	 */
 	uint64_t guest_pages_used;
 	struct sim_shadow_result shadow; /* shadow mode only */
+	bool tdp_valid;			 /* nested mode with host_anon */
+	struct sim_tdp_result tdp;
 };
 
 /*

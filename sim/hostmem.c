@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host's memory behind the guest (host_anon): anonymous private pages faulted in on first
+ * touch as Linux does, and, in nested mode, KVM's TDP entries over them. The rules (Linux 6.1,
+ * mm/memory.c and virt/kvm/kvm_main.c hva_to_pfn(); KVM's TDP MMU, arch/x86/kvm/mmu/):
+ * - a read fault of a page never written maps the shared zero page, read-only;
+ * - a write fault of a page never touched allocates it (no invalidation); of the zero page,
+ *   breaks copy-on-write: the MMU notifier invalidates the old mapping, KVM drops its entries
+ *   and the fault in progress is stale (RET_PF_RETRY), so the write faults again;
+ * - a discarded page (MADV_DONTNEED) is invalidated the same way and reads as zero again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sim/internal.h"
+
+enum { HOST_ABSENT, HOST_ZERO, HOST_PRESENT }; /* bits 0-1 */
+enum { TDP_NONE, TDP_RO, TDP_RW };	       /* bits 2-3 */
+
+#define HOST_MASK 3u
+#define TDP_SHIFT 2
+
+int machine__host_init(struct machine *m)
+{
+	if (!m->c->host_anon)
+		return 0;
+	m->hstate_n = m->ram_end >> X86_PAGE_SHIFT;
+	m->hstate = calloc(m->hstate_n, 1); /* large: untouched pages cost nothing */
+	return m->hstate ? 0 : -ENOMEM;
+}
+
+void machine__host_free(struct machine *m)
+{
+	free(m->hstate);
+	m->hstate = NULL;
+}
+
+/* The guest kernel wrote the frame (a page table it built): its own host page now. */
+void machine__host_written(struct machine *m, gfn_t gfn)
+{
+	if (m->hstate && gfn < m->hstate_n)
+		m->hstate[gfn] = (uint8_t)((m->hstate[gfn] & ~HOST_MASK) | HOST_PRESENT);
+}
+
+int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+			bool *writable)
+{
+	uint8_t *h;
+
+	if (gfn >= m->ram_end >> X86_PAGE_SHIFT)
+		return -ENOENT;
+	*pfn = gfn + (SIM_HOST_OFFSET >> X86_PAGE_SHIFT);
+	*writable = true;
+	if (!m->hstate || acc == SHADOW_HOST_QUERY)
+		return 0;
+	if (gfn >= m->hstate_n)
+		return -ENOENT;
+	h = &m->hstate[gfn];
+	switch (acc) {
+	case SHADOW_HOST_READ:
+		if ((*h & HOST_MASK) == HOST_ABSENT) {
+			*h = (uint8_t)((*h & ~HOST_MASK) | HOST_ZERO);
+			m->tdp.zero_maps++;
+		}
+		break;
+	case SHADOW_HOST_WRITE:
+		if ((*h & HOST_MASK) == HOST_ZERO) {
+			*h = (uint8_t)((*h & ~HOST_MASK) | HOST_PRESENT);
+			m->tdp.cow_breaks++;
+			return SHADOW_HOST_INVALIDATED;
+		}
+		*h = (uint8_t)((*h & ~HOST_MASK) | HOST_PRESENT);
+		break;
+	default: /* atomic: only a page the host maps writable now */
+		if ((*h & HOST_MASK) != HOST_PRESENT)
+			return -EAGAIN;
+	}
+	if ((*h & HOST_MASK) == HOST_ZERO) {
+		*pfn = SIM_HOST_ZERO_PAGE >> X86_PAGE_SHIFT;
+		*writable = false;
+	}
+	return 0;
+}
+
+/* Nested: drop the TDP entry of @gfn if present; whether one was. */
+static bool tdp_zap(struct machine *m, gfn_t gfn)
+{
+	uint8_t *h = &m->hstate[gfn];
+
+	if (!(*h >> TDP_SHIFT))
+		return false;
+	*h &= HOST_MASK;
+	m->tdp.pages_4k--;
+	return true;
+}
+
+/*
+ * Nested: the guest accesses @gfn (its data, or a table the hardware walks or the kernel
+ * writes). No TDP entry allowing it is an NPT/EPT violation: the host page is faulted in and
+ * mapped, read-only over the zero page; a write over the zero page breaks copy-on-write and
+ * retries.
+ */
+void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
+{
+	unsigned t;
+	bool writable;
+	pfn_t pfn;
+
+	if (!m->hstate || gfn >= m->hstate_n)
+		return;
+	for (unsigned tries = 0; tries < 4; tries++) {
+		t = m->hstate[gfn] >> TDP_SHIFT;
+		if (t == TDP_RW || (t == TDP_RO && !write))
+			return;
+		m->tdp.pf_taken++;
+		if (machine__host_fault(m, gfn, write ? SHADOW_HOST_WRITE : SHADOW_HOST_READ, &pfn,
+					&writable) == SHADOW_HOST_INVALIDATED) {
+			if (tdp_zap(m, gfn))
+				m->tdp.tlb_flush++;
+			m->xgen++;
+			continue; /* RET_PF_RETRY: the guest takes the fault again */
+		}
+		if (t == TDP_NONE)
+			m->tdp.pages_4k++;
+		m->hstate[gfn] = (uint8_t)((m->hstate[gfn] & HOST_MASK) |
+					   (writable ? TDP_RW : TDP_RO) << TDP_SHIFT);
+		m->tdp.pf_fixed++;
+		return;
+	}
+}
+
+/*
+ * The guest freed frames [gfn, gfn + n) and the VMM discarded them: their host pages are
+ * dropped, and the MMU notifier's invalidation drops what KVM maps of them (one flush when
+ * any was).
+ */
+void machine__host_discard(struct machine *m, gfn_t gfn, uint64_t n)
+{
+	bool flush = false;
+
+	if (!m->hstate || gfn >= m->hstate_n)
+		return;
+	if (n > m->hstate_n - gfn)
+		n = m->hstate_n - gfn;
+	m->tdp.discarded += n;
+	for (uint64_t i = 0; i < n; i++) {
+		flush |= tdp_zap(m, gfn + i);
+		m->hstate[gfn + i] &= (uint8_t)~HOST_MASK;
+	}
+	if (flush)
+		m->tdp.tlb_flush++;
+	if (m->spt)
+		machine__spt_host_unmap(m, gfn, n);
+	m->xgen++;
+}
