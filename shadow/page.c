@@ -635,11 +635,14 @@ uint64_t shadow__host_unmap_locked(struct shadow *s, gfn_t gfn, uint64_t n)
 /* The host's invalidation outside a fault: the flush is serviced as the vCPU re-enters. */
 uint64_t shadow__host_unmap(struct shadow *s, gfn_t gfn, uint64_t n)
 {
-	uint64_t dropped;
+	uint64_t dropped = shadow__host_unmap_locked(s, gfn, n);
 
-	close_exit(s);
-	dropped = shadow__host_unmap_locked(s, gfn, n);
-	if (dropped && s->root.sp)
-		enter_guest(s);
+	if (s->cr3_loaded)
+		s->exit_open = true;
 	return dropped;
+}
+
+void shadow__vcpu_enter(struct shadow *s)
+{
+	close_exit(s);
 }

@@ -197,11 +197,16 @@ void shadow__guest_write(struct shadow *s, gpa_t gpa, uint64_t value, unsigned b
 
 /*
  * The host unmapped guest frames [@gfn, @gfn + @n) (an MMU-notifier invalidation:
- * MADV_DONTNEED, a hole punched, copy-on-write): every leaf SPTE mapping one of them is
- * dropped as kvm_unmap_gfn_range() drops them, and the TLBs are flushed if any was
- * (kvm_flush_remote_tlbs). Returns how many SPTEs were dropped.
+ * MADV_DONTNEED, a hole punched, copy-on-write) while the vCPU is outside the guest (the VMM
+ * handling an exit): every leaf SPTE mapping one of them is dropped as kvm_unmap_gfn_range()
+ * drops them, and a TLB flush is requested if any was (kvm_flush_remote_tlbs). Requests made
+ * during one exit are serviced once, when the vCPU enters: at shadow__vcpu_enter or the
+ * model's next call. Returns how many SPTEs were dropped.
  */
 uint64_t shadow__host_unmap(struct shadow *s, gfn_t gfn, uint64_t n);
+
+/* The vCPU enters the guest after an exit the model did not see: pending requests are served. */
+void shadow__vcpu_enter(struct shadow *s);
 
 /* The guest executes INVLPG @gva. */
 void shadow__invlpg(struct shadow *s, gva_t gva);

@@ -158,6 +158,22 @@ int machine__cr3_load(struct machine *m, uint64_t cr3)
 	return sim__switch(m->sim, root, 0, 0, false);
 }
 
+bool machine__in_direct_map(const struct machine *m, gva_t va)
+{
+	return m->spt && va - SIM_DIRECT_MAP < m->dm_size;
+}
+
+int machine__kernel_write(struct machine *m, gpa_t gpa)
+{
+	if (gpa >= m->ram_end)
+		return -ERANGE;
+	if (m->spt)
+		return gpa < m->dm_size ? machine__spt_kernel_write(m, gpa) : -ERANGE;
+	if (m->mode == PAGING_NESTED)
+		machine__tdp_access(m, gpa >> X86_PAGE_SHIFT, true);
+	return 0;
+}
+
 /*
  * A guest fault's mapping of @va to @gpa: in shadow mode the reinjected fault first, then the
  * kernel's stores through its direct map.
@@ -167,7 +183,7 @@ int machine__fault_map_at(struct machine *m, gva_t va, gpa_t gpa, enum page_size
 	uint64_t size = page_size_bytes(ps);
 	int err;
 
-	if (va - SIM_DIRECT_MAP < (1ULL << 30))
+	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
 	if (gpa & (size - 1) || gpa >= m->ram_end || m->ram_end - gpa < size)
 		return -ERANGE;

@@ -130,26 +130,42 @@ void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
 }
 
 /*
- * The guest freed frames [gfn, gfn + n) and the VMM discarded them: their host pages are
- * dropped, and the MMU notifier's invalidation drops what KVM maps of them (one flush when
- * any was).
+ * The guest freed frames [gfn, gfn + n) and the VMM discarded them, in one exit with others
+ * (one discard message): their host pages are dropped, and the MMU notifier's invalidation
+ * drops what KVM maps of them. Returns whether any TDP entry was dropped.
  */
-void machine__host_discard(struct machine *m, gfn_t gfn, uint64_t n)
+static bool host_discard(struct machine *m, gfn_t gfn, uint64_t n)
 {
-	bool flush = false;
+	bool zapped = false;
 
-	if (!m->hstate || gfn >= m->hstate_n)
-		return;
+	if (gfn >= m->hstate_n)
+		return false;
 	if (n > m->hstate_n - gfn)
 		n = m->hstate_n - gfn;
 	m->tdp.discarded += n;
 	for (uint64_t i = 0; i < n; i++) {
-		flush |= tdp_zap(m, gfn + i);
+		zapped |= tdp_zap(m, gfn + i);
 		m->hstate[gfn + i] &= (uint8_t)~HOST_MASK;
 	}
-	if (flush)
-		m->tdp.tlb_flush++;
 	if (m->spt)
 		machine__spt_host_unmap(m, gfn, n);
+	return zapped;
+}
+
+/*
+ * One discard message (one exit): its ranges dropped, then the vCPU enters again and serves
+ * the flush requests the invalidations made, once.
+ */
+int machine__host_discard(struct machine *m, const gpa_t *start, const uint64_t *len, unsigned n)
+{
+	bool zapped = false;
+
+	if (!m->hstate)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		zapped |= host_discard(m, start[i] >> X86_PAGE_SHIFT, len[i] >> X86_PAGE_SHIFT);
+	if (zapped)
+		m->tdp.tlb_flush++;
 	m->xgen++;
+	return m->spt ? machine__spt_vcpu_enter(m) : 0;
 }

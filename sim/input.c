@@ -205,13 +205,27 @@ int ev_discard_add(struct ev_discards *d, gpa_t pa, uint64_t size)
 	return 0;
 }
 
-/* The VMM discards the freed frames (MV_MSG_DISCARD after munmap's flushes). */
-void ev_discard_apply(struct machine *m, struct ev_discards *d)
+/*
+ * The VMM discards the freed frames (MV_MSG_DISCARD after munmap's flushes): the kernel sends
+ * them MV_DISCARD_MAX ranges to a message, one exit each.
+ */
+int ev_discard_apply(struct machine *m, struct ev_discards *d)
 {
-	for (unsigned i = 0; i < d->n; i++)
-		machine__host_discard(m, d->v[i].start >> X86_PAGE_SHIFT,
-				      d->v[i].len >> X86_PAGE_SHIFT);
+	gpa_t start[MV_DISCARD_MAX];
+	uint64_t len[MV_DISCARD_MAX];
+	int rc = 0;
+
+	for (unsigned i = 0; i < d->n && !rc; i += MV_DISCARD_MAX) {
+		unsigned k = d->n - i < MV_DISCARD_MAX ? d->n - i : MV_DISCARD_MAX;
+
+		for (unsigned j = 0; j < k; j++) {
+			start[j] = d->v[i + j].start;
+			len[j] = d->v[i + j].len;
+		}
+		rc = machine__host_discard(m, start, len, k);
+	}
 	d->n = 0;
+	return rc;
 }
 
 int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_update_type *u,
@@ -220,8 +234,12 @@ int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_up
 	uint64_t cr3 = u->fcr3 >= 0 ? ev_field_u64(rec, u->fcr3, 0) : 0;
 
 	/* the discards of an unmap follow its flushes */
-	if (k != UPD_FLUSH)
-		ev_discard_apply(m, d);
+	if (k != UPD_FLUSH) {
+		int rc = ev_discard_apply(m, d);
+
+		if (rc)
+			return rc;
+	}
 	switch (k) {
 	case UPD_MAP: /* demand paging: the kernel writes no entry until a fault */
 		return machine__as_seen(m, cr3);
@@ -355,7 +373,8 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 		snprintf(err, errlen, "--trace %s: %s", path, ev_reader_error(r));
 		rc = -EINVAL;
 	}
-	ev_discard_apply(m, &d);
+	if (!rc && (rc = ev_discard_apply(m, &d)))
+		snprintf(err, errlen, "%s: replaying the last discards: %s", path, strerror(-rc));
 	free(d.v);
 	ev_reader_close(r);
 	return rc;

@@ -46,7 +46,8 @@ struct machine {
 	uint8_t *hstate;
 	uint64_t hstate_n;
 	struct sim_tdp_result tdp;
-	uint64_t xgen; /* bumped by every change to the guest tables or the host's mappings */
+	uint64_t xgen;	     /* bumped by every change to the guest tables or the host's mappings */
+	uint64_t dm_size;    /* shadow mode: bytes of GPA the guest's direct map covers */
 	gva_t tdp_memo_page; /* nested: the page last given a TDP entry, while xgen holds */
 	uint64_t tdp_memo_gen;
 	bool tdp_memo_write;
@@ -91,7 +92,13 @@ int machine__spt_cr3_load(struct machine *m, gpa_t root);
 int machine__fault_map(struct machine *m, gva_t va);
 
 int machine__spt_table_store(struct machine *m, gpa_t gpa);
-int machine__spt_host_unmap(struct machine *m, gfn_t gfn, uint64_t n);
+int machine__spt_kernel_write(struct machine *m, gpa_t gpa);
+/* The guest kernel stores to its memory at @gpa (through its direct map); 0 or -errno. */
+int machine__kernel_write(struct machine *m, gpa_t gpa);
+/* Whether @va lies in the guest kernel's direct map (shadow mode), which no input may map. */
+bool machine__in_direct_map(const struct machine *m, gva_t va);
+void machine__spt_host_unmap(struct machine *m, gfn_t gfn, uint64_t n);
+int machine__spt_vcpu_enter(struct machine *m);
 
 /*
  * The guest OS's table updates, in every mode (shadow mode: through the model). The guest
@@ -127,7 +134,7 @@ void machine__host_written(struct machine *m, gfn_t gfn);
 int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
 			bool *writable);
 void machine__tdp_access(struct machine *m, gfn_t gfn, bool write);
-void machine__host_discard(struct machine *m, gfn_t gfn, uint64_t n);
+int machine__host_discard(struct machine *m, const gpa_t *start, const uint64_t *len, unsigned n);
 
 /* The guest kernel's update records in an event file, found by name as they appear. */
 struct ev_reader;
@@ -161,7 +168,7 @@ int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_up
 	      enum ev_update k, struct ev_discards *d);
 int ev_discard_add(struct ev_discards *d, gpa_t pa, uint64_t size);
 /* The VMM discards what @d holds (host_anon: the host drops the pages). */
-void ev_discard_apply(struct machine *m, struct ev_discards *d);
+int ev_discard_apply(struct machine *m, struct ev_discards *d);
 
 /* The run's event file with the workload's every access (sim/replay.c). */
 int sim_input_replay(struct machine *m, const char *path, struct sim_input_stats *st, char *err,

@@ -169,6 +169,11 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->next_data = SIM_DATA_BASE;
 	m->host_data_end = SIM_DATA_BASE;
 	m->ram_end = SIM_GUEST_LIMIT;
+	m->dm_size = 1ULL << 30;
+	/* replay: the kernel's direct map reaches the run's frames, at SIM_DATA_BASE and up */
+	if (c->input == SIM_IN_REPLAY && c->shadow_ram_bytes < (256ULL << 30))
+		m->dm_size = (SIM_DATA_BASE + c->shadow_ram_bytes + (1ULL << 30) - 1) &
+			     ~((1ULL << 30) - 1);
 	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
 	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
 	if (!m->guest || !m->host)
@@ -183,6 +188,10 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	} else {
 		if ((err = machine__host_init(m)))
 			return err;
+		/* the VMM wrote the event ring's header at set-up */
+		if (c->ev_ring_bytes)
+			machine__host_written(m,
+					      (SIM_DATA_BASE + c->ev_ring_gpa) >> X86_PAGE_SHIFT);
 		ptmem__set_alloc(m->guest, machine_alloc_table, m);
 		if ((err = pt__new_root(m->guest, &m->groot)))
 			return err;
@@ -295,7 +304,7 @@ int machine__demand_map(struct machine *m, gva_t va)
 
 	if (rc <= 0)
 		return rc;
-	if (m->spt && va - SIM_DIRECT_MAP < (1ULL << 30))
+	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
 	machine__flush(m);
 	if (m->spt && (rc = machine__spt_guest_fault(m, va)))
@@ -312,7 +321,7 @@ int machine__fault_map(struct machine *m, gva_t va)
 	uint64_t gsz = page_size_bytes(m->c->gps);
 	int rc;
 
-	if (va - SIM_DIRECT_MAP < (1ULL << 30))
+	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
 	if (machine__guest_mapped(m, va, NULL))
 		return 0;

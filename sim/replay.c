@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct replay {
 	/* what the last record waited for held */
 	uint64_t va, len, cr3, gpa, err_code;
 	unsigned shift;
+	uint64_t ring_records; /* guest records so far: the slot the next one was written to */
 	/* the last page found mapped, valid while the machine's xgen is unchanged */
 	gva_t mapped_page;
 	uint64_t mapped_gen;
@@ -109,6 +111,24 @@ static int replay_other_fault(struct replay *rp)
 }
 
 /*
+ * The kernel's write of one record into the event ring (workloads/abi.h): its slot, then the
+ * header's producer index, through the kernel's direct map.
+ */
+static int replay_ring_write(struct replay *rp)
+{
+	const struct sim_machine_config *c = rp->m->c;
+	uint64_t slots = c->ev_ring_bytes / MV_EV_SIZE;
+	gpa_t ring = SIM_DATA_BASE + c->ev_ring_gpa;
+	int rc;
+
+	if (!c->ev_ring_bytes || slots & (slots - 1))
+		return 0;
+	rc = machine__kernel_write(rp->m, ring + MV_EVRING_HDR +
+						  (rp->ring_records++ & (slots - 1)) * MV_EV_SIZE);
+	return rc ? rc : machine__kernel_write(rp->m, ring + offsetof(struct mv_evring, prod));
+}
+
+/*
  * Read records, replaying each, up to the one @w waits for (a switch to @cr3 for
  * WANT_SWITCH); its fields are left in rp. 0, or -errno with the message set.
  */
@@ -123,6 +143,11 @@ static int replay_until(struct replay *rp, enum want w, uint64_t cr3)
 		enum ev_update k;
 
 		rp->st->records++;
+		if (rec.source == EV_SRC_GUEST && (rc = replay_ring_write(rp))) {
+			replay_fail(rp, rc, "%s: offset %" PRIu64 ": the event ring's write: %s",
+				    rp->path, rec.offset, strerror(-rc));
+			return rp->rc;
+		}
 		if (!rp->tfault && (rp->tfault = ev_reader_type(rp->r, "guest_fault"))) {
 			rp->f_cr2 = ev_field_index(rp->tfault, "cr2");
 			rp->f_gpa = ev_field_index(rp->tfault, "gpa");
@@ -148,7 +173,12 @@ static int replay_until(struct replay *rp, enum want w, uint64_t cr3)
 					    rp->path, rec.offset, rp->shift);
 				return rp->rc;
 			}
-			ev_discard_apply(rp->m, &rp->d);
+			rc = ev_discard_apply(rp->m, &rp->d);
+			if (rc) {
+				replay_fail(rp, rc, "%s: offset %" PRIu64 ": discards: %s",
+					    rp->path, rec.offset, strerror(-rc));
+				return rp->rc;
+			}
 			if (region_of_gva(rp, rp->cr3, rp->va)) {
 				if (w == WANT_FAULT)
 					return 0;
@@ -160,8 +190,10 @@ static int replay_until(struct replay *rp, enum want w, uint64_t cr3)
 			}
 			rc = replay_other_fault(rp);
 			if (rc) {
-				replay_fail(rp, rc, "%s: offset %" PRIu64 ": guest fault at 0x%" PRIx64
-					    ": %s", rp->path, rec.offset, rp->va, strerror(-rc));
+				replay_fail(rp, rc,
+					    "%s: offset %" PRIu64 ": guest fault at 0x%" PRIx64
+					    ": %s",
+					    rp->path, rec.offset, rp->va, strerror(-rc));
 				return rp->rc;
 			}
 			continue;
@@ -194,7 +226,11 @@ static int replay_until(struct replay *rp, enum want w, uint64_t cr3)
 		replay_fail(rp, -EINVAL, "%s: %s", rp->path, ev_reader_error(rp->r));
 		return rp->rc;
 	}
-	ev_discard_apply(rp->m, &rp->d);
+	rc = ev_discard_apply(rp->m, &rp->d);
+	if (rc) {
+		replay_fail(rp, rc, "%s: the last discards: %s", rp->path, strerror(-rc));
+		return rp->rc;
+	}
 	if (w != WANT_END)
 		replay_fail(rp, -EINVAL,
 			    "%s: the file ends where the workload makes %s: not this workload's "
@@ -234,7 +270,8 @@ static void *replay_map(void *ctx, uint64_t len, uint64_t page_size)
 		return NULL;
 	if (rp->len != len) {
 		replay_fail(rp, -EINVAL,
-			    "%s: the guest mapped %" PRIu64 " bytes where the workload maps %" PRIu64,
+			    "%s: the guest mapped %" PRIu64
+			    " bytes where the workload maps %" PRIu64,
 			    rp->path, rp->len, len);
 		return NULL;
 	}
@@ -254,7 +291,8 @@ static int replay_unmap(void *ctx, void *addr, uint64_t len)
 			continue;
 		if (g->gva != rp->va || g->len != len) {
 			replay_fail(rp, -EINVAL,
-				    "%s: the guest unmapped 0x%" PRIx64 " where the workload unmaps "
+				    "%s: the guest unmapped 0x%" PRIx64
+				    " where the workload unmaps "
 				    "0x%" PRIx64,
 				    rp->path, rp->va, g->gva);
 			return -1;
@@ -313,8 +351,9 @@ static void replay_trace(void *ctx, const void *addr, int is_write)
 			ps = rp->shift == 30 ? PAGE_1G : rp->shift == 21 ? PAGE_2M : PAGE_4K;
 			rc = machine__fault_map_at(m, va, SIM_DATA_BASE + rp->gpa, ps);
 			if (rc) {
-				replay_fail(rp, rc, "mapping 0x%" PRIx64 " at GPA 0x%" PRIx64 ": %s",
-					    va, rp->gpa, strerror(-rc));
+				replay_fail(rp, rc,
+					    "mapping 0x%" PRIx64 " at GPA 0x%" PRIx64 ": %s", va,
+					    rp->gpa, strerror(-rc));
 				return;
 			}
 		}
@@ -378,8 +417,8 @@ int sim_input_replay(struct machine *m, const char *path, struct sim_input_stats
 {
 	const struct wl_params *p = &m->c->wl;
 	struct replay rp = {.m = m, .path = path, .st = st, .err = err, .errlen = errlen};
-	struct wl_env env = {.ctx = &rp, .map = replay_map, .unmap = replay_unmap,
-			     .trace = replay_trace};
+	struct wl_env env = {
+		.ctx = &rp, .map = replay_map, .unmap = replay_unmap, .trace = replay_trace};
 	struct wl_result res;
 	int rc;
 
@@ -392,7 +431,9 @@ int sim_input_replay(struct machine *m, const char *path, struct sim_input_stats
 		ev_reader_close(rp.r);
 		return rc == -EINVAL ? -EINVAL : rc;
 	}
-	if (p->kind == WL_CRASH || p->kind == WL_NOP || p->kind >= WL__COUNT || p->populate) {
+	if (p->kind == WL_NOP) {
+		/* no data: the guest's own faults and records only */
+	} else if (p->kind == WL_CRASH || p->kind >= WL__COUNT || p->populate) {
 		replay_fail(&rp, -EINVAL, "workload %s%s is not replayable access by access",
 			    wl_name(p->kind), p->populate ? " with --populate" : "");
 	} else if (p->kind == WL_PINGPONG) {

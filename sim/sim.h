@@ -78,6 +78,13 @@ struct sim_machine_config {
 	 * page is present and writable from the start. KVM's shadow and TDP faults follow it.
 	 */
 	bool host_anon;
+	/*
+	 * Replay: the guest event channel in the run's guest memory (its header page at this
+	 * GPA, then 64-byte slots): the kernel writes one slot per record of the file and the
+	 * header's producer index, so their pages are touched as on KVM. 0: not modelled.
+	 */
+	gpa_t ev_ring_gpa;
+	uint64_t ev_ring_bytes;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;

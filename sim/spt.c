@@ -225,6 +225,23 @@ int machine__spt_table_store(struct machine *m, gpa_t gpa)
 	return spt_follow(m);
 }
 
+/* The guest kernel stores to @gpa through its direct map: faults as the shadow tables need. */
+int machine__spt_kernel_write(struct machine *m, gpa_t gpa)
+{
+	unsigned faults = 0;
+	int r;
+
+	machine__flush(m);
+	r = spt_resolve(m, SIM_DIRECT_MAP + gpa, PF_ERR_W, &faults);
+	if (r < 0)
+		return r;
+	if (r == SHADOW_PF_GUEST)
+		return -EFAULT;
+	if (r == SHADOW_PF_EMULATE) /* a store to one of its tables: emulated */
+		return machine__spt_table_store(m, gpa);
+	return 0;
+}
+
 /*
  * The guest maps @va to @pa: the builder writes the entries, and each entry it wrote is a
  * store through the direct map, top-down (the entry in an existing table first, then one in
@@ -291,11 +308,17 @@ int machine__spt_cr3_load(struct machine *m, gpa_t root)
 	return err ? err : spt_follow(m);
 }
 
-/* The host invalidated guest frames: KVM drops their SPTEs and flushes. */
-int machine__spt_host_unmap(struct machine *m, gfn_t gfn, uint64_t n)
+/* The host invalidated guest frames during an exit: KVM drops their SPTEs. */
+void machine__spt_host_unmap(struct machine *m, gfn_t gfn, uint64_t n)
 {
 	machine__flush(m);
 	shadow__host_unmap(m->spt->s, gfn, n);
+}
+
+/* The vCPU enters again after the VMM's exit: the flush its invalidations asked for. */
+int machine__spt_vcpu_enter(struct machine *m)
+{
+	shadow__vcpu_enter(m->spt->s);
 	return spt_follow(m);
 }
 
@@ -313,8 +336,9 @@ int machine__spt_new(struct machine *m, struct sim_tables *t)
 	if (!p)
 		return -ENOMEM;
 	m->spt = p;
-	if (m->c->input != SIM_IN_RUN) {
-		err = machine_map(m->guest, m->groot, SIM_DIRECT_MAP, 0, PAGE_1G, m->c->cfg.levels);
+	for (uint64_t off = 0; m->c->input != SIM_IN_RUN && off < m->dm_size; off += 1ULL << 30) {
+		err = machine_map(m->guest, m->groot, SIM_DIRECT_MAP + off, off, PAGE_1G,
+				  m->c->cfg.levels);
 		if (err)
 			return err;
 	}

@@ -980,8 +980,10 @@ static void test_prefetch_host_absent(void)
 }
 
 /*
- * The host drops guest pages (MADV_DONTNEED of a freed range): kvm_unmap_gfn_range() drops
- * every SPTE mapping them, 4K and huge, with one flush; a range nothing maps flushes nothing.
+ * The host drops guest pages (MADV_DONTNEED of a freed range) while the vCPU is out:
+ * kvm_unmap_gfn_range() drops every SPTE mapping them and requests a flush; the requests of
+ * one exit are served once as the vCPU enters (one tlb_flush); a range nothing maps requests
+ * none.
  */
 static void test_host_unmap(void)
 {
@@ -1001,15 +1003,26 @@ static void test_host_unmap(void)
 	st0 = stats(s);
 	CHECK_EQ_U64(st0.pages_4k, 3);
 	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2) + 1, 8), 0);
+	shadow__vcpu_enter(s);
 	CHECK_EQ_U64(stats(s).tlb_flush, st0.tlb_flush);
+	/* two unmaps in one exit: one flush when the vCPU enters */
 	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d1), 1), 2);
+	CHECK_EQ_U64(stats(s).tlb_flush, st0.tlb_flush);
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2), 1), 1);
+	shadow__vcpu_enter(s);
 	st = stats(s);
-	CHECK_EQ_U64(st.pages_4k, 1);
+	CHECK_EQ_U64(st.pages_4k, 0);
 	CHECK_EQ_U64(st.tlb_flush - st0.tlb_flush, 1);
+	/* another exit, another flush */
+	CHECK(shadow__fault(s, VA_A + 9 * SZ_4K, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2), 1), 1);
+	shadow__vcpu_enter(s);
+	CHECK_EQ_U64(stats(s).tlb_flush - st0.tlb_flush, 2);
 	CHECK(!xlate(s, VA_A, PF_ERR_U, &x));
 	CHECK(!xlate(s, VA_WIN, PF_ERR_U, &x));
-	CHECK(xlate(s, VA_A + 9 * SZ_4K, PF_ERR_U, &x));
+	CHECK(!xlate(s, VA_A + 9 * SZ_4K, PF_ERR_U, &x));
 	CHECK(shadow__fault(s, VA_A, PF_ERR_U, NULL) == SHADOW_PF_FIXED); /* mapped again */
+	CHECK(xlate(s, VA_A, PF_ERR_U, &x));
 	shadow__delete(s);
 	guest_free(g);
 }
