@@ -150,12 +150,14 @@ static const char *mode_name(enum validate_mode m)
 	return m == VALIDATE_SHADOW ? "shadow" : "nested";
 }
 
-static const char *claim_text(const struct validate_row *w)
+static const char *claim_text(const struct validate_row *w, bool is_base)
 {
 	switch (w->counter->claim) {
 	case VALIDATE_EXACT:
 		return w->ok ? "exact: ok" : "exact: OFF";
 	case VALIDATE_NET:
+		if (is_base)
+			return "(the baseline)";
 		if (!w->have_net)
 			return "net: no baseline";
 		return w->ok ? "net: ok" : "net: OFF";
@@ -165,9 +167,9 @@ static const char *claim_text(const struct validate_row *w)
 	return "-";
 }
 
-static void print_text(const struct validate_result *r, bool base)
+static void print_text(const struct validate_result *r, bool base, bool is_base)
 {
-	printf("\n%s", r->workload == WL_NOP ? "nop (the idle VM)" : wl_name(r->workload));
+	printf("\n%s", is_base ? "nop (the idle VM, the baseline)" : wl_name(r->workload));
 	if (r->run && r->run->started)
 		printf(" (%s, %llu guest faults, %llu accesses, %llu event records replayed)",
 		       r->error[0] ? "no model" : "replayed",
@@ -202,7 +204,7 @@ static void print_text(const struct validate_result *r, bool base)
 		printf("  %-18s %10s %10s %8s", w->counter->name, k, m, e);
 		if (base)
 			printf(" %10s %10s %8s", kn, mn, en);
-		printf("  %s\n", claim_text(w));
+		printf("  %s\n", claim_text(w, is_base));
 	}
 }
 
@@ -374,7 +376,7 @@ int cmd_validate(int argc, char **argv)
 			header = true;
 		}
 		if (!json)
-			print_text(r, base != NULL && !is_base);
+			print_text(r, base != NULL && !is_base, is_base);
 	}
 	if (json)
 		print_json(&vc, res, n, host_mmu);
