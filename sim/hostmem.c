@@ -20,9 +20,17 @@ enum { TDP_NONE, TDP_RO, TDP_RW };	       /* bits 2-3 */
 #define HOST_MASK 3u
 #define TDP_SHIFT 2
 
+/*
+ * Tracked: with host_anon, and for the inputs that carry the guest's own faults and unmaps
+ * (a replay, churn and pingpong on the synthetic guest OS), whose TDP entries and discards
+ * then follow the guest; without host_anon every host page is present and writable.
+ */
 int machine__host_init(struct machine *m)
 {
-	if (!m->c->host_anon)
+	const struct sim_machine_config *c = m->c;
+
+	if (!c->host_anon && c->input != SIM_IN_REPLAY &&
+	    !(c->input == SIM_IN_WORKLOAD && (c->wl.kind == WL_CHURN || c->wl.kind == WL_PINGPONG)))
 		return 0;
 	m->hstate_n = m->ram_end >> X86_PAGE_SHIFT;
 	m->hstate = calloc(m->hstate_n, 1); /* large: untouched pages cost nothing */
@@ -51,7 +59,7 @@ int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access ac
 		return -ENOENT;
 	*pfn = gfn + (SIM_HOST_OFFSET >> X86_PAGE_SHIFT);
 	*writable = true;
-	if (!m->hstate || acc == SHADOW_HOST_QUERY)
+	if (!m->hstate || !m->c->host_anon || acc == SHADOW_HOST_QUERY)
 		return 0;
 	if (gfn >= m->hstate_n)
 		return -ENOENT;

@@ -173,6 +173,15 @@ int ev_discard_apply(struct machine *m, struct ev_discards *d);
 /* The run's event file with the workload's every access (sim/replay.c). */
 int sim_input_replay(struct machine *m, const char *path, struct sim_input_stats *st, char *err,
 		     size_t errlen);
+/*
+ * churn and pingpong on the synthetic guest OS: the memvirt kernel's demand faults, munmap
+ * and switches, made up as the workload goes (sim/replay.c).
+ */
+int sim_input_guest_os(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen);
+/* The synthetic guest OS's CR3 for address space @i (0: pingpong's driver, or the only one). */
+#define SIM_SYNTH_CR3(i) (0x10000ULL + (uint64_t)(i)*0x1000ULL)
+/* Pages an munmap flushes one INVLPG each; more take a CR3 reload (workloads/kernel/mm.c). */
+#define SIM_GUEST_FLUSH_CEILING 33
 
 /* Progress: the input file being read and its size (0: unknown); NULL when done. */
 void machine__set_input(struct machine *m, FILE *f, uint64_t size);

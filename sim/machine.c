@@ -331,7 +331,8 @@ int machine__fault_map(struct machine *m, gva_t va)
 }
 
 /* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
-static int machine__run_workload(struct machine *m, char *err, size_t errlen)
+static int machine__run_workload(struct machine *m, struct sim_input_stats *st, char *err,
+				 size_t errlen)
 {
 	const struct wl_params *p = &m->c->wl;
 	uint64_t len =
@@ -341,6 +342,8 @@ static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 	void *buf;
 	int rc;
 
+	if (p->kind == WL_CHURN || p->kind == WL_PINGPONG)
+		return sim_input_guest_os(m, st, err, errlen);
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
@@ -382,7 +385,7 @@ int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err,
 	case SIM_IN_WORKLOAD:
 		break;
 	}
-	return machine__run_workload(m, err, errlen);
+	return machine__run_workload(m, st, err, errlen);
 }
 
 int machine__finish(struct machine *m, struct sim_mode_result *out)

@@ -36,8 +36,25 @@ struct region {
 
 enum want { WANT_FAULT, WANT_MAP, WANT_UNMAP, WANT_SWITCH, WANT_END };
 
+/*
+ * The synthetic guest OS (no event file): what the memvirt guest kernel does for churn and
+ * pingpong, made up as the workload goes: mappings at increasing addresses per address space,
+ * demand faults taking freed frames first, munmap's stores, flushes and discards, and the
+ * switches of pingpong's driver.
+ */
+struct synth {
+	uint64_t cr3, driver_cr3;
+	gva_t next_va[MV_MAX_PROCS];
+	unsigned as; /* the current address space's index */
+	gpa_t next_frame;
+	gpa_t *free;
+	unsigned nfree, cap;
+};
+
 struct replay {
 	struct machine *m;
+	bool synthetic; /* no file: the synthetic guest OS */
+	struct synth os;
 	struct ev_reader *r;
 	const char *path;
 	struct sim_input_stats *st;
@@ -266,6 +283,15 @@ static void *replay_map(void *ctx, uint64_t len, uint64_t page_size)
 	struct replay *rp = ctx;
 
 	(void)page_size;
+	if (rp->synthetic) {
+		uint64_t gsz = page_size_bytes(rp->m->c->gps);
+
+		rp->va = rp->os.next_va[rp->os.as];
+		rp->len = len;
+		rp->cr3 = rp->os.cr3;
+		rp->os.next_va[rp->os.as] += (len + gsz - 1) & ~(gsz - 1);
+		return region_new(rp, len);
+	}
 	if (replay_until(rp, WANT_MAP, 0))
 		return NULL;
 	if (rp->len != len) {
@@ -278,11 +304,19 @@ static void *replay_map(void *ctx, uint64_t len, uint64_t page_size)
 	return region_new(rp, len);
 }
 
+static int synth_unmap(struct replay *rp, const struct region *g);
+
 static int replay_unmap(void *ctx, void *addr, uint64_t len)
 {
 	struct replay *rp = ctx;
 
-	if (replay_until(rp, WANT_UNMAP, 0))
+	for (unsigned i = 0; rp->synthetic && i < rp->nreg; i++)
+		if (rp->reg[i].host == addr) {
+			rp->va = rp->reg[i].gva;
+			if (synth_unmap(rp, &rp->reg[i]))
+				return -1;
+		}
+	if (!rp->synthetic && replay_until(rp, WANT_UNMAP, 0))
 		return -1;
 	for (unsigned i = 0; i < rp->nreg; i++) {
 		struct region *g = &rp->reg[i];
@@ -304,6 +338,90 @@ static int replay_unmap(void *ctx, void *addr, uint64_t len)
 	}
 	replay_fail(rp, -EINVAL, "workload unmapped a buffer it did not map");
 	return -1;
+}
+
+/* The synthetic kernel's frame for a fault: a freed one first, else the next never used. */
+static int synth_fault(struct replay *rp, gva_t va)
+{
+	struct machine *m = rp->m;
+	enum page_size ps = m->c->gps;
+	uint64_t gsz = page_size_bytes(ps);
+	gpa_t frame;
+	int rc;
+
+	if (rp->os.nfree) {
+		frame = rp->os.free[0];
+		memmove(rp->os.free, rp->os.free + 1, --rp->os.nfree * sizeof(*rp->os.free));
+	} else {
+		frame = rp->os.next_frame;
+		rp->os.next_frame += gsz;
+	}
+	rp->st->guest_faults++;
+	rc = machine__fault_map_at(m, va, SIM_DATA_BASE + frame, ps);
+	if (rc)
+		replay_fail(rp, rc, "guest fault at 0x%" PRIx64 ": %s", va, strerror(-rc));
+	return rc;
+}
+
+/*
+ * The synthetic kernel's munmap (workloads/kernel/mm.c): each present leaf cleared and its
+ * frame freed; one INVLPG a page up to FLUSH_CEILING pages, else a CR3 reload; then the
+ * frames discarded.
+ */
+static int synth_unmap(struct replay *rp, const struct region *g)
+{
+	struct machine *m = rp->m;
+	uint64_t gsz = page_size_bytes(m->c->gps), size;
+	gva_t next;
+	gpa_t pa;
+	int rc = 0;
+
+	for (gva_t va = g->gva; va < g->gva + g->len && !rc; va = next) {
+		rc = machine__set_leaf(m, va, true, 0, 0, &next, &pa, &size);
+		if (rc == 1) {
+			rc = ev_discard_add(&rp->d, pa, size);
+			if (!rc && rp->os.nfree == rp->os.cap) {
+				unsigned cap = rp->os.cap ? 2 * rp->os.cap : 256;
+				gpa_t *v = realloc(rp->os.free, cap * sizeof(*v));
+
+				rc = v ? 0 : -ENOMEM;
+				if (v) {
+					rp->os.free = v;
+					rp->os.cap = cap;
+				}
+			}
+			if (!rc)
+				rp->os.free[rp->os.nfree++] = pa - SIM_DATA_BASE;
+		}
+		if (next <= va)
+			break;
+	}
+	rp->st->replayed++;
+	if (!rc && (g->len + gsz - 1) / gsz > SIM_GUEST_FLUSH_CEILING) {
+		rc = machine__cr3_load(m, rp->os.cr3);
+	} else {
+		for (gva_t va = g->gva; va < g->gva + g->len && !rc; va += gsz)
+			rc = machine__invlpg(m, va);
+	}
+	if (!rc)
+		rc = ev_discard_apply(m, &rp->d);
+	if (rc)
+		replay_fail(rp, rc, "unmapping 0x%" PRIx64 ": %s", g->gva, strerror(-rc));
+	return rc;
+}
+
+/* The synthetic kernel switches to address space @as (a CR3 load). */
+static int synth_switch(struct replay *rp, unsigned as)
+{
+	int rc;
+
+	rp->os.as = as;
+	rp->os.cr3 = SIM_SYNTH_CR3(as);
+	rp->st->replayed++;
+	rc = machine__cr3_load(rp->m, rp->os.cr3);
+	if (rc)
+		replay_fail(rp, rc, "switching address space: %s", strerror(-rc));
+	return rc;
 }
 
 /*
@@ -338,7 +456,10 @@ static void replay_trace(void *ctx, const void *addr, int is_write)
 	va = g->gva + (uint64_t)((const char *)addr - g->host);
 	rp->st->accesses++;
 	if (!(rp->mapped_gen == m->xgen && rp->mapped_page == (va >> X86_PAGE_SHIFT))) {
-		if (!machine__guest_mapped(m, va, NULL)) {
+		if (!machine__guest_mapped(m, va, NULL) && rp->synthetic) {
+			if (synth_fault(rp, va))
+				return;
+		} else if (!machine__guest_mapped(m, va, NULL)) {
 			if (replay_until(rp, WANT_FAULT, 0))
 				return;
 			if ((rp->va ^ va) >> rp->shift) {
@@ -397,8 +518,26 @@ static int replay_pingpong(struct replay *rp, const struct wl_params *p, struct 
 
 	if (p->nproc < 1 || p->nproc >= MV_MAX_PROCS)
 		return -EINVAL;
+	/* the synthetic kernel: the driver spawns the processes, then switches to each in turn */
+	for (uint32_t i = 1; rp->synthetic && i <= p->nproc && !rp->rc; i++) {
+		int rc = machine__as_seen(rp->m, SIM_SYNTH_CR3(i));
+
+		if (rc)
+			replay_fail(rp, rc, "creating address space %u: %s", i, strerror(-rc));
+	}
 	for (uint64_t round = 0; round < p->iters && !rp->rc; round++) {
 		for (uint32_t i = 1; i <= p->nproc && !rp->rc; i++) {
+			if (rp->synthetic) {
+				if (synth_switch(rp, i))
+					break;
+				if (!proc[i].buf)
+					proc[i].buf = replay_map_data(rp, p);
+				if (!rp->rc)
+					wl_pingpong_round_traced(p, i, round, proc[i].buf, env);
+				if (!rp->rc)
+					synth_switch(rp, 0);
+				continue;
+			}
 			if (!proc[i].buf) {
 				proc[i].buf = replay_map_data(rp, p);
 				proc[i].cr3 = rp->cr3;
@@ -410,6 +549,37 @@ static int replay_pingpong(struct replay *rp, const struct wl_params *p, struct 
 		}
 	}
 	return rp->rc;
+}
+
+/* Run churn or pingpong on the synthetic guest OS. */
+int sim_input_guest_os(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
+{
+	const struct wl_params *p = &m->c->wl;
+	struct replay rp = {.m = m, .synthetic = true, .path = "", .st = st, .err = err,
+			    .errlen = errlen};
+	struct wl_env env = {.ctx = &rp, .map = replay_map, .unmap = replay_unmap,
+			     .trace = replay_trace};
+	struct wl_result res;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	for (unsigned i = 0; i < MV_MAX_PROCS; i++)
+		rp.os.next_va[i] = SIM_GUEST_BASE;
+	rp.os.cr3 = rp.os.driver_cr3 = SIM_SYNTH_CR3(0);
+	rc = machine__as_seen(m, rp.os.cr3); /* the first address space: the machine's root */
+	if (rc) {
+		snprintf(err, errlen, "the first address space: %s", strerror(-rc));
+		return rc;
+	}
+	if (p->kind == WL_PINGPONG)
+		replay_pingpong(&rp, p, &env);
+	else if (wl_run_traced(p, NULL, &env, &res) && !rp.rc)
+		replay_fail(&rp, -EINVAL, "workload %s failed", wl_name(p->kind));
+	for (unsigned i = 0; i < rp.nreg; i++)
+		munmap(rp.reg[i].host, rp.reg[i].len);
+	free(rp.d.v);
+	free(rp.os.free);
+	return rp.rc;
 }
 
 int sim_input_replay(struct machine *m, const char *path, struct sim_input_stats *st, char *err,

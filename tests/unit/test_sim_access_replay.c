@@ -130,7 +130,11 @@ static void test_seq_nested(void)
 	CHECK_EQ_U64(
 		replay(path, WL_SEQ, 2 * PAGE, 1, PAGING_NESTED, false, &r, &st, err, sizeof(err)),
 		0);
-	CHECK(!r.tdp_valid);
+	CHECK(r.tdp_valid);
+	CHECK_EQ_U64(r.tdp.pf_fixed, r.guest_frames + 2);
+	CHECK_EQ_U64(r.tdp.pf_taken, r.tdp.pf_fixed);
+	CHECK_EQ_U64(r.tdp.tlb_flush, 0);
+	CHECK_EQ_U64(r.tdp.zero_maps, 0);
 }
 
 /*
