@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* This build's identity: version, git commit and the optional parts built in. */
+#ifndef MEMVIRT_COMMON_VERSION_H
+#define MEMVIRT_COMMON_VERSION_H
+
+#include <stdbool.h>
+
+/* The project version, "0.1.0". */
+const char *memvirt_version(void);
+/* The source commit at configure time: "8ce185e0a1b2", "...-dirty" with changes, or "unknown". */
+const char *memvirt_commit(void);
+
+/* What the build includes beyond the core (the simulator, the VMM and the lab are always in). */
+struct memvirt_build {
+	bool tracer;		 /* the eBPF tracer: memvirt trace, run --trace */
+	const char *tracer_note; /* "libbpf 1.1.2", or why it was left out */
+	const char *capstone;	 /* Capstone's version (fault disassembly) */
+	const char *
+		data_reldir; /* guest images relative to the installed binary: "../share/memvirt" */
+};
+
+const struct memvirt_build *memvirt_build(void);
+
+#endif
