@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
 #include "host/host.h"
@@ -94,6 +95,79 @@ static void lab_state_print(const struct lab_state *s)
 	       s->m.accel == LAB_ACCEL_TCG ? ": times in the lab are emulated" : "");
 }
 
+/* One command line's worth of names, joined with ", ". */
+struct cmd_list {
+	char names[160];
+};
+
+static void cmd_list_add(struct cmd_list *l, const char *name)
+{
+	size_t n = strlen(l->names);
+
+	snprintf(l->names + n, sizeof(l->names) - n, "%s%s", n ? ", " : "", name);
+}
+
+/* Why the eBPF tracer cannot attach here, or NULL when it can (given a KVM to trace). */
+static const char *trace_missing(const struct host_info *hi)
+{
+	if (!memvirt_build()->tracer)
+		return "this memvirt is built without the eBPF tracer";
+	if (!hi->bpf_permitted)
+		return "no BPF permission: run as root";
+	if (!hi->tracefs[0])
+		return "no tracefs";
+	if (hi->kvm_btf == HOST_NO || !hi->btf)
+		return "no kernel BTF for KVM";
+	return NULL;
+}
+
+/*
+ * The last line: which commands work on this host as it is, which through the lab, which
+ * not at all and why. A fake --root tree has no lab (lab_ready false).
+ */
+static void commands_print(const struct host_info *hi, const struct lab_state *ls)
+{
+	bool kvm = hi->kvm_usable, lab = ls && ls->ready, built = memvirt_build()->tracer;
+	const char *no_kvm = hi->kvm_present ? "/dev/kvm is not usable" : "no /dev/kvm";
+	const char *no_lab = !ls	  ? "the lab is not checked with --root"
+			     : ls->inside ? "already inside the lab"
+					  : "the lab is not ready";
+	const char *no_trace = trace_missing(hi);
+	struct cmd_list here = {""}, in_lab = {""}, none = {""};
+
+	cmd_list_add(&here, "info, sim, trace dump/stat");
+	if (kvm)
+		cmd_list_add(&here, "run, explain, demo, validate");
+	else if (lab)
+		cmd_list_add(&here, "demo (in the lab)");
+	if (lab)
+		cmd_list_add(&here, "lab");
+	if (!kvm)
+		cmd_list_add(lab ? &in_lab : &none,
+			     lab ? "run, explain, validate" : "run, explain, demo, validate");
+	/* The lab runs its command as root on a kernel with BTF: tracing works there. */
+	if (kvm && !no_trace)
+		cmd_list_add(&here, "trace capture");
+	else if (lab && built)
+		cmd_list_add(&in_lab, "trace capture");
+	else
+		cmd_list_add(&none, "trace capture");
+
+	printf("Commands: usable here: %s", here.names);
+	if (in_lab.names[0])
+		printf("; %s need the lab ('memvirt lab -- %s ...'): %s", in_lab.names,
+		       kvm ? "trace" : "run", kvm ? no_trace : no_kvm);
+	if (none.names[0]) {
+		printf("; unavailable: %s (", none.names);
+		if (!kvm && !lab)
+			printf("%s and %s%s", no_kvm, no_lab, no_trace ? "; " : "");
+		if (no_trace)
+			printf("%s", no_trace);
+		printf(")");
+	}
+	printf("\n");
+}
+
 static int info_json(const struct host_info *hi, const struct lab_state *ls)
 {
 	struct json j;
@@ -179,5 +253,6 @@ int cmd_info(int argc, char **argv)
 	host_info_print(&hi, stdout);
 	if (!strcmp(root, "/"))
 		lab_state_print(&ls);
+	commands_print(&hi, strcmp(root, "/") ? NULL : &ls);
 	return fflush(stdout) ? 1 : 0;
 }
