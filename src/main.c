@@ -34,8 +34,8 @@ static void usage(FILE *f)
 		   "guest virtual -> guest physical -> host virtual -> host physical.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-	fprintf(f, "  %-8s %s\n", "help", "this list; 'memvirt help COMMAND' for one command");
+		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "  %-9s %s\n", "help", "this list; 'memvirt help COMMAND' for one command");
 	fprintf(f, "\noptions:\n"
 		   "  -h, --help   this list\n"
 		   "  --version    the version, git commit, optional parts built in and where\n"
