@@ -36,6 +36,37 @@ static int has_images(const char *dir)
 }
 
 /*
+ * "/usr/share/memvirt" rather than "/usr/bin/../share/memvirt", into @out: the folder, else
+ * (missing, so that an error names it plainly) its parent, resolved; else @path as it is.
+ */
+static void tidy_path(const char *path, char *out, size_t len)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *tail = "";
+	size_t n;
+
+	if (!realpath(path, real)) {
+		n = slash ? (size_t)(slash - path) : 0;
+		if (!slash || n >= sizeof(parent))
+			goto as_is;
+		memcpy(parent, path, n);
+		parent[n] = '\0';
+		if (!realpath(parent, real))
+			goto as_is;
+		tail = slash;
+	}
+	if (strlen(real) + strlen(tail) >= len)
+		goto as_is;
+	memcpy(out, real, strlen(real) + 1);
+	strcat(out, tail);
+	return;
+as_is:
+	n = strnlen(path, len - 1);
+	memcpy(out, path, n);
+	out[n] = '\0';
+}
+
+/*
  * Found from the binary's own place, so neither an installed binary nor a build tree needs a
  * variable: guest/ next to it in the build tree, else ../share/memvirt once installed. An
  * installed binary can thus be moved with its share/ folder (DESTDIR, a relocated prefix).
@@ -57,9 +88,7 @@ const char *guest_dir(void)
 	snprintf(path, sizeof(path), "%s/guest", self);
 	if (!has_images(path))
 		snprintf(path, sizeof(path), "%s/%s", self, memvirt_build()->data_reldir);
-	/* "/usr/share/memvirt" rather than "/usr/bin/../share/memvirt" when it exists. */
-	if (!realpath(path, dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)sizeof(dir) - 1, path);
+	tidy_path(path, dir, sizeof(dir));
 	return dir;
 }
 
