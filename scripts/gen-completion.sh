@@ -60,13 +60,14 @@ words_of() {
 # bash completion for memvirt $("$memvirt" --version | head -1 | cut -d' ' -f2)
 # Generated from 'memvirt --help' and each command's --help by scripts/gen-completion.sh.
 HEAD
-	echo "_memvirt_commands='$(echo $commands)'"
+	echo "_memvirt_commands='$(paste -sd ' ' <<<"$commands")'"
 	"$names" | while read -r what list; do echo "_memvirt_$what='$list'"; done
-	echo 'declare -A _memvirt_opts _memvirt_arg _memvirt_words'
+	# -g: bash-completion sources this file inside a function.
+	echo 'declare -gA _memvirt_opts _memvirt_arg _memvirt_words'
 	for c in $commands; do
 		[ "$c" = help ] && continue
 		opts=$(options_of "$c")
-		echo "_memvirt_opts[$c]='$(echo $(awk '{print $1}' <<<"$opts"))'"
+		echo "_memvirt_opts[$c]='$(awk '{print $1}' <<<"$opts" | paste -sd ' ')'"
 		awk -v c="$c" '$2 != "-" { printf "_memvirt_arg[%s %s]=%s\n", c, $1, $2 }' <<<"$opts"
 		echo "_memvirt_words[$c]='$(words_of "$c")'"
 	done

@@ -78,5 +78,13 @@ check "presets" test "$(complete_words memvirt sim --preset z)" = "zen4 zen5"
 check "workloads" test "$(complete_words memvirt run gu)" = gups
 check "help COMMAND" test "$(complete_words memvirt help tr)" = trace
 check "in the lab" test "$(complete_words memvirt lab --paging both -- run --foot)" = --footprint
+# As bash-completion loads it on demand (inside a function) from XDG_DATA_DIRS.
+loader=/usr/share/bash-completion/bash_completion
+if [ -f "$loader" ]; then
+	check "loaded on demand" test "$(XDG_DATA_DIRS=$root/share bash -c '. "$1"
+		__load_completion memvirt || exit 1
+		COMP_WORDS=(memvirt sim --preset z); COMP_CWORD=3; _memvirt; echo "${COMPREPLY[*]}"' \
+		_ "$loader")" = "zen4 zen5"
+fi
 
 finish
