@@ -23,9 +23,14 @@ find_program(MEMVIRT_HELP2MAN help2man)
 if(MEMVIRT_HELP2MAN)
   set(MEMVIRT_MAN ON CACHE INTERNAL "")
   set(man_stamp ${MEMVIRT_DOC_GEN}/man.stamp)
+  # help2man dates a page from SOURCE_DATE_EPOCH when set: the commit's date (cmake/version.cmake).
+  set(man_env "")
+  if(MEMVIRT_COMMIT_TIME)
+    set(man_env ${CMAKE_COMMAND} -E env SOURCE_DATE_EPOCH=${MEMVIRT_COMMIT_TIME})
+  endif()
   add_custom_command(OUTPUT ${man_stamp}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${MEMVIRT_DOC_GEN}/man
-    COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh $<TARGET_FILE:memvirt>
+    COMMAND ${man_env} bash ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh $<TARGET_FILE:memvirt>
             ${MEMVIRT_HELP2MAN} ${PROJECT_VERSION} ${MEMVIRT_DOC_GEN}/man
     COMMAND ${CMAKE_COMMAND} -E touch ${man_stamp}
     DEPENDS memvirt ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh

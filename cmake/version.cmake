@@ -4,6 +4,7 @@
 # to generated/memvirt_version.h in the build tree; common/version.c is its only reader.
 
 set(MEMVIRT_COMMIT unknown)
+set(MEMVIRT_COMMIT_TIME "")
 find_package(Git QUIET)
 if(GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
@@ -11,6 +12,10 @@ if(GIT_FOUND)
     OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(rc EQUAL 0 AND commit)
     set(MEMVIRT_COMMIT ${commit})
+    # The commit's date dates the generated man pages, so that a rebuild gives the same pages.
+    execute_process(COMMAND ${GIT_EXECUTABLE} log -1 --format=%ct
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} OUTPUT_VARIABLE MEMVIRT_COMMIT_TIME
+      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
     # Tracked files changed since that commit: the binary is not exactly the commit.
     execute_process(COMMAND ${GIT_EXECUTABLE} status --porcelain --untracked-files=no
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} OUTPUT_VARIABLE changes ERROR_QUIET)
