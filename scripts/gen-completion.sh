@@ -13,10 +13,18 @@ commands=$("$memvirt" --help | sed -n '/^commands:/,/^$/{/^  [a-z]/p}' | awk '{p
 
 help_text() { # as scripts/gen-manpages.sh reads it
 	"$memvirt" "$1" --help 2>&1
+	more_help "$1"
+}
+
+# The second help text of 'trace' (capture: only with the tracer built) and 'sim' (convert).
+more_help() {
+	local text
 	case $1 in
-	trace) "$memvirt" trace -p 1 --help 2>&1 ;;
-	sim) "$memvirt" sim convert --help 2>&1 ;;
+	trace) text=$("$memvirt" trace -p 1 --help 2>/dev/null) || return 0 ;;
+	sim) text=$("$memvirt" sim convert --help 2>/dev/null) || return 0 ;;
+	*) return 0 ;;
 	esac
+	printf '\n%s\n' "$text"
 }
 
 # Options: from the option column of lines that start with '-' (up to two blanks) and from

@@ -22,10 +22,18 @@ help_text() {
 		return
 	fi
 	"$memvirt" "$1" --help 2>&1
+	more_help "$1"
+}
+
+# The second help text of 'trace' (capture: only with the tracer built) and 'sim' (convert).
+more_help() {
+	local text
 	case $1 in
-	trace) echo && "$memvirt" trace -p 1 --help 2>&1 ;;
-	sim) echo && "$memvirt" sim convert --help 2>&1 ;;
+	trace) text=$("$memvirt" trace -p 1 --help 2>/dev/null) || return 0 ;;
+	sim) text=$("$memvirt" sim convert --help 2>/dev/null) || return 0 ;;
+	*) return 0 ;;
 	esac
+	printf '\n%s\n' "$text"
 }
 
 # page NAME SUMMARY [COMMAND]: help2man reads the help through a program that prints it, in
