@@ -30,7 +30,9 @@ __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const c
 uint64_t opt_size(const char *cmd, const char *opt, const char *val);
 uint64_t opt_u64(const char *cmd, const char *opt, const char *val);
 
-/* Directory holding the guest kernel and workload images. */
+/* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);
+/* memvirt --version: version, commit, the optional parts built in, the guest images. */
+int cmd_version(void);
 
 #endif
