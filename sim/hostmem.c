@@ -120,7 +120,12 @@ void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
 		t = m->hstate[gfn] >> TDP_SHIFT;
 		if (t == TDP_RW || (t == TDP_RO && !write))
 			return;
+		/* an NPT/EPT violation: a VM exit into KVM's MMU, charged as a #PF exit */
 		m->tdp.pf_taken++;
+		if (m->sim)
+			sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, 1, 0);
+		else
+			m->tdp_exits_pending++;
 		if (machine__host_fault(m, gfn, write ? SHADOW_HOST_WRITE : SHADOW_HOST_READ, &pfn,
 					&writable) == SHADOW_HOST_INVALIDATED) {
 			if (tdp_zap(m, gfn))

@@ -46,9 +46,10 @@ struct machine {
 	uint8_t *hstate;
 	uint64_t hstate_n;
 	struct sim_tdp_result tdp;
-	uint64_t xgen;	     /* bumped by every change to the guest tables or the host's mappings */
-	uint64_t dm_size;    /* shadow mode: bytes of GPA the guest's direct map covers */
-	gva_t tdp_memo_page; /* nested: the page last given a TDP entry, while xgen holds */
+	uint64_t xgen;	  /* bumped by every change to the guest tables or the host's mappings */
+	uint64_t dm_size; /* shadow mode: bytes of GPA the guest's direct map covers */
+	uint64_t tdp_exits_pending; /* nested: NPT faults taken before the simulator existed */
+	gva_t tdp_memo_page;	    /* nested: the page last given a TDP entry, while xgen holds */
 	uint64_t tdp_memo_gen;
 	bool tdp_memo_write;
 	/* address spaces an event file names: the guest's CR3 values and the machine's roots */

@@ -208,6 +208,9 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->sim = sim__new(&c->cfg, mode, &t);
 	if (!m->sim)
 		return -errno;
+	if (m->tdp_exits_pending &&
+	    (err = sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, m->tdp_exits_pending, 0)))
+		return err;
 	return m->spt ? machine__spt_start(m) : 0;
 }
 

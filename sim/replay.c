@@ -555,10 +555,10 @@ static int replay_pingpong(struct replay *rp, const struct wl_params *p, struct 
 int sim_input_guest_os(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
 {
 	const struct wl_params *p = &m->c->wl;
-	struct replay rp = {.m = m, .synthetic = true, .path = "", .st = st, .err = err,
-			    .errlen = errlen};
-	struct wl_env env = {.ctx = &rp, .map = replay_map, .unmap = replay_unmap,
-			     .trace = replay_trace};
+	struct replay rp = {
+		.m = m, .synthetic = true, .path = "", .st = st, .err = err, .errlen = errlen};
+	struct wl_env env = {
+		.ctx = &rp, .map = replay_map, .unmap = replay_unmap, .trace = replay_trace};
 	struct wl_result res;
 	int rc;
 

@@ -163,6 +163,9 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
  * (a bad one) or -errno, with a one-line message in @err.
  */
 int sim_run_check(const char *dir, struct ptsnap_header *h, char *err, size_t errlen);
+/* The same, and the end of the run's guest RAM in *mem_end. */
+int sim_run_check_ram(const char *dir, struct ptsnap_header *h, uint64_t *mem_end, char *err,
+		      size_t errlen);
 
 /*
  * One machine, driven access by access (what sim_machine_run does for an
