@@ -29,8 +29,7 @@ int machine__host_init(struct machine *m)
 {
 	const struct sim_machine_config *c = m->c;
 
-	if (!c->host_anon && c->input != SIM_IN_REPLAY &&
-	    !(c->input == SIM_IN_WORKLOAD && (c->wl.kind == WL_CHURN || c->wl.kind == WL_PINGPONG)))
+	if (!c->host_anon && c->input != SIM_IN_REPLAY && c->input != SIM_IN_WORKLOAD)
 		return 0;
 	m->hstate_n = m->ram_end >> X86_PAGE_SHIFT;
 	m->hstate = calloc(m->hstate_n, 1); /* large: untouched pages cost nothing */
@@ -90,15 +89,24 @@ int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access ac
 	return 0;
 }
 
+/* The gfn holding the state of @gfn's TDP entry: the first of its host page. */
+static gfn_t tdp_key(const struct machine *m, gfn_t gfn)
+{
+	return m->c->hps == PAGE_2M ? gfn & ~(gfn_t)511 : gfn;
+}
+
 /* Nested: drop the TDP entry of @gfn if present; whether one was. */
 static bool tdp_zap(struct machine *m, gfn_t gfn)
 {
-	uint8_t *h = &m->hstate[gfn];
+	uint8_t *h = &m->hstate[tdp_key(m, gfn)];
 
 	if (!(*h >> TDP_SHIFT))
 		return false;
 	*h &= HOST_MASK;
-	m->tdp.pages_4k--;
+	if (m->c->hps == PAGE_2M)
+		m->tdp.pages_2m--;
+	else
+		m->tdp.pages_4k--;
 	return true;
 }
 
@@ -106,7 +114,7 @@ static bool tdp_zap(struct machine *m, gfn_t gfn)
  * Nested: the guest accesses @gfn (its data, or a table the hardware walks or the kernel
  * writes). No TDP entry allowing it is an NPT/EPT violation: the host page is faulted in and
  * mapped, read-only over the zero page; a write over the zero page breaks copy-on-write and
- * retries.
+ * retries. With 2M host pages one entry maps the whole 2M page (host_anon takes 4K pages).
  */
 void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
 {
@@ -116,6 +124,7 @@ void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
 
 	if (!m->hstate || gfn >= m->hstate_n)
 		return;
+	gfn = tdp_key(m, gfn);
 	for (unsigned tries = 0; tries < 4; tries++) {
 		t = m->hstate[gfn] >> TDP_SHIFT;
 		if (t == TDP_RW || (t == TDP_RO && !write))
@@ -133,7 +142,9 @@ void machine__tdp_access(struct machine *m, gfn_t gfn, bool write)
 			m->xgen++;
 			continue; /* RET_PF_RETRY: the guest takes the fault again */
 		}
-		if (t == TDP_NONE)
+		if (t == TDP_NONE && m->c->hps == PAGE_2M)
+			m->tdp.pages_2m++;
+		else if (t == TDP_NONE)
 			m->tdp.pages_4k++;
 		m->hstate[gfn] = (uint8_t)((m->hstate[gfn] & HOST_MASK) |
 					   (writable ? TDP_RW : TDP_RO) << TDP_SHIFT);

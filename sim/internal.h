@@ -49,6 +49,10 @@ struct machine {
 	uint64_t xgen;	  /* bumped by every change to the guest tables or the host's mappings */
 	uint64_t dm_size; /* shadow mode: bytes of GPA the guest's direct map covers */
 	uint64_t tdp_exits_pending; /* nested: NPT faults taken before the simulator existed */
+	/* a synthetic workload's buffer, mapped linearly: GVA lin_gva + x is GPA lin_gpa + x */
+	gva_t lin_gva;
+	gpa_t lin_gpa;
+	uint64_t lin_len;
 	gva_t tdp_memo_page;	    /* nested: the page last given a TDP entry, while xgen holds */
 	uint64_t tdp_memo_gen;
 	bool tdp_memo_write;

@@ -279,7 +279,10 @@ void machine__access(struct machine *m, gva_t va, bool write)
 	      (m->tdp_memo_write || !write))) {
 		gpa_t gpa;
 
-		if (machine__guest_mapped(m, va, &gpa))
+		if (va - m->lin_gva < m->lin_len)
+			machine__tdp_access(m, (m->lin_gpa + (va - m->lin_gva)) >> X86_PAGE_SHIFT,
+					    write);
+		else if (machine__guest_mapped(m, va, &gpa))
 			machine__tdp_access(m, gpa >> X86_PAGE_SHIFT, write);
 		m->tdp_memo_page = va >> X86_PAGE_SHIFT;
 		m->tdp_memo_gen = m->xgen;
@@ -347,6 +350,11 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 
 	if (p->kind == WL_CHURN || p->kind == WL_PINGPONG)
 		return sim_input_guest_os(m, st, err, errlen);
+	if (m->c->input != SIM_IN_RUN) {
+		m->lin_gva = SIM_GUEST_BASE;
+		m->lin_gpa = m->next_data;
+		m->lin_len = len;
+	}
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,

@@ -128,7 +128,7 @@ struct sim_shadow_result {
 struct sim_tdp_result {
 	uint64_t pf_taken, pf_fixed; /* NPT/EPT violations handled, and those that mapped */
 	uint64_t tlb_flush;	     /* flushes after an invalidation dropped entries */
-	uint64_t pages_4k;	     /* gauge: present 4K entries */
+	uint64_t pages_4k, pages_2m; /* gauges: present 4K and 2M entries */
 	uint64_t zero_maps;	     /* reads that mapped the host's zero page */
 	uint64_t cow_breaks;	     /* writes that replaced it (an invalidation, then a retry) */
 	uint64_t discarded;	     /* guest frames the host dropped (freed by the guest) */

@@ -128,6 +128,7 @@ static void json_tdp_mmu(const struct sim_mode_result *r, struct json *j)
 	json_u64(j, "pf_fixed", r->tdp.pf_fixed);
 	json_u64(j, "tlb_flush", r->tdp.tlb_flush);
 	json_u64(j, "pages_4k", r->tdp.pages_4k);
+	json_u64(j, "pages_2m", r->tdp.pages_2m);
 	json_obj_end(j);
 	json_u64(j, "zero_page_maps", r->tdp.zero_maps);
 	json_u64(j, "cow_breaks", r->tdp.cow_breaks);

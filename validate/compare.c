@@ -99,6 +99,8 @@ static bool model_value(enum validate_mode mode, const struct sim_mode_result *m
 		*v = m->tdp.pages_4k;
 	else if (m->tdp_valid && !strcmp(c->name, "tlb_flush"))
 		*v = m->tdp.tlb_flush;
+	else if (m->tdp_valid && !strcmp(c->name, "pages_2m"))
+		*v = m->tdp.pages_2m;
 	else if (!strcmp(c->name, "pf_taken") || !strcmp(c->name, "pf_fixed") ||
 		 !strcmp(c->name, "pages_4k"))
 		*v = m->guest_pages_used;
