@@ -49,6 +49,40 @@ void machine__host_written(struct machine *m, gfn_t gfn)
 		m->hstate[gfn] = (uint8_t)((m->hstate[gfn] & ~HOST_MASK) | HOST_PRESENT);
 }
 
+/*
+ * host_thp: the first fault on @gfn, never touched: if its 2M host range lies in the memslot
+ * and none of it is mapped yet, a write allocates the whole huge page (every page present) and
+ * a read maps the huge zero page (every page the zero page, read-only; a write to one splits
+ * it and copies that 4K page: do_huge_pmd_wp_page's fallback).
+ */
+static void host_thp_fault(struct machine *m, gfn_t gfn, bool write)
+{
+	uint64_t gpa = (gfn << X86_PAGE_SHIFT) - SIM_DATA_BASE, hva, r0;
+	uint64_t slot_gpa = m->slot_known ? m->slot_gpa : 0;
+	uint64_t slot_size = m->slot_known ? m->slot_size : m->c->shadow_ram_bytes;
+	uint64_t slot_hva = m->slot_known ? m->slot_hva : 0;
+	gfn_t first;
+
+	if ((gfn << X86_PAGE_SHIFT) < SIM_DATA_BASE || gpa < slot_gpa ||
+	    gpa - slot_gpa >= slot_size)
+		return; /* the machine's own tables, or outside the run's RAM */
+	hva = slot_hva + (gpa - slot_gpa);
+	r0 = hva & ~((2ULL << 20) - 1);
+	if (r0 < slot_hva || r0 + (2ULL << 20) > slot_hva + slot_size)
+		return;
+	first = gfn - ((hva - r0) >> X86_PAGE_SHIFT);
+	if (first + 512 > m->hstate_n)
+		return;
+	for (unsigned i = 0; i < 512; i++)
+		if ((m->hstate[first + i] & HOST_MASK) != HOST_ABSENT)
+			return; /* a page table is there already: 4K pages */
+	for (unsigned i = 0; i < 512; i++)
+		m->hstate[first + i] = (uint8_t)((m->hstate[first + i] & ~HOST_MASK) |
+						 (write ? HOST_PRESENT : HOST_ZERO));
+	m->tdp.thp_allocs += write;
+	m->tdp.zero_maps += !write;
+}
+
 int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
 			bool *writable)
 {
@@ -65,6 +99,8 @@ int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access ac
 	h = &m->hstate[gfn];
 	switch (acc) {
 	case SHADOW_HOST_READ:
+		if ((*h & HOST_MASK) == HOST_ABSENT && m->c->host_thp)
+			host_thp_fault(m, gfn, false);
 		if ((*h & HOST_MASK) == HOST_ABSENT) {
 			*h = (uint8_t)((*h & ~HOST_MASK) | HOST_ZERO);
 			m->tdp.zero_maps++;
@@ -76,6 +112,8 @@ int machine__host_fault(struct machine *m, gfn_t gfn, enum shadow_host_access ac
 			m->tdp.cow_breaks++;
 			return SHADOW_HOST_INVALIDATED;
 		}
+		if ((*h & HOST_MASK) == HOST_ABSENT && m->c->host_thp)
+			host_thp_fault(m, gfn, true);
 		*h = (uint8_t)((*h & ~HOST_MASK) | HOST_PRESENT);
 		break;
 	default: /* atomic: only a page the host maps writable now */

@@ -49,11 +49,14 @@ struct machine {
 	uint64_t xgen;	  /* bumped by every change to the guest tables or the host's mappings */
 	uint64_t dm_size; /* shadow mode: bytes of GPA the guest's direct map covers */
 	uint64_t tdp_exits_pending; /* nested: NPT faults taken before the simulator existed */
+	/* the run's memslot (replay: its vmm_memslot record), for host_thp's alignment */
+	bool slot_known;
+	uint64_t slot_gpa, slot_size, slot_hva;
 	/* a synthetic workload's buffer, mapped linearly: GVA lin_gva + x is GPA lin_gpa + x */
 	gva_t lin_gva;
 	gpa_t lin_gpa;
 	uint64_t lin_len;
-	gva_t tdp_memo_page;	    /* nested: the page last given a TDP entry, while xgen holds */
+	gva_t tdp_memo_page; /* nested: the page last given a TDP entry, while xgen holds */
 	uint64_t tdp_memo_gen;
 	bool tdp_memo_write;
 	/* address spaces an event file names: the guest's CR3 values and the machine's roots */

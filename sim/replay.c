@@ -60,8 +60,9 @@ struct replay {
 	struct sim_input_stats *st;
 	struct ev_update_type upd[UPD_N];
 	struct ev_discards d;
-	const struct ev_rtype *tfault;
+	const struct ev_rtype *tfault, *tslot;
 	int f_cr2, f_gpa, f_err, f_shift, f_cr3;
+	int f_sgpa, f_ssize, f_shva;
 	struct region reg[REPLAY_MAX_REGIONS];
 	unsigned nreg, last;
 	/* what the last record waited for held */
@@ -214,6 +215,19 @@ static int replay_until(struct replay *rp, enum want w, uint64_t cr3)
 				return rp->rc;
 			}
 			continue;
+		}
+		if (!rp->tslot && (rp->tslot = ev_reader_type(rp->r, "vmm_memslot"))) {
+			rp->f_sgpa = ev_field_index(rp->tslot, "gpa");
+			rp->f_ssize = ev_field_index(rp->tslot, "size");
+			rp->f_shva = ev_field_index(rp->tslot, "hva");
+		}
+		if (rp->tslot && rec.type == rp->tslot && !rp->m->slot_known && rp->f_sgpa >= 0 &&
+		    rp->f_ssize >= 0 && rp->f_shva >= 0) {
+			/* the memslot: where guest RAM lies in the VMM (host_thp's alignment) */
+			rp->m->slot_known = true;
+			rp->m->slot_gpa = ev_field_u64(&rec, rp->f_sgpa, 0);
+			rp->m->slot_size = ev_field_u64(&rec, rp->f_ssize, 0);
+			rp->m->slot_hva = ev_field_u64(&rec, rp->f_shva, 0);
 		}
 		k = ev_update_of(rp->r, &rec, rp->upd);
 		if (k == UPD_N) {

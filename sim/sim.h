@@ -79,6 +79,13 @@ struct sim_machine_config {
 	 */
 	bool host_anon;
 	/*
+	 * With host_anon: transparent huge pages "always": a write fault in a 2M-aligned host
+	 * range that lies inside the memslot and has no page yet allocates all 2M at once (so
+	 * its other 4K pages are present for KVM's prefetch). The memslot's host address comes
+	 * from a replayed file's vmm_memslot record; otherwise host and guest are taken aligned.
+	 */
+	bool host_thp;
+	/*
 	 * Replay: the guest event channel in the run's guest memory (its header page at this
 	 * GPA, then 64-byte slots): the kernel writes one slot per record of the file and the
 	 * header's producer index, so their pages are touched as on KVM. 0: not modelled.
@@ -132,6 +139,7 @@ struct sim_tdp_result {
 	uint64_t zero_maps;	     /* reads that mapped the host's zero page */
 	uint64_t cow_breaks;	     /* writes that replaced it (an invalidation, then a retry) */
 	uint64_t discarded;	     /* guest frames the host dropped (freed by the guest) */
+	uint64_t thp_allocs;	     /* host_thp: huge pages the host allocated */
 };
 
 /* The result of one paging mode. */

@@ -99,7 +99,8 @@ static void usage(FILE *f)
 		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
 		"  --host-memory KIND present (default: every host page there from the start) or\n"
 		"                     anon (faulted in on first touch: a read maps the zero page,\n"
-		"                     the first write copies it)\n"
+		"                     the first write copies it), or anon-thp (anon with\n"
+		"                     transparent huge pages always: a first write may take 2M)\n"
 		"  --lackey FILE      valgrind --tool=lackey --trace-mem=yes output\n"
 		"  --access-trace FILE  memvirt access trace (.mvat, from 'sim convert')\n"
 		"  --trace FILE       event file of a traced run: its guest fault and KVM walk\n"
@@ -402,9 +403,11 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
-	if (v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "anon") && strcmp(v[O_HOSTMEM], "present"))
-		bad("--host-memory", v[O_HOSTMEM], "expected present or anon");
-	o->mc.host_anon = v[O_HOSTMEM] && !strcmp(v[O_HOSTMEM], "anon");
+	if (v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "anon") && strcmp(v[O_HOSTMEM], "anon-thp") &&
+	    strcmp(v[O_HOSTMEM], "present"))
+		bad("--host-memory", v[O_HOSTMEM], "expected present, anon or anon-thp");
+	o->mc.host_anon = v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "present");
+	o->mc.host_thp = v[O_HOSTMEM] && !strcmp(v[O_HOSTMEM], "anon-thp");
 	if (o->mc.host_anon && o->mc.hps != PAGE_4K)
 		bad("--host-memory", v[O_HOSTMEM], "anon takes 4K host pages (--host-pages 4k)");
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",

@@ -133,6 +133,7 @@ static void json_tdp_mmu(const struct sim_mode_result *r, struct json *j)
 	json_u64(j, "zero_page_maps", r->tdp.zero_maps);
 	json_u64(j, "cow_breaks", r->tdp.cow_breaks);
 	json_u64(j, "discarded_pages", r->tdp.discarded);
+	json_u64(j, "host_huge_pages", r->tdp.thp_allocs);
 	json_u64(j, "exit_cycles", r->res.shadow_cycles[SIM_SHADOW_PF_EXIT]);
 	json_obj_end(j);
 }
@@ -151,7 +152,10 @@ void sim_report_json(const struct report *rep, FILE *f)
 	json_str(&j, "paging", o->paging);
 	json_str(&j, "guest_pages", page_size_name(o->mc.gps));
 	json_str(&j, "host_pages", page_size_name(o->mc.hps));
-	json_str(&j, "host_memory", o->mc.host_anon ? "anon" : "present");
+	json_str(&j, "host_memory",
+		 o->mc.host_thp	   ? "anon-thp"
+		 : o->mc.host_anon ? "anon"
+				   : "present");
 	json_u64(&j, "levels", o->mc.cfg.levels);
 	json_u64(&j, "host_levels", o->mc.cfg.host_levels);
 	json_input(rep, &j);

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  --workloads LIST   comma-separated (default touch,seq,churn,pingpong)\n"
 		"  --footprint SIZE   data region of each run (default 4M)\n"
 		"  --mem SIZE         guest memory (default 256M)\n"
+		"  --page-size SIZE   the workloads' data pages: 4k (default), 2m, 1g or mixed\n"
 		"  --out DIR          runs go to DIR/WORKLOAD (default memvirt-out/validate)\n"
 		"  --preset NAME      the model's machine (default textbook)\n"
 		"  --no-baseline      no nop run: raw values only, net claims not judged\n"
@@ -78,10 +79,11 @@ static void parse_workloads(struct validate_config *vc, const char *list)
 
 static void parse(int argc, char **argv, struct validate_config *vc, bool *json, bool *baseline)
 {
-	enum { O_WL, O_FOOT, O_MEM, O_OUT, O_PRESET, O_NOBASE, O_JSON, O_HELP };
+	enum { O_WL, O_FOOT, O_MEM, O_PSIZE, O_OUT, O_PRESET, O_NOBASE, O_JSON, O_HELP };
 	static const struct option lo[] = {{"workloads", required_argument, 0, O_WL},
 					   {"footprint", required_argument, 0, O_FOOT},
 					   {"mem", required_argument, 0, O_MEM},
+					   {"page-size", required_argument, 0, O_PSIZE},
 					   {"out", required_argument, 0, O_OUT},
 					   {"preset", required_argument, 0, O_PRESET},
 					   {"no-baseline", no_argument, 0, O_NOBASE},
@@ -105,6 +107,11 @@ static void parse(int argc, char **argv, struct validate_config *vc, bool *json,
 			break;
 		case O_MEM:
 			vc->mem = opt_size("validate", "--mem", optarg);
+			break;
+		case O_PSIZE:
+			vc->page_size = !strcmp(optarg, "mixed")
+						? WL_PAGE_MIXED
+						: opt_size("validate", "--page-size", optarg);
 			break;
 		case O_OUT:
 			if (snprintf(vc->out_dir, sizeof(vc->out_dir), "%s", optarg) >=

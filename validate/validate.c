@@ -28,6 +28,8 @@ void validate_run_config(const struct validate_config *vc, enum wl_kind kind, st
 		rc->vm.wl.iters = kind == WL_CHURN || kind == WL_PINGPONG ? 2 : 1;
 	if (vc->mem)
 		rc->vm.mem_size = vc->mem;
+	if (vc->page_size && kind != WL_NOP)
+		rc->vm.wl.page_size = vc->page_size;
 	rc->vm.kernel_path = vc->kernel_path;
 	rc->vm.program_path = vc->program_path;
 	rc->quiet = true;
@@ -61,6 +63,11 @@ static int validate_replay(const struct validate_config *vc, const struct run_co
 	mc.wl = rc->vm.wl;
 	mc.shadow_ram_bytes = rc->vm.mem_size;
 	mc.host_anon = rc->vm.backing == VM_BACKING_ANON;
+	/*
+	 * Not host_thp, even on a host with THP "always": which access touches a 2M host range
+	 * first is often the guest kernel's, on its own tables, which the replay does not place
+	 * in the run's RAM (docs/validation.md).
+	 */
 	if (r->run->res.ev.enabled) {
 		mc.ev_ring_gpa = r->run->res.ev.ring_gpa;
 		mc.ev_ring_bytes = r->run->res.ev.ring_bytes;

@@ -85,6 +85,7 @@ struct validate_config {
 	unsigned nworkloads;
 	uint64_t footprint; /* bytes; 0: each workload's validation default */
 	uint64_t mem;	    /* guest memory, bytes */
+	uint64_t page_size; /* the workloads' data pages (WL_PAGE_MIXED too); 0: 4K */
 	const char *kernel_path, *program_path;
 	char out_dir[512]; /* each workload's run goes to OUT/WORKLOAD */
 	const char *preset;

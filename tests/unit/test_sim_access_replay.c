@@ -198,6 +198,46 @@ static void test_churn_nested(void)
 	CHECK_EQ_U64(r.tdp.zero_maps, 4);
 }
 
+/*
+ * Transparent huge pages "always" (no memslot record: host and guest taken 2M-aligned): the
+ * first fault in a 2M host range decides it. seq reads first: the huge zero page, then each
+ * page's write copies 4K (two copy-on-writes, no huge page). touch writes first: one huge page
+ * allocated, its pages present: no zero page, no copy.
+ */
+static void test_thp(void)
+{
+	char path[256], err[512];
+	struct sim_mode_result r;
+	struct sim_input_stats st;
+	struct sim_machine_config mc;
+	char e[256];
+	struct ev_writer *w = file_open("thp.mvev", path, sizeof(path));
+
+	map_rec(w, &ev_type_guest_map, SIM_GUEST_BASE, 2 * PAGE);
+	fault_rec(w, SIM_GUEST_BASE, GPA_A, 0x4);
+	fault_rec(w, SIM_GUEST_BASE + PAGE, GPA_A + PAGE, 0x4);
+	file_close(w);
+	for (int touch = 0; touch < 2; touch++) {
+		memset(&mc, 0, sizeof(mc));
+		CHECK_EQ_U64(sim_config__preset(&mc.cfg, "textbook", e, sizeof(e)), 0);
+		mc.gps = mc.hps = PAGE_4K;
+		mc.input = SIM_IN_REPLAY;
+		mc.in_path = path;
+		wl_defaults(&mc.wl, touch ? WL_TOUCH : WL_SEQ);
+		mc.wl.kind = touch ? WL_TOUCH : WL_SEQ;
+		mc.wl.footprint = 2 * PAGE;
+		mc.wl.iters = 1;
+		mc.wl.page_size = PAGE;
+		mc.shadow_ram_bytes = 64ULL << 20;
+		mc.host_anon = mc.host_thp = true;
+		CHECK_EQ_U64(sim_machine_run(&mc, PAGING_NESTED, &r, &st, err, sizeof(err)), 0);
+		CHECK_EQ_U64(r.tdp.thp_allocs, touch ? 1 : 0);
+		CHECK_EQ_U64(r.tdp.zero_maps, touch ? 0 : 1);
+		CHECK_EQ_U64(r.tdp.cow_breaks, touch ? 0 : 2);
+		CHECK_EQ_U64(r.tdp.tlb_flush, touch ? 0 : 2);
+	}
+}
+
 /* A file that is not the workload's run: one line naming where they part. */
 static void test_mismatch(void)
 {
@@ -242,6 +282,7 @@ int main(void)
 	test_seq_nested();
 	test_seq_shadow();
 	test_churn_nested();
+	test_thp();
 	test_mismatch();
 	if (!getenv("MEMVIRT_KEEP_TEST_FILES")) {
 		char cmd[300];
