@@ -179,16 +179,29 @@ struct csv_tables {
 	uint64_t lost; /* records of types past CSV_MAX_TABLES, or rows not buffered */
 };
 
+static bool csv_fixed_column(const char *name)
+{
+	static const char *const fixed[] = {"offset", "ts", "time_ns", "source", "cpu"};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(name, fixed[i]))
+			return true;
+	return false;
+}
+
 /* Columns: offset, ts, time_ns, source, cpu, then each field; array elements as NAME_I. */
 static void csv_header(const struct ev_rtype *t, FILE *out)
 {
 	fprintf(out, "# type %s\noffset,ts,time_ns,source,cpu", t->name);
 	for (unsigned f = 0; f < t->nfields; f++) {
+		/* A field named like a fixed column (dropped's source) gets a prefix. */
+		const char *pre = csv_fixed_column(t->field[f].name) ? "body_" : "";
+
 		if (t->field[f].count > 1 && t->field[f].kind != EV_K_CHAR)
 			for (unsigned i = 0; i < t->field[f].count; i++)
-				fprintf(out, ",%s_%u", t->field[f].name, i);
+				fprintf(out, ",%s%s_%u", pre, t->field[f].name, i);
 		else
-			fprintf(out, ",%s", t->field[f].name);
+			fprintf(out, ",%s%s", pre, t->field[f].name);
 	}
 	fprintf(out, "\n");
 }

@@ -397,8 +397,14 @@ static void test_csv_tables(void)
 	free(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* --write PATH: keep the sample (the example in docs/trace-format.md). */
+	if (argc == 3 && !strcmp(argv[1], "--write")) {
+		snprintf(path, sizeof(path), "%s", argv[2]);
+		write_file();
+		TEST_DONE();
+	}
 	snprintf(path, sizeof(path), "/tmp/test_evstat.%d.ev", (int)getpid());
 	test_exit_names();
 	test_error_codes_roles();
