@@ -69,6 +69,11 @@ struct vcpu_vmx___mv {
 	union vmx_exit_reason___mv exit_reason;
 } __attribute__((preserve_access_index));
 
+/* Before Linux 5.11 the VMX exit reason was a plain u32. */
+struct vcpu_vmx___mv_u32 {
+	u32 exit_reason;
+} __attribute__((preserve_access_index));
+
 struct vmcb_control_area___mv {
 	u64 exit_code;
 } __attribute__((preserve_access_index));
@@ -86,10 +91,16 @@ static __always_inline void exit_reason(struct kvm_vcpu *vcpu, u32 isa, struct k
 {
 	b->reason_known = 0;
 	b->exit_code = 0;
-	if (isa == 1 && bpf_core_field_exists(struct vcpu_vmx___mv, exit_reason)) {
-		struct vcpu_vmx___mv *vmx = (void *)vcpu;
+	struct vcpu_vmx___mv_u32 *vmx_u32 = (void *)vcpu;
+	struct vcpu_vmx___mv *vmx = (void *)vcpu;
 
+	/* Each read sits behind its own existence check, so a relocation that fails is dead code.
+	 */
+	if (isa == 1 && bpf_core_field_exists(vmx->exit_reason.full)) {
 		b->exit_code = BPF_CORE_READ(vmx, exit_reason.full);
+		b->reason_known = 1;
+	} else if (isa == 1 && bpf_core_field_exists(vmx_u32->exit_reason)) {
+		b->exit_code = BPF_CORE_READ(vmx_u32, exit_reason);
 		b->reason_known = 1;
 	} else if (isa == 2 && bpf_core_field_exists(struct vcpu_svm___mv, vmcb)) {
 		struct vcpu_svm___mv *svm = (void *)vcpu;
