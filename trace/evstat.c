@@ -15,7 +15,7 @@
 #include "trace/evfile.h"
 #include "trace/hist.h"
 #include "trace/join.h"
-#include "trace/kvmdecode.h"
+#include "trace/exits.h"
 
 #define STAT_IDS	 65536
 #define STAT_CPUS	 256	     /* vCPUs / CPUs counted one by one; the rest together */
@@ -24,7 +24,6 @@
 #define STAT_MAX_SAMPLES (16u << 20) /* latency samples kept for percentiles, per pair */
 #define STAT_MAX_TYPES	 1100
 #define STAT_RATE_ROWS	 20
-#define STAT_MAX_REASONS 1024 /* distinct (isa, exit code) pairs; more are counted as unknown */
 
 enum role {
 	ROLE_UNSEEN,
@@ -108,13 +107,10 @@ struct ev_stat {
 	bool have_join;
 	uint64_t join_faults, join_walk, join_host;
 	struct log2_hist hist[EV_HIST_COUNT];
-	struct ev_exit_stat *reasons; /* [STAT_MAX_REASONS] */
-	size_t nreasons;
-	uint64_t exits_unknown;
-	uint16_t *exit_reason; /* [STAT_IDS] per cpu: index + 1 into reasons of the pending exit */
-	uint64_t memslots;     /* vmm_memslot records: the VMM ran a VM */
-	bool traced;	       /* the eBPF capture wrote its notes: KVM records were expected */
-	char lab[200];	       /* the "lab: ..." note of a file written inside memvirt lab */
+	struct exit_table *exits;
+	uint64_t memslots; /* vmm_memslot records: the VMM ran a VM */
+	bool traced;	   /* the eBPF capture wrote its notes: KVM records were expected */
+	char lab[200];	   /* the "lab: ..." note of a file written inside memvirt lab */
 };
 
 void ev_stat_free(struct ev_stat *s)
@@ -128,8 +124,7 @@ void ev_stat_free(struct ev_stat *s)
 	for (int i = 0; i < SER_COUNT; i++)
 		free(s->bucket[i]);
 	free(s->types);
-	free(s->reasons);
-	free(s->exit_reason);
+	exit_table__free(s->exits);
 	free(s->role);
 	free(s->count);
 	free(s);
@@ -144,12 +139,12 @@ static struct ev_stat *stat_new(void)
 	s->count = calloc(STAT_IDS, sizeof(*s->count));
 	s->role = calloc(STAT_IDS, sizeof(*s->role));
 	s->types = calloc(STAT_MAX_TYPES, sizeof(*s->types));
-	s->reasons = calloc(STAT_MAX_REASONS, sizeof(*s->reasons));
+	s->exits = exit_table__new();
 	for (int p = 0; p < EV_PAIR_COUNT; p++)
 		s->lat[p].min = UINT64_MAX;
 	for (int h = 0; h < EV_HIST_COUNT; h++)
 		log2_hist__init(&s->hist[h]);
-	if (!s->count || !s->role || !s->types || !s->reasons)
+	if (!s->count || !s->role || !s->types || !s->exits)
 		goto fail;
 	return s;
 fail:
@@ -201,61 +196,6 @@ static int64_t pair__finish(struct ev_stat *s, enum ev_pair p, const struct ev_r
 	lat__add(&s->lat[p], rec->ts - (start - 1));
 	log2_hist__add(&s->hist[p], rec->ts - (start - 1));
 	return (int64_t)(rec->ts - (start - 1));
-}
-
-/* The reason of a kvm_exit record, counted; remembered per vCPU for its kvm_entry. */
-static void stat__exit(struct ev_stat *s, const struct ev_record *rec)
-{
-	int fc = ev_field_index(rec->type, "exit_code"),
-	    fk = ev_field_index(rec->type, "reason_known");
-	int fi = ev_field_index(rec->type, "isa");
-	unsigned isa = fi >= 0 ? (unsigned)ev_field_u64(rec, fi, 0) : 0;
-	uint64_t code = fc >= 0 ? ev_field_u64(rec, fc, 0) : 0;
-	size_t i;
-
-	if (!s->exit_reason)
-		s->exit_reason = calloc(STAT_IDS, sizeof(*s->exit_reason));
-	if (s->exit_reason)
-		s->exit_reason[rec->cpu] = 0;
-	if (fc < 0 || (fk >= 0 && !ev_field_u64(rec, fk, 0))) {
-		s->exits_unknown++;
-		return;
-	}
-	for (i = 0; i < s->nreasons; i++)
-		if (s->reasons[i].isa == isa && s->reasons[i].code == code)
-			break;
-	if (i == s->nreasons) {
-		if (i == STAT_MAX_REASONS) {
-			s->exits_unknown++;
-			return;
-		}
-		s->reasons[i] =
-			(struct ev_exit_stat){.isa = isa, .code = code, .min_ns = UINT64_MAX};
-		s->nreasons++;
-	}
-	s->reasons[i].count++;
-	if (s->exit_reason)
-		s->exit_reason[rec->cpu] = (uint16_t)(i + 1);
-}
-
-static void stat__entry(struct ev_stat *s, const struct ev_record *rec)
-{
-	int64_t ns = pair__finish(s, EV_PAIR_EXIT_ENTRY, rec);
-	unsigned idx = s->exit_reason ? s->exit_reason[rec->cpu] : 0;
-	struct ev_exit_stat *r;
-
-	if (!idx)
-		return;
-	s->exit_reason[rec->cpu] = 0;
-	if (ns < 0)
-		return;
-	r = &s->reasons[idx - 1];
-	r->lat_n++;
-	r->sum_ns += (double)ns;
-	if ((uint64_t)ns < r->min_ns)
-		r->min_ns = (uint64_t)ns;
-	if ((uint64_t)ns > r->max_ns)
-		r->max_ns = (uint64_t)ns;
 }
 
 static enum role stat__role(struct ev_stat *s, const struct ev_record *rec)
@@ -392,10 +332,10 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 		break;
 	case ROLE_EXIT:
 		pair__start(s, EV_PAIR_EXIT_ENTRY, rec);
-		stat__exit(s, rec);
+		exit_table__exit(s->exits, rec);
 		break;
 	case ROLE_ENTRY:
-		stat__entry(s, rec);
+		exit_table__entry(s->exits, rec->cpu, pair__finish(s, EV_PAIR_EXIT_ENTRY, rec));
 		break;
 	default:
 		break;
@@ -407,18 +347,6 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Most frequent first, as perf kvm stat report; ties by vendor and code. */
-static int cmp_reason(const void *a, const void *b)
-{
-	const struct ev_exit_stat *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	if (x->isa != y->isa)
-		return x->isa < y->isa ? -1 : 1;
-	return x->code < y->code ? -1 : x->code > y->code;
 }
 
 int ev_stat_read(struct ev_reader *r, struct ev_stat **sp)
@@ -438,7 +366,7 @@ int ev_stat_read(struct ev_reader *r, struct ev_stat **sp)
 	for (int p = 0; p < EV_PAIR_COUNT; p++)
 		if (s->lat[p].n)
 			qsort(s->lat[p].v, s->lat[p].n, sizeof(uint64_t), cmp_u64);
-	qsort(s->reasons, s->nreasons, sizeof(*s->reasons), cmp_reason);
+	exit_table__sort(s->exits);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -494,13 +422,12 @@ void ev_stat_shadow(const struct ev_stat *s, struct ev_shadow_counts *out)
 
 const struct ev_exit_stat *ev_stat_exits(const struct ev_stat *s, size_t *n)
 {
-	*n = s->nreasons;
-	return s->reasons;
+	return exit_table__rows(s->exits, n);
 }
 
 uint64_t ev_stat_exits_unknown(const struct ev_stat *s)
 {
-	return s->exits_unknown;
+	return exit_table__unknown(s->exits);
 }
 
 const struct log2_hist *ev_stat_hist(const struct ev_stat *s, enum ev_stat_hist which)
@@ -580,63 +507,6 @@ static bool no_kvm_warning(const struct ev_stat *s, char *buf, size_t len)
 	return true;
 }
 
-static void exit_totals(const struct ev_stat *s, uint64_t *count, double *ns)
-{
-	*count = 0;
-	*ns = 0;
-	for (size_t i = 0; i < s->nreasons; i++) {
-		*count += s->reasons[i].count;
-		*ns += s->reasons[i].sum_ns;
-	}
-}
-
-/* The vendors in the file's exits: "vmx", "svm", "vmx+svm" or "?". */
-static const char *exit_vendor(const struct ev_stat *s)
-{
-	bool vmx = false, svm = false;
-
-	for (size_t i = 0; i < s->nreasons; i++) {
-		vmx |= s->reasons[i].isa == KVM_DEC_ISA_VMX;
-		svm |= s->reasons[i].isa == KVM_DEC_ISA_SVM;
-	}
-	return vmx && svm ? "vmx+svm" : vmx ? "vmx" : svm ? "svm" : "?";
-}
-
-/* perf kvm stat report's table: per reason count, shares and exit-to-entry time. */
-static void write_exits_text(const struct ev_stat *s, FILE *out)
-{
-	uint64_t total;
-	double total_ns;
-	char buf[24];
-
-	if (!ev_stat_count(s, "kvm_exit"))
-		return;
-	exit_totals(s, &total, &total_ns);
-	fprintf(out, "\nKVM exits by reason (%s; time is kvm_exit to kvm_entry, ns):\n",
-		exit_vendor(s));
-	if (s->nreasons)
-		fprintf(out, "  %-26s %10s %9s %9s %10s %10s %10s\n", "reason", "samples",
-			"samples%", "time%", "min", "avg", "max");
-	for (size_t i = 0; i < s->nreasons; i++) {
-		const struct ev_exit_stat *r = &s->reasons[i];
-
-		fprintf(out, "  %-26s %10" PRIu64 " %8.2f%% %8.2f%%",
-			kvm_exit_format(r->isa, r->code, buf, sizeof(buf)), r->count,
-			100.0 * (double)r->count / (double)total,
-			total_ns > 0 ? 100.0 * r->sum_ns / total_ns : 0.0);
-		if (r->lat_n)
-			fprintf(out, " %10" PRIu64 " %10.0f %10" PRIu64 "\n", r->min_ns,
-				r->sum_ns / (double)r->lat_n, r->max_ns);
-		else
-			fprintf(out, " %10s %10s %10s\n", "-", "-", "-");
-	}
-	if (s->exits_unknown)
-		fprintf(out,
-			"  (%" PRIu64 " exits without a reason: the file predates exit_code or the "
-			"vendor module's BTF was missing)\n",
-			s->exits_unknown);
-}
-
 static const char *const hist_titles[EV_HIST_COUNT] = {"kvm_exit -> kvm_entry, ns",
 						       "kvm_mmu_walk -> kvm_mmu_set_spte, ns",
 						       "KVM walk length, paging elements read"};
@@ -654,35 +524,8 @@ static void write_hists_text(const struct ev_stat *s, FILE *out)
 	}
 }
 
-static void write_exits_json(const struct ev_stat *s, struct json *j)
+static void write_hists_json(const struct ev_stat *s, struct json *j)
 {
-	uint64_t total;
-	double total_ns;
-	char buf[24];
-
-	exit_totals(s, &total, &total_ns);
-	json_obj_begin(j, "exits");
-	json_str(j, "vendor", exit_vendor(s));
-	json_u64(j, "without_reason", s->exits_unknown);
-	json_arr_begin(j, "reasons");
-	for (size_t i = 0; i < s->nreasons; i++) {
-		const struct ev_exit_stat *r = &s->reasons[i];
-
-		json_obj_begin(j, NULL);
-		json_str(j, "reason", kvm_exit_format(r->isa, r->code, buf, sizeof(buf)));
-		json_str(j, "isa", kvm_isa_name(r->isa));
-		json_hex(j, "code", r->code);
-		json_u64(j, "count", r->count);
-		json_double(j, "share", (double)r->count / (double)total);
-		json_double(j, "time_share", total_ns > 0 ? r->sum_ns / total_ns : 0.0);
-		json_u64(j, "timed", r->lat_n);
-		json_u64(j, "min_ns", r->lat_n ? r->min_ns : 0);
-		json_double(j, "avg_ns", r->lat_n ? r->sum_ns / (double)r->lat_n : 0.0);
-		json_u64(j, "max_ns", r->max_ns);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_obj_end(j);
 	json_obj_begin(j, "histograms");
 	for (int h = 0; h < EV_HIST_COUNT; h++)
 		log2_hist__json(&s->hist[h], j, hist_keys[h]);
@@ -747,7 +590,8 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 			fprintf(out, " %u: %" PRIu64 "%s", i, s->kcount_levels[i],
 				i + 1 < KCOUNT_LEVELS ? "," : "\n");
 	}
-	write_exits_text(s, out);
+	if (ev_stat_count(s, "kvm_exit"))
+		exit_table__print(s->exits, out);
 	fprintf(out,
 		"\nshadow pages: %" PRIu64 " created (of %" PRIu64 " kvm_mmu_get_page), %" PRIu64
 		" synced, %" PRIu64 " unsynced, %" PRIu64 " zapped\n",
@@ -873,7 +717,8 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);
-	write_exits_json(s, &j);
+	exit_table__json(s->exits, &j);
+	write_hists_json(s, &j);
 	json_obj_begin(&j, "dropped");
 	for (unsigned src = 0; src < EV_SRC_COUNT; src++)
 		json_u64(&j, ev_source_name(src), s->dropped[src]);
