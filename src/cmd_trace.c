@@ -18,32 +18,51 @@ struct dump_opts {
 	const char *out; /* NULL: stdout */
 	enum ev_dump_format fmt;
 	bool join;
+	struct ev_dump_filter filter;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memvirt trace dump FILE [--csv | --perfetto | --join] [-o OUT]\n"
+		"usage: memvirt trace dump FILE [--csv | --csv-long | --perfetto | --join] [-o "
+		"OUT]\n"
+		"                          [--type NAME[,NAME...]] [--cpu N] [--since NS]\n"
+		"                          [--until NS] [--gva START-END]\n"
 		"       memvirt trace stat FILE [--json]\n"
 		"       memvirt trace [capture options]   (see 'memvirt trace -p PID --help')\n\n"
 		"Reads a memvirt event file (docs/trace-format.md): guest-channel events, VMM\n"
 		"chains, KVM MMU events and host faults.\n\n"
 		"dump prints every record:\n"
 		"  (default)          one line per record: offset, time (ns, CLOCK_MONOTONIC),\n"
-		"                     source, cpu, type, field=value...\n"
-		"  --csv              long CSV: one row per field (arrays as \"[a;b;...]\")\n"
+		"                     source, cpu, type, field=value... with exit reasons,\n"
+		"                     error-code bits and shadow page roles named: (W|U)\n"
+		"  --csv              one wide table per record type, each after a line\n"
+		"                     '# type NAME': offset,ts,time_ns,source,cpu,FIELD...\n"
+		"                     (array elements as FIELD_0, FIELD_1, ...)\n"
+		"  --csv-long         long CSV: one row per field (arrays as \"[a;b;...]\")\n"
 		"  --perfetto         Chrome trace-event JSON; open it in ui.perfetto.dev\n"
 		"  --join             one line per guest fault with its KVM walk, shadow entry\n"
 		"                     and host fault\n"
 		"  -o, --output OUT   write to OUT (atomically) instead of stdout\n"
-		"stat prints counts per type and cpu, rates, KVM walk lengths, shadow pages,\n"
-		"latencies of paired events, lost records and the join summary:\n"
+		"filters (records that pass all given; not with --join):\n"
+		"  --type NAME,...    records of these types (kvm_exit,kvm_page_fault)\n"
+		"  --cpu N            records of vCPU (or host CPU) N\n"
+		"  --since NS, --until NS\n"
+		"                     records with time_ns (the text dump's time column,\n"
+		"                     CLOCK_MONOTONIC ns) in [since, until]\n"
+		"  --gva START-END    guest, vmm and kvm records whose gva, cr2, va, addr or\n"
+		"                     address field is in [START, END) (hex with 0x)\n"
+		"stat prints counts per type and cpu, rates, KVM exits by reason (count, share,\n"
+		"time share, min/avg/max exit-to-entry ns), log2 histograms of latencies and\n"
+		"walk lengths over every sample, shadow pages, lost records and the join:\n"
 		"  --json             as JSON\n"
 		"  -h, --help         this text\n\n"
 		"examples:\n"
 		"  memvirt trace dump run/events.mvev | less\n"
 		"  memvirt trace dump run/events.mvev --perfetto -o trace.json\n"
 		"  memvirt trace dump run/events.mvev --join\n"
+		"  memvirt trace dump run/events.mvev --type kvm_exit --cpu 0 --since 1000000\n"
+		"  memvirt trace dump run/events.mvev --csv -o tables.csv\n"
 		"  memvirt trace stat run/events.mvev --json\n\n"
 		"exit status: 0 ok, 1 bad, truncated or unreadable file, 2 bad usage\n");
 }
@@ -80,17 +99,42 @@ static const char *parse_common(int argc, char **argv, const char *cmd, const st
 	return path;
 }
 
+/* --type, --cpu, --since, --until, --gva: bad values are usage errors. */
+static bool dump_filter_set(struct dump_opts *o, int opt)
+{
+	static const struct {
+		int opt;
+		const char *name;
+	} filters[] = {{'T', "type"}, {'C', "cpu"}, {'S', "since"}, {'U', "until"}, {'G', "gva"}};
+	char err[200];
+
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++)
+		if (filters[i].opt == opt) {
+			if (ev_dump_filter_set(&o->filter, filters[i].name, optarg, err,
+					       sizeof(err)))
+				die(EXIT_USAGE, "trace dump: %s\n", err);
+			return true;
+		}
+	return false;
+}
+
 static void dump_set(int opt, void *arg)
 {
 	struct dump_opts *o = arg;
-	enum ev_dump_format fmt = opt == 'c' ? EV_DUMP_CSV : EV_DUMP_PERFETTO;
+	enum ev_dump_format fmt = opt == 'c'   ? EV_DUMP_CSV_TABLES
+				  : opt == 'L' ? EV_DUMP_CSV
+					       : EV_DUMP_PERFETTO;
 
 	if (opt == 'o') {
 		o->out = optarg;
 		return;
 	}
-	if ((opt == 'c' || opt == 'p' || opt == 'j') && (o->fmt != EV_DUMP_TEXT || o->join))
-		die(EXIT_USAGE, "--csv, --perfetto and --join are exclusive: give one\n");
+	if (dump_filter_set(o, opt))
+		return;
+	if ((opt == 'c' || opt == 'L' || opt == 'p' || opt == 'j') &&
+	    (o->fmt != EV_DUMP_TEXT || o->join))
+		die(EXIT_USAGE,
+		    "--csv, --csv-long, --perfetto and --join are exclusive: give one\n");
 	if (opt == 'j')
 		o->join = true;
 	else
@@ -104,7 +148,8 @@ struct dump_run {
 };
 
 /* Perfetto: the records from @r, and a slice per guest fault joined from a second pass. */
-static int perfetto_with_faults(const char *path, struct ev_reader *r, FILE *out)
+static int perfetto_with_faults(const char *path, struct ev_reader *r, FILE *out,
+				const struct ev_dump_filter *filter)
 {
 	struct ev_reader *r2 = NULL;
 	struct ev_join *j = NULL;
@@ -113,7 +158,7 @@ static int perfetto_with_faults(const char *path, struct ev_reader *r, FILE *out
 	if (!ev_reader_open(&r2, path))
 		ev_join_read(r2, &j); /* a bad file is reported by the first pass */
 	ev_reader_close(r2);
-	err = ev_dump_joined(r, out, EV_DUMP_PERFETTO, j);
+	err = ev_dump_filtered(r, out, EV_DUMP_PERFETTO, j, filter);
 	ev_join_free(j);
 	return err;
 }
@@ -147,9 +192,9 @@ static int dump_fill(FILE *out, void *arg)
 			ev_join_free(j);
 		}
 	} else if (d->o->fmt == EV_DUMP_PERFETTO) {
-		err = perfetto_with_faults(d->o->path, r, out);
+		err = perfetto_with_faults(d->o->path, r, out, &d->o->filter);
 	} else {
-		err = ev_dump(r, out, d->o->fmt);
+		err = ev_dump_filtered(r, out, d->o->fmt, NULL, &d->o->filter);
 	}
 	if (err == -1)
 		snprintf(d->error, sizeof(d->error), "%s", ev_reader_error(r));
@@ -164,14 +209,20 @@ static int dump_fill(FILE *out, void *arg)
 static int trace_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"csv", no_argument, NULL, 'c'},  {"perfetto", no_argument, NULL, 'p'},
-		{"join", no_argument, NULL, 'j'}, {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+		{"csv", no_argument, NULL, 'c'},	  {"csv-long", no_argument, NULL, 'L'},
+		{"perfetto", no_argument, NULL, 'p'},	  {"join", no_argument, NULL, 'j'},
+		{"output", required_argument, NULL, 'o'}, {"type", required_argument, NULL, 'T'},
+		{"cpu", required_argument, NULL, 'C'},	  {"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},  {"gva", required_argument, NULL, 'G'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
 	struct dump_opts o = {.fmt = EV_DUMP_TEXT};
 	struct dump_run d = {.o = &o};
 	int err;
 
 	o.path = parse_common(argc, argv, "dump", opts, dump_set, &o);
+	if (o.join && ev_dump_filter_active(&o.filter))
+		die(EXIT_USAGE, "trace dump: --join reads every record: drop --type, --cpu, "
+				"--since, --until and --gva, or the --join\n");
 	if (o.out)
 		err = write_file_atomic(o.out, dump_fill, &d, false);
 	else

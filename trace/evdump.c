@@ -114,13 +114,29 @@ void ev_format_fields(const struct ev_record *rec, char *buf, size_t len)
 	}
 }
 
+/* As ev_format_fields, with a decoded name after the values that have one: "error_code=0x6 (W|U)".
+ */
+static void format_fields_decoded(const struct ev_record *rec, char *buf, size_t len)
+{
+	struct sbuf b = {.p = buf, .len = len};
+	char dec[256];
+
+	buf[0] = '\0';
+	for (unsigned f = 0; f < rec->type->nfields; f++) {
+		sb_printf(&b, "%s%s=", f ? " " : "", rec->type->field[f].name);
+		sb_field(&b, rec, (int)f, ",", ESC_TEXT);
+		if (ev_decode_field(rec, (int)f, dec, sizeof(dec)))
+			sb_printf(&b, " (%s)", dec);
+	}
+}
+
 /* ---- text and CSV ---- */
 
 static void dump_text(const struct ev_record *rec, uint64_t t, FILE *out)
 {
 	char line[8192];
 
-	ev_format_fields(rec, line, sizeof(line));
+	format_fields_decoded(rec, line, sizeof(line));
 	fprintf(out, "%10" PRIu64 " %20" PRIu64 " %-5s %3u %-24s %s\n", rec->offset, t,
 		ev_source_name(rec->source), rec->cpu, rec->type->name, line);
 }
@@ -143,6 +159,122 @@ static void dump_csv(const struct ev_record *rec, uint64_t t, FILE *out)
 			rec->type->field[f].count > 1 ? "\"" : "", val,
 			rec->type->field[f].count > 1 ? "\"" : "");
 	}
+}
+
+/* ---- CSV, one wide table per record type ---- */
+
+#define CSV_MAX_TABLES 256
+
+/* Rows of one type, kept until the end: the file interleaves types, the output does not. */
+struct csv_table {
+	const struct ev_rtype *type;
+	char *text;
+	size_t len;
+	FILE *rows; /* open_memstream into text */
+};
+
+struct csv_tables {
+	struct csv_table t[CSV_MAX_TABLES];
+	unsigned n;
+	uint64_t lost; /* records of types past CSV_MAX_TABLES, or rows not buffered */
+};
+
+static bool csv_fixed_column(const char *name)
+{
+	static const char *const fixed[] = {"offset", "ts", "time_ns", "source", "cpu"};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(name, fixed[i]))
+			return true;
+	return false;
+}
+
+/* Columns: offset, ts, time_ns, source, cpu, then each field; array elements as NAME_I. */
+static void csv_header(const struct ev_rtype *t, FILE *out)
+{
+	fprintf(out, "# type %s\noffset,ts,time_ns,source,cpu", t->name);
+	for (unsigned f = 0; f < t->nfields; f++) {
+		/* A field named like a fixed column (dropped's source) gets a prefix. */
+		const char *pre = csv_fixed_column(t->field[f].name) ? "body_" : "";
+
+		if (t->field[f].count > 1 && t->field[f].kind != EV_K_CHAR)
+			for (unsigned i = 0; i < t->field[f].count; i++)
+				fprintf(out, ",%s%s_%u", pre, t->field[f].name, i);
+		else
+			fprintf(out, ",%s%s", pre, t->field[f].name);
+	}
+	fprintf(out, "\n");
+}
+
+static void csv_row(const struct ev_record *rec, uint64_t t, FILE *out)
+{
+	char val[8192];
+
+	fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%u", rec->offset, rec->ts, t,
+		ev_source_name(rec->source), rec->cpu);
+	for (unsigned f = 0; f < rec->type->nfields; f++) {
+		unsigned count = rec->type->field[f].count;
+
+		if (rec->type->field[f].kind == EV_K_CHAR || count == 1) {
+			struct sbuf b = {.p = val, .len = sizeof(val)};
+
+			val[0] = '\0';
+			sb_field(&b, rec, (int)f, ";", ESC_CSV);
+			fprintf(out, ",%s", val);
+			continue;
+		}
+		for (unsigned i = 0; i < count; i++) {
+			struct sbuf b = {.p = val, .len = sizeof(val)};
+
+			val[0] = '\0';
+			sb_value(&b, rec, (int)f, i);
+			fprintf(out, ",%s", val);
+		}
+	}
+	fprintf(out, "\n");
+}
+
+static void csv_tables_add(struct csv_tables *c, const struct ev_record *rec, uint64_t t)
+{
+	struct csv_table *tb = NULL;
+
+	for (unsigned i = 0; i < c->n && !tb; i++)
+		if (c->t[i].type == rec->type)
+			tb = &c->t[i];
+	if (!tb && c->n < CSV_MAX_TABLES) {
+		tb = &c->t[c->n];
+		tb->type = rec->type;
+		tb->rows = open_memstream(&tb->text, &tb->len);
+		if (!tb->rows) {
+			c->lost++;
+			return;
+		}
+		c->n++;
+	}
+	if (!tb) {
+		c->lost++;
+		return;
+	}
+	csv_row(rec, t, tb->rows);
+}
+
+/* Each table in order of the type's first record, a blank line between them; frees @c. */
+static void csv_tables_write(struct csv_tables *c, FILE *out)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		struct csv_table *tb = &c->t[i];
+
+		fclose(tb->rows);
+		if (i)
+			fprintf(out, "\n");
+		csv_header(tb->type, out);
+		fwrite(tb->text, 1, tb->len, out);
+		free(tb->text);
+	}
+	if (c->lost)
+		fprintf(out, "# %" PRIu64 " records not written: more than %d types\n", c->lost,
+			CSV_MAX_TABLES);
+	c->n = 0;
 }
 
 /* ---- Chrome trace-event JSON ---- */
@@ -398,7 +530,14 @@ int ev_dump(struct ev_reader *r, FILE *out, enum ev_dump_format fmt)
 int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
 		   const struct ev_join *join)
 {
+	return ev_dump_filtered(r, out, fmt, join, NULL);
+}
+
+int ev_dump_filtered(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
+		     const struct ev_join *join, const struct ev_dump_filter *filter)
+{
 	const struct ev_file_header *h = ev_reader_header(r);
+	struct csv_tables *tables = NULL;
 	struct perfetto pf;
 	struct ev_record rec;
 	struct ev_clock clock;
@@ -409,6 +548,8 @@ int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
 		perfetto_free(&pf);
 		return -ENOMEM;
 	}
+	if (fmt == EV_DUMP_CSV_TABLES && !(tables = calloc(1, sizeof(*tables))))
+		return -ENOMEM;
 	if (fmt == EV_DUMP_TEXT)
 		fprintf(out,
 			"# memvirt event file version %u, pid %u, guest tsc_hz %" PRIu64 "\n"
@@ -422,8 +563,12 @@ int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
 
 		ev_clock_see(&clock, &rec);
 		t = ev_clock_ns(&clock, &rec);
+		if (!ev_dump_filter_match(filter, &rec, t))
+			continue;
 		if (fmt == EV_DUMP_TEXT)
 			dump_text(&rec, t, out);
+		else if (fmt == EV_DUMP_CSV_TABLES)
+			csv_tables_add(tables, &rec, t);
 		else if (fmt == EV_DUMP_CSV)
 			dump_csv(&rec, t, out);
 		else
@@ -434,6 +579,10 @@ int ev_dump_joined(struct ev_reader *r, FILE *out, enum ev_dump_format fmt,
 		pf_counters(&pf);
 		fprintf(out, "\n]}\n");
 		perfetto_free(&pf);
+	}
+	if (tables) {
+		csv_tables_write(tables, out);
+		free(tables);
 	}
 	if (fflush(out) || ferror(out))
 		err = -EIO;

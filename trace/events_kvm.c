@@ -117,6 +117,8 @@ TYPE(ev_type_kvm_mmu_zap_all_fast, EVK_MMU_ZAP_ALL_FAST, EV_SRC_KVM, kvm_ev_zap_
 static const struct ev_field exit_fields[] = {
 	F(kvm_ev_exit, rip, EV_K_X64, 1),
 	F(kvm_ev_exit, isa, EV_K_U32, 1),
+	F(kvm_ev_exit, reason_known, EV_K_U32, 1),
+	F(kvm_ev_exit, exit_code, EV_K_X64, 1),
 };
 TYPE(ev_type_kvm_exit, EVK_KVM_EXIT, EV_SRC_KVM, kvm_ev_exit, "kvm_exit", exit_fields);
 

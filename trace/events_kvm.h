@@ -138,10 +138,18 @@ struct kvm_ev_zap_all_fast {
 	__u64 mmu_used_pages;
 };
 
+/*
+ * exit_code is the VMX exit reason (basic reason in bits 15:0) or the SVM
+ * exit code, valid with reason_known: the probe reads it from the vendor
+ * module's vCPU (vcpu_vmx.exit_reason, vcpu_svm.vmcb->control.exit_code)
+ * when that module's BTF describes it. Files from before the field have no
+ * exit_code; readers find it by name.
+ */
 struct kvm_ev_exit {
-	__u64 rip; /* guest RIP as KVM last cached it */
-	__u32 isa; /* KVM_ISA_VMX 1, KVM_ISA_SVM 2 */
-	__u32 pad;
+	__u64 rip;	    /* guest RIP as KVM last cached it */
+	__u32 isa;	    /* KVM_ISA_VMX 1, KVM_ISA_SVM 2: the host's vendor */
+	__u32 reason_known; /* 1 when exit_code was read */
+	__u64 exit_code;
 };
 
 struct kvm_ev_entry {

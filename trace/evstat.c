@@ -13,7 +13,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "trace/evfile.h"
+#include "trace/hist.h"
 #include "trace/join.h"
+#include "trace/exits.h"
 
 #define STAT_IDS	 65536
 #define STAT_CPUS	 256	     /* vCPUs / CPUs counted one by one; the rest together */
@@ -104,6 +106,8 @@ struct ev_stat {
 	uint64_t kcount_levels[KCOUNT_LEVELS];
 	bool have_join;
 	uint64_t join_faults, join_walk, join_host;
+	struct log2_hist hist[EV_HIST_COUNT];
+	struct exit_table *exits;
 	uint64_t memslots; /* vmm_memslot records: the VMM ran a VM */
 	bool traced;	   /* the eBPF capture wrote its notes: KVM records were expected */
 	char lab[200];	   /* the "lab: ..." note of a file written inside memvirt lab */
@@ -120,6 +124,7 @@ void ev_stat_free(struct ev_stat *s)
 	for (int i = 0; i < SER_COUNT; i++)
 		free(s->bucket[i]);
 	free(s->types);
+	exit_table__free(s->exits);
 	free(s->role);
 	free(s->count);
 	free(s);
@@ -134,9 +139,12 @@ static struct ev_stat *stat_new(void)
 	s->count = calloc(STAT_IDS, sizeof(*s->count));
 	s->role = calloc(STAT_IDS, sizeof(*s->role));
 	s->types = calloc(STAT_MAX_TYPES, sizeof(*s->types));
+	s->exits = exit_table__new();
 	for (int p = 0; p < EV_PAIR_COUNT; p++)
 		s->lat[p].min = UINT64_MAX;
-	if (!s->count || !s->role || !s->types)
+	for (int h = 0; h < EV_HIST_COUNT; h++)
+		log2_hist__init(&s->hist[h]);
+	if (!s->count || !s->role || !s->types || !s->exits)
 		goto fail;
 	return s;
 fail:
@@ -175,15 +183,19 @@ static void pair__start(struct ev_stat *s, enum ev_pair p, const struct ev_recor
 		s->pending[p][rec->cpu] = rec->ts + 1;
 }
 
-static void pair__finish(struct ev_stat *s, enum ev_pair p, const struct ev_record *rec)
+/* The pair's latency in ns, or -1 when no first half was pending. */
+static int64_t pair__finish(struct ev_stat *s, enum ev_pair p, const struct ev_record *rec)
 {
 	uint64_t start = s->pending[p] ? s->pending[p][rec->cpu] : 0;
 
 	if (!start)
-		return;
+		return -1;
 	s->pending[p][rec->cpu] = 0;
-	if (rec->ts >= start - 1)
-		lat__add(&s->lat[p], rec->ts - (start - 1));
+	if (rec->ts < start - 1)
+		return -1;
+	lat__add(&s->lat[p], rec->ts - (start - 1));
+	log2_hist__add(&s->hist[p], rec->ts - (start - 1));
+	return (int64_t)(rec->ts - (start - 1));
 }
 
 static enum role stat__role(struct ev_stat *s, const struct ev_record *rec)
@@ -278,6 +290,7 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 		uint64_t lv = field(rec, "levels");
 
 		s->levels[lv < EV_STAT_MAX_LEVELS ? lv : EV_STAT_MAX_LEVELS]++;
+		log2_hist__add(&s->hist[EV_HIST_WALK_LEVELS], lv);
 		stat__bucket(s, SER_WALK, t);
 		pair__start(s, EV_PAIR_WALK_SPTE, rec);
 		break;
@@ -319,9 +332,10 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 		break;
 	case ROLE_EXIT:
 		pair__start(s, EV_PAIR_EXIT_ENTRY, rec);
+		exit_table__exit(s->exits, rec);
 		break;
 	case ROLE_ENTRY:
-		pair__finish(s, EV_PAIR_EXIT_ENTRY, rec);
+		exit_table__entry(s->exits, rec->cpu, pair__finish(s, EV_PAIR_EXIT_ENTRY, rec));
 		break;
 	default:
 		break;
@@ -352,6 +366,7 @@ int ev_stat_read(struct ev_reader *r, struct ev_stat **sp)
 	for (int p = 0; p < EV_PAIR_COUNT; p++)
 		if (s->lat[p].n)
 			qsort(s->lat[p].v, s->lat[p].n, sizeof(uint64_t), cmp_u64);
+	exit_table__sort(s->exits);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -403,6 +418,21 @@ void ev_stat_latency(const struct ev_stat *s, enum ev_pair pair, struct ev_laten
 void ev_stat_shadow(const struct ev_stat *s, struct ev_shadow_counts *out)
 {
 	*out = s->shadow;
+}
+
+const struct ev_exit_stat *ev_stat_exits(const struct ev_stat *s, size_t *n)
+{
+	return exit_table__rows(s->exits, n);
+}
+
+uint64_t ev_stat_exits_unknown(const struct ev_stat *s)
+{
+	return exit_table__unknown(s->exits);
+}
+
+const struct log2_hist *ev_stat_hist(const struct ev_stat *s, enum ev_stat_hist which)
+{
+	return (unsigned)which < EV_HIST_COUNT ? &s->hist[which] : NULL;
 }
 
 uint64_t ev_stat_dropped(const struct ev_stat *s, enum ev_source source)
@@ -477,6 +507,31 @@ static bool no_kvm_warning(const struct ev_stat *s, char *buf, size_t len)
 	return true;
 }
 
+static const char *const hist_titles[EV_HIST_COUNT] = {"kvm_exit -> kvm_entry, ns",
+						       "kvm_mmu_walk -> kvm_mmu_set_spte, ns",
+						       "KVM walk length, paging elements read"};
+static const char *const hist_keys[EV_HIST_COUNT] = {"exit_to_entry_ns", "walk_to_set_spte_ns",
+						     "walk_levels"};
+
+static void write_hists_text(const struct ev_stat *s, FILE *out)
+{
+	for (int h = 0; h < EV_HIST_COUNT; h++) {
+		if (!s->hist[h].count)
+			continue;
+		fprintf(out, "\nhistogram: %s (%" PRIu64 " samples, every one)\n", hist_titles[h],
+			s->hist[h].count);
+		log2_hist__print(&s->hist[h], out, 2);
+	}
+}
+
+static void write_hists_json(const struct ev_stat *s, struct json *j)
+{
+	json_obj_begin(j, "histograms");
+	for (int h = 0; h < EV_HIST_COUNT; h++)
+		log2_hist__json(&s->hist[h], j, hist_keys[h]);
+	json_obj_end(j);
+}
+
 static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 {
 	char warn[320];
@@ -535,6 +590,8 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 			fprintf(out, " %u: %" PRIu64 "%s", i, s->kcount_levels[i],
 				i + 1 < KCOUNT_LEVELS ? "," : "\n");
 	}
+	if (ev_stat_count(s, "kvm_exit"))
+		exit_table__print(s->exits, out);
 	fprintf(out,
 		"\nshadow pages: %" PRIu64 " created (of %" PRIu64 " kvm_mmu_get_page), %" PRIu64
 		" synced, %" PRIu64 " unsynced, %" PRIu64 " zapped\n",
@@ -554,6 +611,7 @@ static void write_text(const struct ev_stat *s, FILE *out, const char *error)
 			" %10" PRIu64 " %10" PRIu64 "\n",
 			pair_names[p], l.n, l.min, l.avg, l.p50, l.p99, l.max);
 	}
+	write_hists_text(s, out);
 	fprintf(out, "\ndropped records:");
 	for (unsigned src = 0; src < EV_SRC_COUNT; src++)
 		fprintf(out, " %s %" PRIu64 "%s", ev_source_name(src), s->dropped[src],
@@ -659,6 +717,8 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);
+	exit_table__json(s->exits, &j);
+	write_hists_json(s, &j);
 	json_obj_begin(&j, "dropped");
 	for (unsigned src = 0; src < EV_SRC_COUNT; src++)
 		json_u64(&j, ev_source_name(src), s->dropped[src]);

@@ -53,6 +53,63 @@ static __always_inline __u64 vcpu_rip(struct kvm_vcpu *vcpu)
 	return vcpu->arch.regs[RIP_REG];
 }
 
+/*
+ * The exit reason lives in the vendor module's vCPU, which embeds struct
+ * kvm_vcpu. vmlinux.h lacks kvm_intel's and kvm_amd's types, so these local
+ * flavors carry only the members read; libbpf relocates them against the
+ * loaded module's BTF. bpf_core_field_exists() is false when that module
+ * (or its BTF) is absent, and the record then says reason_known = 0.
+ */
+union vmx_exit_reason___mv {
+	u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx___mv {
+	struct kvm_vcpu vcpu;
+	union vmx_exit_reason___mv exit_reason;
+} __attribute__((preserve_access_index));
+
+/* Before Linux 5.11 the VMX exit reason was a plain u32. */
+struct vcpu_vmx___mv_u32 {
+	u32 exit_reason;
+} __attribute__((preserve_access_index));
+
+struct vmcb_control_area___mv {
+	u64 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___mv {
+	struct vmcb_control_area___mv control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___mv {
+	struct kvm_vcpu vcpu;
+	struct vmcb___mv *vmcb;
+} __attribute__((preserve_access_index));
+
+static __always_inline void exit_reason(struct kvm_vcpu *vcpu, u32 isa, struct kvm_ev_exit *b)
+{
+	b->reason_known = 0;
+	b->exit_code = 0;
+	struct vcpu_vmx___mv_u32 *vmx_u32 = (void *)vcpu;
+	struct vcpu_vmx___mv *vmx = (void *)vcpu;
+
+	/* Each read sits behind its own existence check, so a relocation that fails is dead code.
+	 */
+	if (isa == 1 && bpf_core_field_exists(vmx->exit_reason.full)) {
+		b->exit_code = BPF_CORE_READ(vmx, exit_reason.full);
+		b->reason_known = 1;
+	} else if (isa == 1 && bpf_core_field_exists(vmx_u32->exit_reason)) {
+		b->exit_code = BPF_CORE_READ(vmx_u32, exit_reason);
+		b->reason_known = 1;
+	} else if (isa == 2 && bpf_core_field_exists(struct vcpu_svm___mv, vmcb)) {
+		struct vcpu_svm___mv *svm = (void *)vcpu;
+
+		b->exit_code = BPF_CORE_READ(svm, vmcb, control.exit_code);
+		b->reason_known = 1;
+	}
+}
+
 /* ---- exits and entries: the vCPU comes with the event ---- */
 
 SEC("tp_btf/kvm_exit")
@@ -68,7 +125,7 @@ int BPF_PROG(mv_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 	rec_hdr(&r->h, EVK_KVM_EXIT, sizeof(*r), SRC_KVM, (__u16)vcpu->vcpu_id, bpf_ktime_get_ns());
 	r->b.rip = vcpu_rip(vcpu);
 	r->b.isa = isa;
-	r->b.pad = 0;
+	exit_reason(vcpu, isa, &r->b);
 	bpf_ringbuf_submit(r, wakeup_flag());
 	return 0;
 }

@@ -18,7 +18,7 @@ check "dump: arrays" has "pte=\[0x1067,0x2067,0x3067,0x4067,0x5067\]" "$TMP/out"
 check "dump: end record" has " end .*records=" "$TMP/out"
 check "dump: nothing on stderr" test ! -s "$TMP/err"
 
-expect 0 "dump csv" -- "$MEMVIRT" trace dump "$EV" --csv
+expect 0 "dump csv long" -- "$MEMVIRT" trace dump "$EV" --csv-long
 check "csv header" test "$(head -1 "$TMP/out")" = "offset,ts,time_ns,source,cpu,type,field,value"
 check "csv: one row per field" test "$(grep -c ',guest_fault,' "$TMP/out")" = 12
 check "csv: parses" python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1]))); assert all(len(r)==8 for r in rows), rows' "$TMP/out"
@@ -82,5 +82,47 @@ expect 2 "dump two formats" -- "$MEMVIRT" trace dump "$EV" --csv --perfetto
 expect 2 "dump unknown option" -- "$MEMVIRT" trace dump "$EV" --bogus
 expect 2 "stat two files" -- "$MEMVIRT" trace stat "$EV" "$EV"
 check "usage errors are one line" one_line "$TMP/err"
+
+# CSV tables: one per type, each after a "# type NAME" line, parseable once those are dropped.
+expect 0 "dump csv tables" -- "$MEMVIRT" trace dump "$EV" --csv --type guest_fault,kvm_mmu_walk
+check "csv tables: first header" test "$(sed -n 2p "$TMP/out")" = "offset,ts,time_ns,source,cpu,cr2,rip,gpa,cr3,error_code,page_shift"
+check "csv tables: two tables" test "$(grep -c '^# type ' "$TMP/out")" = 2
+check "csv tables: walk arrays as columns" has "^offset,ts,time_ns,source,cpu,addr,pferr,levels,pte_0,pte_1,pte_2,pte_3,pte_4,error$" "$TMP/out"
+check "csv tables: rows as wide as headers" python3 -c '
+import csv, sys
+blocks = open(sys.argv[1]).read().strip().split("\n\n")
+for b in blocks:
+    lines = b.split("\n")
+    assert lines[0].startswith("# type "), lines[0]
+    rows = list(csv.reader(lines[1:]))
+    assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows), rows
+' "$TMP/out"
+
+# Filters.
+expect 0 "dump --type --cpu" -- "$MEMVIRT" trace dump "$EV" --type kvm_exit --cpu 1
+check "filter: only kvm_exit of cpu 1" test "$(grep -vc '^#' "$TMP/out")" = "$(grep -c ' kvm  *1 kvm_exit ' "$TMP/out")"
+check "filter: 50 exits on cpu 1" test "$(grep -c ' kvm_exit ' "$TMP/out")" = 50
+expect 0 "dump --gva" -- "$MEMVIRT" trace dump "$EV" --gva 0x400000-0x400200
+check "filter gva: the guest fault and the walk at 0x400abc are out, 0x400123 in" test "$(grep -vc '^#' "$TMP/out")" = 1
+expect 2 "filter: unknown type" -- "$MEMVIRT" trace dump "$EV" --type bogus
+check "filter: one error line" one_line "$TMP/err"
+expect 2 "filter: bad cpu" -- "$MEMVIRT" trace dump "$EV" --cpu one
+check "filter: one error line" one_line "$TMP/err"
+expect 2 "filter: since after until" -- "$MEMVIRT" trace dump "$EV" --since 5 --until 4
+expect 2 "filter: bad gva range" -- "$MEMVIRT" trace dump "$EV" --gva 0x5000
+expect 2 "filter with --join" -- "$MEMVIRT" trace dump "$EV" --join --cpu 0
+check "filter with --join: one error line" one_line "$TMP/err"
+
+# stat: histograms over every sample.
+expect 0 "stat histograms" -- "$MEMVIRT" trace stat "$EV"
+check "stat: exit latency histogram" has "^histogram: kvm_exit -> kvm_entry, ns (101 samples" "$TMP/out"
+check "stat: histogram rows" has "^  \[512, 1K) *[0-9]* |@" "$TMP/out"
+expect 0 "stat --json histograms" -- "$MEMVIRT" trace stat "$EV" --json
+check "stat json: histogram counts add up" python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["histograms"]["exit_to_entry_ns"]
+assert h["count"] == 101 and sum(b["count"] for b in h["buckets"]) == 101, h
+assert all(b["hi"] == 2 * b["lo"] for b in h["buckets"] if b["lo"] > 0), h
+' "$TMP/out"
 
 finish
