@@ -203,6 +203,7 @@ static void apply_config(struct sim_opts *o, const char *const *v)
 
 static void apply_workload(struct sim_opts *o, const char *const *v)
 {
+	char err[256];
 	int kind = wl_from_name(v[O_WORKLOAD]);
 
 	if (kind < 0)
@@ -221,12 +222,9 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 	if (v[O_STRIDE])
 		o->mc.wl.stride = opt_size("sim", "--stride", v[O_STRIDE]);
 	o->mc.wl.page_size = page_size_bytes(o->mc.gps);
-	if (kind != WL_NOP && (!o->mc.wl.footprint || o->mc.wl.footprint % SZ_4K))
-		bad("--footprint", v[O_FOOT] ? v[O_FOOT] : "default",
-		    "must be a non-zero multiple of 4K");
-	if (kind == WL_STRIDE && (!o->mc.wl.stride || o->mc.wl.stride % 8))
-		bad("--stride", v[O_STRIDE] ? v[O_STRIDE] : "default",
-		    "must be a non-zero multiple of 8");
+	/* The checks 'memvirt run' makes: the generators rely on them. */
+	if (wl_params_check(&o->mc.wl, "--", err, sizeof(err)))
+		die(EXIT_USAGE, "%s: run 'memvirt sim --help'\n", err);
 }
 
 /* --run DIR: the run's workload and paging from its page-table snapshot. */

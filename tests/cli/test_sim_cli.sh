@@ -134,4 +134,49 @@ expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload churn
 expect 2 "preset and config" -- "$MEMVIRT" sim --preset zen4 --config x --workload seq
 expect 2 "workload option with lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --iters 3
 
+# A run directory's snapshot is read from a file: its workload passes the checks 'memvirt run'
+# makes of the same options, or the run is refused in one line (no crash, no huge allocation).
+# snap DIR KIND FOOTPRINT ITERS STRIDE: a one-region, one-page snapshot (docs/ptsnap.md).
+snap() {
+	mkdir -p "$1"
+	python3 -c "
+import struct, sys
+kind, foot, iters, stride = (int(x) for x in sys.argv[2:6])
+h = struct.pack('<8sIIQIIIIII6Q4Q', b'MVPTSNAP', 1, 128, 0x1000, 4, 46, 1, 1, kind, 0, foot,
+                iters, 4096, 1, stride, 0x8000000000, 0, 0, 0, 0)
+r = struct.pack('<QQII', 0, 1 << 26, 1, 0)
+p = struct.pack('<QII', 0x1000, 4, 0) + bytes(4096)
+open(sys.argv[1] + '/pagetables.bin', 'wb').write(h + r + p)" "$@"
+}
+for c in "chase-4k 4 4096 1 0 footprint of at least 8K" \
+	"chase-small 4 100 1 0 not a positive multiple" \
+	"seq-4 1 4 1 0 not a positive multiple" \
+	"stride-0 2 1048576 1 0 stride 0 bytes must be" \
+	"stride-big 2 4096 1 8192 stride 8K must be" \
+	"random-iters-0 3 1048576 0 0 iters must be at least 1" \
+	"gups-huge 5 4611686018427387904 1 0 above the largest guest memory" \
+	"kind-99 99 1048576 1 0 not one of memvirt's"; do
+	set -- $c
+	name=$1 want=${c#* * * * * }
+	snap "$TMP/snap-$name" "$2" "$3" "$4" "$5"
+	expect 2 "crafted snapshot $name" -- "$MEMVIRT" sim --run "$TMP/snap-$name" --paging all \
+		--out "$TMP/snap-$name/out"
+	check "crafted snapshot $name: says '$want'" has "$want" "$TMP/err"
+	check "crafted snapshot $name: one line" one_line "$TMP/err"
+	check "crafted snapshot $name: names the file" has "snap-$name/pagetables.bin" "$TMP/err"
+done
+
+# sim --workload makes the same checks as run.
+expect 2 "sim --iters 0" -- "$MEMVIRT" sim --workload seq --iters 0 --out "$TMP/w0"
+check "sim --iters 0: says so" has "iters must be at least 1" "$TMP/err"
+check "sim --iters 0: one line" one_line "$TMP/err"
+expect 2 "sim stride above footprint" -- "$MEMVIRT" sim --workload stride --footprint 4K \
+	--stride 8K --out "$TMP/w1"
+check "stride above footprint: says so" has "between 8 and the footprint" "$TMP/err"
+expect 2 "sim chase 4K" -- "$MEMVIRT" sim --workload chase --footprint 4K --out "$TMP/w2"
+check "sim chase 4K: says so" has "at least 8K" "$TMP/err"
+expect 2 "sim footprint 8T" -- "$MEMVIRT" sim --workload gups --footprint 8T --out "$TMP/w3"
+check "sim footprint 8T: says so" has "above the largest guest memory" "$TMP/err"
+check "sim --workload errors: nothing written" test ! -e "$TMP/w0" -a ! -e "$TMP/w1"
+
 finish
