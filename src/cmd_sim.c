@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -260,6 +261,23 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 	o->mc.gps = o->mc.wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
 }
 
+static int modes_given(const struct sim_opts *o)
+{
+	int n = 0;
+
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		n += o->modes[mo];
+	return n;
+}
+
+/* A file each mode can read again from its start: not a pipe, socket or terminal. */
+static bool rereadable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 /* Exactly one input; the workload options only with --workload. */
 static void apply_input(struct sim_opts *o, const char *const *v)
 {
@@ -295,6 +313,12 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 		o->mc.in_path = v[files[i].opt];
 		if (access(o->mc.in_path, R_OK))
 			bad(files[i].name, o->mc.in_path, strerror(errno));
+		if (modes_given(o) > 1 && !rereadable(o->mc.in_path))
+			die(EXIT_USAGE,
+			    "%s %s: a pipe is read once, and each of the %d paging modes reads "
+			    "the input from its start: save it to a file or give one --paging "
+			    "mode\n",
+			    files[i].name, o->mc.in_path, modes_given(o));
 	}
 }
 

@@ -179,4 +179,21 @@ expect 2 "sim footprint 8T" -- "$MEMVIRT" sim --workload gups --footprint 8T --o
 check "sim footprint 8T: says so" has "above the largest guest memory" "$TMP/err"
 check "sim --workload errors: nothing written" test ! -e "$TMP/w0" -a ! -e "$TMP/w1"
 
+# A pipe is read once: with more than one paging mode each mode would read it from its start,
+# and all but the first would see nothing. Refused in one line; one mode through a pipe works.
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging all --out "$TMP/p1" \
+	>"$TMP/out" 2>"$TMP/err"
+check "pipe, --paging all: exit 2" test $? -eq 2
+check "pipe, --paging all: one line" one_line "$TMP/err"
+check "pipe, --paging all: says what to do" has "save it to a file or give one --paging mode" \
+	"$TMP/err"
+check "pipe, --paging all: nothing written" test ! -e "$TMP/p1"
+cat "$TMP/trace.mvat" | "$MEMVIRT" sim --access-trace /dev/stdin --paging all --out "$TMP/p2" \
+	>"$TMP/out" 2>"$TMP/err"
+check "pipe, access trace, --paging all: exit 2" test $? -eq 2
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging nested --json \
+	--out "$TMP/p3" >"$TMP/out" 2>"$TMP/err"
+check "pipe, one mode: exit 0" test $? -eq 0
+check "pipe, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
+
 finish
