@@ -1096,7 +1096,7 @@ static int write_with_writer(const char *path)
 	ev_write(w, &ev_type_vmm_chain, 0, 30, &ch);
 	ev_write(w, &ev_type_guest_tlb_flush, 0, 1600, &fl);
 	ev_write(w, &ev_type_guest_unmap, 0, 1700, &gm);
-	ev_write_note(w, "a \"quoted\" note\twith a tab");
+	ev_write_note(w, "a \"quoted\", note\twith a tab");
 	ev_write_dropped(w, EV_SRC_GUEST, 3);
 	return ev_writer_close(w, false) ? 1 : 0;
 }
