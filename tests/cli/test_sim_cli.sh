@@ -196,4 +196,20 @@ cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging nested --json
 check "pipe, one mode: exit 0" test $? -eq 0
 check "pipe, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
 
+# A configuration is a small text file: an endless or huge one is refused at 1 MiB, a directory
+# or a binary file in one line that says why.
+expect 2 "config /dev/zero" -- timeout 20 "$MEMVIRT" sim --config /dev/zero --workload seq
+check "config /dev/zero: names the limit" has "/dev/zero: larger than 1 MiB" "$TMP/err"
+check "config /dev/zero: one line" one_line "$TMP/err"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$TMP/big.cfg"
+expect 2 "config of 2 MB" -- "$MEMVIRT" sim --config "$TMP/big.cfg" --workload seq
+check "config of 2 MB: names the limit" has "big.cfg: larger than 1 MiB" "$TMP/err"
+expect 2 "config is a directory" -- "$MEMVIRT" sim --config "$TMP" --workload seq
+check "config is a directory: says so" has "Is a directory" "$TMP/err"
+check "config is a directory: one line" one_line "$TMP/err"
+printf 'preset = zen4\0\n' >"$TMP/nul.cfg"
+expect 2 "config with a NUL byte" -- "$MEMVIRT" sim --config "$TMP/nul.cfg" --workload seq
+check "config with a NUL byte: says so" has "NUL byte" "$TMP/err"
+check "no empty error messages" sh -c '! grep -q "error: *$" "$1"' _ "$TMP/err"
+
 finish
