@@ -170,14 +170,12 @@ int cmd_info(int argc, char **argv)
 	if (!strcmp(root, "/"))
 		lab_state_probe(&ls);
 	if (json) {
-		if (info_json(&hi, strcmp(root, "/") ? NULL : &ls) || fflush(stdout)) {
-			pr_err("cannot write JSON to stdout\n");
-			return 1;
-		}
+		/* Its only failure is stdout's: main reports that (EXIT_HOST). */
+		info_json(&hi, strcmp(root, "/") ? NULL : &ls);
 		return 0;
 	}
 	host_info_print(&hi, stdout);
 	if (!strcmp(root, "/"))
 		lab_state_print(&ls);
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }

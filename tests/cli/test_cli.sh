@@ -76,4 +76,18 @@ check "NPT host mode" test "$(json_get "$TMP/out" "['host']['kvm']['mmu_mode']")
 expect 2 "info bad root" -- "$MEMVIRT" info --root /nonexistent
 expect 2 "info bad option" -- "$MEMVIRT" info --frob
 
+# A full stdout is a host problem: one line naming it, exit 3, whichever command wrote there.
+"$BUILD/test_evfile" --write "$TMP/full.ev" || check "test_evfile --write" false
+for c in "help" "--version" "run --help" "info" "info --json" "trace stat $TMP/full.ev" \
+	"trace stat --json $TMP/full.ev" "trace dump $TMP/full.ev" "trace dump --csv $TMP/full.ev" \
+	"sim --workload seq --footprint 64K --iters 1 --out $TMP/full-sim" \
+	"sim --workload seq --footprint 64K --iters 1 --json --out $TMP/full-sim"; do
+	# shellcheck disable=SC2086
+	"$MEMVIRT" $c >/dev/full 2>"$TMP/err" </dev/null
+	check "$c >/dev/full: exit 3" test $? -eq 3
+	check "$c >/dev/full: says so" \
+		has "^memvirt: error: writing standard output: No space left on device$" "$TMP/err"
+	check "$c >/dev/full: one line" one_line "$TMP/err"
+done
+
 finish
