@@ -159,6 +159,35 @@ int mkdir_p(const char *path)
 	return 0;
 }
 
+int dir_writable(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	while (stat(buf, &st) != 0) {
+		char *slash;
+
+		if (errno != ENOENT)
+			return -errno;
+		while (n > 1 && buf[n - 1] == '/')
+			buf[--n] = '\0';
+		slash = strrchr(buf, '/');
+		if (!slash) {
+			snprintf(buf, sizeof(buf), ".");
+		} else {
+			n = slash == buf ? 1 : (size_t)(slash - buf);
+			buf[n] = '\0';
+		}
+	}
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(buf, W_OK | X_OK) ? -errno : 0;
+}
+
 int read_text_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -46,6 +46,12 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path);
+/*
+ * Whether mkdir_p(@path) and files written in it could succeed, made nothing:
+ * @path, or the nearest of its parents that exists, is a directory this
+ * process may write. 0 or -errno (-ENOTDIR, -EACCES, -EROFS, ...).
+ */
+int dir_writable(const char *path);
 
 /* Read a whole small text file (sysfs, procfs) into @buf, NUL-terminated, trailing newline cut. */
 int read_text_file(const char *path, char *buf, size_t len);

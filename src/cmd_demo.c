@@ -261,7 +261,7 @@ int cmd_demo(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (opt == 'o') {
-			out = optarg;
+			out = opt_path("demo", "--out", optarg);
 		} else if (opt == 'j') {
 			json = true;
 		} else if (opt == 'l') {

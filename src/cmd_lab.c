@@ -143,7 +143,7 @@ static void parse_opts(int argc, char **argv, struct lab_opts *o)
 				opt_bad("lab", "--cpus", optarg, "expected 1 to 64");
 			break;
 		case 'o':
-			o->out = optarg;
+			o->out = opt_path("lab", "--out", optarg);
 			break;
 		case 't':
 			o->cfg.timeout_s = (unsigned int)opt_u64("lab", "--timeout", optarg);

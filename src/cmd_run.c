@@ -71,7 +71,8 @@ static void usage(FILE *f)
 		"  memvirt run seq --footprint 234M --iters 1 --page-size 4k --populate\n"
 		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
 		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
-		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
+		"exit status: 0 ok, 2 bad usage or guest image file, 3 host problem (no KVM),\n"
+		"4 guest failure\n");
 }
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)

@@ -114,7 +114,8 @@ static void usage(FILE *f)
 		"  memvirt run stride --footprint 4M --out r1\n"
 		"  memvirt sim --run r1 --paging all\n"
 		"  memvirt sim --trace r1/events.mvev --paging all\n\n"
-		"exit status: 0 ok, 1 simulation or output failure, 2 bad usage or input\n");
+		"exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 3 OUT or stdout\n"
+		"cannot be written\n");
 }
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
@@ -353,7 +354,8 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
-		     v[O_OUT] ? v[O_OUT] : "memvirt-out/sim") >= (int)sizeof(o->out_dir))
+		     v[O_OUT] ? opt_path("sim", "--out", v[O_OUT]) : "memvirt-out/sim") >=
+	    (int)sizeof(o->out_dir))
 		bad("--out", v[O_OUT], "path too long");
 	o->json = v[O_JSON] != NULL;
 }
@@ -370,6 +372,11 @@ int cmd_sim(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "convert"))
 		return cmd_sim_convert(argc - 1, argv + 1);
 	parse(argc, argv, &o);
+	/* Found now, not after a simulation that may take minutes. */
+	rc = dir_writable(o.out_dir);
+	if (rc)
+		die(EXIT_HOST, "--out %s: cannot write there: %s: give another directory\n",
+		    o.out_dir, strerror(-rc));
 	for (int mo = 0; mo < SIM_MODES; mo++) {
 		if (!o.modes[mo])
 			continue;
@@ -384,7 +391,7 @@ int cmd_sim(int argc, char **argv)
 	if (!rc)
 		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
-		die(1, "writing %s: %s: check --out\n", path, strerror(-rc));
+		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -50,9 +50,9 @@ int cmd_sim_convert(int argc, char **argv)
 			return 0;
 		}
 		if (opt == 'l')
-			in = optarg;
+			in = opt_path("sim convert", "--lackey", optarg);
 		else if (opt == 'o')
-			out = optarg;
+			out = opt_path("sim convert", "-o", optarg);
 		else
 			die(EXIT_USAGE, "%s '%s': run 'memvirt sim convert --help'\n",
 			    opt == ':' ? "option needs a value" : "unknown option",

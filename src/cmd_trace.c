@@ -86,7 +86,7 @@ static void dump_set(int opt, void *arg)
 	enum ev_dump_format fmt = opt == 'c' ? EV_DUMP_CSV : EV_DUMP_PERFETTO;
 
 	if (opt == 'o') {
-		o->out = optarg;
+		o->out = opt_path("trace dump", "-o", optarg);
 		return;
 	}
 	if ((opt == 'c' || opt == 'p' || opt == 'j') && (o->fmt != EV_DUMP_TEXT || o->join))

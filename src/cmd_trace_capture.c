@@ -135,7 +135,7 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 					"expected seconds, such as 10 or 0.5");
 			break;
 		case 'o':
-			o->output = optarg;
+			o->output = opt_path("trace", "-o", optarg);
 			break;
 		case 'r':
 			o->ring_bytes = opt_size("trace", "--ring", optarg);

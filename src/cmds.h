@@ -29,6 +29,8 @@ __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const c
 				       const char *what);
 uint64_t opt_size(const char *cmd, const char *opt, const char *val);
 uint64_t opt_u64(const char *cmd, const char *opt, const char *val);
+/* A file or directory name: @val itself, or one error line if it is empty. */
+const char *opt_path(const char *cmd, const char *opt, const char *val);
 
 /* Directory holding the guest kernel and workload images. */
 const char *guest_dir(void);

@@ -29,3 +29,12 @@ uint64_t opt_u64(const char *cmd, const char *opt, const char *val)
 		opt_bad(cmd, opt, val, "expected a non-negative integer");
 	return v;
 }
+
+const char *opt_path(const char *cmd, const char *opt, const char *val)
+{
+	if (!val || !*val)
+		die(EXIT_USAGE,
+		    "%s is empty: give a file or directory name; run 'memvirt %s --help'\n", opt,
+		    cmd);
+	return val;
+}

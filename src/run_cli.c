@@ -27,11 +27,11 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
 		c->vm.wl.stride = opt_size(cmd, "--stride", v[RO_STRIDE]);
 	if (v[RO_NPROC])
 		c->vm.wl.nproc = (uint32_t)opt_u64(cmd, "--nproc", v[RO_NPROC]);
-	if (v[RO_OUT] &&
-	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[RO_OUT]) >= (int)sizeof(c->out_dir))
+	if (v[RO_OUT] && snprintf(c->out_dir, sizeof(c->out_dir), "%s",
+				  opt_path(cmd, "--out", v[RO_OUT])) >= (int)sizeof(c->out_dir))
 		opt_bad(cmd, "--out", v[RO_OUT], "path too long");
-	c->vm.kernel_path = v[RO_KERNEL];
-	c->vm.program_path = v[RO_PROGRAM];
+	c->vm.kernel_path = v[RO_KERNEL] ? opt_path(cmd, "--kernel", v[RO_KERNEL]) : NULL;
+	c->vm.program_path = v[RO_PROGRAM] ? opt_path(cmd, "--program", v[RO_PROGRAM]) : NULL;
 	c->reload_kvm = v[RO_RELOAD] != NULL;
 	if (v[RO_BACKING]) {
 		int b = vm_backing_parse(v[RO_BACKING]);
@@ -52,8 +52,9 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
 
 /*
  * The one place a run's failure becomes the process's exit status: what the
- * host lacks or refuses is EXIT_HOST, anything in or with the guest (its
- * images and the VM's set-up included) EXIT_GUEST, a signal 130 (128 + SIGINT).
+ * host lacks or refuses is EXIT_HOST, a guest image that cannot be loaded
+ * EXIT_USAGE (a bad input file), anything in or with the guest (the VM's
+ * set-up included) EXIT_GUEST, a signal 130 (128 + SIGINT).
  */
 int run_exit_status(enum run_fail fail)
 {
@@ -71,6 +72,9 @@ int run_exit_status(enum run_fail fail)
 	case RUN_FAIL_SIGNAL:
 		return EXIT_SIGNAL;
 	case RUN_FAIL_GUEST_IMAGE:
+		/* An image (--kernel, --program or the built one) is an input file: a bad one is
+		 * refused before any guest code runs. */
+		return EXIT_USAGE;
 	case RUN_FAIL_VM_SETUP:
 	case RUN_FAIL_GUEST_CRASH:
 	case RUN_FAIL_GUEST_TIMEOUT:

@@ -35,16 +35,29 @@ expect 2 "two workloads" -- "$MEMVIRT" run seq gups
 expect 2 "bad timeout" -- "$MEMVIRT" run seq --timeout soon
 expect 2 "mem not 2M multiple" -- "$MEMVIRT" run nop --mem 33M
 
-# A corrupt kernel image: one clear line, a failed run recorded, nothing half-written.
+# A corrupt kernel image is a bad input file, exit 2: one clear line, a failed run recorded,
+# nothing half-written.
 printf 'not an elf at all' >"$TMP/bad.elf"
-expect 4 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
+expect 2 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
 check "corrupt kernel: one line" one_line "$TMP/err"
 check "corrupt kernel named" has "bad.elf" "$TMP/err"
 check "corrupt kernel: run.json failed" test "$(json_get "$TMP/bad/run.json" "['status']")" = failed
 check "no temporary files left" test -z "$(ls "$TMP/bad" | grep tmp)"
 truncate -s 100M "$TMP/huge.elf"
-expect 4 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
+expect 2 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
 check "oversized kernel explained" has "huge.elf" "$TMP/err"
+expect 2 "corrupt program" -- "$MEMVIRT" run nop --program "$TMP/bad.elf" --out "$TMP/badp"
+check "corrupt program: one line" one_line "$TMP/err"
+
+# An empty file or directory name says so (not "File name too long"), before anything starts.
+for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" "demo --out" \
+	"sim --workload seq --out" "trace dump x -o" "sim convert --lackey x -o" "validate shadow --out" \
+	"lab --out"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c ''" -- "$MEMVIRT" $c ''
+	check "$c '': says it is empty" has "is empty: give a file or directory name" "$TMP/err"
+	check "$c '': one line" one_line "$TMP/err"
+done
 
 # No /dev/kvm: say so and name the lab.
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"

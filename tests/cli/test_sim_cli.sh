@@ -212,4 +212,13 @@ expect 2 "config with a NUL byte" -- "$MEMVIRT" sim --config "$TMP/nul.cfg" --wo
 check "config with a NUL byte: says so" has "NUL byte" "$TMP/err"
 check "no empty error messages" sh -c '! grep -q "error: *$" "$1"' _ "$TMP/err"
 
+# An output directory that cannot be written is found before the simulation, not after it: a
+# long run (8G of gups) still fails at once.
+touch "$TMP/plainfile"
+expect 3 "sim --out under a file" -- timeout 10 "$MEMVIRT" sim --workload gups --footprint 8G \
+	--iters 100000000 --paging all --out "$TMP/plainfile/sub"
+check "sim --out under a file: says so" has "plainfile/sub: cannot write there: Not a directory" \
+	"$TMP/err"
+check "sim --out under a file: one line" one_line "$TMP/err"
+
 finish

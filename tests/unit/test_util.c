@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of the common helpers: sizes, numbers, JSON escaping, atomic files. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -119,6 +120,32 @@ static void test_atomic_write(void)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* Checked without making anything: the nearest existing parent decides. */
+static void test_dir_writable(void)
+{
+	char dir[] = "/tmp/memvirt-test-XXXXXX", path[128];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(dir_writable(dir) == 0);
+	snprintf(path, sizeof(path), "%s/a/b/c/", dir);
+	CHECK(dir_writable(path) == 0);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fclose(f);
+	CHECK(dir_writable(path) == -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/file/sub/dir", dir);
+	CHECK(dir_writable(path) == -ENOTDIR);
+	CHECK(dir_writable("relative-that-does-not-exist/x") == 0);
+	CHECK(dir_writable("") == -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
+	CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -126,5 +153,6 @@ int main(void)
 	test_format_size();
 	test_json();
 	test_atomic_write();
+	test_dir_writable();
 	TEST_DONE();
 }
