@@ -281,6 +281,9 @@ int cmd_demo(int argc, char **argv)
 			    argv[optind - 1]);
 		}
 	}
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s': run 'memvirt demo --help'\n",
+		    argv[optind]);
 	/* Inside the lab, or when asked: this host's KVM only. */
 	if (lab == DEMO_LAB_NO || lab_inside(NULL))
 		return demo_here(out, json ? DEMO_SHOW_JSON : DEMO_SHOW_TABLE);

@@ -131,25 +131,18 @@ static void parse_translate(struct run_config *c, const char *list)
 /* Apply the option values over the workload's defaults. */
 static void apply(struct run_config *c, const char *const *v)
 {
-	char *end;
-
 	run_apply_common("run", c, v);
-	if (v[O_TIMEOUT]) {
-		c->vm.timeout_s = strtod(v[O_TIMEOUT], &end);
-		if (end == v[O_TIMEOUT] || *end || c->vm.timeout_s < 0)
-			bad("--timeout", v[O_TIMEOUT], "expected seconds, such as 10 or 0.5");
-	}
+	if (v[O_TIMEOUT])
+		c->vm.timeout_s = opt_seconds("run", "--timeout", v[O_TIMEOUT], true);
 	c->verify = v[O_NOVERIFY] == NULL;
 	c->json = v[O_JSON] != NULL;
 	/* With --json stdout is the record's. */
 	c->vm.console_stdout = v[O_CONSOLE] != NULL && !c->json;
 	if (v[O_TRANSLATE])
 		parse_translate(c, v[O_TRANSLATE]);
-	if (v[O_TSAMPLE]) {
-		c->translate_sample = (unsigned)opt_u64("run", "--translate-sample", v[O_TSAMPLE]);
-		if (c->translate_sample > RUN_MAX_TRANSLATE)
-			bad("--translate-sample", v[O_TSAMPLE], "at most 64");
-	}
+	if (v[O_TSAMPLE])
+		c->translate_sample = (unsigned)opt_u64_range("run", "--translate-sample",
+							      v[O_TSAMPLE], 0, RUN_MAX_TRANSLATE);
 	if (v[O_RING])
 		c->vm.ev_ring_bytes = opt_size("run", "--ring-size", v[O_RING]);
 	if (v[O_NOEVENTS])

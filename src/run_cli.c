@@ -26,7 +26,8 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
 	if (v[RO_STRIDE])
 		c->vm.wl.stride = opt_size(cmd, "--stride", v[RO_STRIDE]);
 	if (v[RO_NPROC])
-		c->vm.wl.nproc = (uint32_t)opt_u64(cmd, "--nproc", v[RO_NPROC]);
+		c->vm.wl.nproc =
+			(uint32_t)opt_u64_range(cmd, "--nproc", v[RO_NPROC], 1, MV_MAX_PROCS - 1);
 	if (v[RO_OUT] && snprintf(c->out_dir, sizeof(c->out_dir), "%s",
 				  opt_path(cmd, "--out", v[RO_OUT])) >= (int)sizeof(c->out_dir))
 		opt_bad(cmd, "--out", v[RO_OUT], "path too long");

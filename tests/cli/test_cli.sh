@@ -103,4 +103,26 @@ for c in "help" "--version" "run --help" "info" "info --json" "trace stat $TMP/f
 	check "$c >/dev/full: one line" one_line "$TMP/err"
 done
 
+# Out-of-range values are usage errors, not truncated, overflowed or ignored: one line, exit 2.
+for c in "run seq --timeout 1e99" "run seq --timeout inf" "run seq --timeout nan" \
+	"run seq --timeout -1" "run seq --timeout 0x" "trace -d 1e99 -- true" "trace -d inf -- true" \
+	"trace -d nan -- true" "trace -d 0 -- true" "run pingpong --nproc 4294967297" \
+	"run seq --translate-sample 4294967297" "run seq --footprint 8388607T" \
+	"run seq --footprint 9223372036854771712" "explain --nproc 4294967297" \
+	"lab --cpus 4294967297 -- true" "lab --timeout 4294967297 -- true" "demo extra"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c" -- "$MEMVIRT" $c --out "$TMP/range"
+	check "$c: one line" one_line "$TMP/err"
+	check "$c: says what is expected" has "expected\\|above the largest\\|unexpected" "$TMP/err"
+done
+check "out-of-range values: nothing written" test ! -e "$TMP/range"
+expect 2 "demo extra argument named" -- "$MEMVIRT" demo extra
+check "demo extra: says unexpected" has "unexpected argument 'extra'" "$TMP/err"
+expect 2 "--timeout 1e99 explained" -- "$MEMVIRT" run seq --timeout 1e99
+check "--timeout 1e99: says the range" has "seconds from 0.001 to 31536000" "$TMP/err"
+expect 2 "--nproc 4294967297 explained" -- "$MEMVIRT" run pingpong --nproc 4294967297
+check "--nproc: says the range" has "from 1 to 15" "$TMP/err"
+expect 2 "footprint near 2^63" -- "$MEMVIRT" run seq --footprint 9223372036854771712
+check "footprint near 2^63: says the largest" has "above the largest guest memory, 64G" "$TMP/err"
+
 finish
