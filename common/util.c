@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmpclean.h"
 #include "util.h"
 
 int parse_u64(const char *s, uint64_t *out)
@@ -105,11 +106,11 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 {
 	char tmp[PATH_MAX];
 	FILE *f;
-	int fd, ret;
+	int fd, ret, slot;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
+	fd = tmpclean_mkstemp(tmp, &slot);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");
@@ -131,10 +132,12 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 		ret = -errno;
 		goto err_unlink;
 	}
+	tmpclean_del(slot);
 	return 0;
 
 err_unlink:
 	unlink(tmp);
+	tmpclean_del(slot);
 	return ret;
 }
 

@@ -39,7 +39,8 @@ extern uint64_t util_main_ns;
 /*
  * Write a file atomically: @fill writes the content to a temporary file in
  * the same directory, which is then flushed and renamed over @path. On any
- * failure the temporary is removed and @path is untouched. @sync also
+ * failure the temporary is removed and @path is untouched, and SIGINT or
+ * SIGTERM meanwhile removes it too (common/tmpclean.h). @sync also
  * fsyncs the data before the rename (durable across a host crash).
  */
 int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg, bool sync);
