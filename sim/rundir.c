@@ -8,7 +8,6 @@
 #include "mmu/mmu.h"
 #include "mmu/ptsnap.h"
 #include "sim/internal.h"
-#include "workloads/workload.h"
 
 static int run_page(void *ctx, const struct ptsnap_page *p)
 {
@@ -19,28 +18,6 @@ static int run_page(void *ctx, const struct ptsnap_page *p)
 	for (unsigned i = 0; guest && !err && i < 512; i++)
 		err = ptmem__write64(guest, p->gpa + 8 * i, e[i]);
 	return err;
-}
-
-/*
- * The workload a snapshot records is read from a file: it passes the checks
- * 'memvirt run' makes of its options before the generators see it.
- */
-static int run_check_workload(const char *path, const struct ptsnap_header *h, char *err,
-			      size_t errlen)
-{
-	const struct wl_params p = {.kind = h->wl_kind,
-				    .nproc = h->wl_nproc,
-				    .footprint = h->wl_footprint,
-				    .iters = h->wl_iters,
-				    .page_size = h->wl_page_size,
-				    .seed = h->wl_seed,
-				    .stride = h->wl_stride};
-	char why[256];
-
-	if (!wl_params_check(&p, "", why, sizeof(why)))
-		return 0;
-	snprintf(err, errlen, "%s: its workload is not one 'memvirt run' accepts: %s", path, why);
-	return -EINVAL;
 }
 
 int sim_run_load(const char *dir, struct ptmem *guest, struct ptsnap_header *h, uint64_t *mem_end,
@@ -59,8 +36,6 @@ int sim_run_load(const char *dir, struct ptmem *guest, struct ptsnap_header *h, 
 	for (unsigned i = 0; !rc && i < h->nregions; i++)
 		if (map[i].gpa + map[i].size > *mem_end)
 			*mem_end = map[i].gpa + map[i].size;
-	if (!rc)
-		rc = run_check_workload(path, h, err, errlen);
 	if (!rc && *mem_end > SIM_GUEST_LIMIT) {
 		snprintf(err, errlen, "--run %s: guest memory above 64G is not simulated", dir);
 		return -EINVAL;

@@ -241,6 +241,17 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
 	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
+	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
+				      .nproc = o->snap.wl_nproc,
+				      .footprint = o->snap.wl_footprint,
+				      .iters = o->snap.wl_iters,
+				      .page_size = o->snap.wl_page_size,
+				      .seed = o->snap.wl_seed,
+				      .stride = o->snap.wl_stride};
+	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
+	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
+		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
+		    o->mc.in_path, PTSNAP_FILE, err);
 	kind = (int)o->snap.wl_kind;
 	if (kind < 0 || kind >= WL__COUNT || kind == WL_CHURN || kind == WL_PINGPONG ||
 	    kind == WL_CRASH || kind == WL_NOP)
@@ -252,13 +263,6 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 		    "--run %s: the guest used %u-level paging, the configuration %u: use a "
 		    "configuration with [paging] levels = %u\n",
 		    o->mc.in_path, o->snap.levels, o->mc.cfg.levels, o->snap.levels);
-	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
-				      .nproc = o->snap.wl_nproc,
-				      .footprint = o->snap.wl_footprint,
-				      .iters = o->snap.wl_iters,
-				      .page_size = o->snap.wl_page_size,
-				      .seed = o->snap.wl_seed,
-				      .stride = o->snap.wl_stride};
 	o->mc.gps = o->mc.wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
 }
 
