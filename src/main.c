@@ -56,8 +56,6 @@ static void stdout_check(void)
 		err = errno;
 	else if (ferror(stdout))
 		err = errno ? errno : EIO;
-	if (fclose(stdout) && !err)
-		err = errno;
 	if (!err)
 		return;
 	pr_err("writing standard output: %s\n", strerror(err));
