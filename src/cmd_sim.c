@@ -315,7 +315,8 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 		if (!v[files[i].opt])
 			continue;
 		o->mc.input = files[i].in;
-		o->mc.in_path = v[files[i].opt];
+		/* '-' is standard input, as for 'sim convert'. */
+		o->mc.in_path = strcmp(v[files[i].opt], "-") ? v[files[i].opt] : "/dev/stdin";
 		if (access(o->mc.in_path, R_OK))
 			bad(files[i].name, o->mc.in_path, strerror(errno));
 		if (modes_given(o) > 1 && !rereadable(o->mc.in_path))
@@ -323,7 +324,7 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 			    "%s %s: a pipe is read once, and each of the %d paging modes reads "
 			    "the input from its start: save it to a file or give one --paging "
 			    "mode\n",
-			    files[i].name, o->mc.in_path, modes_given(o));
+			    files[i].name, v[files[i].opt], modes_given(o));
 	}
 }
 

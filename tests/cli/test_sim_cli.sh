@@ -202,6 +202,13 @@ cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging nested --json
 	--out "$TMP/p3" >"$TMP/out" 2>"$TMP/err"
 check "pipe, one mode: exit 0" test $? -eq 0
 check "pipe, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey - --paging shadow --json --out "$TMP/p4" \
+	>"$TMP/out" 2>"$TMP/err"
+check "--lackey -, one mode: exit 0" test $? -eq 0
+check "--lackey -, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey - --paging all --out "$TMP/p5" >"$TMP/out" 2>"$TMP/err"
+check "--lackey -, --paging all: exit 2" test $? -eq 2
+check "--lackey -, --paging all: names '-'" has "^memvirt: error: --lackey -: a pipe" "$TMP/err"
 
 # A configuration is a small text file: an endless or huge one is refused at 1 MiB, a directory
 # or a binary file in one line that says why.
