@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # The two commands of the README: `make demo` and `make test`. Both install
 # missing Debian packages first (scripts/install-deps.sh), then build.
+# `make install` puts memvirt under PREFIX (default /usr/local), staged in DESTDIR if set.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/fuzz/corpus/')
 
-.PHONY: all deps build demo test test-asan test-fuzz format format-check bench clean
+.PHONY: all deps build install demo test test-asan test-fuzz format format-check bench clean
 
 all: build
 
@@ -20,6 +23,11 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
+
+# The binary, its guest images (PREFIX/share/memvirt), man pages, bash completion and docs
+# (cmake/install.cmake).
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 demo: build
 	./$(BUILD)/memvirt demo --out memvirt-out/demo

@@ -11,6 +11,7 @@ PKGS=(
 	gnuplot-nox
 	qemu-system-x86 busybox-static kmod hyperfine bpftrace
 	valgrind python3
+	help2man groff-base man-db bash-completion
 )
 
 missing=()

@@ -9,28 +9,50 @@
 
 #include "shadow/internal.h"
 
-/* The host frame of @gfn: false when it is not guest RAM (KVM: no memslot, an MMIO access). */
-static bool host_page(struct shadow *s, gfn_t gfn, pfn_t *pfn, unsigned *level)
+/*
+ * The host frame of @gfn for @acc: 0, -ENOENT when it is not guest RAM (KVM: no memslot, an
+ * MMIO access), -EAGAIN when an atomic lookup finds no writable page, or
+ * SHADOW_HOST_INVALIDATED. *writable is false when the host maps the page read-only.
+ */
+static int host_page(struct shadow *s, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+		     unsigned *level, bool *writable)
 {
 	unsigned l = 1;
+	bool w = true;
+	pfn_t p = 0;
+	int r = s->ops.host_page(s->ctx, gfn, acc, &p, &l, &w);
 
-	if (s->ops.host_page(s->ctx, gfn, pfn, &l))
-		return false;
+	if (r == SHADOW_HOST_INVALIDATED)
+		return r;
+	if (r)
+		return r == -EAGAIN ? -EAGAIN : -ENOENT;
+	if (acc == SHADOW_HOST_ATOMIC && !w)
+		return -EAGAIN;
+	*pfn = p;
 	if (level)
 		*level = l < 1 ? 1 : l > SHADOW_HUGE_LEVELS ? SHADOW_HUGE_LEVELS : l;
-	return true;
+	if (writable)
+		*writable = w;
+	return 0;
 }
 
 /*
- * make_spte(): the leaf SPTE for @pte_access. Not accessed when prefetched; a writable one
- * first tries to unsync the shadow pages of @gfn and is made read-only if it cannot (returns
- * true: "write-protected"). A write to a writable old SPTE skips that check and the dirty bit.
+ * make_spte(): the leaf SPTE for @pte_access. Not accessed when prefetched; never writable
+ * over a page the host maps read-only (!@host_writable, remembered in the SPTE); a writable
+ * one first tries to unsync the shadow pages of @gfn and is made read-only if it cannot
+ * (returns true: "write-protected"). A write to a writable old SPTE skips that check and the
+ * dirty bit.
  */
 bool make_spte(struct shadow *s, struct shadow_page *sp, unsigned pte_access, gfn_t gfn, pfn_t pfn,
-	       uint64_t old_spte, bool prefetch, bool can_unsync, uint64_t *out)
+	       uint64_t old_spte, bool prefetch, bool can_unsync, bool host_writable, uint64_t *out)
 {
 	uint64_t spte = SPTE_MMU_PRESENT | PTE_P;
 	bool wrprot = false;
+
+	if (host_writable)
+		spte |= SPTE_HOST_WRITABLE;
+	else
+		pte_access &= ~SHADOW_ACC_WRITE;
 
 	if (!prefetch)
 		spte |= PTE_A;
@@ -66,7 +88,8 @@ out:
  * flush); the same SPTE again is spurious; a write that had to be write-protected is emulated.
  */
 static int set_spte(struct shadow *s, struct shadow_page *sp, unsigned idx, unsigned pte_access,
-		    gfn_t gfn, pfn_t pfn, bool mmio, bool write_fault, bool prefetch)
+		    gfn_t gfn, pfn_t pfn, bool mmio, bool write_fault, bool prefetch,
+		    bool host_writable)
 {
 	uint64_t *sptep = &sp->spt[idx], spte;
 	bool flush = false, was_rmapped = false, wrprot;
@@ -89,7 +112,8 @@ static int set_spte(struct shadow *s, struct shadow_page *sp, unsigned idx, unsi
 			was_rmapped = true;
 		}
 	}
-	wrprot = make_spte(s, sp, pte_access, gfn, pfn, *sptep, prefetch, true, &spte);
+	wrprot = make_spte(s, sp, pte_access, gfn, pfn, *sptep, prefetch, true, host_writable,
+			   &spte);
 	if (*sptep == spte)
 		ret = SHADOW_PF_SPURIOUS;
 	else
@@ -114,8 +138,8 @@ bool prefetch_invalid_gpte(struct shadow *s, struct shadow_page *sp, unsigned id
 	return true;
 }
 
-/* FNAME(prefetch_gpte): map one guest PTE of a last-level page without a fault.
- * Simplification: the host page is always present, so KVM's atomic lookup never fails. */
+/* FNAME(prefetch_gpte): map one guest PTE of a last-level page without a fault, when the host
+ * maps its page writable already (the atomic lookup; else the prefetch ends). */
 bool prefetch_gpte(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t gpte)
 {
 	unsigned access;
@@ -127,9 +151,9 @@ bool prefetch_gpte(struct shadow *s, struct shadow_page *sp, unsigned idx, uint6
 	gfn = (gpte & PTE_ADDR_MASK) >> X86_PAGE_SHIFT;
 	access = sp->role.access & gpte_access(gpte);
 	protect_clean_gpte(&access, gpte);
-	if (!host_page(s, gfn, &pfn, NULL))
+	if (host_page(s, gfn, SHADOW_HOST_ATOMIC, &pfn, NULL, NULL))
 		return false;
-	set_spte(s, sp, idx, access, gfn, pfn, false, false, true);
+	set_spte(s, sp, idx, access, gfn, pfn, false, false, true, true);
 	return true;
 }
 
@@ -148,18 +172,18 @@ static void direct_prefetch(struct shadow *s, struct shadow_page *sp, unsigned i
 		}
 		if (run < 0)
 			continue;
-		/* direct_pte_prefetch_many(): the run's first gfn must be RAM (else the prefetch
-		 * ends); the run is mapped up to the first gfn that is not */
+		/* direct_pte_prefetch_many(): gfn_to_page_many_atomic() finds the run's pages the
+		 * host maps writable, up to the first it does not; none ends the prefetch */
 		for (unsigned j = (unsigned)run; j < i; j++) {
 			gfn_t gfn = sp_gfn_at(sp, j);
 			pfn_t pfn;
 
-			if (!host_page(s, gfn, &pfn, NULL)) {
+			if (host_page(s, gfn, SHADOW_HOST_ATOMIC, &pfn, NULL, NULL)) {
 				if (j == (unsigned)run)
 					return;
 				break;
 			}
-			set_spte(s, sp, j, sp->role.access, gfn, pfn, false, false, true);
+			set_spte(s, sp, j, sp->role.access, gfn, pfn, false, false, true, true);
 		}
 		run = -1;
 	}
@@ -270,7 +294,7 @@ static struct shadow_page *get_child_sp(struct shadow *s, struct shadow_page *pa
 
 struct fault_ctx {
 	gva_t gva;
-	bool write, mmio;
+	bool write, mmio, map_writable;
 	pfn_t pfn;
 	unsigned host_level, max_level;
 };
@@ -327,7 +351,8 @@ static int fetch(struct shadow *s, struct fault_ctx *f, struct guest_walk *w)
 	}
 
 	ret = set_spte(s, sp, idx, w->pte_access, base_gfn,
-		       f->pfn & ~(pfn_t)(pages_per_level(goal) - 1), f->mmio, f->write, false);
+		       f->pfn & ~(pfn_t)(pages_per_level(goal) - 1), f->mmio, f->write, false,
+		       f->map_writable);
 	if (ret == SHADOW_PF_SPURIOUS)
 		return ret;
 	pte_prefetch(s, w, sp, idx);
@@ -343,6 +368,7 @@ int page_fault(struct shadow *s, gva_t gva, uint32_t error_code, uint32_t *pf_er
 {
 	struct fault_ctx f = {.gva = gva, .write = error_code & PF_ERR_W};
 	struct guest_walk w;
+	int r;
 
 	if (!walk_guest(s, gva, error_code & ~(uint32_t)PF_ERR_RSVD, &w)) {
 		/* kvm_inject_emulated_page_fault(): a protection fault first invalidates the gva
@@ -354,13 +380,24 @@ int page_fault(struct shadow *s, gva_t gva, uint32_t error_code, uint32_t *pf_er
 			*pf_error = w.error_code;
 		return SHADOW_PF_GUEST;
 	}
-	f.mmio = !host_page(s, w.gfn, &f.pfn, &f.host_level);
+	f.mmio = host_page(s, w.gfn, SHADOW_HOST_QUERY, &f.pfn, NULL, NULL) != 0;
 	/* page_fault_handle_page_track() */
 	if (!f.mmio && (error_code & PF_ERR_P) && f.write && gfn_write_tracked(s, w.gfn)) {
 		clear_flood_on_path(s, gva);
 		return SHADOW_PF_EMULATE;
 	}
 	f.max_level = self_change_mapping(&w) ? 1 : w.level;
+	/* kvm_faultin_pfn(): the host page, faulted in for this access */
+	if (!f.mmio) {
+		r = host_page(s, w.gfn, f.write ? SHADOW_HOST_WRITE : SHADOW_HOST_READ, &f.pfn,
+			      &f.host_level, &f.map_writable);
+		if (r == SHADOW_HOST_INVALIDATED) {
+			/* the MMU notifier ran meanwhile: the fault is stale */
+			shadow__host_unmap_locked(s, w.gfn, 1);
+			return SHADOW_PF_RETRY;
+		}
+		f.mmio = r != 0;
+	}
 	/* is_page_fault_stale(): the root was zapped under us */
 	if (!s->root.sp || s->root.sp->role.invalid)
 		return SHADOW_PF_RETRY;

@@ -16,13 +16,15 @@
 
 /*
  * SPTE format for shadow paging: the x86 entry format (P, RW, US, A, D, PS, NX, address)
- * plus KVM's software bits: MMU-present (SPTE_MMU_PRESENT_MASK, bit 11) and MMU-writable
- * (DEFAULT_SPTE_MMU_WRITABLE, bit 10: clear while KVM write-protects a guest table).
+ * plus KVM's software bits: MMU-present (SPTE_MMU_PRESENT_MASK, bit 11), MMU-writable
+ * (DEFAULT_SPTE_MMU_WRITABLE, bit 10: clear while KVM write-protects a guest table) and
+ * host-writable (bit 9: clear over a page the host maps read-only).
  * Simplification: an MMIO SPTE is marked by bit 62 instead of KVM's reserved-bit pattern.
  */
-#define SPTE_MMU_PRESENT  (1ULL << 11)
-#define SPTE_MMU_WRITABLE (1ULL << 10)
-#define SPTE_MMIO	  (1ULL << 62)
+#define SPTE_MMU_PRESENT   (1ULL << 11)
+#define SPTE_MMU_WRITABLE  (1ULL << 10)
+#define SPTE_HOST_WRITABLE (1ULL << 9) /* DEFAULT_SPTE_HOST_WRITABLE: the host page is writable */
+#define SPTE_MMIO	   (1ULL << 62)
 
 #define SHADOW_HASH_BUCKETS (1u << SHADOW_HASH_SHIFT)
 #define SHADOW_HUGE_LEVELS  3 /* KVM_MAX_HUGEPAGE_LEVEL: rmaps and write protection, 4K..1G */
@@ -218,6 +220,7 @@ void remote_flush(struct shadow *s);
 void mark_parents_unsync(struct shadow_page *sp);
 void unlink_unsync(struct shadow *s, struct shadow_page *sp);
 void free_shadow_page(struct shadow *s, struct shadow_page *sp);
+uint64_t shadow__host_unmap_locked(struct shadow *s, gfn_t gfn, uint64_t n);
 
 /* sync.c: unsync pages, sync, INVLPG */
 int try_unsync(struct shadow *s, gfn_t gfn, bool can_unsync, bool prefetch);
@@ -235,7 +238,8 @@ bool walk_guest(struct shadow *s, gva_t gva, uint32_t access, struct guest_walk 
 
 /* fault.c: SPTEs and the fault path */
 bool make_spte(struct shadow *s, struct shadow_page *sp, unsigned pte_access, gfn_t gfn, pfn_t pfn,
-	       uint64_t old_spte, bool prefetch, bool can_unsync, uint64_t *out);
+	       uint64_t old_spte, bool prefetch, bool can_unsync, bool host_writable,
+	       uint64_t *out);
 bool prefetch_gpte(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t gpte);
 bool prefetch_invalid_gpte(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t gpte);
 int page_fault(struct shadow *s, gva_t gva, uint32_t error_code, uint32_t *pf_error);

@@ -603,3 +603,46 @@ int make_pages_available(struct shadow *s)
 		return -ENOSPC;
 	return 0;
 }
+
+/*
+ * kvm_unmap_gfn_range() -> kvm_zap_rmap(): at each level, the rmaps covering [gfn, gfn + n)
+ * are emptied, each leaf dropped (pages_* move); one flush when any was (the notifier's
+ * kvm_flush_remote_tlbs), serviced when the vCPU next enters.
+ */
+uint64_t shadow__host_unmap_locked(struct shadow *s, gfn_t gfn, uint64_t n)
+{
+	uint64_t dropped = 0;
+
+	if (s->oom || !n || gfn + n < gfn)
+		return 0;
+	for (unsigned level = 1; level <= SHADOW_HUGE_LEVELS; level++) {
+		unsigned shift = PT_INDEX_BITS * (level - 1);
+
+		for (uint64_t key = gfn >> shift; key <= (gfn + n - 1) >> shift; key++) {
+			struct frame_meta *m = meta_get(&s->meta, level, key, false);
+
+			for (uint32_t i = 0; m && i < m->rmap.n; i++)
+				dropped += spte_present(m->rmap.v[i].sp->spt[m->rmap.v[i].idx]);
+			if (m)
+				zap_all_rmap_sptes(s, m, level); /* pte_list_destroy() */
+		}
+	}
+	if (dropped)
+		remote_flush(s);
+	return dropped;
+}
+
+/* The host's invalidation outside a fault: the flush is serviced as the vCPU re-enters. */
+uint64_t shadow__host_unmap(struct shadow *s, gfn_t gfn, uint64_t n)
+{
+	uint64_t dropped = shadow__host_unmap_locked(s, gfn, n);
+
+	if (s->cr3_loaded)
+		s->exit_open = true;
+	return dropped;
+}
+
+void shadow__vcpu_enter(struct shadow *s)
+{
+	close_exit(s);
+}

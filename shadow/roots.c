@@ -119,10 +119,12 @@ static int mmu_load(struct shadow *s)
 {
 	pfn_t pfn;
 	unsigned level;
+	bool writable;
 	struct shadow_page *sp;
 
 	/* mmu_check_root(): CR3 outside guest RAM is a triple fault */
-	if (s->ops.host_page(s->ctx, gpa_to_gfn(s->cr3), &pfn, &level))
+	if (s->ops.host_page(s->ctx, gpa_to_gfn(s->cr3), SHADOW_HOST_QUERY, &pfn, &level,
+			     &writable))
 		return -EFAULT;
 	if (make_pages_available(s))
 		return -ENOSPC;

@@ -32,18 +32,44 @@
 /* What the model needs from its environment. */
 
 /*
+ * How the model asks for the host page behind a guest frame (KVM 6.1, virt/kvm/kvm_main.c):
+ * QUERY only asks whether the gfn is guest RAM (a memslot lookup; nothing is faulted in);
+ * READ and WRITE are kvm_faultin_pfn() for a read or a write fault (hva_to_pfn() with
+ * write_fault false or true); ATOMIC is the prefetchers' gfn_to_pfn_memslot_atomic(), which
+ * only finds a page the host maps writable already.
+ */
+enum shadow_host_access {
+	SHADOW_HOST_QUERY,
+	SHADOW_HOST_READ,
+	SHADOW_HOST_WRITE,
+	SHADOW_HOST_ATOMIC,
+};
+
+/*
+ * host_page's return when faulting the page in changed the host's mapping of the gfn (a
+ * write that breaks copy-on-write of the zero page): the MMU notifier's invalidation ran
+ * during the fault, so the model drops the gfn's SPTEs as kvm_unmap_gfn_range() does and the
+ * fault is retried (is_page_fault_stale(): RET_PF_RETRY).
+ */
+#define SHADOW_HOST_INVALIDATED 1
+
+/*
  * Guest memory and its host backing. @read loads the 8-byte entry at @gpa (8-aligned) and
  * returns 0, or -EFAULT when @gpa is not guest RAM. @cmpxchg, when set, lets the model set
  * accessed and dirty bits in guest entries as KVM's walker does (write @new if the entry still
  * holds @old: 0, -EAGAIN if it changed, -EFAULT); when NULL the model decides as if it had set
  * them and leaves guest memory alone. @host_page says whether @gfn is guest RAM (0) or not
- * (-ENOENT: MMIO), and if it is, its host frame and the level (1: 4K, 2: 2M, 3: 1G) of the
- * host page that backs it; a huge level needs @pfn congruent to @gfn modulo that page.
+ * (-ENOENT: MMIO), and if it is, its host frame, the level (1: 4K, 2: 2M, 3: 1G) of the host
+ * page that backs it (a huge level needs @pfn congruent to @gfn modulo that page) and whether
+ * the host maps it writable (a read of never-written anonymous memory maps the shared zero
+ * page read-only); for ATOMIC it returns -EAGAIN when the host maps no writable page now,
+ * and for a fault it may return SHADOW_HOST_INVALIDATED.
  */
 struct shadow_guest_ops {
 	int (*read)(void *ctx, gpa_t gpa, uint64_t *val);
 	int (*cmpxchg)(void *ctx, gpa_t gpa, uint64_t old, uint64_t new);
-	int (*host_page)(void *ctx, gfn_t gfn, pfn_t *pfn, unsigned *level);
+	int (*host_page)(void *ctx, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+			 unsigned *level, bool *writable);
 };
 
 struct shadow_config {
@@ -168,6 +194,19 @@ int shadow__fault(struct shadow *s, gva_t gva, unsigned access, uint32_t *pf_err
  * returned SHADOW_PF_EMULATE; guest memory must already hold the new value.
  */
 void shadow__guest_write(struct shadow *s, gpa_t gpa, uint64_t value, unsigned bytes);
+
+/*
+ * The host unmapped guest frames [@gfn, @gfn + @n) (an MMU-notifier invalidation:
+ * MADV_DONTNEED, a hole punched, copy-on-write) while the vCPU is outside the guest (the VMM
+ * handling an exit): every leaf SPTE mapping one of them is dropped as kvm_unmap_gfn_range()
+ * drops them, and a TLB flush is requested if any was (kvm_flush_remote_tlbs). Requests made
+ * during one exit are serviced once, when the vCPU enters: at shadow__vcpu_enter or the
+ * model's next call. Returns how many SPTEs were dropped.
+ */
+uint64_t shadow__host_unmap(struct shadow *s, gfn_t gfn, uint64_t n);
+
+/* The vCPU enters the guest after an exit the model did not see: pending requests are served. */
+void shadow__vcpu_enter(struct shadow *s);
 
 /* The guest executes INVLPG @gva. */
 void shadow__invlpg(struct shadow *s, gva_t gva);

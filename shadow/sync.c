@@ -150,7 +150,8 @@ int sync_page(struct shadow *s, struct shadow_page *sp)
 			continue;
 		}
 		sp_set_access(sp, i, access);
-		make_spte(s, sp, access, gfn, spte_pfn(sp->spt[i]), sp->spt[i], true, false, &spte);
+		make_spte(s, sp, access, gfn, spte_pfn(sp->spt[i]), sp->spt[i], true, false,
+			  sp->spt[i] & SPTE_HOST_WRITABLE, &spte);
 		flush |= spte_update(&sp->spt[i], spte);
 	}
 	return flush;

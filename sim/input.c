@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -140,15 +141,6 @@ struct ev_addr_field {
 /* #PF error code bit 1 (SDM Vol. 3A §4.7): a write; KVM's PFERR_WRITE_MASK is the same bit. */
 #define EV_PF_WRITE (1u << 1)
 
-/* The guest kernel's own records, replayed in shadow mode (docs/sim-command.md). */
-enum ev_update { UPD_MAP, UPD_UNMAP, UPD_PROTECT, UPD_AS_CREATE, UPD_AS_SWITCH, UPD_FLUSH, UPD_N };
-
-struct ev_update_type {
-	const char *type;
-	const struct ev_rtype *t;
-	int fva, flen, fcr3, fprot, fkind;
-};
-
 /*
  * Leaf bits of a mapping with MV_PROT_* @prot, as the guest kernel makes them (prot_flags
  * in workloads/kernel/mm.c): user, writable with MV_PROT_WRITE, NX unless MV_PROT_EXEC.
@@ -161,14 +153,16 @@ static uint64_t ev_prot_bits(uint64_t prot)
 
 /*
  * munmap and mprotect: the kernel rewrites each present leaf of the mapping (one store
- * each; munmap clears it); the INVLPGs or CR3 reload that follow are their own records.
+ * each; munmap clears it and frees the frame); the INVLPGs or CR3 reload that follow are
+ * their own records.
  */
 static int ev_replay_range(struct machine *m, const struct ev_record *rec,
-			   const struct ev_update_type *u, bool unmap)
+			   const struct ev_update_type *u, bool unmap, struct ev_discards *d)
 {
 	uint64_t va = ev_field_u64(rec, u->fva, 0), len = ev_field_u64(rec, u->flen, 0);
-	uint64_t set = 0, end = va + len;
+	uint64_t set = 0, end = va + len, size;
 	gva_t next;
+	gpa_t pa;
 	int rc;
 
 	if (!unmap)
@@ -177,8 +171,11 @@ static int ev_replay_range(struct machine *m, const struct ev_record *rec,
 		return -EINVAL;
 	/* Leaf by leaf; a missing table skips the region it would map, so any range is quick. */
 	for (; va < end; va = next) {
-		rc = machine__spt_set_leaf(m, va, unmap, PTE_RW | PTE_NX | PTE_US, set, &next);
+		rc = machine__set_leaf(m, va, unmap, PTE_RW | PTE_NX | PTE_US, set, &next, &pa,
+				       &size);
 		if (rc < 0)
+			return rc;
+		if (rc && unmap && (rc = ev_discard_add(d, pa, size)))
 			return rc;
 		if (next <= va)
 			break;
@@ -186,31 +183,81 @@ static int ev_replay_range(struct machine *m, const struct ev_record *rec,
 	return 0;
 }
 
-/* One update record of type @k; 0 or -errno. */
-static int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_update_type *u,
-		     enum ev_update k)
+int ev_discard_add(struct ev_discards *d, gpa_t pa, uint64_t size)
+{
+	struct ev_range *r = d->n ? &d->v[d->n - 1] : NULL;
+
+	/* frame_free(): a frame right after the last range extends it (one madvise each) */
+	if (r && r->start + r->len == pa) {
+		r->len += size;
+		return 0;
+	}
+	if (d->n == d->cap) {
+		unsigned cap = d->cap ? 2 * d->cap : 16;
+		struct ev_range *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = (struct ev_range){pa, size};
+	return 0;
+}
+
+/*
+ * The VMM discards the freed frames (MV_MSG_DISCARD after munmap's flushes): the kernel sends
+ * them MV_DISCARD_MAX ranges to a message, one exit each.
+ */
+int ev_discard_apply(struct machine *m, struct ev_discards *d)
+{
+	gpa_t start[MV_DISCARD_MAX];
+	uint64_t len[MV_DISCARD_MAX];
+	int rc = 0;
+
+	for (unsigned i = 0; i < d->n && !rc; i += MV_DISCARD_MAX) {
+		unsigned k = d->n - i < MV_DISCARD_MAX ? d->n - i : MV_DISCARD_MAX;
+
+		for (unsigned j = 0; j < k; j++) {
+			start[j] = d->v[i + j].start;
+			len[j] = d->v[i + j].len;
+		}
+		rc = machine__host_discard(m, start, len, k);
+	}
+	d->n = 0;
+	return rc;
+}
+
+int ev_replay(struct machine *m, const struct ev_record *rec, const struct ev_update_type *u,
+	      enum ev_update k, struct ev_discards *d)
 {
 	uint64_t cr3 = u->fcr3 >= 0 ? ev_field_u64(rec, u->fcr3, 0) : 0;
 
+	/* the discards of an unmap follow its flushes */
+	if (k != UPD_FLUSH) {
+		int rc = ev_discard_apply(m, d);
+
+		if (rc)
+			return rc;
+	}
 	switch (k) {
 	case UPD_MAP: /* demand paging: the kernel writes no entry until a fault */
-		return machine__spt_as_seen(m, cr3);
+		return machine__as_seen(m, cr3);
 	case UPD_UNMAP:
 	case UPD_PROTECT:
-		return ev_replay_range(m, rec, u, k == UPD_UNMAP);
+		return ev_replay_range(m, rec, u, k == UPD_UNMAP, d);
 	case UPD_AS_CREATE:
-		return machine__spt_as_seen(m, cr3);
+		return machine__as_seen(m, cr3);
 	case UPD_AS_SWITCH:
-		return machine__spt_cr3_load(m, cr3);
+		return machine__cr3_load(m, cr3);
 	case UPD_FLUSH:
 		switch (u->fkind >= 0 ? ev_field_u64(rec, u->fkind, 0) : ~0ULL) {
 		case EV_FLUSH_INVLPG:
-			return machine__spt_invlpg(m,
-						   u->fva >= 0 ? ev_field_u64(rec, u->fva, 0) : 0);
+			return machine__invlpg(m, u->fva >= 0 ? ev_field_u64(rec, u->fva, 0) : 0);
 		case EV_FLUSH_CR3:
-			return machine__spt_cr3_load(m, cr3);
+			return machine__cr3_load(m, cr3);
 		case EV_FLUSH_ALL:
-			return machine__spt_flush_guest(m);
+			return machine__flush_guest(m);
 		default:
 			return -EINVAL;
 		}
@@ -220,9 +267,18 @@ static int ev_replay(struct machine *m, const struct ev_record *rec, const struc
 	return -EINVAL;
 }
 
-/* The update type of @rec, or UPD_N; types and fields are found by name as they appear. */
-static enum ev_update ev_update_of(struct ev_reader *r, const struct ev_record *rec,
-				   struct ev_update_type *upd)
+void ev_update_types_init(struct ev_update_type upd[UPD_N])
+{
+	static const char *const names[UPD_N] = {"guest_map",	    "guest_unmap",
+						 "guest_protect",   "guest_as_create",
+						 "guest_as_switch", "guest_tlb_flush"};
+
+	for (unsigned k = 0; k < UPD_N; k++)
+		upd[k] = (struct ev_update_type){names[k], NULL, -1, -1, -1, -1, -1};
+}
+
+enum ev_update ev_update_of(struct ev_reader *r, const struct ev_record *rec,
+			    struct ev_update_type *upd)
 {
 	for (unsigned k = 0; k < UPD_N; k++) {
 		struct ev_update_type *u = &upd[k];
@@ -247,20 +303,15 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 		{"guest_fault", "cr2", "error_code", NULL, -1, -1},
 		{"kvm_mmu_walk", "addr", "pferr", NULL, -1, -1},
 	};
-	struct ev_update_type upd[UPD_N] = {
-		{"guest_map", NULL, -1, -1, -1, -1, -1},
-		{"guest_unmap", NULL, -1, -1, -1, -1, -1},
-		{"guest_protect", NULL, -1, -1, -1, -1, -1},
-		{"guest_as_create", NULL, -1, -1, -1, -1, -1},
-		{"guest_as_switch", NULL, -1, -1, -1, -1, -1},
-		{"guest_tlb_flush", NULL, -1, -1, -1, -1, -1},
-	};
+	struct ev_update_type upd[UPD_N];
+	struct ev_discards d = {0};
 	bool replay = m->spt != NULL; /* shadow mode replays the guest's table updates */
 	struct ev_reader *r = NULL;
 	struct ev_record rec;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	ev_update_types_init(upd);
 	rc = ev_reader_open(&r, path);
 	if (rc) {
 		snprintf(err, errlen, "--trace %s: %s", path,
@@ -292,11 +343,12 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 			if (k == UPD_N)
 				continue;
 			st->replayed++;
-			mrc = ev_replay(m, &rec, &upd[k], k);
+			mrc = ev_replay(m, &rec, &upd[k], k, &d);
 			if (mrc) {
 				snprintf(err, errlen, "%s: offset %" PRIu64 ": replaying %s: %s",
 					 path, rec.offset, upd[k].type, strerror(-mrc));
 				ev_reader_close(r);
+				free(d.v);
 				return mrc == -EINVAL ? -EINVAL : mrc;
 			}
 			continue;
@@ -312,6 +364,7 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 				 "%s: offset %" PRIu64 ": cannot map address 0x%" PRIx64 ": %s",
 				 path, rec.offset, va, strerror(-mrc));
 			ev_reader_close(r);
+			free(d.v);
 			return mrc;
 		}
 		machine__access(m, va, u->fe >= 0 && (ev_field_u64(&rec, u->fe, 0) & EV_PF_WRITE));
@@ -320,6 +373,9 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 		snprintf(err, errlen, "--trace %s: %s", path, ev_reader_error(r));
 		rc = -EINVAL;
 	}
+	if (!rc && (rc = ev_discard_apply(m, &d)))
+		snprintf(err, errlen, "%s: replaying the last discards: %s", path, strerror(-rc));
+	free(d.v);
 	ev_reader_close(r);
 	return rc;
 }

@@ -79,7 +79,7 @@ int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa, enum
 }
 
 /* Nested mode: back GPAs [*end, gpa_end) with host pages. */
-static int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
+int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
 {
 	uint64_t hsz = page_size_bytes(m->c->hps);
 	int err;
@@ -105,6 +105,10 @@ static int machine_alloc_table(void *ctx, uint64_t *pa)
 	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
 		return -ENOMEM;
 	m->next_table += X86_PAGE_SIZE;
+	/* the guest kernel writes its new table: its host page, and a TDP fault when nested */
+	machine__host_written(m, *pa >> X86_PAGE_SHIFT);
+	if (m->mode == PAGING_NESTED)
+		machine__tdp_access(m, *pa >> X86_PAGE_SHIFT, true);
 	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
 }
 
@@ -165,6 +169,11 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->next_data = SIM_DATA_BASE;
 	m->host_data_end = SIM_DATA_BASE;
 	m->ram_end = SIM_GUEST_LIMIT;
+	m->dm_size = 1ULL << 30;
+	/* replay: the kernel's direct map reaches the run's frames, at SIM_DATA_BASE and up */
+	if (c->input == SIM_IN_REPLAY && c->shadow_ram_bytes < (256ULL << 30))
+		m->dm_size = (SIM_DATA_BASE + c->shadow_ram_bytes + (1ULL << 30) - 1) &
+			     ~((1ULL << 30) - 1);
 	m->guest = ptmem__new(SIM_GUEST_LIMIT, SIM_TABLE_BASE);
 	m->host = ptmem__new(SIM_HOST_LIMIT, SIM_TABLE_BASE);
 	if (!m->guest || !m->host)
@@ -177,10 +186,17 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 		if (err)
 			return err;
 	} else {
+		if ((err = machine__host_init(m)))
+			return err;
+		/* the VMM wrote the event ring's header at set-up */
+		if (c->ev_ring_bytes)
+			machine__host_written(m,
+					      (SIM_DATA_BASE + c->ev_ring_gpa) >> X86_PAGE_SHIFT);
 		ptmem__set_alloc(m->guest, machine_alloc_table, m);
 		if ((err = pt__new_root(m->guest, &m->groot)))
 			return err;
 	}
+
 	t.mem = ptmem__mem(m->guest);
 	t.root = m->groot;
 	if (mode == PAGING_NESTED) {
@@ -192,6 +208,9 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->sim = sim__new(&c->cfg, mode, &t);
 	if (!m->sim)
 		return -errno;
+	if (m->tdp_exits_pending &&
+	    (err = sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, m->tdp_exits_pending, 0)))
+		return err;
 	return m->spt ? machine__spt_start(m) : 0;
 }
 
@@ -201,6 +220,7 @@ void machine__free(struct machine *m)
 		return;
 	sim__free(m->sim);
 	machine__spt_free(m);
+	machine__host_free(m);
 	ptmem__free(m->guest);
 	ptmem__free(m->host);
 	free(m->gpages.slot);
@@ -253,6 +273,21 @@ void machine__access(struct machine *m, gva_t va, bool write)
 		m->err = err;
 		return;
 	}
+	/* nested, host_anon: the TDP entry of the page (the last page's, while nothing changed) */
+	if (m->hstate && m->mode == PAGING_NESTED &&
+	    !(m->tdp_memo_gen == m->xgen && m->tdp_memo_page == (va >> X86_PAGE_SHIFT) &&
+	      (m->tdp_memo_write || !write))) {
+		gpa_t gpa;
+
+		if (va - m->lin_gva < m->lin_len)
+			machine__tdp_access(m, (m->lin_gpa + (va - m->lin_gva)) >> X86_PAGE_SHIFT,
+					    write);
+		else if (machine__guest_mapped(m, va, &gpa))
+			machine__tdp_access(m, gpa >> X86_PAGE_SHIFT, write);
+		m->tdp_memo_page = va >> X86_PAGE_SHIFT;
+		m->tdp_memo_gen = m->xgen;
+		m->tdp_memo_write = write;
+	}
 	/* A fault is counted in the result. */
 	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
 	if (m->nbatch == SIM_BATCH)
@@ -275,7 +310,7 @@ int machine__demand_map(struct machine *m, gva_t va)
 
 	if (rc <= 0)
 		return rc;
-	if (m->spt && va - SIM_DIRECT_MAP < (1ULL << 30))
+	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
 	machine__flush(m);
 	if (m->spt && (rc = machine__spt_guest_fault(m, va)))
@@ -292,9 +327,9 @@ int machine__fault_map(struct machine *m, gva_t va)
 	uint64_t gsz = page_size_bytes(m->c->gps);
 	int rc;
 
-	if (va - SIM_DIRECT_MAP < (1ULL << 30))
+	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
-	if (machine__spt_mapped(m, va))
+	if (machine__guest_mapped(m, va, NULL))
 		return 0;
 	machine__flush(m);
 	rc = machine__spt_guest_fault(m, va);
@@ -302,7 +337,8 @@ int machine__fault_map(struct machine *m, gva_t va)
 }
 
 /* Synthetic input: the workload's buffer mapped at SIM_GUEST_BASE, traced access by access. */
-static int machine__run_workload(struct machine *m, char *err, size_t errlen)
+static int machine__run_workload(struct machine *m, struct sim_input_stats *st, char *err,
+				 size_t errlen)
 {
 	const struct wl_params *p = &m->c->wl;
 	uint64_t len =
@@ -312,6 +348,13 @@ static int machine__run_workload(struct machine *m, char *err, size_t errlen)
 	void *buf;
 	int rc;
 
+	if (p->kind == WL_CHURN || p->kind == WL_PINGPONG)
+		return sim_input_guest_os(m, st, err, errlen);
+	if (m->c->input != SIM_IN_RUN) {
+		m->lin_gva = SIM_GUEST_BASE;
+		m->lin_gpa = m->next_data;
+		m->lin_len = len;
+	}
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
@@ -342,6 +385,8 @@ int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err,
 		return sim_input_atrace(m, m->c->in_path, st, err, errlen);
 	case SIM_IN_EVENTS:
 		return sim_input_events(m, m->c->in_path, st, err, errlen);
+	case SIM_IN_REPLAY:
+		return sim_input_replay(m, m->c->in_path, st, err, errlen);
 	case SIM_IN_RUN:
 		st->table_pages = m->snap.npages;
 		st->data_leaf_tables = sim_run_leaf_tables(
@@ -351,7 +396,7 @@ int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err,
 	case SIM_IN_WORKLOAD:
 		break;
 	}
-	return machine__run_workload(m, err, errlen);
+	return machine__run_workload(m, st, err, errlen);
 }
 
 int machine__finish(struct machine *m, struct sim_mode_result *out)
@@ -364,6 +409,8 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	out->guest_pages_used =
 		out->guest_frames + ((m->next_data - SIM_DATA_BASE) >> X86_PAGE_SHIFT);
 	memset(&out->shadow, 0, sizeof(out->shadow));
+	out->tdp_valid = m->hstate && m->mode == PAGING_NESTED;
+	out->tdp = out->tdp_valid ? m->tdp : (struct sim_tdp_result){0};
 	if (m->spt) {
 		machine__spt_result(m, &out->shadow);
 		out->shadow_frames = out->shadow.live_pages;

@@ -98,3 +98,9 @@ int sim_run_check(const char *dir, struct ptsnap_header *h, char *err, size_t er
 
 	return sim_run_load(dir, NULL, h, &mem_end, err, errlen);
 }
+
+int sim_run_check_ram(const char *dir, struct ptsnap_header *h, uint64_t *mem_end, char *err,
+		      size_t errlen)
+{
+	return sim_run_load(dir, NULL, h, mem_end, err, errlen);
+}

@@ -46,6 +46,12 @@ enum sim_input {
 	SIM_IN_ATRACE,	 /* in_path: an access trace (mmu/atrace.h) */
 	SIM_IN_EVENTS,	 /* in_path: an event file; its fault addresses */
 	SIM_IN_RUN,	 /* in_path: a run directory; wl over the guest's own tables */
+	/*
+	 * in_path: a run's event file; wl, the run's workload: every access of the workload's
+	 * generator, with the guest kernel's faults, maps, unmaps, flushes and address-space
+	 * switches from the file where they fall between them (sim/replay.c)
+	 */
+	SIM_IN_REPLAY,
 };
 
 /* Where a long simulation is, for a progress line. */
@@ -65,6 +71,20 @@ struct sim_machine_config {
 	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
 	/* Shadow mode: guest RAM in the memslots, which sets KVM's page limit (0: the machine's) */
 	uint64_t shadow_ram_bytes;
+	/*
+	 * Guest RAM is the host's anonymous private memory, faulted in on first touch (a VMM's
+	 * default): a read of a page never written maps the host's zero page read-only, the
+	 * first write breaks copy-on-write, and a discarded page reads as zero again. Off: every
+	 * page is present and writable from the start. KVM's shadow and TDP faults follow it.
+	 */
+	bool host_anon;
+	/*
+	 * Replay: the guest event channel in the run's guest memory (its header page at this
+	 * GPA, then 64-byte slots): the kernel writes one slot per record of the file and the
+	 * header's producer index, so their pages are touched as on KVM. 0: not modelled.
+	 */
+	gpa_t ev_ring_gpa;
+	uint64_t ev_ring_bytes;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;
@@ -77,6 +97,7 @@ struct sim_input_stats {
 	uint64_t loads, stores, modifies, fetches; /* fetches are not simulated */
 	uint64_t guest_faults, kvm_walks;	   /* event file: address records used */
 	uint64_t other;				   /* event file: records of other types */
+	uint64_t accesses;			   /* replay: the generator's accesses */
 	/* event file, shadow mode: guest map, unmap, protect, AS and flush records replayed */
 	uint64_t replayed;
 	/* run directory: snapshot table pages, page tables and large leaves mapping the data */
@@ -100,6 +121,19 @@ struct sim_shadow_result {
 	uint64_t cr3_cycles, invlpg_cycles, sync_cycles, total_cycles;
 };
 
+/*
+ * Nested mode over anonymous host memory (host_anon): KVM's TDP MMU faults and entries, one
+ * 4K entry per guest frame the guest touched (its tables and data), under KVM's names.
+ */
+struct sim_tdp_result {
+	uint64_t pf_taken, pf_fixed; /* NPT/EPT violations handled, and those that mapped */
+	uint64_t tlb_flush;	     /* flushes after an invalidation dropped entries */
+	uint64_t pages_4k, pages_2m; /* gauges: present 4K and 2M entries */
+	uint64_t zero_maps;	     /* reads that mapped the host's zero page */
+	uint64_t cow_breaks;	     /* writes that replaced it (an invalidation, then a retry) */
+	uint64_t discarded;	     /* guest frames the host dropped (freed by the guest) */
+};
+
 /* The result of one paging mode. */
 struct sim_mode_result {
 	struct sim_result res;
@@ -110,6 +144,8 @@ struct sim_mode_result {
 	 */
 	uint64_t guest_pages_used;
 	struct sim_shadow_result shadow; /* shadow mode only */
+	bool tdp_valid;			 /* nested mode with host_anon */
+	struct sim_tdp_result tdp;
 };
 
 /*
@@ -127,6 +163,9 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
  * (a bad one) or -errno, with a one-line message in @err.
  */
 int sim_run_check(const char *dir, struct ptsnap_header *h, char *err, size_t errlen);
+/* The same, and the end of the run's guest RAM in *mem_end. */
+int sim_run_check_ram(const char *dir, struct ptsnap_header *h, uint64_t *mem_end, char *err,
+		      size_t errlen);
 
 /*
  * One machine, driven access by access (what sim_machine_run does for an

@@ -10,7 +10,6 @@
 
 #define SPT_MEMO      65536 /* pages the shadow tables were last seen to allow (direct mapped) */
 #define SPT_MAX_TRIES 8	    /* faults one access may take before it is left to fault */
-#define SPT_MAX_AS    16    /* guest address spaces an event file may switch between */
 
 /* A page (and whether a write) the shadow tables allowed, valid while gen is current. */
 struct spt_memo {
@@ -25,11 +24,6 @@ struct machine_spt {
 	uint64_t gen;	   /* bumped by every call that may change SPTEs */
 	struct shadow_stats last;
 	struct sim_shadow_result r;
-	/* Event-file replay: the guest's CR3 values and the roots of the machine's tables for them.
-	 */
-	uint64_t as_cr3[SPT_MAX_AS];
-	gpa_t as_root[SPT_MAX_AS];
-	unsigned nas;
 	struct spt_memo memo[SPT_MEMO];
 };
 
@@ -70,16 +64,17 @@ static int guest_cmpxchg(void *ctx, gpa_t gpa, uint64_t old, uint64_t new)
 	return ptmem__write64(m->guest, gpa, new) ? -EFAULT : 0;
 }
 
-/* Every guest frame is RAM, backed at HPA = GPA + SIM_HOST_OFFSET with the host page size. */
-static int guest_host_page(void *ctx, gfn_t gfn, pfn_t *pfn, unsigned *level)
+/*
+ * Every guest frame is RAM, backed at HPA = GPA + SIM_HOST_OFFSET with the host page size;
+ * with host_anon, faulted in as anonymous memory (sim/hostmem.c).
+ */
+static int guest_host_page(void *ctx, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+			   unsigned *level, bool *writable)
 {
 	struct machine *m = ctx;
 
-	if (gfn >= m->ram_end >> X86_PAGE_SHIFT)
-		return -ENOENT;
-	*pfn = gfn + (SIM_HOST_OFFSET >> X86_PAGE_SHIFT);
 	*level = (unsigned)m->c->hps + 1;
-	return 0;
+	return machine__host_fault(m, gfn, acc, pfn, writable);
 }
 
 static const struct shadow_guest_ops spt_guest_ops = {
@@ -209,7 +204,7 @@ int machine__spt_guest_fault(struct machine *m, gva_t va)
  * goes unsync) or emulates the store (kvm_mmu_pte_write). Guest memory already holds the
  * new entry: the model's emulated store reads it from there.
  */
-static int spt_table_store(struct machine *m, gpa_t gpa)
+int machine__spt_table_store(struct machine *m, gpa_t gpa)
 {
 	struct machine_spt *p = m->spt;
 	unsigned faults = 0;
@@ -230,25 +225,21 @@ static int spt_table_store(struct machine *m, gpa_t gpa)
 	return spt_follow(m);
 }
 
-/*
- * The guest walk for @va: the entries' GPAs and values, root first, down to the first entry
- * that is not present or the leaf. Returns how many were read.
- */
-static unsigned spt_guest_walk(struct machine *m, gva_t va, gpa_t *entry, uint64_t *val)
+/* The guest kernel stores to @gpa through its direct map: faults as the shadow tables need. */
+int machine__spt_kernel_write(struct machine *m, gpa_t gpa)
 {
-	unsigned levels = m->c->cfg.levels, n = 0;
-	gpa_t table = m->groot;
+	unsigned faults = 0;
+	int r;
 
-	for (unsigned level = levels; level >= 1; level--) {
-		entry[n] = table + 8 * pt_index(va, level);
-		if (ptmem__read64(m->guest, entry[n], &val[n]))
-			return n;
-		n++;
-		if (!(val[n - 1] & PTE_P) || level == 1 || (val[n - 1] & PTE_PS))
-			return n;
-		table = val[n - 1] & PTE_ADDR_MASK;
-	}
-	return n;
+	machine__flush(m);
+	r = spt_resolve(m, SIM_DIRECT_MAP + gpa, PF_ERR_W, &faults);
+	if (r < 0)
+		return r;
+	if (r == SHADOW_PF_GUEST)
+		return -EFAULT;
+	if (r == SHADOW_PF_EMULATE) /* a store to one of its tables: emulated */
+		return machine__spt_table_store(m, gpa);
+	return 0;
 }
 
 /*
@@ -261,58 +252,21 @@ int machine__spt_map(struct machine *m, gva_t va, gpa_t pa, enum page_size ps)
 {
 	gpa_t before[PT_MAX_LEVELS], after[PT_MAX_LEVELS];
 	uint64_t vb[PT_MAX_LEVELS], vafter[PT_MAX_LEVELS];
-	unsigned nb = spt_guest_walk(m, va, before, vb), na;
+	unsigned nb = machine__guest_walk(m, va, before, vb), na;
 	int err;
 
 	err = machine_map(m->guest, m->groot, va, pa, ps, m->c->cfg.levels);
 	if (err)
 		return err;
-	na = spt_guest_walk(m, va, after, vafter);
+	na = machine__guest_walk(m, va, after, vafter);
 	for (unsigned i = 0; i < na; i++) {
 		if (i < nb && before[i] == after[i] && vb[i] == vafter[i])
 			continue;
-		err = spt_table_store(m, after[i]);
+		err = machine__spt_table_store(m, after[i]);
 		if (err)
 			return err;
 	}
 	return 0;
-}
-
-/* Whether the guest tables of the current address space map @va (a present leaf). */
-bool machine__spt_mapped(struct machine *m, gva_t va)
-{
-	gpa_t entry[PT_MAX_LEVELS];
-	uint64_t val[PT_MAX_LEVELS];
-	unsigned n = spt_guest_walk(m, va, entry, val);
-
-	return n && (val[n - 1] & PTE_P) && (n == m->c->cfg.levels || (val[n - 1] & PTE_PS));
-}
-
-/*
- * The guest kernel rewrites the leaf mapping @va, if present: cleared (@clear_all, munmap)
- * or with @clear bits off and @set bits on (mprotect). One store through the direct map, as
- * the kernel's own (workloads/kernel/mm.c); its flushes are records of their own. *next is
- * the first address past the leaf, or past the region a missing entry leaves unmapped.
- * Returns 1 when it stored, 0 when no leaf maps @va, or -errno.
- */
-int machine__spt_set_leaf(struct machine *m, gva_t va, bool clear_all, uint64_t clear, uint64_t set,
-			  gva_t *next)
-{
-	gpa_t entry[PT_MAX_LEVELS];
-	uint64_t val[PT_MAX_LEVELS], nv;
-	unsigned levels = m->c->cfg.levels, n = spt_guest_walk(m, va, entry, val);
-	uint64_t span = n ? 1ULL << (X86_PAGE_SHIFT + 9 * (levels - n)) : X86_PAGE_SIZE;
-	int err;
-
-	*next = (va | (span - 1)) + 1;
-	if (!machine__spt_mapped(m, va))
-		return 0;
-	nv = clear_all ? 0 : (val[n - 1] & ~clear) | set;
-	machine__flush(m);
-	if (ptmem__write64(m->guest, entry[n - 1], nv))
-		return -EFAULT;
-	err = spt_table_store(m, entry[n - 1]);
-	return err ? err : 1;
 }
 
 /* INVLPG @va: an exit, kvm_mmu_invlpg, and the processor's own invalidation of the page. */
@@ -338,62 +292,13 @@ int machine__spt_flush_guest(struct machine *m)
 	return spt_follow(m);
 }
 
-/*
- * The machine's root for the guest's CR3 @cr3: the first CR3 an event file names is the
- * machine's first root; a new one gets a new root sharing the direct map's PML4 entry, as
- * the guest's new address spaces share the kernel half (one store through the direct map).
- */
-static int spt_as_root(struct machine *m, uint64_t cr3, gpa_t *root)
+/* MOV CR3 to the machine's @root: an exit, KVM's CR3 load (sync, flush), the walker follows. */
+int machine__spt_cr3_load(struct machine *m, gpa_t root)
 {
 	struct machine_spt *p = m->spt;
-	uint64_t slot = 8 * pt_index(SIM_DIRECT_MAP, m->c->cfg.levels), dm;
-	int err;
-
-	cr3 &= PTE_ADDR_MASK;
-	for (unsigned i = 0; i < p->nas; i++)
-		if (p->as_cr3[i] == cr3) {
-			*root = p->as_root[i];
-			return 0;
-		}
-	if (p->nas == SPT_MAX_AS)
-		return -ENOSPC;
-	if (!p->nas) {
-		*root = m->groot;
-	} else {
-		err = pt__new_root(m->guest, root);
-		if (!err)
-			err = ptmem__read64(m->guest, p->as_root[0] + slot, &dm);
-		if (!err)
-			err = ptmem__write64(m->guest, *root + slot, dm);
-		if (!err)
-			err = spt_table_store(m, *root + slot);
-		if (err)
-			return err < 0 ? err : -EFAULT;
-	}
-	p->as_cr3[p->nas] = cr3;
-	p->as_root[p->nas++] = *root;
-	return 0;
-}
-
-/* A guest address space named by an event (its creation, the first CR3 seen). */
-int machine__spt_as_seen(struct machine *m, uint64_t cr3)
-{
-	gpa_t root;
-
-	return spt_as_root(m, cr3, &root);
-}
-
-/* MOV CR3 of the guest's @cr3: an exit, KVM's CR3 load (sync, flush), the walker follows. */
-int machine__spt_cr3_load(struct machine *m, uint64_t cr3)
-{
-	struct machine_spt *p = m->spt;
-	gpa_t root;
 	int err;
 
 	machine__flush(m);
-	err = spt_as_root(m, cr3, &root);
-	if (err)
-		return err;
 	m->groot = root;
 	err = shadow__cr3_load(p->s, root);
 	if (err)
@@ -401,6 +306,20 @@ int machine__spt_cr3_load(struct machine *m, uint64_t cr3)
 	p->r.cr3_exits++;
 	err = sim__shadow_events(m->sim, SIM_SHADOW_CR3_EXIT, 1, 0);
 	return err ? err : spt_follow(m);
+}
+
+/* The host invalidated guest frames during an exit: KVM drops their SPTEs. */
+void machine__spt_host_unmap(struct machine *m, gfn_t gfn, uint64_t n)
+{
+	machine__flush(m);
+	shadow__host_unmap(m->spt->s, gfn, n);
+}
+
+/* The vCPU enters again after the VMM's exit: the flush its invalidations asked for. */
+int machine__spt_vcpu_enter(struct machine *m)
+{
+	shadow__vcpu_enter(m->spt->s);
+	return spt_follow(m);
 }
 
 /*
@@ -417,8 +336,9 @@ int machine__spt_new(struct machine *m, struct sim_tables *t)
 	if (!p)
 		return -ENOMEM;
 	m->spt = p;
-	if (m->c->input != SIM_IN_RUN) {
-		err = machine_map(m->guest, m->groot, SIM_DIRECT_MAP, 0, PAGE_1G, m->c->cfg.levels);
+	for (uint64_t off = 0; m->c->input != SIM_IN_RUN && off < m->dm_size; off += 1ULL << 30) {
+		err = machine_map(m->guest, m->groot, SIM_DIRECT_MAP + off, off, PAGE_1G,
+				  m->c->cfg.levels);
 		if (err)
 			return err;
 	}

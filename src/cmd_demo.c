@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "src/cmds.h"
 #include "src/run_cli.h"
 #include "host/host.h"
@@ -210,7 +211,7 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 				 .argv = argv,
 				 .argc = 6,
 				 .discard_stdout = json,
-				 .version = MEMVIRT_VERSION};
+				 .version = memvirt_version()};
 	struct lab_machine m;
 	struct lab_kernel k;
 	struct lab_result res;

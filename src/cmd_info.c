@@ -7,6 +7,8 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/util.h"
+#include "common/version.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
 #include "host/host.h"
@@ -94,7 +96,139 @@ static void lab_state_print(const struct lab_state *s)
 	       s->m.accel == LAB_ACCEL_TCG ? ": times in the lab are emulated" : "");
 }
 
-static int info_json(const struct host_info *hi, const struct lab_state *ls)
+/* Commands in one group (usable here, through the lab, not at all), in 'memvirt help' order. */
+struct cmd_list {
+	const char *name[12];
+	const char *note[12]; /* shown after the name in text: "in the lab" */
+	int n;
+};
+
+/* The groups of commands by what they need. */
+static const char *const cmds_always[] = {"info", "sim", "trace dump", "trace stat", NULL};
+static const char *const cmds_kvm[] = {"run", "explain", "demo", "validate", NULL};
+/* demo runs in the lab by itself; the others are run through 'memvirt lab -- ...' */
+static const char *const cmds_kvm_via_lab[] = {"run", "explain", "validate", NULL};
+static const char *const cmds_demo[] = {"demo", NULL};
+static const char *const cmds_lab[] = {"lab", NULL};
+static const char *const cmds_trace[] = {"trace capture", NULL};
+
+static void cmd_list_add(struct cmd_list *l, const char *note, const char *const *names)
+{
+	for (; *names && l->n < (int)ARRAY_SIZE(l->name); names++) {
+		l->note[l->n] = note;
+		l->name[l->n++] = *names;
+	}
+}
+
+/* Where the commands work on this host: here, through the lab, or not at all, and why. */
+struct cmd_avail {
+	struct cmd_list here, in_lab, none;
+	const char *lab_hint; /* how to run an in_lab command: "memvirt lab -- run ..." */
+	const char *lab_why;  /* why in_lab commands are not usable here */
+	char none_why[256];   /* why none are usable at all */
+};
+
+/* Why the eBPF tracer cannot attach here, or NULL when it can (given a KVM to trace). */
+static const char *trace_missing(const struct host_info *hi)
+{
+	if (!memvirt_build()->tracer)
+		return "this memvirt is built without the eBPF tracer";
+	if (!hi->bpf_permitted)
+		return "no BPF permission: run as root";
+	if (!hi->tracefs[0])
+		return "no tracefs";
+	if (hi->kvm_btf == HOST_NO || !hi->btf)
+		return "no kernel BTF for KVM";
+	return NULL;
+}
+
+/* @ls NULL: a fake --root tree, where the lab is not probed. */
+static void cmd_avail_probe(const struct host_info *hi, const struct lab_state *ls,
+			    struct cmd_avail *a)
+{
+	bool kvm = hi->kvm_usable, lab = ls && ls->ready, built = memvirt_build()->tracer;
+	const char *no_kvm = hi->kvm_present ? "/dev/kvm is not usable" : "no /dev/kvm";
+	const char *no_lab = !ls	  ? "the lab is not checked with --root"
+			     : ls->inside ? "already inside the lab"
+					  : "the lab is not ready";
+	const char *no_trace = trace_missing(hi);
+
+	memset(a, 0, sizeof(*a));
+	cmd_list_add(&a->here, NULL, cmds_always);
+	if (kvm)
+		cmd_list_add(&a->here, NULL, cmds_kvm);
+	else if (lab)
+		cmd_list_add(&a->here, "in the lab", cmds_demo);
+	if (lab)
+		cmd_list_add(&a->here, NULL, cmds_lab);
+	if (!kvm && lab)
+		cmd_list_add(&a->in_lab, NULL, cmds_kvm_via_lab);
+	else if (!kvm)
+		cmd_list_add(&a->none, NULL, cmds_kvm);
+	/* The lab runs its command as root on a kernel with BTF: tracing works there. */
+	if (kvm && !no_trace)
+		cmd_list_add(&a->here, NULL, cmds_trace);
+	else if (lab && built)
+		cmd_list_add(&a->in_lab, NULL, cmds_trace);
+	else
+		cmd_list_add(&a->none, NULL, cmds_trace);
+	a->lab_hint = kvm ? "memvirt lab -- trace ..." : "memvirt lab -- run ...";
+	a->lab_why = kvm ? no_trace : no_kvm;
+	if (!kvm && !lab)
+		snprintf(a->none_why, sizeof(a->none_why), "%s and %s%s%s", no_kvm, no_lab,
+			 no_trace ? "; " : "", no_trace ? no_trace : "");
+	else if (no_trace)
+		snprintf(a->none_why, sizeof(a->none_why), "%s", no_trace);
+}
+
+static void cmd_list_print(const struct cmd_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		printf("%s%s", i ? ", " : "", l->name[i]);
+		if (l->note[i])
+			printf(" (%s)", l->note[i]);
+	}
+}
+
+/* The last line of 'memvirt info'. */
+static void cmd_avail_print(const struct cmd_avail *a)
+{
+	printf("Commands: usable here: ");
+	cmd_list_print(&a->here);
+	if (a->in_lab.n) {
+		printf("; ");
+		cmd_list_print(&a->in_lab);
+		printf(" need the lab ('%s'): %s", a->lab_hint, a->lab_why);
+	}
+	if (a->none.n) {
+		printf("; unavailable: ");
+		cmd_list_print(&a->none);
+		printf(" (%s)", a->none_why);
+	}
+	printf("\n");
+}
+
+static void cmd_list_json(struct json *j, const char *key, const struct cmd_list *l)
+{
+	json_arr_begin(j, key);
+	for (int i = 0; i < l->n; i++)
+		json_str(j, NULL, l->name[i]);
+	json_arr_end(j);
+}
+
+static void cmd_avail_json(const struct cmd_avail *a, struct json *j)
+{
+	json_obj_begin(j, "commands");
+	cmd_list_json(j, "usable", &a->here);
+	cmd_list_json(j, "need_lab", &a->in_lab);
+	json_str(j, "need_lab_reason", a->in_lab.n ? a->lab_why : "");
+	cmd_list_json(j, "unavailable", &a->none);
+	json_str(j, "unavailable_reason", a->none_why);
+	json_obj_end(j);
+}
+
+static int info_json(const struct host_info *hi, const struct lab_state *ls,
+		     const struct cmd_avail *a)
 {
 	struct json j;
 
@@ -105,6 +239,7 @@ static int info_json(const struct host_info *hi, const struct lab_state *ls)
 	json_obj_end(&j);
 	if (ls)
 		lab_state_json(ls, &j);
+	cmd_avail_json(a, &j);
 	json_obj_end(&j);
 	return json_finish(&j);
 }
@@ -121,6 +256,7 @@ int cmd_info(int argc, char **argv)
 	bool json = false;
 	struct host_info hi;
 	struct lab_state ls;
+	struct cmd_avail avail;
 	int c, ret;
 
 	optind = 0;
@@ -169,13 +305,15 @@ int cmd_info(int argc, char **argv)
 	/* The lab concerns the live host only, not a fake --root tree. */
 	if (!strcmp(root, "/"))
 		lab_state_probe(&ls);
+	cmd_avail_probe(&hi, strcmp(root, "/") ? NULL : &ls, &avail);
 	if (json) {
 		/* Its only failure is stdout's: main reports that (EXIT_HOST). */
-		info_json(&hi, strcmp(root, "/") ? NULL : &ls);
+		info_json(&hi, strcmp(root, "/") ? NULL : &ls, &avail);
 		return 0;
 	}
 	host_info_print(&hi, stdout);
 	if (!strcmp(root, "/"))
 		lab_state_print(&ls);
+	cmd_avail_print(&avail);
 	return 0;
 }

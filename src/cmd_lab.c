@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
 
@@ -208,7 +209,7 @@ int cmd_lab(int argc, char **argv)
 			.mem_bytes = LAB_DEFAULT_MEM,
 			.cpus = 1,
 			.timeout_s = LAB_DEFAULT_TIMEOUT,
-			.version = MEMVIRT_VERSION},
+			.version = memvirt_version()},
 		.out = "memvirt-out/lab",
 	};
 	struct lab_machine m;

@@ -15,6 +15,7 @@
 #include "sim/sim.h"
 #include "src/cmd_sim.h"
 #include "src/cmds.h"
+#include "workloads/abi.h"
 #include "workloads/workload.h"
 
 /* The progress line of the mode being simulated. */
@@ -78,7 +79,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: memvirt sim [options] INPUT\n"
 		"       INPUT: --workload NAME | --lackey FILE | --access-trace FILE\n"
-		"              | --trace FILE | --run DIR\n"
+		"              | --trace FILE | --run DIR | --replay DIR\n"
 		"       memvirt sim convert --lackey FILE -o OUT.mvat\n\n"
 		"Runs a workload's data accesses (or a trace's) through the\n"
 		"address-translation simulator: TLBs, page-walk caches, 1D/2D walks, cost model.\n"
@@ -89,11 +90,17 @@ static void usage(FILE *f)
 		"  --config FILE      configuration file (docs/sim-config.md)\n"
 		"  --guest-pages SIZE guest (or native) page size: 4k (default) or 2m\n"
 		"  --host-pages SIZE  host page size for nested and shadow: 4k (default) or 2m\n"
-		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, nop\n"
+		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, touch,\n"
+		"                     nop; churn and pingpong on the synthetic guest OS (demand\n"
+		"                     faults, munmap, address-space switches)\n"
 		"  --footprint SIZE   data region (default depends on the workload)\n"
 		"  --iters N          passes or accesses, as for 'memvirt run'\n"
 		"  --seed N           random seed (default 1)\n"
 		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
+		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
+		"  --host-memory KIND present (default: every host page there from the start) or\n"
+		"                     anon (faulted in on first touch: a read maps the zero page,\n"
+		"                     the first write copies it)\n"
 		"  --lackey FILE      valgrind --tool=lackey --trace-mem=yes output\n"
 		"  --access-trace FILE  memvirt access trace (.mvat, from 'sim convert')\n"
 		"  --trace FILE       event file of a traced run: its guest fault and KVM walk\n"
@@ -101,6 +108,9 @@ static void usage(FILE *f)
 		"  --run DIR          a 'memvirt run' directory: its workload over the guest's "
 		"own\n"
 		"                     page tables (DIR/pagetables.bin)\n"
+		"  --replay DIR       a 'memvirt run' directory replayed access by access: its\n"
+		"                     workload's every access in step with its event file's guest\n"
+		"                     faults, maps, unmaps, flushes and switches, in every mode\n"
 		"  --out DIR          output directory (default memvirt-out/sim)\n"
 		"  --json             print sim.json to stdout instead of the table\n"
 		"  -h, --help         this text\n\n"
@@ -113,7 +123,9 @@ static void usage(FILE *f)
 		"  memvirt sim --access-trace trace.mvat --paging nested\n"
 		"  memvirt run stride --footprint 4M --out r1\n"
 		"  memvirt sim --run r1 --paging all\n"
-		"  memvirt sim --trace r1/events.mvev --paging all\n\n"
+		"  memvirt sim --trace r1/events.mvev --paging all\n"
+		"  memvirt sim --replay r1 --paging all --host-memory anon\n"
+		"  memvirt sim --workload churn --footprint 1M --iters 8 --paging all\n\n"
 		"exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 3 OUT or stdout\n"
 		"cannot be written\n");
 }
@@ -147,6 +159,9 @@ enum {
 	O_ATRACE,
 	O_EVENTS,
 	O_RUN,
+	O_REPLAY,
+	O_NPROC,
+	O_HOSTMEM,
 	O_OUT,
 	O_JSON,
 	O__COUNT
@@ -167,6 +182,9 @@ static const struct option sim_options[] = {
 	{"access-trace", required_argument, 0, O_ATRACE},
 	{"trace", required_argument, 0, O_EVENTS},
 	{"run", required_argument, 0, O_RUN},
+	{"replay", required_argument, 0, O_REPLAY},
+	{"nproc", required_argument, 0, O_NPROC},
+	{"host-memory", required_argument, 0, O_HOSTMEM},
 	{"out", required_argument, 0, O_OUT},
 	{"json", no_argument, 0, O_JSON},
 	{"help", no_argument, 0, 'h'},
@@ -210,11 +228,19 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 
 	if (kind < 0)
 		bad("--workload", v[O_WORKLOAD], "unknown workload");
-	if (kind == WL_CHURN || kind == WL_PINGPONG || kind == WL_CRASH)
-		bad("--workload", v[O_WORKLOAD],
-		    "not supported by the simulator (it maps memory or switches processes)");
+	if (kind == WL_CRASH)
+		bad("--workload", v[O_WORKLOAD], "not supported by the simulator (it crashes)");
 	wl_defaults(&o->mc.wl, kind);
 	o->mc.wl.kind = (uint32_t)kind;
+	if (v[O_NPROC] && kind != WL_PINGPONG)
+		bad("--nproc", v[O_NPROC], "applies to --workload pingpong only");
+	if (v[O_NPROC]) {
+		uint64_t n = opt_u64("sim", "--nproc", v[O_NPROC]);
+
+		if (n < 1 || n >= MV_MAX_PROCS)
+			bad("--nproc", v[O_NPROC], "expected 1 to 15");
+		o->mc.wl.nproc = (uint32_t)n;
+	}
 	if (v[O_FOOT])
 		o->mc.wl.footprint = opt_size("sim", "--footprint", v[O_FOOT]);
 	if (v[O_ITERS])
@@ -227,6 +253,49 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 	/* The checks 'memvirt run' makes: the generators rely on them. */
 	if (wl_params_check(&o->mc.wl, "--", err, sizeof(err)))
 		die(EXIT_USAGE, "%s: run 'memvirt sim --help'\n", err);
+}
+
+/*
+ * --replay DIR: the run's workload (from its snapshot's header) replayed access by access with
+ * DIR/events.mvev; guest memory as the run's (its snapshot's RAM size).
+ */
+static void apply_replay(struct sim_opts *o, const char *const *v)
+{
+	char err[700];
+	uint64_t mem_end;
+	int kind;
+
+	if (v[O_GPAGES])
+		bad("--guest-pages", v[O_GPAGES], "the run's own mappings decide the guest pages");
+	if (sim_run_check_ram(v[O_REPLAY], &o->snap, &mem_end, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+	kind = (int)o->snap.wl_kind;
+	if (kind < 0 || kind >= WL__COUNT || kind == WL_CRASH)
+		bad("--replay", v[O_REPLAY], "its workload is not one the simulator replays");
+	if (o->snap.wl_page_size != X86_PAGE_SIZE)
+		bad("--replay", v[O_REPLAY], "its workload used pages other than 4K: not replayed");
+	if (snprintf(o->replay_events, sizeof(o->replay_events), "%s/events.mvev", v[O_REPLAY]) >=
+	    (int)sizeof(o->replay_events))
+		bad("--replay", v[O_REPLAY], "path too long");
+	if (access(o->replay_events, R_OK))
+		die(EXIT_USAGE,
+		    "--replay %s: %s: %s: the run needs its event file (run without "
+		    "--no-events)\n",
+		    v[O_REPLAY], o->replay_events, strerror(errno));
+	o->mc.input = SIM_IN_REPLAY;
+	o->mc.in_path = o->replay_events;
+	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
+				      .nproc = o->snap.wl_nproc,
+				      .footprint = o->snap.wl_footprint,
+				      .iters = o->snap.wl_iters,
+				      .page_size = o->snap.wl_page_size,
+				      .seed = o->snap.wl_seed,
+				      .stride = o->snap.wl_stride};
+	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
+	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
+		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
+		    v[O_REPLAY], PTSNAP_FILE, err);
+	o->mc.shadow_ram_bytes = mem_end;
 }
 
 /* --run DIR: the run's workload and paging from its page-table snapshot. */
@@ -293,13 +362,14 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 	} files[] = {{O_LACKEY, "--lackey", SIM_IN_LACKEY},
 		     {O_ATRACE, "--access-trace", SIM_IN_ATRACE},
 		     {O_EVENTS, "--trace", SIM_IN_EVENTS}};
-	int n = (v[O_WORKLOAD] != NULL) + (v[O_RUN] != NULL);
+	int n = (v[O_WORKLOAD] != NULL) + (v[O_RUN] != NULL) + (v[O_REPLAY] != NULL);
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		n += v[files[i].opt] != NULL;
 	if (n != 1)
 		die(EXIT_USAGE, "give one input, --workload NAME, --lackey FILE, --access-trace "
-				"FILE, --trace FILE or --run DIR: run 'memvirt sim --help'\n");
+				"FILE, --trace FILE, --run DIR or --replay DIR: run 'memvirt sim "
+				"--help'\n");
 	if (v[O_WORKLOAD]) {
 		apply_workload(o, v);
 		return;
@@ -307,8 +377,14 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 	if (v[O_FOOT] || v[O_ITERS] || v[O_SEED] || v[O_STRIDE])
 		die(EXIT_USAGE, "--footprint, --iters, --seed and --stride apply to --workload "
 				"only, not to a file input or a run\n");
+	if (v[O_NPROC])
+		bad("--nproc", v[O_NPROC], "applies to --workload pingpong only");
 	if (v[O_RUN]) {
 		apply_run(o, v);
+		return;
+	}
+	if (v[O_REPLAY]) {
+		apply_replay(o, v);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -358,6 +434,11 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
+	if (v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "anon") && strcmp(v[O_HOSTMEM], "present"))
+		bad("--host-memory", v[O_HOSTMEM], "expected present or anon");
+	o->mc.host_anon = v[O_HOSTMEM] && !strcmp(v[O_HOSTMEM], "anon");
+	if (o->mc.host_anon && o->mc.hps != PAGE_4K)
+		bad("--host-memory", v[O_HOSTMEM], "anon takes 4K host pages (--host-pages 4k)");
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
 		     v[O_OUT] ? opt_path("sim", "--out", v[O_OUT]) : "memvirt-out/sim") >=
 	    (int)sizeof(o->out_dir))

@@ -17,7 +17,8 @@ struct sim_opts {
 	const char *config_src; /* preset name or file */
 	bool config_is_file;
 	struct sim_machine_config mc; /* configuration, page sizes, input, workload */
-	struct ptsnap_header snap;    /* --run: the snapshot's header */
+	struct ptsnap_header snap;    /* --run, --replay: the snapshot's header */
+	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
 };

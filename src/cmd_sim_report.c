@@ -39,6 +39,16 @@ static void json_input(const struct report *rep, struct json *j)
 		json_u64(j, "snapshot_table_pages", rep->st->table_pages);
 		json_u64(j, "data_page_tables", rep->st->data_leaf_tables);
 		json_u64(j, "data_large_leaves", rep->st->data_large_leaves);
+	} else if (o->mc.input == SIM_IN_REPLAY) {
+		json_str(j, "kind", "replay");
+		json_str(j, "file", o->mc.in_path);
+		json_str(j, "workload", wl_name(o->mc.wl.kind));
+		json_u64(j, "footprint", o->mc.wl.footprint);
+		json_u64(j, "iters", o->mc.wl.iters);
+		json_u64(j, "records", rep->st->records);
+		json_u64(j, "guest_faults", rep->st->guest_faults);
+		json_u64(j, "accesses", rep->st->accesses);
+		json_u64(j, "replayed_records", rep->st->replayed);
 	} else if (o->mc.input == SIM_IN_EVENTS) {
 		json_str(j, "kind", "event-file");
 		json_str(j, "file", o->mc.in_path);
@@ -56,6 +66,13 @@ static void json_input(const struct report *rep, struct json *j)
 		json_u64(j, "seed", o->mc.wl.seed);
 		json_u64(j, "stride", o->mc.wl.stride);
 		json_hex(j, "guest_base", SIM_GUEST_BASE);
+		if (o->mc.wl.kind == WL_CHURN || o->mc.wl.kind == WL_PINGPONG) {
+			json_str(j, "guest_os", "synthetic");
+			json_u64(j, "guest_faults", rep->st->guest_faults);
+			json_u64(j, "updates", rep->st->replayed);
+			if (o->mc.wl.kind == WL_PINGPONG)
+				json_u64(j, "nproc", o->mc.wl.nproc);
+		}
 	}
 	json_obj_end(j);
 }
@@ -99,6 +116,27 @@ static void json_shadow_mmu(const struct sim_shadow_result *sh, struct json *j)
 	json_obj_end(j);
 }
 
+/*
+ * Nested mode with TDP entries tracked (anonymous host memory, a replay, the synthetic guest
+ * OS): KVM's TDP MMU counters by KVM's names, and the cycles of its NPT/EPT exits.
+ */
+static void json_tdp_mmu(const struct sim_mode_result *r, struct json *j)
+{
+	json_obj_begin(j, "tdp_mmu");
+	json_obj_begin(j, "counters");
+	json_u64(j, "pf_taken", r->tdp.pf_taken);
+	json_u64(j, "pf_fixed", r->tdp.pf_fixed);
+	json_u64(j, "tlb_flush", r->tdp.tlb_flush);
+	json_u64(j, "pages_4k", r->tdp.pages_4k);
+	json_u64(j, "pages_2m", r->tdp.pages_2m);
+	json_obj_end(j);
+	json_u64(j, "zero_page_maps", r->tdp.zero_maps);
+	json_u64(j, "cow_breaks", r->tdp.cow_breaks);
+	json_u64(j, "discarded_pages", r->tdp.discarded);
+	json_u64(j, "exit_cycles", r->res.shadow_cycles[SIM_SHADOW_PF_EXIT]);
+	json_obj_end(j);
+}
+
 void sim_report_json(const struct report *rep, FILE *f)
 {
 	const struct sim_opts *o = rep->o;
@@ -113,6 +151,7 @@ void sim_report_json(const struct report *rep, FILE *f)
 	json_str(&j, "paging", o->paging);
 	json_str(&j, "guest_pages", page_size_name(o->mc.gps));
 	json_str(&j, "host_pages", page_size_name(o->mc.hps));
+	json_str(&j, "host_memory", o->mc.host_anon ? "anon" : "present");
 	json_u64(&j, "levels", o->mc.cfg.levels);
 	json_u64(&j, "host_levels", o->mc.cfg.host_levels);
 	json_input(rep, &j);
@@ -132,6 +171,8 @@ void sim_report_json(const struct report *rep, FILE *f)
 		json_obj_end(&j);
 		if (mo == PAGING_SHADOW)
 			json_shadow_mmu(&r->shadow, &j);
+		if (mo == PAGING_NESTED && r->tdp_valid)
+			json_tdp_mmu(r, &j);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -146,18 +187,49 @@ int sim_report_fill_json(FILE *f, void *arg)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* One mode's VM exits and their cycles: shadow's, or nested's NPT/EPT faults when tracked. */
+static uint64_t mode_exits(const struct sim_mode_result *r, int mo, uint64_t *cycles)
+{
+	const struct sim_shadow_result *sh = &r->shadow;
+
+	if (mo == PAGING_SHADOW) {
+		*cycles = sh->total_cycles;
+		return sh->fault_exits + sh->guest_fault_exits + sh->emulate_exits + sh->cr3_exits +
+		       sh->invlpg_exits;
+	}
+	*cycles = mo == PAGING_NESTED ? r->res.shadow_cycles[SIM_SHADOW_PF_EXIT] : 0;
+	return mo == PAGING_NESTED && r->tdp_valid ? r->tdp.pf_taken : 0;
+}
+
+/* VM exits and their cycles in every mode; nested's only when its TDP faults are tracked. */
+static void exit_rows(const struct report *rep)
+{
+	for (int row = 0; row < 2; row++) {
+		printf("%-22s", row ? "exit cycles" : "VM exits");
+		for (int mo = 0; mo < SIM_MODES; mo++) {
+			const struct sim_mode_result *r = &rep->runs[mo];
+			uint64_t cycles, n;
+
+			if (!rep->o->modes[mo])
+				continue;
+			n = mode_exits(r, mo, &cycles);
+			if (mo == PAGING_NESTED && !r->tdp_valid)
+				printf(" %14s", "-");
+			else
+				printf(" %14" PRIu64, row ? cycles : n);
+		}
+		printf("\n");
+	}
+}
+
 /* Shadow mode's main counters, in the shadow column ("-" in the others). */
 static void shadow_rows(const struct report *rep)
 {
 	const struct sim_shadow_result *sh = &rep->runs[PAGING_SHADOW].shadow;
-	const uint64_t v[] = {sh->st.pf_fixed,
-			      sh->st.pf_guest,
-			      sh->st.pf_emulate,
-			      sh->st.mmu_unsync,
-			      sh->st.kvm_mmu_get_page_created,
-			      sh->total_cycles};
-	static const char *const label[] = {"pf_fixed",	  "pf_guest",	  "pf_emulate",
-					    "mmu_unsync", "shadow pages", "exit cycles"};
+	const uint64_t v[] = {sh->st.pf_fixed, sh->st.pf_guest, sh->st.pf_emulate,
+			      sh->st.mmu_unsync, sh->st.kvm_mmu_get_page_created};
+	static const char *const label[] = {"pf_fixed", "pf_guest", "pf_emulate", "mmu_unsync",
+					    "shadow pages"};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		printf("%-22s", label[i]);
@@ -181,6 +253,9 @@ void sim_report_table(const struct report *rep)
 
 	if (o->mc.input == SIM_IN_RUN)
 		printf("run %s (%s %s, the guest's tables)", o->mc.in_path, wl_name(o->mc.wl.kind),
+		       format_size(o->mc.wl.footprint, sz, sizeof(sz)));
+	else if (o->mc.input == SIM_IN_REPLAY)
+		printf("replay of %s (%s %s, every access)", o->mc.in_path, wl_name(o->mc.wl.kind),
 		       format_size(o->mc.wl.footprint, sz, sizeof(sz)));
 	else if (o->mc.input != SIM_IN_WORKLOAD)
 		printf("%s %s",
@@ -220,6 +295,8 @@ void sim_report_table(const struct report *rep)
 	ROW("cycles per access", "%14.2f", r->cycles_per_access);
 	ROW("faults", "%14" PRIu64, r->faults);
 #undef ROW
+	if (o->modes[PAGING_SHADOW] || o->modes[PAGING_NESTED])
+		exit_rows(rep);
 	if (o->modes[PAGING_SHADOW])
 		shadow_rows(rep);
 }

@@ -23,14 +23,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: memvirt validate shadow|nested [options]\n"
 		"\n"
-		"Runs each workload under KVM (as 'memvirt run' does), replays the same run (its\n"
-		"event file) through the simulator's model, and prints KVM's counters, the\n"
-		"model's and their relative error. shadow: KVM's shadow MMU (pf_*, invlpg,\n"
-		"tlb_flush, mmu_*, pages_*) against the shadow MMU model; nested: NPT/EPT faults\n"
-		"and TDP pages against the nested machine's first-touch pages. Counters the model\n"
-		"claims exact must agree within 2%%. Needs /dev/kvm in the mode asked: without\n"
-		"it, run 'memvirt lab --paging shadow -- validate shadow' (or --paging tdp ...\n"
-		"nested).\n"
+		"Runs each workload under KVM (as 'memvirt run' does), replays the same run\n"
+		"through the simulator's model (the workload's every access, with the guest\n"
+		"kernel's faults, maps, unmaps, flushes and switches from the run's event file),\n"
+		"and prints KVM's counters, the model's and their relative error. shadow: KVM's\n"
+		"shadow MMU (pf_*, invlpg, tlb_flush, mmu_*, pages_*) against the shadow MMU\n"
+		"model; nested: NPT/EPT faults, flushes and TDP pages against the nested\n"
+		"machine's. A nop run first measures the idle VM (the guest kernel's own pages,\n"
+		"which the model does not replay); 'net' columns are each side less its idle\n"
+		"VM's. Counters the model claims exact (or exact net) must agree within 2%%.\n"
+		"Needs /dev/kvm in the mode asked: without it, run 'memvirt lab --paging shadow\n"
+		"-- validate shadow' (or --paging tdp ... nested).\n"
 		"\n"
 		"options:\n"
 		"  --workloads LIST   comma-separated (default touch,seq,churn,pingpong)\n"
@@ -38,7 +41,12 @@ static void usage(FILE *f)
 		"  --mem SIZE         guest memory (default 256M)\n"
 		"  --out DIR          runs go to DIR/WORKLOAD (default memvirt-out/validate)\n"
 		"  --preset NAME      the model's machine (default textbook)\n"
+		"  --no-baseline      no nop run: raw values only, net claims not judged\n"
 		"  --json             one object per (workload, counter) on stdout\n"
+		"\n"
+		"examples:\n"
+		"  memvirt lab --paging shadow -- validate shadow\n"
+		"  memvirt lab --paging tdp -- validate nested --workloads seq,churn --json\n"
 		"\n"
 		"exit status: 0 agreed, 1 an exact counter is off, 2 usage, 3 host (no KVM, or\n"
 		"KVM in the other MMU mode), 4 a run failed in the guest\n");
@@ -68,14 +76,15 @@ static void parse_workloads(struct validate_config *vc, const char *list)
 		die(EXIT_USAGE, "validate: --workloads is empty\n");
 }
 
-static void parse(int argc, char **argv, struct validate_config *vc, bool *json)
+static void parse(int argc, char **argv, struct validate_config *vc, bool *json, bool *baseline)
 {
-	enum { O_WL, O_FOOT, O_MEM, O_OUT, O_PRESET, O_JSON, O_HELP };
+	enum { O_WL, O_FOOT, O_MEM, O_OUT, O_PRESET, O_NOBASE, O_JSON, O_HELP };
 	static const struct option lo[] = {{"workloads", required_argument, 0, O_WL},
 					   {"footprint", required_argument, 0, O_FOOT},
 					   {"mem", required_argument, 0, O_MEM},
 					   {"out", required_argument, 0, O_OUT},
 					   {"preset", required_argument, 0, O_PRESET},
+					   {"no-baseline", no_argument, 0, O_NOBASE},
 					   {"json", no_argument, 0, O_JSON},
 					   {"help", no_argument, 0, O_HELP},
 					   {0, 0, 0, 0}};
@@ -105,6 +114,9 @@ static void parse(int argc, char **argv, struct validate_config *vc, bool *json)
 			break;
 		case O_PRESET:
 			vc->preset = optarg;
+			break;
+		case O_NOBASE:
+			*baseline = false;
 			break;
 		case O_JSON:
 			*json = true;
@@ -139,22 +151,44 @@ static const char *mode_name(enum validate_mode m)
 	return m == VALIDATE_SHADOW ? "shadow" : "nested";
 }
 
-static void print_text(const struct validate_result *r)
+static const char *claim_text(const struct validate_row *w, bool is_base)
 {
-	printf("\n%s", wl_name(r->workload));
+	switch (w->counter->claim) {
+	case VALIDATE_EXACT:
+		return w->ok ? "exact: ok" : "exact: OFF";
+	case VALIDATE_NET:
+		if (is_base)
+			return "(the baseline)";
+		if (!w->have_net)
+			return "net: no baseline";
+		return w->ok ? "net: ok" : "net: OFF";
+	case VALIDATE_COMPARED:
+		break;
+	}
+	return "-";
+}
+
+static void print_text(const struct validate_result *r, bool base, bool is_base)
+{
+	printf("\n%s", is_base ? "nop (the idle VM, the baseline)" : wl_name(r->workload));
 	if (r->run && r->run->started)
-		printf(" (%s, %llu guest faults, %llu event records replayed)",
+		printf(" (%s, %llu guest faults, %llu accesses, %llu event records replayed)",
 		       r->error[0] ? "no model" : "replayed",
-		       (unsigned long long)r->in.guest_faults, (unsigned long long)r->in.replayed);
+		       (unsigned long long)r->in.guest_faults, (unsigned long long)r->in.accesses,
+		       (unsigned long long)r->in.replayed);
 	printf("\n");
 	if (r->error[0])
 		printf("  %s\n", r->error);
 	if (!r->nrows)
 		return;
-	printf("  %-18s %12s %12s %9s  %s\n", "counter", "kvm", "model", "rel_err", "claim");
+	printf("  %-18s %10s %10s %8s", "counter", "kvm", "model", "rel_err");
+	if (base)
+		printf(" %10s %10s %8s", "kvm net", "model net", "net_err");
+	printf("  %s\n", "claim");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct validate_row *w = &r->rows[i];
 		char k[24] = "missing", m[24] = "missing", e[24] = "n/a";
+		char kn[24] = "-", mn[24] = "-", en[24] = "-";
 
 		if (w->have_kvm)
 			snprintf(k, sizeof(k), "%llu", (unsigned long long)w->kvm);
@@ -162,9 +196,16 @@ static void print_text(const struct validate_result *r)
 			snprintf(m, sizeof(m), "%llu", (unsigned long long)w->model);
 		if (w->rel_defined)
 			snprintf(e, sizeof(e), "%.1f%%", 100 * w->rel_err);
-		printf("  %-18s %12s %12s %9s  %s\n", w->counter->name, k, m, e,
-		       w->counter->claim == VALIDATE_EXACT ? (w->ok ? "exact: ok" : "exact: OFF")
-							   : "-");
+		if (w->have_net) {
+			snprintf(kn, sizeof(kn), "%lld", (long long)w->kvm_net);
+			snprintf(mn, sizeof(mn), "%lld", (long long)w->model_net);
+			snprintf(en, sizeof(en), w->net_defined ? "%.1f%%" : "n/a",
+				 100 * w->net_err);
+		}
+		printf("  %-18s %10s %10s %8s", w->counter->name, k, m, e);
+		if (base)
+			printf(" %10s %10s %8s", kn, mn, en);
+		printf("  %s\n", claim_text(w, is_base));
 	}
 }
 
@@ -189,6 +230,21 @@ static void json_rows(struct json *j, const struct validate_result *r)
 			json_double(j, "rel_err", w->rel_err);
 		else
 			json_null(j, "rel_err");
+		if (w->have_net) {
+			json_i64(j, "kvm_net", w->kvm_net);
+			json_i64(j, "model_net", w->model_net);
+		} else {
+			json_null(j, "kvm_net");
+			json_null(j, "model_net");
+		}
+		if (w->net_defined)
+			json_double(j, "net_err", w->net_err);
+		else
+			json_null(j, "net_err");
+		json_str(j, "claim",
+			 w->counter->claim == VALIDATE_EXACT ? "exact"
+			 : w->counter->claim == VALIDATE_NET ? "net"
+							     : "none");
 		json_bool(j, "exact", w->counter->claim == VALIDATE_EXACT);
 		json_bool(j, "ok", w->ok);
 		json_obj_end(j);
@@ -214,7 +270,9 @@ static void print_json(const struct validate_config *vc, const struct validate_r
 		json_str(&j, "workload", wl_name(res[i].workload));
 		json_bool(&j, "replayable", res[i].replayable);
 		json_str(&j, "events", res[i].run ? res[i].run->events_path : "");
+		json_bool(&j, "baseline", res[i].workload == WL_NOP);
 		json_u64(&j, "guest_faults", res[i].in.guest_faults);
+		json_u64(&j, "accesses", res[i].in.accesses);
 		json_u64(&j, "replayed_records", res[i].in.replayed);
 		if (res[i].error[0])
 			json_str(&j, "error", res[i].error);
@@ -254,15 +312,17 @@ static int host_failure(const struct validate_config *vc, enum run_fail f,
 
 int cmd_validate(int argc, char **argv)
 {
-	static struct validate_result res[VALIDATE_MAX_WORKLOADS];
+	static struct validate_result res[VALIDATE_MAX_WORKLOADS + 1];
 	static char kernel[512], program[512];
 	struct validate_config vc;
 	const char *host_mmu = "unknown";
-	bool json = false, mismatch = false, header = false;
+	bool json = false, mismatch = false, header = false, baseline = true;
+	const struct validate_result *base = NULL;
+	enum wl_kind order[VALIDATE_MAX_WORKLOADS + 1];
+	unsigned n = 0, norder = 0;
 	int status = 0;
-	unsigned n = 0;
 
-	parse(argc, argv, &vc, &json);
+	parse(argc, argv, &vc, &json, &baseline);
 	snprintf(kernel, sizeof(kernel), "%s/kernel.elf", guest_dir());
 	snprintf(program, sizeof(program), "%s/workload.elf", guest_dir());
 	vc.kernel_path = kernel;
@@ -275,9 +335,16 @@ int cmd_validate(int argc, char **argv)
 		if (run_config_validate(&rc, err, sizeof(err)))
 			die(EXIT_USAGE, "validate: %s: %s\n", wl_name(vc.workloads[i]), err);
 	}
-	for (unsigned i = 0; i < vc.nworkloads; i++, n++) {
+	/* the idle VM first, when asked for and not a workload already */
+	if (baseline)
+		order[norder++] = WL_NOP;
+	for (unsigned i = 0; i < vc.nworkloads; i++)
+		if (!baseline || vc.workloads[i] != WL_NOP)
+			order[norder++] = vc.workloads[i];
+	for (unsigned i = 0; i < norder; i++, n++) {
 		struct validate_result *r = &res[i];
-		enum run_fail f = validate_workload(&vc, vc.workloads[i], r);
+		bool is_base = baseline && i == 0;
+		enum run_fail f = validate_workload(&vc, order[i], is_base ? NULL : base, r);
 
 		if (f == RUN_FAIL_HOST_NO_KVM || f == RUN_FAIL_HOST_PAGING) {
 			status = host_failure(&vc, f, r);
@@ -286,8 +353,14 @@ int cmd_validate(int argc, char **argv)
 		}
 		if (r->run && r->run->started)
 			host_mmu = host_mmu_mode_name(r->run->host.mmu_mode);
+		if (is_base && f == RUN_OK && r->replayed)
+			base = r;
+		else if (is_base && !json)
+			pr_warn("validate: the idle VM's run gave no baseline (%s): net values and "
+				"net claims are left out\n",
+				r->error[0] ? r->error : "no model");
 		if (f != RUN_OK) {
-			pr_err("validate: %s: %s\n", wl_name(vc.workloads[i]), r->error);
+			pr_err("validate: %s: %s\n", wl_name(order[i]), r->error);
 			if (!status)
 				status = run_exit_status(f);
 		}
@@ -304,7 +377,7 @@ int cmd_validate(int argc, char **argv)
 			header = true;
 		}
 		if (!json)
-			print_text(r);
+			print_text(r, base != NULL && !is_base, is_base);
 	}
 	if (json)
 		print_json(&vc, res, n, host_mmu);

@@ -39,7 +39,9 @@ double opt_seconds(const char *cmd, const char *opt, const char *val, bool zero_
 /* A file or directory name: @val itself, or one error line if it is empty. */
 const char *opt_path(const char *cmd, const char *opt, const char *val);
 
-/* Directory holding the guest kernel and workload images. */
+/* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);
+/* memvirt --version: version, commit, the optional parts built in, the guest images. */
+int cmd_version(void);
 
 #endif

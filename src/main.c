@@ -35,10 +35,15 @@ static void usage(FILE *f)
 		   "guest virtual -> guest physical -> host virtual -> host physical.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-	fprintf(f, "  %-8s %s\n", "help", "this list; 'memvirt COMMAND --help' for one command");
-	fprintf(f, "\nexamples:\n"
+		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "  %-9s %s\n", "help", "this list; 'memvirt help COMMAND' for one command");
+	fprintf(f, "\noptions:\n"
+		   "  -h, --help   this list\n"
+		   "  --version    the version, git commit, optional parts built in and where\n"
+		   "               the guest images are\n"
+		   "\nexamples:\n"
 		   "  memvirt info\n"
+		   "  memvirt help run\n"
 		   "  memvirt run gups --footprint 64M --iters 1000000\n"
 		   "  memvirt demo --out results/demo\n");
 }
@@ -62,15 +67,41 @@ static void stdout_check(void)
 	_exit(EXIT_HOST);
 }
 
-const char *guest_dir(void)
+static const struct subcommand *subcommand_find(const char *name)
 {
-	const char *dir = getenv("MEMVIRT_GUEST_DIR");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		if (!strcmp(name, subcommands[i].name))
+			return &subcommands[i];
+	}
+	return NULL;
+}
 
-	return dir && *dir ? dir : MEMVIRT_GUEST_DIR;
+/* memvirt help [COMMAND]: the list, or COMMAND's own --help. */
+static int help(int argc, char **argv)
+{
+	const struct subcommand *sc;
+	char *args[] = {NULL, "--help", NULL};
+
+	if (argc < 2 || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		pr_err("unexpected argument '%s': run 'memvirt help COMMAND'\n", argv[2]);
+		return EXIT_USAGE;
+	}
+	sc = subcommand_find(argv[1]);
+	if (!sc) {
+		pr_err("unknown command '%s': run 'memvirt help' for the list\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	args[0] = argv[1];
+	return sc->fn(2, args);
 }
 
 int main(int argc, char **argv)
 {
+	const struct subcommand *sc;
 	const char *cmd;
 
 	util_main_ns = now_ns();
@@ -80,18 +111,17 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+	if (!strcmp(cmd, "help"))
+		return help(argc - 1, argv + 1);
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version")) {
-		printf("memvirt %s\n", MEMVIRT_VERSION);
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
-		if (!strcmp(cmd, subcommands[i].name))
-			return subcommands[i].fn(argc - 1, argv + 1);
-	}
+	if (!strcmp(cmd, "--version"))
+		return cmd_version();
+	sc = subcommand_find(cmd);
+	if (sc)
+		return sc->fn(argc - 1, argv + 1);
 	pr_err("unknown command '%s': run 'memvirt help' for the list\n", cmd);
 	return EXIT_USAGE;
 }

@@ -35,7 +35,11 @@ void validate_run_config(const struct validate_config *vc, enum wl_kind kind, st
 	snprintf(rc->out_dir, sizeof(rc->out_dir), "%.400s/%s", vc->out_dir, wl_name(kind));
 }
 
-/* The run's event file through the simulator's machine in the mode's paging. */
+/*
+ * The run through the simulator's machine in the mode's paging: the workload's generator with
+ * the event file's records, guest RAM as the run's (anonymous memory faulted in on first
+ * touch with the default backing).
+ */
 static int validate_replay(const struct validate_config *vc, const struct run_config *rc,
 			   struct validate_result *r)
 {
@@ -52,9 +56,15 @@ static int validate_replay(const struct validate_config *vc, const struct run_co
 	}
 	mc.gps = PAGE_4K;
 	mc.hps = PAGE_4K;
-	mc.input = SIM_IN_EVENTS;
+	mc.input = SIM_IN_REPLAY;
 	mc.in_path = r->run->events_path;
+	mc.wl = rc->vm.wl;
 	mc.shadow_ram_bytes = rc->vm.mem_size;
+	mc.host_anon = rc->vm.backing == VM_BACKING_ANON;
+	if (r->run->res.ev.enabled) {
+		mc.ev_ring_gpa = r->run->res.ev.ring_gpa;
+		mc.ev_ring_bytes = r->run->res.ev.ring_bytes;
+	}
 	rc_sim = sim_machine_run(&mc, vc->mode == VALIDATE_SHADOW ? PAGING_SHADOW : PAGING_NESTED,
 				 &r->model, &r->in, err, sizeof(err));
 	if (rc_sim)
@@ -63,8 +73,9 @@ static int validate_replay(const struct validate_config *vc, const struct run_co
 }
 
 enum run_fail validate_workload(const struct validate_config *vc, enum wl_kind kind,
-				struct validate_result *r)
+				const struct validate_result *base, struct validate_result *r)
 {
+	struct validate_base b;
 	struct run_config rc;
 	bool replayed = false;
 	char err[256];
@@ -98,8 +109,13 @@ enum run_fail validate_workload(const struct validate_config *vc, enum wl_kind k
 			 wl_name(kind));
 	else
 		replayed = !validate_replay(vc, &rc, r);
+	r->replayed = replayed;
+	if (base && base->replayed)
+		b = (struct validate_base){base->run->res.stats, base->run->res.nr_stats,
+					   &base->model};
 	r->nrows = validate_compare(vc->mode, r->run->res.stats, r->run->res.nr_stats,
-				    replayed ? &r->model : NULL, r->rows, VALIDATE_MAX_ROWS);
+				    replayed ? &r->model : NULL, base && base->replayed ? &b : NULL,
+				    r->rows, VALIDATE_MAX_ROWS);
 	return RUN_OK;
 }
 

@@ -137,7 +137,7 @@ expect 2 "two inputs" -- "$MEMVIRT" sim --workload seq --lackey "$TMP/trace.txt"
 expect 2 "bad paging" -- "$MEMVIRT" sim --paging sideways --workload seq
 check "bad paging: one line" one_line "$TMP/err"
 expect 2 "bad page size" -- "$MEMVIRT" sim --guest-pages 1g --workload seq
-expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload churn
+expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload crash
 expect 2 "preset and config" -- "$MEMVIRT" sim --preset zen4 --config x --workload seq
 expect 2 "workload option with lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --iters 3
 

@@ -26,11 +26,17 @@
 #define KVM_RATIO	 50 /* KVM_MEMSLOT_PAGES_TO_MMU_PAGES_RATIO */
 #define KVM_FLOOD_WRITES 3  /* detect_write_flooding(): count >= 3 */
 
+/* A host page of anonymous private memory (Linux): never touched, the zero page, or its own. */
+enum host_state { HOST_ABSENT, HOST_ZERO, HOST_PRESENT };
+#define ZERO_PFN 0x77777ULL /* the host's shared zero page */
+
 struct guest {
 	uint64_t *pages[RAM_PAGES];
 	gfn_t next_table, next_data;
 	unsigned host_level; /* level of the host pages backing all of RAM */
 	unsigned levels;
+	bool anon; /* RAM is anonymous memory faulted on first touch (else all present) */
+	uint8_t host[RAM_PAGES];
 };
 
 static uint64_t *gpage(struct guest *g, gfn_t gfn)
@@ -64,14 +70,44 @@ static int g_cmpxchg(void *ctx, gpa_t gpa, uint64_t old, uint64_t new)
 	return 0;
 }
 
-static int g_host_page(void *ctx, gfn_t gfn, pfn_t *pfn, unsigned *level)
+/*
+ * Linux's rules for anonymous memory as KVM faults it in (hva_to_pfn): a read of a page never
+ * written maps the zero page read-only; a write to it breaks copy-on-write, which invalidates
+ * the old mapping (the MMU notifier); an atomic lookup finds only a page mapped writable.
+ */
+static int g_host_page(void *ctx, gfn_t gfn, enum shadow_host_access acc, pfn_t *pfn,
+		       unsigned *level, bool *writable)
 {
 	struct guest *g = ctx;
+	uint8_t *h = &g->host[gfn];
 
 	if (gfn >= RAM_PAGES)
 		return -ENOENT;
 	*pfn = HOST_PFN + gfn;
 	*level = g->host_level;
+	*writable = true;
+	if (!g->anon || acc == SHADOW_HOST_QUERY)
+		return 0;
+	switch (acc) {
+	case SHADOW_HOST_READ:
+		if (*h == HOST_ABSENT)
+			*h = HOST_ZERO;
+		break;
+	case SHADOW_HOST_WRITE:
+		if (*h == HOST_ZERO) {
+			*h = HOST_PRESENT;
+			return SHADOW_HOST_INVALIDATED;
+		}
+		*h = HOST_PRESENT;
+		break;
+	default:
+		if (*h != HOST_PRESENT)
+			return -EAGAIN;
+	}
+	if (*h == HOST_ZERO) {
+		*pfn = ZERO_PFN;
+		*writable = false;
+	}
 	return 0;
 }
 
@@ -851,6 +887,146 @@ static void test_spurious(void)
 	guest_free(g);
 }
 
+/*
+ * Anonymous host memory, read before it is written (KVM 6.1 with Linux's anonymous memory):
+ * the read fault maps the zero page read-only (hva_to_pfn without FOLL_WRITE; make_spte() with
+ * host_writable false), one pf_fixed. The write faults on that read-only SPTE; faulting the
+ * page in for writing breaks copy-on-write, whose MMU-notifier invalidation drops the gfn's
+ * SPTE and flushes (one tlb_flush), and the fault is stale (RET_PF_RETRY: pf_taken only). The
+ * retried write faults on the absent SPTE and maps the new page writable (pf_fixed). A page
+ * written first takes one fault and no flush.
+ */
+static void test_host_zero_page(void)
+{
+	struct guest *g = guest_new(4);
+	gpa_t root = new_table(g), d1 = new_data(g), d2 = new_data(g);
+	struct shadow *s;
+	struct shadow_stats st0, st;
+	struct shadow_xlate x;
+
+	g->anon = true;
+	for (gfn_t f = 0; f < TABLE_GFN + 16; f++)
+		g->host[f] = HOST_PRESENT; /* the tables: written by the guest kernel */
+	s = model_new(g);
+	map(g, root, VA_A, d1, 1, LEAF);
+	map(g, root, VA_A + 9 * SZ_4K, d2, 1, LEAF);
+	CHECK(shadow__cr3_load(s, root) == 0);
+	st0 = stats(s);
+
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	CHECK(xlate(s, VA_A, PF_ERR_U, &x));
+	CHECK_EQ_U64(x.hpa, pfn_to_hpa(ZERO_PFN));
+	CHECK(!xlate(s, VA_A, PF_ERR_U | PF_ERR_W, &x));
+	CHECK_EQ_U64(x.error_code, PF_ERR_P | PF_ERR_W | PF_ERR_U);
+
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U | PF_ERR_W, NULL) == SHADOW_PF_RETRY);
+	st = stats(s);
+	CHECK_EQ_U64(st.pf_taken - st0.pf_taken, 2);
+	CHECK_EQ_U64(st.pf_fixed - st0.pf_fixed, 1);
+	CHECK_EQ_U64(st.tlb_flush - st0.tlb_flush, 1);
+	CHECK_EQ_U64(st.pages_4k, 0);
+	CHECK(!xlate(s, VA_A, PF_ERR_U, &x)); /* dropped by the invalidation */
+
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U | PF_ERR_W, NULL) == SHADOW_PF_FIXED);
+	CHECK(xlate(s, VA_A, PF_ERR_U | PF_ERR_W, &x));
+	CHECK_EQ_U64(x.hpa, pfn_to_hpa(HOST_PFN + gpa_to_gfn(d1)));
+	st = stats(s);
+	CHECK_EQ_U64(st.pf_taken - st0.pf_taken, 3);
+	CHECK_EQ_U64(st.pf_fixed - st0.pf_fixed, 2);
+	CHECK_EQ_U64(st.tlb_flush - st0.tlb_flush, 1);
+	CHECK_EQ_U64(st.pages_4k, 1);
+
+	/* written first: absent -> its own page, no invalidation */
+	CHECK(shadow__fault(s, VA_A + 9 * SZ_4K, PF_ERR_U | PF_ERR_W, NULL) == SHADOW_PF_FIXED);
+	st0 = st;
+	st = stats(s);
+	CHECK_EQ_U64(st.pf_taken - st0.pf_taken, 1);
+	CHECK_EQ_U64(st.pf_fixed - st0.pf_fixed, 1);
+	CHECK_EQ_U64(st.tlb_flush - st0.tlb_flush, 0);
+	CHECK_EQ_U64(st.pages_4k, 2);
+	shadow__delete(s);
+	guest_free(g);
+}
+
+/*
+ * The prefetch of a 4K fault takes only host pages mapped writable now
+ * (gfn_to_pfn_memslot_atomic); the first neighbour without one ends it (FNAME(pte_prefetch)).
+ */
+static void test_prefetch_host_absent(void)
+{
+	struct guest *g = guest_new(4);
+	gpa_t root = new_table(g), d[4];
+	struct shadow *s;
+	struct shadow_xlate x;
+
+	g->anon = true;
+	for (gfn_t f = 0; f < TABLE_GFN + 16; f++)
+		g->host[f] = HOST_PRESENT;
+	s = model_new(g);
+	for (unsigned i = 0; i < 4; i++) {
+		d[i] = new_data(g);
+		map(g, root, VA_A + i * SZ_4K, d[i], 1, LEAF);
+	}
+	g->host[gpa_to_gfn(d[1])] = HOST_PRESENT;
+	g->host[gpa_to_gfn(d[3])] = HOST_PRESENT; /* d[2] absent: the prefetch stops there */
+	CHECK(shadow__cr3_load(s, root) == 0);
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U | PF_ERR_W, NULL) == SHADOW_PF_FIXED);
+	CHECK(xlate(s, VA_A + SZ_4K, PF_ERR_U, &x));
+	CHECK(!xlate(s, VA_A + 2 * SZ_4K, PF_ERR_U, &x));
+	CHECK(!xlate(s, VA_A + 3 * SZ_4K, PF_ERR_U, &x));
+	CHECK_EQ_U64(stats(s).pages_4k, 2);
+	shadow__delete(s);
+	guest_free(g);
+}
+
+/*
+ * The host drops guest pages (MADV_DONTNEED of a freed range) while the vCPU is out:
+ * kvm_unmap_gfn_range() drops every SPTE mapping them and requests a flush; the requests of
+ * one exit are served once as the vCPU enters (one tlb_flush); a range nothing maps requests
+ * none.
+ */
+static void test_host_unmap(void)
+{
+	struct guest *g = guest_new(4);
+	gpa_t root = new_table(g), d1 = new_data(g), d2 = new_data(g);
+	struct shadow *s = model_new(g);
+	struct shadow_stats st0, st;
+	struct shadow_xlate x;
+
+	map(g, root, VA_A, d1, 1, LEAF);
+	map(g, root, VA_A + 9 * SZ_4K, d2, 1, LEAF);
+	map(g, root, VA_WIN, d1, 1, LEAF); /* a second SPTE for d1 */
+	CHECK(shadow__cr3_load(s, root) == 0);
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	CHECK(shadow__fault(s, VA_A + 9 * SZ_4K, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	CHECK(shadow__fault(s, VA_WIN, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	st0 = stats(s);
+	CHECK_EQ_U64(st0.pages_4k, 3);
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2) + 1, 8), 0);
+	shadow__vcpu_enter(s);
+	CHECK_EQ_U64(stats(s).tlb_flush, st0.tlb_flush);
+	/* two unmaps in one exit: one flush when the vCPU enters */
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d1), 1), 2);
+	CHECK_EQ_U64(stats(s).tlb_flush, st0.tlb_flush);
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2), 1), 1);
+	shadow__vcpu_enter(s);
+	st = stats(s);
+	CHECK_EQ_U64(st.pages_4k, 0);
+	CHECK_EQ_U64(st.tlb_flush - st0.tlb_flush, 1);
+	/* another exit, another flush */
+	CHECK(shadow__fault(s, VA_A + 9 * SZ_4K, PF_ERR_U, NULL) == SHADOW_PF_FIXED);
+	CHECK_EQ_U64(shadow__host_unmap(s, gpa_to_gfn(d2), 1), 1);
+	shadow__vcpu_enter(s);
+	CHECK_EQ_U64(stats(s).tlb_flush - st0.tlb_flush, 2);
+	CHECK(!xlate(s, VA_A, PF_ERR_U, &x));
+	CHECK(!xlate(s, VA_WIN, PF_ERR_U, &x));
+	CHECK(!xlate(s, VA_A + 9 * SZ_4K, PF_ERR_U, &x));
+	CHECK(shadow__fault(s, VA_A, PF_ERR_U, NULL) == SHADOW_PF_FIXED); /* mapped again */
+	CHECK(xlate(s, VA_A, PF_ERR_U, &x));
+	shadow__delete(s);
+	guest_free(g);
+}
+
 /* The counter table: KVM's names, each once, each readable by name. */
 static void test_stat_table(void)
 {
@@ -912,6 +1088,9 @@ int main(void)
 	test_huge();
 	test_mmio();
 	test_spurious();
+	test_host_zero_page();
+	test_prefetch_host_absent();
+	test_host_unmap();
 	test_stat_table();
 	TEST_DONE();
 }

@@ -147,9 +147,15 @@ static void test_seq_4k(uint64_t foot)
 		/* Shadow pages: one per guest table (the same tree), and the direct map's three. */
 		CHECK_EQ_U64(r.shadow_frames, mo == PAGING_SHADOW ? gtables + 3 : 0);
 		/* Each page read, then written: two #PF exits; the tables were built before any
-		 * data access, so only the store into the root was trapped (and emulated). */
+		 * data access, so only the store into the root was trapped (and emulated).
+		 * Nested: one NPT fault per 4K frame first touched, each table and data page. */
 		CHECK_EQ_U64(r.res.shadow_events[SIM_SHADOW_PF_EXIT],
-			     mo == PAGING_SHADOW ? 2 * npages : 0);
+			     mo == PAGING_SHADOW  ? 2 * npages
+			     : mo == PAGING_NESTED ? gtables + npages
+						   : 0);
+		if (mo == PAGING_NESTED)
+			CHECK(r.tdp_valid && r.tdp.pf_fixed == gtables + npages &&
+			      r.tdp.pages_4k == gtables + npages && r.tdp.tlb_flush == 0);
 		CHECK_EQ_U64(r.res.shadow_events[SIM_SHADOW_WRPROT_EXIT], mo == PAGING_SHADOW);
 		CHECK_EQ_U64(calls, r.res.accesses / 65536);
 	}
@@ -185,8 +191,15 @@ static void test_seq_2m(void)
 		CHECK_EQ_U64(r.guest_frames, gtables + (mo == PAGING_SHADOW));
 		/* 2M SPTEs: no shadowed table lies in the data's 2M frames. */
 		CHECK_EQ_U64(r.shadow_frames, mo == PAGING_SHADOW ? gtables + 3 : 0);
+		/* Nested, 2M host pages: one NPT fault per 2M host page touched: the tables' (all in
+		 * [SIM_TABLE_BASE, 2M)) and the data's. */
+		CHECK(gtables < 256);
 		CHECK_EQ_U64(r.res.shadow_events[SIM_SHADOW_PF_EXIT],
-			     mo == PAGING_SHADOW ? 2 * npages : 0);
+			     mo == PAGING_SHADOW  ? 2 * npages
+			     : mo == PAGING_NESTED ? 1 + npages
+						   : 0);
+		if (mo == PAGING_NESTED)
+			CHECK(r.tdp.pages_2m == 1 + npages && r.tdp.pages_4k == 0);
 	}
 }
 
