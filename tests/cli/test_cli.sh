@@ -35,19 +35,21 @@ expect 2 "two workloads" -- "$MEMVIRT" run seq gups
 expect 2 "bad timeout" -- "$MEMVIRT" run seq --timeout soon
 expect 2 "mem not 2M multiple" -- "$MEMVIRT" run nop --mem 33M
 
-# A corrupt kernel image is a bad input file, exit 2: one clear line, a failed run recorded,
-# nothing half-written.
+# A corrupt kernel image given with --kernel is a bad input file, exit 2: one clear line, found
+# before anything starts, nothing written.
 printf 'not an elf at all' >"$TMP/bad.elf"
 expect 2 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
 check "corrupt kernel: one line" one_line "$TMP/err"
-check "corrupt kernel named" has "bad.elf" "$TMP/err"
-check "corrupt kernel: run.json failed" test "$(json_get "$TMP/bad/run.json" "['status']")" = failed
-check "no temporary files left" test -z "$(ls "$TMP/bad" | grep tmp)"
+check "corrupt kernel named" has "^memvirt: error: --kernel .*bad.elf: not an ELF" "$TMP/err"
+check "corrupt kernel: nothing written" test ! -e "$TMP/bad"
 truncate -s 100M "$TMP/huge.elf"
 expect 2 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
 check "oversized kernel explained" has "huge.elf" "$TMP/err"
 expect 2 "corrupt program" -- "$MEMVIRT" run nop --program "$TMP/bad.elf" --out "$TMP/badp"
 check "corrupt program: one line" one_line "$TMP/err"
+expect 2 "missing program" -- "$MEMVIRT" explain --program "$TMP/nosuch.elf" --out "$TMP/badp"
+check "missing program: named" has "^memvirt: error: --program .*nosuch.elf" "$TMP/err"
+check "bad images: nothing written" test ! -e "$TMP/badp"
 
 # An empty file or directory name says so (not "File name too long"), before anything starts.
 for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" "demo --out" \
