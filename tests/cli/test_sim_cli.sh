@@ -173,6 +173,13 @@ for c in "chase-4k 4 4096 1 0 footprint of at least 8K" \
 	check "crafted snapshot $name: names the file" has "snap-$name/pagetables.bin" "$TMP/err"
 done
 
+# --replay DIR adopts the snapshot's workload the same way, and checks it the same way.
+: >"$TMP/snap-chase-4k/events.mvev"
+expect 2 "crafted snapshot, --replay" -- "$MEMVIRT" sim --replay "$TMP/snap-chase-4k" --paging all \
+	--out "$TMP/snap-chase-4k/out"
+check "crafted snapshot, --replay: says so" has "footprint of at least 8K" "$TMP/err"
+check "crafted snapshot, --replay: one line" one_line "$TMP/err"
+
 # sim --workload makes the same checks as run.
 expect 2 "sim --iters 0" -- "$MEMVIRT" sim --workload seq --iters 0 --out "$TMP/w0"
 check "sim --iters 0: says so" has "iters must be at least 1" "$TMP/err"
