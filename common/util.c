@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmpclean.h"
 #include "util.h"
 
 int parse_u64(const char *s, uint64_t *out)
@@ -105,11 +106,11 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 {
 	char tmp[PATH_MAX];
 	FILE *f;
-	int fd, ret;
+	int fd, ret, slot;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
+	fd = tmpclean_mkstemp(tmp, &slot);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");
@@ -131,10 +132,12 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 		ret = -errno;
 		goto err_unlink;
 	}
+	tmpclean_del(slot);
 	return 0;
 
 err_unlink:
 	unlink(tmp);
+	tmpclean_del(slot);
 	return ret;
 }
 
@@ -157,6 +160,35 @@ int mkdir_p(const char *path)
 	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int dir_writable(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	while (stat(buf, &st) != 0) {
+		char *slash;
+
+		if (errno != ENOENT)
+			return -errno;
+		while (n > 1 && buf[n - 1] == '/')
+			buf[--n] = '\0';
+		slash = strrchr(buf, '/');
+		if (!slash) {
+			snprintf(buf, sizeof(buf), ".");
+		} else {
+			n = slash == buf ? 1 : (size_t)(slash - buf);
+			buf[n] = '\0';
+		}
+	}
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(buf, W_OK | X_OK) ? -errno : 0;
 }
 
 int read_text_file(const char *path, char *buf, size_t len)

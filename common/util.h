@@ -39,13 +39,20 @@ extern uint64_t util_main_ns;
 /*
  * Write a file atomically: @fill writes the content to a temporary file in
  * the same directory, which is then flushed and renamed over @path. On any
- * failure the temporary is removed and @path is untouched. @sync also
+ * failure the temporary is removed and @path is untouched, and SIGINT or
+ * SIGTERM meanwhile removes it too (common/tmpclean.h). @sync also
  * fsyncs the data before the rename (durable across a host crash).
  */
 int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *arg, bool sync);
 
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path);
+/*
+ * Whether mkdir_p(@path) and files written in it could succeed, made nothing:
+ * @path, or the nearest of its parents that exists, is a directory this
+ * process may write. 0 or -errno (-ENOTDIR, -EACCES, -EROFS, ...).
+ */
+int dir_writable(const char *path);
 
 /* Read a whole small text file (sysfs, procfs) into @buf, NUL-terminated, trailing newline cut. */
 int read_text_file(const char *path, char *buf, size_t len);

@@ -82,7 +82,12 @@ static int qemu_version(const char *qemu, char *out, size_t len)
 	line[strcspn(line, "\n")] = '\0';
 	if (!strncmp(line, "QEMU emulator version ", 22))
 		memmove(line, line + 22, strlen(line + 22) + 1);
-	snprintf(out, len, "%s", line);
+	/* A version longer than @out is cut to fit. */
+	n = (ssize_t)strnlen(line, len ? len - 1 : 0);
+	if (len) {
+		memcpy(out, line, (size_t)n);
+		out[n] = '\0';
+	}
 	return 0;
 }
 

@@ -195,10 +195,56 @@ int sim_config__validate(const struct sim_config *c, char *err, size_t errlen)
 	return cfg_check(&p, c);
 }
 
+/* Read all of @f, at most SIM_CONFIG_MAX_BYTES, into *@text (NUL-terminated). */
+static int config_read(FILE *f, const char *path, char **text, char *err, size_t errlen)
+{
+	size_t cap = 0, len = 0, n;
+	char *buf = NULL;
+
+	do {
+		if (len == cap) {
+			char *t;
+
+			cap = cap ? cap * 2 : 8192;
+			t = realloc(buf, cap + 1);
+			if (!t) {
+				snprintf(err, errlen, "%s: no memory to read it", path);
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = t;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0 && len <= SIM_CONFIG_MAX_BYTES);
+	if (len > SIM_CONFIG_MAX_BYTES) {
+		snprintf(err, errlen,
+			 "%s: larger than %u MiB, the most a configuration file may be: is it "
+			 "the right file?",
+			 path, SIM_CONFIG_MAX_BYTES >> 20);
+		free(buf);
+		return -EFBIG;
+	}
+	if (ferror(f)) {
+		int e = errno ? errno : EIO;
+
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(e));
+		free(buf);
+		return -e;
+	}
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, errlen, "%s: a NUL byte: not a configuration text file", path);
+		free(buf);
+		return -EINVAL;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
 int sim_config__load(struct sim_config *c, const char *path, char *err, size_t errlen)
 {
 	char *text = NULL;
-	size_t cap = 0, len = 0, n;
 	FILE *f = fopen(path, "r");
 	int ret;
 
@@ -207,28 +253,11 @@ int sim_config__load(struct sim_config *c, const char *path, char *err, size_t e
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return ret;
 	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *t = realloc(text, cap = cap * 2 + 8192);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				return -ENOMEM;
-			}
-			text = t;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	ret = ferror(f) ? -EIO : 0;
+	errno = 0;
+	ret = config_read(f, path, &text, err, errlen);
 	fclose(f);
-	if (ret) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(text);
+	if (ret)
 		return ret;
-	}
-	text[len] = '\0';
 	sim_config__textbook(c);
 	ret = sim_config__parse(c, text, path, err, errlen);
 	free(text);

@@ -122,7 +122,9 @@ void dcache__free(struct dcache *d)
 {
 	if (!d)
 		return;
-	for (unsigned k = 0; k < d->nlevels; k++)
+	/* nlevels never exceeds the array (dcache__new checks); the bound says so to the compiler.
+	 */
+	for (unsigned k = 0; k < d->nlevels && k < SIM_MAX_CACHE_LEVELS; k++)
 		dc_level_fini(&d->level[k]);
 	free(d);
 }

@@ -403,8 +403,11 @@ void sim_config__textbook(struct sim_config *c);
  */
 int sim_config__parse(struct sim_config *c, const char *text, const char *file, char *err,
 		      size_t errlen);
-/* Read and parse a configuration file (starting from textbook defaults unless it names a preset).
+/*
+ * Read and parse a configuration file (starting from textbook defaults unless it names a preset):
+ * a text file of at most SIM_CONFIG_MAX_BYTES. Returns 0, or -errno with one line in @err.
  */
+#define SIM_CONFIG_MAX_BYTES (1024u * 1024u)
 int sim_config__load(struct sim_config *c, const char *path, char *err, size_t errlen);
 /* Load a preset by name: "textbook", "golden-cove", "zen4", "zen5". */
 int sim_config__preset(struct sim_config *c, const char *name, char *err, size_t errlen);

@@ -262,7 +262,7 @@ int cmd_demo(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (opt == 'o') {
-			out = optarg;
+			out = opt_path("demo", "--out", optarg);
 		} else if (opt == 'j') {
 			json = true;
 		} else if (opt == 'l') {
@@ -282,6 +282,9 @@ int cmd_demo(int argc, char **argv)
 			    argv[optind - 1]);
 		}
 	}
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s': run 'memvirt demo --help'\n",
+		    argv[optind]);
 	/* Inside the lab, or when asked: this host's KVM only. */
 	if (lab == DEMO_LAB_NO || lab_inside(NULL))
 		return demo_here(out, json ? DEMO_SHOW_JSON : DEMO_SHOW_TABLE);

@@ -139,15 +139,14 @@ static void parse_opts(int argc, char **argv, struct lab_opts *o)
 				opt_bad("lab", "--mem", optarg, "expected 256M to 1T");
 			break;
 		case 'c':
-			o->cfg.cpus = (unsigned int)opt_u64("lab", "--cpus", optarg);
-			if (!o->cfg.cpus || o->cfg.cpus > 64)
-				opt_bad("lab", "--cpus", optarg, "expected 1 to 64");
+			o->cfg.cpus = (unsigned int)opt_u64_range("lab", "--cpus", optarg, 1, 64);
 			break;
 		case 'o':
-			o->out = optarg;
+			o->out = opt_path("lab", "--out", optarg);
 			break;
 		case 't':
-			o->cfg.timeout_s = (unsigned int)opt_u64("lab", "--timeout", optarg);
+			o->cfg.timeout_s = (unsigned int)opt_u64_range(
+				"lab", "--timeout", optarg, 0, (uint64_t)OPT_SECONDS_MAX);
 			break;
 		case 'T':
 			o->cfg.thp = parse_thp(optarg);

@@ -71,7 +71,8 @@ static void usage(FILE *f)
 		"  memvirt run seq --footprint 234M --iters 1 --page-size 4k --populate\n"
 		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
 		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
-		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
+		"exit status: 0 ok, 2 bad usage or guest image file, 3 host problem (no KVM),\n"
+		"4 guest failure\n");
 }
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
@@ -130,25 +131,18 @@ static void parse_translate(struct run_config *c, const char *list)
 /* Apply the option values over the workload's defaults. */
 static void apply(struct run_config *c, const char *const *v)
 {
-	char *end;
-
 	run_apply_common("run", c, v);
-	if (v[O_TIMEOUT]) {
-		c->vm.timeout_s = strtod(v[O_TIMEOUT], &end);
-		if (end == v[O_TIMEOUT] || *end || c->vm.timeout_s < 0)
-			bad("--timeout", v[O_TIMEOUT], "expected seconds, such as 10 or 0.5");
-	}
+	if (v[O_TIMEOUT])
+		c->vm.timeout_s = opt_seconds("run", "--timeout", v[O_TIMEOUT], true);
 	c->verify = v[O_NOVERIFY] == NULL;
 	c->json = v[O_JSON] != NULL;
 	/* With --json stdout is the record's. */
 	c->vm.console_stdout = v[O_CONSOLE] != NULL && !c->json;
 	if (v[O_TRANSLATE])
 		parse_translate(c, v[O_TRANSLATE]);
-	if (v[O_TSAMPLE]) {
-		c->translate_sample = (unsigned)opt_u64("run", "--translate-sample", v[O_TSAMPLE]);
-		if (c->translate_sample > RUN_MAX_TRANSLATE)
-			bad("--translate-sample", v[O_TSAMPLE], "at most 64");
-	}
+	if (v[O_TSAMPLE])
+		c->translate_sample = (unsigned)opt_u64_range("run", "--translate-sample",
+							      v[O_TSAMPLE], 0, RUN_MAX_TRANSLATE);
 	if (v[O_RING])
 		c->vm.ev_ring_bytes = opt_size("run", "--ring-size", v[O_RING]);
 	if (v[O_NOEVENTS])

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -126,7 +127,8 @@ static void usage(FILE *f)
 		"  memvirt sim --trace r1/events.mvev --paging all\n"
 		"  memvirt sim --replay r1 --paging all --host-memory anon\n"
 		"  memvirt sim --workload churn --footprint 1M --iters 8 --paging all\n\n"
-		"exit status: 0 ok, 1 simulation or output failure, 2 bad usage or input\n");
+		"exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 3 OUT or stdout\n"
+		"cannot be written\n");
 }
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
@@ -222,6 +224,7 @@ static void apply_config(struct sim_opts *o, const char *const *v)
 
 static void apply_workload(struct sim_opts *o, const char *const *v)
 {
+	char err[256];
 	int kind = wl_from_name(v[O_WORKLOAD]);
 
 	if (kind < 0)
@@ -248,12 +251,9 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 	if (v[O_STRIDE])
 		o->mc.wl.stride = opt_size("sim", "--stride", v[O_STRIDE]);
 	o->mc.wl.page_size = page_size_bytes(o->mc.gps);
-	if (kind != WL_NOP && (!o->mc.wl.footprint || o->mc.wl.footprint % SZ_4K))
-		bad("--footprint", v[O_FOOT] ? v[O_FOOT] : "default",
-		    "must be a non-zero multiple of 4K");
-	if (kind == WL_STRIDE && (!o->mc.wl.stride || o->mc.wl.stride % 8))
-		bad("--stride", v[O_STRIDE] ? v[O_STRIDE] : "default",
-		    "must be a non-zero multiple of 8");
+	/* The checks 'memvirt run' makes: the generators rely on them. */
+	if (wl_params_check(&o->mc.wl, "--", err, sizeof(err)))
+		die(EXIT_USAGE, "%s: run 'memvirt sim --help'\n", err);
 }
 
 /*
@@ -292,6 +292,10 @@ static void apply_replay(struct sim_opts *o, const char *const *v)
 				      .page_size = o->snap.wl_page_size,
 				      .seed = o->snap.wl_seed,
 				      .stride = o->snap.wl_stride};
+	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
+	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
+		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
+		    v[O_REPLAY], PTSNAP_FILE, err);
 	o->mc.shadow_ram_bytes = mem_end;
 }
 
@@ -307,6 +311,17 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
 	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
+	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
+				      .nproc = o->snap.wl_nproc,
+				      .footprint = o->snap.wl_footprint,
+				      .iters = o->snap.wl_iters,
+				      .page_size = o->snap.wl_page_size,
+				      .seed = o->snap.wl_seed,
+				      .stride = o->snap.wl_stride};
+	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
+	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
+		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
+		    o->mc.in_path, PTSNAP_FILE, err);
 	kind = (int)o->snap.wl_kind;
 	if (kind < 0 || kind >= WL__COUNT || kind == WL_CHURN || kind == WL_PINGPONG ||
 	    kind == WL_CRASH || kind == WL_NOP)
@@ -318,14 +333,24 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 		    "--run %s: the guest used %u-level paging, the configuration %u: use a "
 		    "configuration with [paging] levels = %u\n",
 		    o->mc.in_path, o->snap.levels, o->mc.cfg.levels, o->snap.levels);
-	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
-				      .nproc = o->snap.wl_nproc,
-				      .footprint = o->snap.wl_footprint,
-				      .iters = o->snap.wl_iters,
-				      .page_size = o->snap.wl_page_size,
-				      .seed = o->snap.wl_seed,
-				      .stride = o->snap.wl_stride};
 	o->mc.gps = o->mc.wl.page_size == page_size_bytes(PAGE_2M) ? PAGE_2M : PAGE_4K;
+}
+
+static int modes_given(const struct sim_opts *o)
+{
+	int n = 0;
+
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		n += o->modes[mo];
+	return n;
+}
+
+/* A file each mode can read again from its start: not a pipe, socket or terminal. */
+static bool rereadable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
 /* Exactly one input; the workload options only with --workload. */
@@ -367,9 +392,16 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 		if (!v[files[i].opt])
 			continue;
 		o->mc.input = files[i].in;
-		o->mc.in_path = v[files[i].opt];
+		/* '-' is standard input, as for 'sim convert'. */
+		o->mc.in_path = strcmp(v[files[i].opt], "-") ? v[files[i].opt] : "/dev/stdin";
 		if (access(o->mc.in_path, R_OK))
 			bad(files[i].name, o->mc.in_path, strerror(errno));
+		if (modes_given(o) > 1 && !rereadable(o->mc.in_path))
+			die(EXIT_USAGE,
+			    "%s %s: a pipe is read once, and each of the %d paging modes reads "
+			    "the input from its start: save it to a file or give one --paging "
+			    "mode\n",
+			    files[i].name, v[files[i].opt], modes_given(o));
 	}
 }
 
@@ -411,7 +443,8 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	if (o->mc.host_anon && o->mc.hps != PAGE_4K)
 		bad("--host-memory", v[O_HOSTMEM], "anon takes 4K host pages (--host-pages 4k)");
 	if (snprintf(o->out_dir, sizeof(o->out_dir), "%s",
-		     v[O_OUT] ? v[O_OUT] : "memvirt-out/sim") >= (int)sizeof(o->out_dir))
+		     v[O_OUT] ? opt_path("sim", "--out", v[O_OUT]) : "memvirt-out/sim") >=
+	    (int)sizeof(o->out_dir))
 		bad("--out", v[O_OUT], "path too long");
 	o->json = v[O_JSON] != NULL;
 }
@@ -428,6 +461,11 @@ int cmd_sim(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "convert"))
 		return cmd_sim_convert(argc - 1, argv + 1);
 	parse(argc, argv, &o);
+	/* Found now, not after a simulation that may take minutes. */
+	rc = dir_writable(o.out_dir);
+	if (rc)
+		die(EXIT_HOST, "--out %s: cannot write there: %s: give another directory\n",
+		    o.out_dir, strerror(-rc));
 	for (int mo = 0; mo < SIM_MODES; mo++) {
 		if (!o.modes[mo])
 			continue;
@@ -442,7 +480,7 @@ int cmd_sim(int argc, char **argv)
 	if (!rc)
 		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
-		die(1, "writing %s: %s: check --out\n", path, strerror(-rc));
+		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tmpclean.h"
 #include "common/util.h"
 #include "mmu/atrace.h"
 #include "src/cmd_sim.h"
@@ -26,7 +28,29 @@ static void convert_usage(FILE *f)
 		"  valgrind --tool=lackey --trace-mem=yes ls 2>ls.lackey\n"
 		"  memvirt sim convert --lackey ls.lackey -o ls.mvat\n"
 		"  memvirt sim --access-trace ls.mvat --paging all\n\n"
-		"exit status: 0 ok, 1 output failure, 2 bad usage or input\n");
+		"exit status: 0 ok, 2 bad usage or input, 3 OUT cannot be written\n");
+}
+
+/*
+ * OUT.tmp.XXXXXX beside OUT, a name no other conversion shares, renamed over
+ * OUT at the end; removed on an error, SIGINT or SIGTERM.
+ */
+static FILE *open_tmp(const char *out, char *tmp, size_t len, int *slot)
+{
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, len, "%s.tmp.XXXXXX", out) >= (int)len)
+		die(EXIT_USAGE, "-o %s: path too long\n", out);
+	fd = tmpclean_mkstemp(tmp, slot);
+	if (fd < 0)
+		die(EXIT_HOST, "-o %s: %s: check the directory\n", out, strerror(errno));
+	f = fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
+	if (!f) {
+		unlink(tmp);
+		die(EXIT_HOST, "-o %s: %s\n", out, strerror(errno));
+	}
+	return f;
 }
 
 int cmd_sim_convert(int argc, char **argv)
@@ -40,7 +64,7 @@ int cmd_sim_convert(int argc, char **argv)
 	char err[700], tmp[600];
 	uint64_t lines = 0;
 	FILE *fi, *fo;
-	int opt, rc;
+	int opt, rc, slot = -1;
 
 	opterr = 0;
 	optind = 1;
@@ -50,9 +74,9 @@ int cmd_sim_convert(int argc, char **argv)
 			return 0;
 		}
 		if (opt == 'l')
-			in = optarg;
+			in = opt_path("sim convert", "--lackey", optarg);
 		else if (opt == 'o')
-			out = optarg;
+			out = opt_path("sim convert", "-o", optarg);
 		else
 			die(EXIT_USAGE, "%s '%s': run 'memvirt sim convert --help'\n",
 			    opt == ':' ? "option needs a value" : "unknown option",
@@ -65,11 +89,7 @@ int cmd_sim_convert(int argc, char **argv)
 	if (!fi)
 		die(EXIT_USAGE, "--lackey %s: %s\n", in, strerror(errno));
 	setvbuf(fi, NULL, _IOFBF, 1 << 20);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out) >= (int)sizeof(tmp))
-		die(EXIT_USAGE, "-o %s: path too long\n", out);
-	fo = strcmp(out, "-") ? fopen(tmp, "w") : stdout;
-	if (!fo)
-		die(1, "-o %s: %s: check the directory\n", tmp, strerror(errno));
+	fo = strcmp(out, "-") ? open_tmp(out, tmp, sizeof(tmp), &slot) : stdout;
 	rc = atrace_from_lackey(fi, strcmp(in, "-") ? in : "<stdin>", fo, &n, &lines, err,
 				sizeof(err));
 	if (fo != stdout && fclose(fo) && !rc) {
@@ -82,11 +102,11 @@ int cmd_sim_convert(int argc, char **argv)
 		snprintf(err, sizeof(err), "renaming %s to %s: %s", tmp, out, strerror(errno));
 		rc = -EIO;
 	}
-	if (rc) {
-		if (fo != stdout)
-			unlink(tmp);
-		die(rc == -EINVAL ? EXIT_USAGE : 1, "%s\n", err);
-	}
+	if (rc && fo != stdout)
+		unlink(tmp);
+	tmpclean_del(slot);
+	if (rc)
+		die(rc == -EINVAL ? EXIT_USAGE : EXIT_HOST, "%s\n", err);
 	fprintf(stderr,
 		"%s: %" PRIu64 " lines, %" PRIu64 " records (%" PRIu64 " loads, %" PRIu64
 		" stores, %" PRIu64 " modifies, %" PRIu64 " fetches)\n",

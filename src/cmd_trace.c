@@ -126,7 +126,7 @@ static void dump_set(int opt, void *arg)
 					       : EV_DUMP_PERFETTO;
 
 	if (opt == 'o') {
-		o->out = optarg;
+		o->out = opt_path("trace dump", "-o", optarg);
 		return;
 	}
 	if (dump_filter_set(o, opt))
@@ -231,8 +231,10 @@ static int trace_dump(int argc, char **argv)
 		pr_err("trace dump: %s: %s\n", o.path, d.error);
 		return 1;
 	}
+	if (err && !o.out)
+		return 0; /* stdout failed: main reports it (EXIT_HOST) */
 	if (err) {
-		pr_err("trace dump: %s: %s\n", o.out ? o.out : "stdout", strerror(-err));
+		pr_err("trace dump: %s: %s\n", o.out, strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -256,7 +258,10 @@ static int trace_stat(int argc, char **argv)
 	bool json = false;
 	const char *path = parse_common(argc, argv, "stat", opts, stat_set, &json);
 
-	return ev_stat_print(path, stdout, json) ? 1 : 0;
+	int err = ev_stat_print(path, stdout, json);
+
+	/* A failed write to stdout is main's to report (EXIT_HOST); the rest were reported. */
+	return err && !ferror(stdout) ? 1 : 0;
 }
 
 int cmd_trace(int argc, char **argv)

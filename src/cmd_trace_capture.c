@@ -115,7 +115,6 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -129,13 +128,10 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 			parse_pids(o, optarg);
 			break;
 		case 'd':
-			o->duration_s = strtod(optarg, &end);
-			if (end == optarg || *end || o->duration_s <= 0)
-				opt_bad("trace", "-d", optarg,
-					"expected seconds, such as 10 or 0.5");
+			o->duration_s = opt_seconds("trace", "-d", optarg, false);
 			break;
 		case 'o':
-			o->output = optarg;
+			o->output = opt_path("trace", "-o", optarg);
 			break;
 		case 'r':
 			o->ring_bytes = opt_size("trace", "--ring", optarg);

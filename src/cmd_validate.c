@@ -114,7 +114,8 @@ static void parse(int argc, char **argv, struct validate_config *vc, bool *json,
 						: opt_size("validate", "--page-size", optarg);
 			break;
 		case O_OUT:
-			if (snprintf(vc->out_dir, sizeof(vc->out_dir), "%s", optarg) >=
+			if (snprintf(vc->out_dir, sizeof(vc->out_dir), "%s",
+				     opt_path("validate", "--out", optarg)) >=
 			    (int)sizeof(vc->out_dir))
 				opt_bad("validate", "--out", optarg, "a shorter path");
 			break;

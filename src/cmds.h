@@ -3,6 +3,7 @@
 #ifndef MEMVIRT_CMDS_H
 #define MEMVIRT_CMDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Exit statuses shared by every subcommand. */
@@ -29,6 +30,14 @@ __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const c
 				       const char *what);
 uint64_t opt_size(const char *cmd, const char *opt, const char *val);
 uint64_t opt_u64(const char *cmd, const char *opt, const char *val);
+/* An integer in [@min, @max]: nothing is truncated to fit a narrower field. */
+uint64_t opt_u64_range(const char *cmd, const char *opt, const char *val, uint64_t min,
+		       uint64_t max);
+/* Seconds, finite, from 1 ms to OPT_SECONDS_MAX; 0 too if @zero_ok (none). */
+#define OPT_SECONDS_MAX 31536000.0 /* a year */
+double opt_seconds(const char *cmd, const char *opt, const char *val, bool zero_ok);
+/* A file or directory name: @val itself, or one error line if it is empty. */
+const char *opt_path(const char *cmd, const char *opt, const char *val);
 
 /* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);

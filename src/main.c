@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt: one binary, subcommands dispatched from a table. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,25 @@ static void usage(FILE *f)
 		   "  memvirt demo --out results/demo\n");
 }
 
+/*
+ * Every subcommand writes its data to stdout; a write that failed there (a
+ * full disk, a closed file system) is the host's problem, EXIT_HOST, found
+ * here once as the program ends, whichever way it ends through exit().
+ */
+static void stdout_check(void)
+{
+	int err = 0;
+
+	if (fflush(stdout))
+		err = errno;
+	else if (ferror(stdout))
+		err = errno ? errno : EIO;
+	if (!err)
+		return;
+	pr_err("writing standard output: %s\n", strerror(err));
+	_exit(EXIT_HOST);
+}
+
 static const struct subcommand *subcommand_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
@@ -85,6 +105,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	util_main_ns = now_ns();
+	atexit(stdout_check);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

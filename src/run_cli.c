@@ -4,10 +4,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
 #include "src/run_cli.h"
+#include "vmm/elf.h"
+
+/*
+ * An image given on the command line is an input file: one that cannot be
+ * read or is no valid ELF is a usage error, found before anything starts or
+ * is written. (The built images are checked by the run, a guest failure.)
+ */
+static const char *opt_image(const char *cmd, const char *opt, const char *val)
+{
+	struct elf_image img;
+	char err[600];
+
+	if (elf_load_file(opt_path(cmd, opt, val), &img, err, sizeof(err)))
+		die(EXIT_USAGE, "%s %s\n", opt, err);
+	elf_image_free(&img);
+	return val;
+}
 
 void run_apply_common(const char *cmd, struct run_config *c, const char *const *v)
 {
@@ -26,12 +44,13 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
 	if (v[RO_STRIDE])
 		c->vm.wl.stride = opt_size(cmd, "--stride", v[RO_STRIDE]);
 	if (v[RO_NPROC])
-		c->vm.wl.nproc = (uint32_t)opt_u64(cmd, "--nproc", v[RO_NPROC]);
-	if (v[RO_OUT] &&
-	    snprintf(c->out_dir, sizeof(c->out_dir), "%s", v[RO_OUT]) >= (int)sizeof(c->out_dir))
+		c->vm.wl.nproc =
+			(uint32_t)opt_u64_range(cmd, "--nproc", v[RO_NPROC], 1, MV_MAX_PROCS - 1);
+	if (v[RO_OUT] && snprintf(c->out_dir, sizeof(c->out_dir), "%s",
+				  opt_path(cmd, "--out", v[RO_OUT])) >= (int)sizeof(c->out_dir))
 		opt_bad(cmd, "--out", v[RO_OUT], "path too long");
-	c->vm.kernel_path = v[RO_KERNEL];
-	c->vm.program_path = v[RO_PROGRAM];
+	c->vm.kernel_path = v[RO_KERNEL] ? opt_image(cmd, "--kernel", v[RO_KERNEL]) : NULL;
+	c->vm.program_path = v[RO_PROGRAM] ? opt_image(cmd, "--program", v[RO_PROGRAM]) : NULL;
 	c->reload_kvm = v[RO_RELOAD] != NULL;
 	if (v[RO_BACKING]) {
 		int b = vm_backing_parse(v[RO_BACKING]);
@@ -54,6 +73,8 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
  * The one place a run's failure becomes the process's exit status: what the
  * host lacks or refuses is EXIT_HOST, anything in or with the guest (its
  * images and the VM's set-up included) EXIT_GUEST, a signal 130 (128 + SIGINT).
+ * An image given with --kernel or --program was checked as an option before
+ * (opt_image): a bad one is EXIT_USAGE.
  */
 int run_exit_status(enum run_fail fail)
 {

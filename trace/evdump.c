@@ -150,14 +150,16 @@ static void dump_csv(const struct ev_record *rec, uint64_t t, FILE *out)
 			rec->ts, t, ev_source_name(rec->source), rec->cpu, rec->type->name);
 	for (unsigned f = 0; f < rec->type->nfields; f++) {
 		struct sbuf b = {.p = val, .len = sizeof(val)};
+		/* Text comes quoted from sb_field (RFC 4180: quotes doubled); an array is quoted
+		 * here. */
+		bool array = rec->type->field[f].count > 1 && rec->type->field[f].kind != EV_K_CHAR;
 
 		val[0] = '\0';
 		sb_field(&b, rec, (int)f, ";", ESC_CSV);
 		fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%s,%s%s%s\n",
 			rec->offset, rec->ts, t, ev_source_name(rec->source), rec->cpu,
-			rec->type->name, rec->type->field[f].name,
-			rec->type->field[f].count > 1 ? "\"" : "", val,
-			rec->type->field[f].count > 1 ? "\"" : "");
+			rec->type->name, rec->type->field[f].name, array ? "\"" : "", val,
+			array ? "\"" : "");
 	}
 }
 

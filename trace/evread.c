@@ -109,11 +109,10 @@ static ssize_t reader__peek(struct ev_reader *r, uint64_t off, size_t need, cons
 {
 	size_t have;
 
+	*p = NULL; /* on every return, a read error's included */
 	if (r->fd < 0) {
-		if (off >= r->mem_len) {
-			*p = NULL;
+		if (off >= r->mem_len)
 			return 0;
-		}
 		*p = r->mem + off;
 		return (ssize_t)(r->mem_len - off < need ? r->mem_len - off : need);
 	}

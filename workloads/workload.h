@@ -8,6 +8,7 @@
 #define MEMVIRT_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum wl_kind {
@@ -94,6 +95,19 @@ const char *wl_page_size_name(uint64_t page_size);
 
 /* Defaults for a kind: footprint, iterations, stride. */
 void wl_defaults(struct wl_params *p, enum wl_kind kind);
+
+/* The largest data region: the largest guest memory 'memvirt run' gives (--mem 64G). */
+#define WL_FOOTPRINT_MAX (64ULL << 30)
+
+/*
+ * Hosted only: the one check of a workload's parameters, for options and for
+ * values read back from a file alike: a known kind, a page size, a footprint
+ * that is a multiple of it and at most WL_FOOTPRINT_MAX, what each generator
+ * needs (chase two pages, stride a multiple of 8 up to the footprint, iters
+ * at least 1, pingpong's nproc). Each parameter is named @pre then its name
+ * ("--" gives the option, "" the field). 0, or -EINVAL with one line in @err.
+ */
+int wl_params_check(const struct wl_params *p, const char *pre, char *err, size_t errlen);
 
 /*
  * Run the workload over @buf (footprint bytes, zero-filled, mapped by the

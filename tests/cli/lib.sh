@@ -73,6 +73,39 @@ print(t['mode'], ''.join('%s %s %s|' % (x['table'], x['maps'], x['role']) for x 
 		"$2" "$3")" = "$1 $want" ]
 }
 
+# killed_cleanly SIG GLOB [--stdin-yes LINE] -- COMMAND...: start COMMAND with SIG at its default
+# action (a shell's background job ignores SIGINT), send SIG as soon as a file matching GLOB
+# exists (its temporary), and succeed if SIG ended it and nothing matching GLOB is left.
+# --stdin-yes feeds it LINE endlessly, an input that never ends.
+killed_cleanly() {
+	python3 - "$@" <<'PY'
+import glob, signal, subprocess, sys, time
+sig = getattr(signal, sys.argv[1]); pattern = sys.argv[2]; args = sys.argv[3:]
+feed = None
+if args[0] == "--stdin-yes":
+    feed = subprocess.Popen(["yes", args[1]], stdout=subprocess.PIPE)
+    args = args[2:]
+args = args[1:]  # the "--"
+p = subprocess.Popen(args, stdin=feed.stdout if feed else subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
+if feed:
+    feed.stdout.close()
+end = time.time() + 20
+while not glob.glob(pattern) and p.poll() is None and time.time() < end:
+    time.sleep(0.002)
+if p.poll() is not None:
+    sys.exit("ended before its temporary was seen: exit %d" % p.returncode)
+p.send_signal(sig)
+rc = p.wait()
+if feed:
+    feed.kill(); feed.wait()
+left = glob.glob(pattern)
+if rc != -sig or left:
+    sys.exit("status %d (want %d), left: %s" % (rc, -sig, left))
+PY
+}
+
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" -eq 0 ]

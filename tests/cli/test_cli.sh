@@ -35,16 +35,31 @@ expect 2 "two workloads" -- "$MEMVIRT" run seq gups
 expect 2 "bad timeout" -- "$MEMVIRT" run seq --timeout soon
 expect 2 "mem not 2M multiple" -- "$MEMVIRT" run nop --mem 33M
 
-# A corrupt kernel image: one clear line, a failed run recorded, nothing half-written.
+# A corrupt kernel image given with --kernel is a bad input file, exit 2: one clear line, found
+# before anything starts, nothing written.
 printf 'not an elf at all' >"$TMP/bad.elf"
-expect 4 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
+expect 2 "corrupt kernel" -- "$MEMVIRT" run nop --kernel "$TMP/bad.elf" --out "$TMP/bad"
 check "corrupt kernel: one line" one_line "$TMP/err"
-check "corrupt kernel named" has "bad.elf" "$TMP/err"
-check "corrupt kernel: run.json failed" test "$(json_get "$TMP/bad/run.json" "['status']")" = failed
-check "no temporary files left" test -z "$(ls "$TMP/bad" | grep tmp)"
+check "corrupt kernel named" has "^memvirt: error: --kernel .*bad.elf: not an ELF" "$TMP/err"
+check "corrupt kernel: nothing written" test ! -e "$TMP/bad"
 truncate -s 100M "$TMP/huge.elf"
-expect 4 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
+expect 2 "oversized kernel" -- "$MEMVIRT" run nop --kernel "$TMP/huge.elf" --out "$TMP/huge"
 check "oversized kernel explained" has "huge.elf" "$TMP/err"
+expect 2 "corrupt program" -- "$MEMVIRT" run nop --program "$TMP/bad.elf" --out "$TMP/badp"
+check "corrupt program: one line" one_line "$TMP/err"
+expect 2 "missing program" -- "$MEMVIRT" explain --program "$TMP/nosuch.elf" --out "$TMP/badp"
+check "missing program: named" has "^memvirt: error: --program .*nosuch.elf" "$TMP/err"
+check "bad images: nothing written" test ! -e "$TMP/badp"
+
+# An empty file or directory name says so (not "File name too long"), before anything starts.
+for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" "demo --out" \
+	"sim --workload seq --out" "trace dump x -o" "sim convert --lackey x -o" "validate shadow --out" \
+	"lab --out"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c ''" -- "$MEMVIRT" $c ''
+	check "$c '': says it is empty" has "is empty: give a file or directory name" "$TMP/err"
+	check "$c '': one line" one_line "$TMP/err"
+done
 
 # No /dev/kvm: say so and name the lab.
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"
@@ -75,5 +90,41 @@ expect 0 "info on an NPT host" -- "$MEMVIRT" info --json --root "$SRC/tests/fixt
 check "NPT host mode" test "$(json_get "$TMP/out" "['host']['kvm']['mmu_mode']")" = npt
 expect 2 "info bad root" -- "$MEMVIRT" info --root /nonexistent
 expect 2 "info bad option" -- "$MEMVIRT" info --frob
+
+# A full stdout is a host problem: one line naming it, exit 3, whichever command wrote there.
+"$BUILD/test_evfile" --write "$TMP/full.ev" || check "test_evfile --write" false
+for c in "help" "--version" "run --help" "info" "info --json" "trace stat $TMP/full.ev" \
+	"trace stat --json $TMP/full.ev" "trace dump $TMP/full.ev" "trace dump --csv $TMP/full.ev" \
+	"sim --workload seq --footprint 64K --iters 1 --out $TMP/full-sim" \
+	"sim --workload seq --footprint 64K --iters 1 --json --out $TMP/full-sim"; do
+	# shellcheck disable=SC2086
+	"$MEMVIRT" $c >/dev/full 2>"$TMP/err" </dev/null
+	check "$c >/dev/full: exit 3" test $? -eq 3
+	check "$c >/dev/full: says so" \
+		has "^memvirt: error: writing standard output: No space left on device$" "$TMP/err"
+	check "$c >/dev/full: one line" one_line "$TMP/err"
+done
+
+# Out-of-range values are usage errors, not truncated, overflowed or ignored: one line, exit 2.
+for c in "run seq --timeout 1e99" "run seq --timeout inf" "run seq --timeout nan" \
+	"run seq --timeout -1" "run seq --timeout 0x" "trace -d 1e99 -- true" "trace -d inf -- true" \
+	"trace -d nan -- true" "trace -d 0 -- true" "run pingpong --nproc 4294967297" \
+	"run seq --translate-sample 4294967297" "run seq --footprint 8388607T" \
+	"run seq --footprint 9223372036854771712" "explain --nproc 4294967297" \
+	"lab --cpus 4294967297 -- true" "lab --timeout 4294967297 -- true" "demo extra"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c" -- "$MEMVIRT" $c --out "$TMP/range"
+	check "$c: one line" one_line "$TMP/err"
+	check "$c: says what is expected" has "expected\\|above the largest\\|unexpected" "$TMP/err"
+done
+check "out-of-range values: nothing written" test ! -e "$TMP/range"
+expect 2 "demo extra argument named" -- "$MEMVIRT" demo extra
+check "demo extra: says unexpected" has "unexpected argument 'extra'" "$TMP/err"
+expect 2 "--timeout 1e99 explained" -- "$MEMVIRT" run seq --timeout 1e99
+check "--timeout 1e99: says the range" has "seconds from 0.001 to 31536000" "$TMP/err"
+expect 2 "--nproc 4294967297 explained" -- "$MEMVIRT" run pingpong --nproc 4294967297
+check "--nproc: says the range" has "from 1 to 15" "$TMP/err"
+expect 2 "footprint near 2^63" -- "$MEMVIRT" run seq --footprint 9223372036854771712
+check "footprint near 2^63: says the largest" has "above the largest guest memory, 64G" "$TMP/err"
 
 finish

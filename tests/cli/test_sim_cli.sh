@@ -81,7 +81,7 @@ check "lackey nested refs/walk = 24" num_eq "$(res "['results'][0]['walks']['ref
 # The same trace as a memvirt access trace: same results as the lackey text, every mode.
 expect 0 "convert" -- "$MEMVIRT" sim convert --lackey "$TMP/trace.txt" -o "$TMP/trace.mvat"
 check "convert reports records" has "7 records" "$TMP/err"
-check "convert: no temporary left" test ! -e "$TMP/trace.mvat.tmp"
+check "convert: no temporary left" test -z "$(ls "$TMP" | grep 'trace.mvat.tmp')"
 check "trace is binary with magic" test "$(head -c 4 "$TMP/trace.mvat")" = MVAT
 expect 0 "lackey all" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --paging all --json --out "$TMP/l5"
 expect 0 "access trace all" -- "$MEMVIRT" sim --access-trace "$TMP/trace.mvat" --paging all \
@@ -94,6 +94,13 @@ check "access trace input kind" test "$(res "['config']['input']['kind']")" = ac
 check "access trace records (6 + 1 fetch)" test "$(res "['config']['input']['records']")" = 7
 cat "$TMP/trace.txt" | "$MEMVIRT" sim convert --lackey - -o - >"$TMP/piped.mvat" 2>/dev/null
 check "convert through pipes: same bytes" cmp "$TMP/piped.mvat" "$TMP/trace.mvat"
+# Each conversion writes its own OUT.tmp.XXXXXX, and SIGINT or SIGTERM removes it.
+mkdir -p "$TMP/sig"
+for sig in SIGINT SIGTERM; do
+	check "convert, $sig: no temporary left" killed_cleanly $sig "$TMP/sig/t.mvat.tmp*" \
+		--stdin-yes " L 7ff000000,8" -- "$MEMVIRT" sim convert --lackey - -o "$TMP/sig/t.mvat"
+	check "convert, $sig: no output" test ! -e "$TMP/sig/t.mvat"
+done
 head -c 30 "$TMP/trace.mvat" >"$TMP/cut.mvat"
 expect 2 "truncated access trace" -- "$MEMVIRT" sim --access-trace "$TMP/cut.mvat" --out "$TMP/a2"
 check "truncated: file and offset" has "cut.mvat: offset" "$TMP/err"
@@ -105,7 +112,7 @@ check "not a trace: says convert" has "sim convert" "$TMP/err"
 printf ' L 1000,8\n Q 2000,8\n' >"$TMP/badc.txt"
 expect 2 "convert malformed" -- "$MEMVIRT" sim convert --lackey "$TMP/badc.txt" -o "$TMP/badc.mvat"
 check "convert malformed: FILE:LINE" has "badc.txt:2:" "$TMP/err"
-check "convert malformed: no output" test ! -e "$TMP/badc.mvat" -a ! -e "$TMP/badc.mvat.tmp"
+check "convert malformed: no output" test -z "$(ls "$TMP" | grep badc.mvat)"
 expect 2 "convert usage" -- "$MEMVIRT" sim convert --lackey "$TMP/trace.txt"
 check "convert usage: one line" one_line "$TMP/err"
 
@@ -133,5 +140,106 @@ expect 2 "bad page size" -- "$MEMVIRT" sim --guest-pages 1g --workload seq
 expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload crash
 expect 2 "preset and config" -- "$MEMVIRT" sim --preset zen4 --config x --workload seq
 expect 2 "workload option with lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --iters 3
+
+# A run directory's snapshot is read from a file: its workload passes the checks 'memvirt run'
+# makes of the same options, or the run is refused in one line (no crash, no huge allocation).
+# snap DIR KIND FOOTPRINT ITERS STRIDE: a one-region, one-page snapshot (docs/ptsnap.md).
+snap() {
+	mkdir -p "$1"
+	python3 -c "
+import struct, sys
+kind, foot, iters, stride = (int(x) for x in sys.argv[2:6])
+h = struct.pack('<8sIIQIIIIII6Q4Q', b'MVPTSNAP', 1, 128, 0x1000, 4, 46, 1, 1, kind, 0, foot,
+                iters, 4096, 1, stride, 0x8000000000, 0, 0, 0, 0)
+r = struct.pack('<QQII', 0, 1 << 26, 1, 0)
+p = struct.pack('<QII', 0x1000, 4, 0) + bytes(4096)
+open(sys.argv[1] + '/pagetables.bin', 'wb').write(h + r + p)" "$@"
+}
+for c in "chase-4k 4 4096 1 0 footprint of at least 8K" \
+	"chase-small 4 100 1 0 not a positive multiple" \
+	"seq-4 1 4 1 0 not a positive multiple" \
+	"stride-0 2 1048576 1 0 stride 0 bytes must be" \
+	"stride-big 2 4096 1 8192 stride 8K must be" \
+	"random-iters-0 3 1048576 0 0 iters must be at least 1" \
+	"gups-huge 5 4611686018427387904 1 0 above the largest guest memory" \
+	"kind-99 99 1048576 1 0 not one of memvirt's"; do
+	set -- $c
+	name=$1 want=${c#* * * * * }
+	snap "$TMP/snap-$name" "$2" "$3" "$4" "$5"
+	expect 2 "crafted snapshot $name" -- "$MEMVIRT" sim --run "$TMP/snap-$name" --paging all \
+		--out "$TMP/snap-$name/out"
+	check "crafted snapshot $name: says '$want'" has "$want" "$TMP/err"
+	check "crafted snapshot $name: one line" one_line "$TMP/err"
+	check "crafted snapshot $name: names the file" has "snap-$name/pagetables.bin" "$TMP/err"
+done
+
+# --replay DIR adopts the snapshot's workload the same way, and checks it the same way.
+: >"$TMP/snap-chase-4k/events.mvev"
+expect 2 "crafted snapshot, --replay" -- "$MEMVIRT" sim --replay "$TMP/snap-chase-4k" --paging all \
+	--out "$TMP/snap-chase-4k/out"
+check "crafted snapshot, --replay: says so" has "footprint of at least 8K" "$TMP/err"
+check "crafted snapshot, --replay: one line" one_line "$TMP/err"
+
+# sim --workload makes the same checks as run.
+expect 2 "sim --iters 0" -- "$MEMVIRT" sim --workload seq --iters 0 --out "$TMP/w0"
+check "sim --iters 0: says so" has "iters must be at least 1" "$TMP/err"
+check "sim --iters 0: one line" one_line "$TMP/err"
+expect 2 "sim stride above footprint" -- "$MEMVIRT" sim --workload stride --footprint 4K \
+	--stride 8K --out "$TMP/w1"
+check "stride above footprint: says so" has "between 8 and the footprint" "$TMP/err"
+expect 2 "sim chase 4K" -- "$MEMVIRT" sim --workload chase --footprint 4K --out "$TMP/w2"
+check "sim chase 4K: says so" has "at least 8K" "$TMP/err"
+expect 2 "sim footprint 8T" -- "$MEMVIRT" sim --workload gups --footprint 8T --out "$TMP/w3"
+check "sim footprint 8T: says so" has "above the largest guest memory" "$TMP/err"
+check "sim --workload errors: nothing written" test ! -e "$TMP/w0" -a ! -e "$TMP/w1"
+
+# A pipe is read once: with more than one paging mode each mode would read it from its start,
+# and all but the first would see nothing. Refused in one line; one mode through a pipe works.
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging all --out "$TMP/p1" \
+	>"$TMP/out" 2>"$TMP/err"
+check "pipe, --paging all: exit 2" test $? -eq 2
+check "pipe, --paging all: one line" one_line "$TMP/err"
+check "pipe, --paging all: says what to do" has "save it to a file or give one --paging mode" \
+	"$TMP/err"
+check "pipe, --paging all: nothing written" test ! -e "$TMP/p1"
+cat "$TMP/trace.mvat" | "$MEMVIRT" sim --access-trace /dev/stdin --paging all --out "$TMP/p2" \
+	>"$TMP/out" 2>"$TMP/err"
+check "pipe, access trace, --paging all: exit 2" test $? -eq 2
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey /dev/stdin --paging nested --json \
+	--out "$TMP/p3" >"$TMP/out" 2>"$TMP/err"
+check "pipe, one mode: exit 0" test $? -eq 0
+check "pipe, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey - --paging shadow --json --out "$TMP/p4" \
+	>"$TMP/out" 2>"$TMP/err"
+check "--lackey -, one mode: exit 0" test $? -eq 0
+check "--lackey -, one mode: every access" test "$(res "['results'][0]['accesses']")" = 7
+cat "$TMP/trace.txt" | "$MEMVIRT" sim --lackey - --paging all --out "$TMP/p5" >"$TMP/out" 2>"$TMP/err"
+check "--lackey -, --paging all: exit 2" test $? -eq 2
+check "--lackey -, --paging all: names '-'" has "^memvirt: error: --lackey -: a pipe" "$TMP/err"
+
+# A configuration is a small text file: an endless or huge one is refused at 1 MiB, a directory
+# or a binary file in one line that says why.
+expect 2 "config /dev/zero" -- timeout 20 "$MEMVIRT" sim --config /dev/zero --workload seq
+check "config /dev/zero: names the limit" has "/dev/zero: larger than 1 MiB" "$TMP/err"
+check "config /dev/zero: one line" one_line "$TMP/err"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$TMP/big.cfg"
+expect 2 "config of 2 MB" -- "$MEMVIRT" sim --config "$TMP/big.cfg" --workload seq
+check "config of 2 MB: names the limit" has "big.cfg: larger than 1 MiB" "$TMP/err"
+expect 2 "config is a directory" -- "$MEMVIRT" sim --config "$TMP" --workload seq
+check "config is a directory: says so" has "Is a directory" "$TMP/err"
+check "config is a directory: one line" one_line "$TMP/err"
+printf 'preset = zen4\0\n' >"$TMP/nul.cfg"
+expect 2 "config with a NUL byte" -- "$MEMVIRT" sim --config "$TMP/nul.cfg" --workload seq
+check "config with a NUL byte: says so" has "NUL byte" "$TMP/err"
+check "no empty error messages" sh -c '! grep -q "error: *$" "$1"' _ "$TMP/err"
+
+# An output directory that cannot be written is found before the simulation, not after it: a
+# long run (8G of gups) still fails at once.
+touch "$TMP/plainfile"
+expect 3 "sim --out under a file" -- timeout 10 "$MEMVIRT" sim --workload gups --footprint 8G \
+	--iters 100000000 --paging all --out "$TMP/plainfile/sub"
+check "sim --out under a file: says so" has "plainfile/sub: cannot write there: Not a directory" \
+	"$TMP/err"
+check "sim --out under a file: one line" one_line "$TMP/err"
 
 finish

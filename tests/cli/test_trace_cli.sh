@@ -23,6 +23,28 @@ check "csv header" test "$(head -1 "$TMP/out")" = "offset,ts,time_ns,source,cpu,
 check "csv: one row per field" test "$(grep -c ',guest_fault,' "$TMP/out")" = 12
 check "csv: parses" python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1]))); assert all(len(r)==8 for r in rows), rows' "$TMP/out"
 
+# Text in CSV (RFC 4180): one pair of quotes around it, quotes inside doubled, so a comma in a
+# note stays in its field.
+"$BUILD/test_evfile" --write-writer "$TMP/writer.ev" || check "test_evfile --write-writer" false
+expect 0 "dump csv, note" -- "$MEMVIRT" trace dump "$TMP/writer.ev" --csv
+check "csv note: quoted once, quotes doubled" has ',note,text,"a ""quoted"", note\\x09with a tab"$' \
+	"$TMP/out"
+check "csv note: the text back in one field" python3 -c '
+import csv, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if r[5:7] == ["note", "text"]]
+assert len(rows) == 1 and len(rows[0]) == 8, rows
+assert rows[0][7] == "a \"quoted\", note\\x09with a tab", rows' "$TMP/out"
+
+# SIGINT or SIGTERM during 'dump -o' leaves no temporary beside OUT (and no OUT).
+mkdir -p "$TMP/sig"
+"$BUILD/test_evfile" --write-many "$TMP/many.ev" 1000000 || check "test_evfile --write-many" false
+for sig in SIGINT SIGTERM; do
+	check "dump -o, $sig: no temporary left" killed_cleanly $sig "$TMP/sig/dump.txt.tmp.*" -- \
+		"$MEMVIRT" trace dump "$TMP/many.ev" -o "$TMP/sig/dump.txt"
+	check "dump -o, $sig: no output" test ! -e "$TMP/sig/dump.txt"
+done
+rm -f "$TMP/many.ev"
+
 expect 0 "dump perfetto" -- "$MEMVIRT" trace dump "$EV" --perfetto -o "$TMP/trace.json"
 check "perfetto: valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/trace.json"
 check "perfetto: process, thread names, slices, instants, counters" python3 -c '

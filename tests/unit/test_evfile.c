@@ -1096,8 +1096,26 @@ static int write_with_writer(const char *path)
 	ev_write(w, &ev_type_vmm_chain, 0, 30, &ch);
 	ev_write(w, &ev_type_guest_tlb_flush, 0, 1600, &fl);
 	ev_write(w, &ev_type_guest_unmap, 0, 1700, &gm);
-	ev_write_note(w, "a \"quoted\" note\twith a tab");
+	ev_write_note(w, "a \"quoted\", note\twith a tab");
 	ev_write_dropped(w, EV_SRC_GUEST, 3);
+	return ev_writer_close(w, false) ? 1 : 0;
+}
+
+/* test_evfile --write-many FILE N: N guest faults through the writer, a file that is slow to dump.
+ */
+static int write_many(const char *path, const char *count)
+{
+	struct ev_guest_fault gf = {.cr2 = 0x400000, .gpa = 0x5000, .page_shift = 12};
+	unsigned long n = strtoul(count, NULL, 10);
+	struct ev_writer *w;
+
+	if (ev_writer_open(&w, path, 2600000000ULL, 1, false))
+		return 1;
+	for (unsigned long i = 0; i < n; i++) {
+		gf.cr2 = 0x400000 + 4096 * i;
+		if (ev_write(w, &ev_type_guest_fault, 0, 1000 + i, &gf))
+			break;
+	}
 	return ev_writer_close(w, false) ? 1 : 0;
 }
 
@@ -1138,6 +1156,8 @@ int main(int argc, char **argv)
 		return write_sample(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--write-writer"))
 		return write_with_writer(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--write-many"))
+		return write_many(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "--write-corpus"))
 		return write_corpus(argv[2]);
 	test_good_minimal();

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of the common helpers: sizes, numbers, JSON escaping, atomic files. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/tmpclean.h"
 #include "common/util.h"
 #include "test.h"
 
@@ -119,12 +123,87 @@ static void test_atomic_write(void)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* Checked without making anything: the nearest existing parent decides. */
+static void test_dir_writable(void)
+{
+	char dir[] = "/tmp/memvirt-test-XXXXXX", path[128];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(dir_writable(dir) == 0);
+	snprintf(path, sizeof(path), "%s/a/b/c/", dir);
+	CHECK(dir_writable(path) == 0);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fclose(f);
+	CHECK(dir_writable(path) == -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/file/sub/dir", dir);
+	CHECK(dir_writable(path) == -ENOTDIR);
+	CHECK(dir_writable("relative-that-does-not-exist/x") == 0);
+	CHECK(dir_writable("") == -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
+	CHECK(rmdir(dir) == 0);
+}
+
+/* A child makes a temporary and takes @sig: the signal ended it and the file is gone. */
+static void check_tmpclean(int sig)
+{
+	char path[] = "/tmp/memvirt-tmpclean-XXXXXX", got[sizeof(path)] = "";
+	int status = 0, fds[2], slot;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (tmpclean_mkstemp(path, &slot) < 0 || slot < 0 ||
+		    write(fds[1], path, sizeof(path)) != (ssize_t)sizeof(path))
+			_exit(1);
+		raise(sig);
+		_exit(2);
+	}
+	close(fds[1]);
+	CHECK(read(fds[0], got, sizeof(got)) == (ssize_t)sizeof(got));
+	close(fds[0]);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == sig);
+	CHECK(got[0] == '/' && access(got, F_OK) != 0);
+}
+
+static void test_tmpclean(void)
+{
+	char path[] = "/tmp/memvirt-tmpclean-XXXXXX";
+	int fd, slot;
+
+	check_tmpclean(SIGINT);
+	check_tmpclean(SIGTERM);
+	/* Forgotten once renamed or removed: the program's own exit leaves the file alone. */
+	fd = tmpclean_mkstemp(path, &slot);
+	CHECK(fd >= 0 && slot >= 0);
+	tmpclean_del(slot);
+	close(fd);
+	CHECK(access(path, F_OK) == 0);
+	unlink(path);
+}
+
 int main(void)
 {
+	/* Default actions, as for a program started from a terminal (a shell's job ignores SIGINT).
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	test_parse_size();
 	test_parse_u64();
 	test_format_size();
 	test_json();
 	test_atomic_write();
+	test_dir_writable();
+	test_tmpclean();
 	TEST_DONE();
 }

@@ -4,6 +4,8 @@
  * trace of every access, the seq checksum against its closed form, the
  * chase against the rule "one cycle through all pages".
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -211,6 +213,64 @@ static void test_names(void)
 	CHECK(wl_from_name("nosuch") == -1);
 }
 
+/* @p is refused naming @words, in one line. */
+static void expect_refused(const struct wl_params *p, const char *words)
+{
+	char err[256] = "";
+
+	CHECK(wl_params_check(p, "--", err, sizeof(err)) == -EINVAL);
+	if (!strstr(err, words))
+		fprintf(stderr, "error '%s' does not say '%s'\n", err, words);
+	CHECK(strstr(err, words) != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+}
+
+/*
+ * What each generator divides by or indexes with: seq and random divide the
+ * footprint into lines and words, stride by its stride, chase into two or
+ * more pages; anything smaller would fault or divide by zero.
+ */
+static void test_params_check(void)
+{
+	struct wl_params p;
+	char err[256];
+
+	for (int k = 0; k < WL__COUNT; k++) {
+		wl_defaults(&p, (enum wl_kind)k);
+		CHECK(wl_params_check(&p, "--", err, sizeof(err)) == 0);
+	}
+	wl_defaults(&p, WL_SEQ);
+	p.footprint = 4;
+	expect_refused(&p, "--footprint 4 bytes is not a positive multiple of the page size 4K");
+	wl_defaults(&p, WL_CHASE);
+	p.footprint = 4096;
+	expect_refused(&p, "at least 8K");
+	wl_defaults(&p, WL_STRIDE);
+	p.stride = 0;
+	expect_refused(&p, "--stride 0 bytes must be a multiple of 8");
+	p.stride = p.footprint + 8;
+	expect_refused(&p, "between 8 and the footprint");
+	wl_defaults(&p, WL_RANDOM);
+	p.iters = 0;
+	expect_refused(&p, "--iters must be at least 1");
+	p.iters = 1;
+	p.footprint = 1ULL << 62;
+	expect_refused(&p, "above the largest guest memory, 64G");
+	p.footprint = WL_FOOTPRINT_MAX;
+	CHECK(wl_params_check(&p, "--", err, sizeof(err)) == 0);
+	p.page_size = 8192;
+	expect_refused(&p, "--page-size must be 4k, 2m or 1g");
+	wl_defaults(&p, WL_PINGPONG);
+	p.nproc = 0;
+	expect_refused(&p, "--nproc must be between 1 and 15");
+	p.kind = WL__COUNT;
+	expect_refused(&p, "not one of memvirt's");
+	wl_defaults(&p, WL_GUPS);
+	p.iters = 0;
+	CHECK(wl_params_check(&p, "", err, sizeof(err)) == -EINVAL);
+	CHECK(strncmp(err, "iters must", 10) == 0);
+}
+
 int main(void)
 {
 	check_kind(WL_SEQ, 256 * 1024, 3);
@@ -227,5 +287,6 @@ int main(void)
 	test_chase_cycle();
 	test_seeds();
 	test_names();
+	test_params_check();
 	TEST_DONE();
 }
