@@ -26,7 +26,7 @@ check "csv: parses" python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.ar
 # Text in CSV (RFC 4180): one pair of quotes around it, quotes inside doubled, so a comma in a
 # note stays in its field.
 "$BUILD/test_evfile" --write-writer "$TMP/writer.ev" || check "test_evfile --write-writer" false
-expect 0 "dump csv, note" -- "$MEMVIRT" trace dump "$TMP/writer.ev" --csv
+expect 0 "dump csv, note" -- "$MEMVIRT" trace dump "$TMP/writer.ev" --csv-long
 check "csv note: quoted once, quotes doubled" has ',note,text,"a ""quoted"", note\\x09with a tab"$' \
 	"$TMP/out"
 check "csv note: the text back in one field" python3 -c '
