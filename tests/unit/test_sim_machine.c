@@ -150,7 +150,7 @@ static void test_seq_4k(uint64_t foot)
 		 * data access, so only the store into the root was trapped (and emulated).
 		 * Nested: one NPT fault per 4K frame first touched, each table and data page. */
 		CHECK_EQ_U64(r.res.shadow_events[SIM_SHADOW_PF_EXIT],
-			     mo == PAGING_SHADOW  ? 2 * npages
+			     mo == PAGING_SHADOW   ? 2 * npages
 			     : mo == PAGING_NESTED ? gtables + npages
 						   : 0);
 		if (mo == PAGING_NESTED)
@@ -191,11 +191,11 @@ static void test_seq_2m(void)
 		CHECK_EQ_U64(r.guest_frames, gtables + (mo == PAGING_SHADOW));
 		/* 2M SPTEs: no shadowed table lies in the data's 2M frames. */
 		CHECK_EQ_U64(r.shadow_frames, mo == PAGING_SHADOW ? gtables + 3 : 0);
-		/* Nested, 2M host pages: one NPT fault per 2M host page touched: the tables' (all in
-		 * [SIM_TABLE_BASE, 2M)) and the data's. */
+		/* Nested, 2M host pages: one NPT fault per 2M host page touched: the tables' (all
+		 * in [SIM_TABLE_BASE, 2M)) and the data's. */
 		CHECK(gtables < 256);
 		CHECK_EQ_U64(r.res.shadow_events[SIM_SHADOW_PF_EXIT],
-			     mo == PAGING_SHADOW  ? 2 * npages
+			     mo == PAGING_SHADOW   ? 2 * npages
 			     : mo == PAGING_NESTED ? 1 + npages
 						   : 0);
 		if (mo == PAGING_NESTED)
