@@ -15,7 +15,7 @@ set(completion ${MEMVIRT_DOC_GEN}/memvirt.bash-completion)
 add_custom_command(OUTPUT ${completion}
   COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/gen-completion.sh $<TARGET_FILE:memvirt>
           $<TARGET_FILE:memvirt_complete_names> ${completion}
-  DEPENDS memvirt memvirt_complete_names ${PROJECT_SOURCE_DIR}/scripts/gen-completion.sh
+  DEPENDS memvirt memvirt_complete_names ${PROJECT_SOURCE_DIR}/scripts/gen-completion.sh ${PROJECT_SOURCE_DIR}/scripts/help-text.sh
   COMMENT "Generating the bash completion from memvirt --help" VERBATIM)
 set(doc_outputs ${completion})
 
@@ -33,7 +33,7 @@ if(MEMVIRT_HELP2MAN)
     COMMAND ${man_env} bash ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh $<TARGET_FILE:memvirt>
             ${MEMVIRT_HELP2MAN} ${PROJECT_VERSION} ${MEMVIRT_DOC_GEN}/man
     COMMAND ${CMAKE_COMMAND} -E touch ${man_stamp}
-    DEPENDS memvirt ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh
+    DEPENDS memvirt ${PROJECT_SOURCE_DIR}/scripts/gen-manpages.sh ${PROJECT_SOURCE_DIR}/scripts/help-text.sh
     COMMENT "Generating the man pages from memvirt --help" VERBATIM)
   list(APPEND doc_outputs ${man_stamp})
 else()

@@ -11,21 +11,8 @@ memvirt=$1 names=$2 out=$3
 
 commands=$("$memvirt" --help | sed -n '/^commands:/,/^$/{/^  [a-z]/p}' | awk '{print $1}')
 
-help_text() { # as scripts/gen-manpages.sh reads it
-	"$memvirt" "$1" --help 2>&1
-	more_help "$1"
-}
-
-# The second help text of 'trace' (capture: only with the tracer built) and 'sim' (convert).
-more_help() {
-	local text
-	case $1 in
-	trace) text=$("$memvirt" trace -p 1 --help 2>/dev/null) || return 0 ;;
-	sim) text=$("$memvirt" sim convert --help 2>/dev/null) || return 0 ;;
-	*) return 0 ;;
-	esac
-	printf '\n%s\n' "$text"
-}
+# help_text COMMAND, as both generators read it
+. "$(dirname "$0")/help-text.sh"
 
 # Options: from the option column of lines that start with '-' (up to two blanks) and from
 # usage lines (not the examples, which show other programs' options too); "--opt ARG" records the placeholder ARG. Prints "OPT ARG" or "OPT -".

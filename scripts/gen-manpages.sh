@@ -14,27 +14,8 @@ mkdir -p "$out/man1"
 commands=$("$memvirt" --help | sed -n '/^commands:/,/^$/{/^  [a-z]/p}' | awk '$1 != "help" {print $1}')
 summary() { "$memvirt" --help | sed -n "s/^  $1 *//p" | head -1; }
 
-# COMMAND's help text; a second one follows where the command has it: the capture options
-# of 'trace', 'sim convert'.
-help_text() {
-	if [ -z "$1" ]; then
-		"$memvirt" --help
-		return
-	fi
-	"$memvirt" "$1" --help 2>&1
-	more_help "$1"
-}
-
-# The second help text of 'trace' (capture: only with the tracer built) and 'sim' (convert).
-more_help() {
-	local text
-	case $1 in
-	trace) text=$("$memvirt" trace -p 1 --help 2>/dev/null) || return 0 ;;
-	sim) text=$("$memvirt" sim convert --help 2>/dev/null) || return 0 ;;
-	*) return 0 ;;
-	esac
-	printf '\n%s\n' "$text"
-}
+# help_text COMMAND, as both generators read it
+. "$(dirname "$0")/help-text.sh"
 
 # page NAME SUMMARY [COMMAND]: help2man reads the help through a program that prints it, in
 # the shape help2man knows ("Usage:", "Options:"); examples go in verbatim, as written.

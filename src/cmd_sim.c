@@ -257,6 +257,26 @@ static void apply_workload(struct sim_opts *o, const char *const *v)
 }
 
 /*
+ * The workload a run directory's snapshot records becomes the simulator's, after the checks
+ * 'memvirt run' made of its options (the file is untrusted), before any generator runs.
+ */
+static void adopt_workload(struct sim_opts *o, const char *dir)
+{
+	char err[256];
+
+	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
+				      .nproc = o->snap.wl_nproc,
+				      .footprint = o->snap.wl_footprint,
+				      .iters = o->snap.wl_iters,
+				      .page_size = o->snap.wl_page_size,
+				      .seed = o->snap.wl_seed,
+				      .stride = o->snap.wl_stride};
+	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
+		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n", dir,
+		    PTSNAP_FILE, err);
+}
+
+/*
  * --replay DIR: the run's workload (from its snapshot's header) replayed access by access with
  * DIR/events.mvev; guest memory as the run's (its snapshot's RAM size).
  */
@@ -285,17 +305,7 @@ static void apply_replay(struct sim_opts *o, const char *const *v)
 		    v[O_REPLAY], o->replay_events, strerror(errno));
 	o->mc.input = SIM_IN_REPLAY;
 	o->mc.in_path = o->replay_events;
-	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
-				      .nproc = o->snap.wl_nproc,
-				      .footprint = o->snap.wl_footprint,
-				      .iters = o->snap.wl_iters,
-				      .page_size = o->snap.wl_page_size,
-				      .seed = o->snap.wl_seed,
-				      .stride = o->snap.wl_stride};
-	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
-	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
-		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
-		    v[O_REPLAY], PTSNAP_FILE, err);
+	adopt_workload(o, v[O_REPLAY]);
 	o->mc.shadow_ram_bytes = mem_end;
 }
 
@@ -311,17 +321,7 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
 	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
-	o->mc.wl = (struct wl_params){.kind = o->snap.wl_kind,
-				      .nproc = o->snap.wl_nproc,
-				      .footprint = o->snap.wl_footprint,
-				      .iters = o->snap.wl_iters,
-				      .page_size = o->snap.wl_page_size,
-				      .seed = o->snap.wl_seed,
-				      .stride = o->snap.wl_stride};
-	/* Read from a file: the checks 'memvirt run' made of its options, before the generators. */
-	if (wl_params_check(&o->mc.wl, "", err, sizeof(err)))
-		die(EXIT_USAGE, "%s/%s: its workload is not one 'memvirt run' accepts: %s\n",
-		    o->mc.in_path, PTSNAP_FILE, err);
+	adopt_workload(o, o->mc.in_path);
 	kind = (int)o->snap.wl_kind;
 	if (kind < 0 || kind >= WL__COUNT || kind == WL_CHURN || kind == WL_PINGPONG ||
 	    kind == WL_CRASH || kind == WL_NOP)
