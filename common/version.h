@@ -25,4 +25,15 @@ struct memvirt_build {
 
 const struct memvirt_build *memvirt_build(void);
 
+/* The process's command line, kept by main() once for the documents it writes. */
+void memvirt_set_command_line(int argc, char **argv);
+
+struct json;
+/*
+ * Where a document came from, as one object named "provenance": memvirt's version and
+ * commit, the command line (arguments joined by spaces, as given), the time it was written
+ * (UTC, ISO 8601).
+ */
+void memvirt_provenance_json(struct json *j);
+
 #endif

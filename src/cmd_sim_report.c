@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/json.h"
+#include "common/version.h"
 #include "common/util.h"
 #include "mmu/mmu.h"
 #include "sim/sim.h"
@@ -145,7 +146,9 @@ void sim_report_json(const struct report *rep, FILE *f)
 
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "memvirt-sim/1");
 	json_str(&j, "command", "sim");
+	memvirt_provenance_json(&j);
 	json_obj_begin(&j, "config");
 	json_str(&j, "name", o->mc.cfg.name);
 	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);

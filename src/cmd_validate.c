@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "host/host.h"
 #include "lab/lab.h"
 #include "src/cmds.h"
@@ -265,7 +266,9 @@ static void print_json(const struct validate_config *vc, const struct validate_r
 
 	json_init(&j, stdout);
 	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "memvirt-validate/1");
 	json_str(&j, "command", "validate");
+	memvirt_provenance_json(&j);
 	json_str(&j, "mode", mode_name(vc->mode));
 	json_str(&j, "host_mmu", host_mmu);
 	json_bool(&j, "in_lab", lab_inside(NULL));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/version.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
@@ -105,6 +106,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	util_main_ns = now_ns();
+	memvirt_set_command_line(argc, argv);
 	atexit(stdout_check);
 	if (argc < 2) {
 		usage(stderr);

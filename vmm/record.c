@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "lab/lab.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "host/host.h"
 #include "vmm/vmm.h"
 
@@ -158,6 +159,7 @@ int run_record_fprint(FILE *f, const struct run_record *rec)
 	json_obj_begin(&j, NULL);
 	json_str(&j, "schema", RUN_SCHEMA);
 	json_str(&j, "memvirt_version", MEMVIRT_VERSION_STRING);
+	memvirt_provenance_json(&j);
 	json_str(&j, "status", rec->status);
 	json_str(&j, "error", rec->error);
 	json_str(&j, "started_at", rec->started_at);

@@ -64,6 +64,19 @@ expect 0 "churn table" -- "$MEMVIRT" sim --workload churn --footprint 128K --ite
 check "table: VM exits row" has "^VM exits  *0  *[0-9]*  *[0-9]*$" "$TMP/out"
 check "table: exit cycles row" has "^exit cycles" "$TMP/out"
 
+# Provenance: the version and commit --version prints, the command line as given, the time.
+expect 0 "sim provenance" -- "$MEMVIRT" sim --workload churn --footprint 64K --iters 1 --json \
+	--out "$TMP/pv"
+check "schema" test "$(res "['schema']")" = memvirt-sim/1
+check "provenance: version" test "$(res "['provenance']['memvirt_version']")" = \
+	"$("$MEMVIRT" --version | head -1 | awk '{print $2}')"
+check "provenance: commit" test "$(res "['provenance']['commit']")" = \
+	"$("$MEMVIRT" --version | awk '$1 == "commit" {print $2}')"
+check "provenance: command line" test "$(res "['provenance']['command_line']")" = \
+	"$MEMVIRT sim --workload churn --footprint 64K --iters 1 --json --out $TMP/pv"
+check "provenance: time" python3 -c "import re,sys; sys.exit(not re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', sys.argv[1]))" \
+	"$(res "['provenance']['written_at']")"
+
 # Usage errors: one line, exit 2.
 for args in "--workload seq --host-memory bogus" "--workload seq --nproc 2" \
 	"--workload pingpong --nproc 0" "--workload pingpong --nproc 16" \

@@ -58,6 +58,10 @@ check "tolerance 2%" test "$(res "['tolerance']")" = 0.02
 check "one object per workload and counter, the idle VM's too" \
 	test "$(res "['comparisons'].__len__()")" = $((5 * NCOUNTERS))
 check "the idle VM is the baseline" test "$(wl nop baseline)" = True
+check "validate: provenance commit" test "$(res "['provenance']['commit']")" = \
+	"$("$MEMVIRT" --version | awk '$1 == "commit" {print $2}')"
+check "run.json: provenance commit" test "$(kstat touch "['provenance']['commit']")" = \
+	"$(res "['provenance']['commit']")"
 check "every object has kvm, model, rel_err" python3 -c "
 import json, sys
 d = json.load(open('$TMP/v.json'))
