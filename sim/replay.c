@@ -47,8 +47,8 @@ struct synth {
 	gva_t next_va[MV_MAX_PROCS];
 	unsigned as; /* the current address space's index */
 	gpa_t next_frame;
-	gpa_t *free;
-	unsigned nfree, cap;
+	gpa_t *free; /* freed frames, taken from free[head] on (oldest first) */
+	unsigned head, nfree, cap;
 };
 
 struct replay {
@@ -363,9 +363,10 @@ static int synth_fault(struct replay *rp, gva_t va)
 	gpa_t frame;
 	int rc;
 
-	if (rp->os.nfree) {
-		frame = rp->os.free[0];
-		memmove(rp->os.free, rp->os.free + 1, --rp->os.nfree * sizeof(*rp->os.free));
+	if (rp->os.head < rp->os.nfree) {
+		frame = rp->os.free[rp->os.head++];
+		if (rp->os.head == rp->os.nfree)
+			rp->os.head = rp->os.nfree = 0;
 	} else {
 		frame = rp->os.next_frame;
 		rp->os.next_frame += gsz;
@@ -394,6 +395,13 @@ static int synth_unmap(struct replay *rp, const struct region *g)
 		rc = machine__set_leaf(m, va, true, 0, 0, &next, &pa, &size);
 		if (rc == 1) {
 			rc = ev_discard_add(&rp->d, pa, size);
+			if (!rc && rp->os.nfree == rp->os.cap && rp->os.head) {
+				/* the taken ones leave room at the front: close the gap once */
+				rp->os.nfree -= rp->os.head;
+				memmove(rp->os.free, rp->os.free + rp->os.head,
+					rp->os.nfree * sizeof(*rp->os.free));
+				rp->os.head = 0;
+			}
 			if (!rc && rp->os.nfree == rp->os.cap) {
 				unsigned cap = rp->os.cap ? 2 * rp->os.cap : 256;
 				gpa_t *v = realloc(rp->os.free, cap * sizeof(*v));
