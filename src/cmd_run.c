@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "src/cmds.h"
 #include "src/run_cli.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
 
 static char kernel_default[512], program_default[512];

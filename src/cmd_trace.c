@@ -10,8 +10,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/join.h"
+#include "analysis/join.h"
 
 struct dump_opts {
 	const char *path;

@@ -21,6 +21,7 @@
 #ifdef MEMVIRT_HAVE_BPF
 #include "common/json.h"
 #include "trace/capture.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
 #endif
 

@@ -5,8 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/join.h"
+#include "analysis/join.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,9 @@
 
 #include "common/util.h"
 #include "test.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/join.h"
+#include "analysis/join.h"
 
 /* ---- hand-built files, byte by byte, independent of the writer ---- */
 

@@ -6,9 +6,10 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/hist.h"
-#include "trace/kvmdecode.h"
+#include "analysis/hist.h"
+#include "analysis/kvmdecode.h"
 
 /* Record types as the tracer lays them out (trace/events_kvm.h), described here independently. */
 struct t_exit {

@@ -22,6 +22,7 @@ ALLOWED = {
     "mmu": {"x86", "common"},
     "shadow": {"x86"},
     "trace": {"x86", "common"},
+    "analysis": {"x86", "common", "trace"},
     "sim": {"x86", "common", "mmu", "shadow", "trace", "workloads"},
     "host": {"common"},
     "lab": {"common"},

@@ -12,10 +12,11 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/hist.h"
-#include "trace/join.h"
-#include "trace/exits.h"
+#include "analysis/hist.h"
+#include "analysis/join.h"
+#include "analysis/exits.h"
 
 #define STAT_IDS	 65536
 #define STAT_CPUS	 256	     /* vCPUs / CPUs counted one by one; the rest together */

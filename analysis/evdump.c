@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/join.h"
+#include "analysis/join.h"
 
 #define DUMP_BUCKET_NS	 10000000ULL /* perfetto counter tracks: events per 10 ms */
 #define DUMP_MAX_BUCKETS (1u << 20)

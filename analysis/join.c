@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/join.h"
+#include "analysis/join.h"
 #include "x86/x86.h"
 
 #define JOIN_MAX_SLOTS 512

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
 
 /* One guest fault and what the other layers did for it. Times are CLOCK_MONOTONIC ns. */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "trace/exits.h"
-#include "trace/kvmdecode.h"
+#include "analysis/exits.h"
+#include "analysis/kvmdecode.h"
 
 #define EXIT_MAX_REASONS 1024  /* distinct (isa, exit code) pairs; more are counted as unknown */
 #define EXIT_CPUS	 65536 /* the record header's cpu is 16 bits */

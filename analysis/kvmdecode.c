@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "trace/kvmdecode.h"
+#include "analysis/kvmdecode.h"
 
 /* Intel SDM Vol. 3C, Appendix C "VMX Basic Exit Reasons". */
 static const char *const vmx_reasons[] = {

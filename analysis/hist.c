@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "trace/hist.h"
+#include "analysis/hist.h"
 
 #define HIST_BAR_WIDTH 52
 

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "analysis/analysis.h"
 #include "trace/evfile.h"
-#include "trace/kvmdecode.h"
+#include "analysis/kvmdecode.h"
 
 /*
  * The types this build knows: the format's own, guest and VMM (evtypes.c),
