@@ -22,7 +22,7 @@
 #include "src/explain.h"
 #include "trace/evfile.h"
 
-#define RUN_FAULTS_MAX	   (1u << 20) /* guest faults kept from events.mvev */
+#define RUN_FAULTS_KEPT	   64	      /* the first guest faults, kept to pick default addresses */
 #define RUN_FAULT_DEFAULTS 3	      /* faulting pages explained by default */
 #define RUN_JSON_MAX	   (4u << 20) /* run.json is read up to this size */
 
@@ -33,14 +33,20 @@ struct run_fault {
 	uint32_t error_code, page_shift;
 };
 
+/*
+ * What explain takes from the event file, in two passes of bounded memory whatever its
+ * size: the first keeps the memory slot, the lab note and the first faults (to pick
+ * addresses), the second matches every fault against the addresses picked.
+ */
 struct run_events {
 	bool present; /* DIR/events.mvev exists */
 	bool slot_known;
 	unsigned slot;
 	uint64_t slot_gpa, slot_size, slot_hva;
-	struct run_fault *fault;
-	size_t nfaults, cap;
-	char lab[124]; /* the "lab: ..." note */
+	struct run_fault fault[RUN_FAULTS_KEPT];
+	size_t nkept;
+	uint64_t nfaults; /* guest_fault records in the file */
+	char lab[124];	  /* the "lab: ..." note */
 };
 
 struct run_input {
@@ -123,23 +129,13 @@ static void run_fields_find(struct ev_reader *r, struct run_fields *f)
 	}
 }
 
-static int run_fault_add(struct run_events *ev, const struct run_fields *f,
-			 const struct ev_record *rec)
+/* A guest_fault record's fields; false when the file's schema lacks one explain needs. */
+static bool run_fault_of(const struct run_fields *f, const struct ev_record *rec,
+			 struct run_fault *x)
 {
-	struct run_fault *x;
-
-	if (f->cr2 < 0 || f->gpa < 0 || f->cr3 < 0 || f->shift < 0 || ev->nfaults == RUN_FAULTS_MAX)
-		return 0;
-	if (ev->nfaults == ev->cap) {
-		size_t cap = ev->cap ? 2 * ev->cap : 256;
-
-		x = realloc(ev->fault, cap * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		ev->fault = x;
-		ev->cap = cap;
-	}
-	ev->fault[ev->nfaults++] = (struct run_fault){
+	if (f->cr2 < 0 || f->gpa < 0 || f->cr3 < 0 || f->shift < 0)
+		return false;
+	*x = (struct run_fault){
 		.cr2 = ev_field_u64(rec, f->cr2, 0),
 		.rip = f->rip >= 0 ? ev_field_u64(rec, f->rip, 0) : 0,
 		.gpa = ev_field_u64(rec, f->gpa, 0),
@@ -148,7 +144,7 @@ static int run_fault_add(struct run_events *ev, const struct run_fields *f,
 		.error_code = f->ec >= 0 ? (uint32_t)ev_field_u64(rec, f->ec, 0) : 0,
 		.page_shift = (uint32_t)ev_field_u64(rec, f->shift, 0),
 	};
-	return 0;
+	return true;
 }
 
 /* The first memory slot (the VMM writes one per slot at start; guest RAM is slot 0). */
@@ -177,11 +173,19 @@ static void run_note_take(struct run_events *ev, const struct ev_record *rec)
 	ev->lab[n] = '\0';
 }
 
-/* The event file is optional (--no-events); a bad one is a bad input, as the snapshot. */
-static int run_load_events(struct run_input *in, char *err, size_t errlen)
+/*
+ * One pass over the event file: the memory slot and the lab note into @in->ev, each guest
+ * fault to @on_fault. The file is optional (--no-events); a bad one is a bad input, as the
+ * snapshot is.
+ */
+static int run_scan_events(struct run_input *in,
+			   void (*on_fault)(struct run_input *in, const struct run_fault *x,
+					    void *ctx),
+			   void *ctx, char *err, size_t errlen)
 {
 	struct run_fields f = {0};
 	struct ev_reader *r = NULL;
+	struct run_fault x;
 	struct ev_record rec;
 	int ret = ev_reader_open(&r, in->ev_path);
 
@@ -194,23 +198,29 @@ static int run_load_events(struct run_input *in, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	in->ev.present = true;
-	while (!ret && (ret = ev_read(r, &rec)) == 1) {
-		ret = 0;
+	while ((ret = ev_read(r, &rec)) == 1) {
 		run_fields_find(r, &f);
 		if (rec.type->id == EV_NOTE)
 			run_note_take(&in->ev, &rec);
-		else if (f.fault && rec.type == f.fault)
-			ret = run_fault_add(&in->ev, &f, &rec);
+		else if (f.fault && rec.type == f.fault && run_fault_of(&f, &rec, &x))
+			on_fault(in, &x, ctx);
 		else if (f.slot && rec.type == f.slot)
 			run_slot_take(&in->ev, &f, &rec);
 	}
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory for its guest faults", in->ev_path);
-	else if (ret < 0)
+	if (ret < 0)
 		snprintf(err, errlen, "%s: %s (the run's events are needed whole: repeat the run)",
 			 in->ev_path, ev_reader_error(r));
 	ev_reader_close(r);
 	return ret < 0 ? -EINVAL : 0;
+}
+
+/* The first pass: count the faults, keep the first ones. */
+static void keep_fault(struct run_input *in, const struct run_fault *x, void *ctx)
+{
+	(void)ctx;
+	in->ev.nfaults++;
+	if (in->ev.nkept < RUN_FAULTS_KEPT)
+		in->ev.fault[in->ev.nkept++] = *x;
 }
 
 /*
@@ -296,13 +306,14 @@ static void pick_faults(struct explain *e, const struct run_events *ev)
 {
 	unsigned picked = 0;
 
-	for (size_t i = 0; i < ev->nfaults && picked < RUN_FAULT_DEFAULTS; i++) {
+	for (size_t i = 0; i < ev->nkept && picked < RUN_FAULT_DEFAULTS; i++) {
 		const struct run_fault *f = &ev->fault[i];
 
 		if (listed(e, f->cr2 & ~(gva_t)X86_PAGE_MASK))
 			continue;
 		add_made(e, f->cr2, acc_of_error_code(f->error_code),
-			 "guest fault %zu of %zu: the address it logged, CR2", i + 1, ev->nfaults);
+			 "guest fault %zu of %" PRIu64 ": the address it logged, CR2", i + 1,
+			 ev->nfaults);
 		picked++;
 	}
 }
@@ -318,7 +329,7 @@ static void pick_defaults(struct explain *e, const struct run_input *in)
 	gva_t data = in->h.data_gva, word = data + (fp > 0x6000 ? 0x5018 : 0x18);
 	struct vm_chain ch = {0};
 
-	if (in->ev.nfaults)
+	if (in->ev.nkept)
 		add_made(e, in->ev.fault[0].rip, WALK_ACC_USER | WALK_ACC_FETCH,
 			 "code page: the instruction of the first guest fault");
 	if (fp) {
@@ -336,22 +347,26 @@ static void pick_defaults(struct explain *e, const struct run_input *in)
 		 fp ? "unmapped: the page after the data region" : "unmapped address");
 }
 
-/* The latest fault the guest kernel logged on @a's page under the snapshot's CR3. */
-static void find_logged(struct explain_addr *a, const struct run_input *in)
+/*
+ * The second pass: a fault the guest kernel logged on an address's page under the
+ * snapshot's CR3; the latest one wins, as the tables hold the latest mapping.
+ */
+static void match_fault(struct run_input *in, const struct run_fault *x, void *ctx)
 {
-	uint64_t root = in->h.cr3 & PTE_ADDR_MASK;
+	struct explain *e = ctx;
 
-	for (size_t i = in->ev.nfaults; i-- > 0;) {
-		const struct run_fault *f = &in->ev.fault[i];
+	if (!valid_shift(x->page_shift) ||
+	    (x->cr3 & PTE_ADDR_MASK) != (in->h.cr3 & PTE_ADDR_MASK) || x->gpa == ~0ULL)
+		return;
+	for (unsigned i = 0; i < e->n; i++) {
+		struct explain_addr *a = &e->addr[i];
 
-		if (!valid_shift(f->page_shift) || (f->cr3 & PTE_ADDR_MASK) != root ||
-		    f->gpa == ~0ULL || (f->cr2 >> f->page_shift) != (a->gva >> f->page_shift))
+		if ((x->cr2 >> x->page_shift) != (a->gva >> x->page_shift))
 			continue;
 		a->logged = true;
-		a->log_gpa = f->gpa;
-		a->log_offset = f->offset;
-		a->log_shift = f->page_shift;
-		return;
+		a->log_gpa = x->gpa;
+		a->log_offset = x->offset;
+		a->log_shift = x->page_shift;
 	}
 }
 
@@ -364,7 +379,6 @@ static void walk_all(struct explain *e, const struct run_input *in)
 		a->chain.access = explain_acc_of(a);
 		a->ret = vm_chain_walk(ptsnap_tables__mem(in->tables), &in->cpu, a->gva,
 				       a->chain.access, &a->chain);
-		find_logged(a, in);
 	}
 }
 
@@ -576,12 +590,14 @@ int explain_run(struct explain *e, bool json)
 
 	in.dir = e->run_dir;
 	if (run_paths(&in, err, sizeof(err)) || run_load_tables(&in, err, sizeof(err)) ||
-	    run_load_events(&in, err, sizeof(err)))
+	    run_scan_events(&in, keep_fault, NULL, err, sizeof(err)))
 		goto out;
 	run_load_mode(&in);
 	if (e->defaults)
 		pick_defaults(e, &in);
 	walk_all(e, &in);
+	if (in.ev.present && run_scan_events(&in, match_fault, e, err, sizeof(err)))
+		goto out;
 	if (json)
 		print_json(e, &in);
 	else
@@ -591,6 +607,5 @@ out:
 	if (status)
 		pr_err("%s\n", err);
 	ptsnap_tables__free(in.tables);
-	free(in.ev.fault);
 	return status;
 }
