@@ -411,8 +411,9 @@ static void print_log(const struct explain_addr *a)
 				    : "DIFFERS from the walk (remapped since?)");
 }
 
-static void print_host_offline(const struct run_input *in, const struct vm_chain *c)
+static void print_host_offline(const struct run_input *in, const struct explain_addr *a)
 {
+	const struct vm_chain *c = &a->chain;
 	hva_t hva;
 
 	if (hva_of(in, c->gpa, &hva)) {
@@ -427,6 +428,10 @@ static void print_host_offline(const struct run_input *in, const struct vm_chain
 		printf("  HVA  not recorded: events.mvev has no memory slot holding this GPA\n");
 	}
 	printf("  HPA  live run only (the recording process's /proc/PID/pagemap)\n");
+	/* A traced run kept the host frame KVM got for each fault: the join shows it. */
+	if (a->logged)
+		printf("       the frame KVM got at the fault: 'memvirt trace dump events.mvev "
+		       "--join'\n");
 }
 
 static void print_one_offline(const struct explain_addr *a, const struct run_input *in)
@@ -444,7 +449,7 @@ static void print_one_offline(const struct explain_addr *a, const struct run_inp
 	printf("  GPA  0x%016" PRIx64 " in a %s guest page at 0x%" PRIx64 "\n", c->gpa,
 	       format_size(c->guest_page_size, sz, sizeof(sz)), c->gpa & ~(c->guest_page_size - 1));
 	print_log(a);
-	print_host_offline(in, c);
+	print_host_offline(in, a);
 }
 
 /* @head then @text, broken at spaces into lines of at most 80 columns. */
