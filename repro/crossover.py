@@ -156,7 +156,9 @@ def run(args):
         lab_md = reprolib.emit_table(["workload", "footprint", "iters", "updates/1000 acc",
                                       "tdp cycles/access", "shadow cycles/access"], lab)
         reprolib.write_tsv(args, "-lab", ["rate", "tdp", "shadow"], [r[3:] for r in lab])
-    reprolib.plot(args, plot_body(list(series), bool(lab), cross))
+    xs = [p[0] for pts in series.values() for p in pts if p[0] > 0] + \
+         [c[0] for c in cross.values() if c[0]]
+    reprolib.plot(args, plot_body(list(series), bool(lab), cross, min(xs) / 2, max(xs) * 2))
     reprolib.write_md(args, markdown(args, table, ctable, cross, lab_md))
     bad = [f"{r[0]} {r[1]} --iters {r[3]}: cycles per access not positive" for r in rows
            if r[7] <= 0 or r[8] <= 0]
@@ -165,11 +167,11 @@ def run(args):
     return 1 if bad else 0
 
 
-def plot_body(machines, lab, cross):
+def plot_body(machines, lab, cross, xlo, xhi):
     body = ['set title "Shadow vs nested paging as page-table updates grow (memvirt sim)\\n'
             'the trade-off of selective paging (Wang et al., VEE 2011) and agile paging '
             '(Gandhi et al., ISCA 2016)"',
-            "set logscale xy", "set grid",
+            "set logscale xy", "set grid", f"set xrange [{xlo:.6g}:{xhi:.6g}]",
             "set xlabel \"page-table updates per 1000 accesses\"",
             "set ylabel \"modelled cycles per access\"", "set key outside right"]
     plots = []
@@ -182,8 +184,8 @@ def plot_body(machines, lab, cross):
         if x is not None:
             body.append(f"set arrow {i + 1} from first {x:.6g}, graph 0 to first {x:.6g}, "
                         f"graph 1 nohead lc {i + 1} dt 3")
-            body.append(f"set label {i + 1} '{m} crossover ({how})' at first {x:.6g}, "
-                        f"graph {0.95 - 0.05 * i} left offset 0.5,0")
+            body.append(f"set label {i + 1} '{m} crossover: {x:.3g} ({how})' at first {x:.6g}, "
+                        f"graph {0.95 - 0.06 * i} left offset 0.5,0")
     if lab:
         plots.append(f"'{NAME}-lab.tsv' using 1:2 with linespoints pt 9 "
                      "title 'lab (KVM, TCG-emulated): tdp'")
