@@ -11,8 +11,11 @@ export MEMVIRT
 
 command -v gnuplot >/dev/null || { echo "gnuplot missing"; exit 77; }
 
-le() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) + 1e-9 else 1)" "$1" "$2"; }
-eq() { python3 -c "import sys; sys.exit(0 if abs(float(sys.argv[1]) - float(sys.argv[2])) < 1e-9 else 1)" "$1" "$2"; }
+# Numeric comparisons of table cells ("x" or empty: false).
+num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
+le() { num "$1" && num "$2" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b + 1e-9) }'; }
+eq() { num "$1" && num "$2" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a - b < 1e-9 && b - a < 1e-9) }'; }
+between() { num "$1" && awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 
 for s in bhargava2008 barr2010 crossover; do
 	if expect 0 "$s --quick" -- python3 "$SRC/repro/$s.py" --quick --out "$OUT"; then
@@ -55,7 +58,7 @@ for w in random gups chase; do
 			got=$(awk -v w=$w -v d=$d -v n=$n '$1 == w && $2 == d && $3 == n { print $5 }' "$t")
 			check "barr2010: $w $d n=$n row" test -n "$got"
 			check "barr2010: $w $d n=$n: at most 4 refs per walk, at least the leaf" \
-				python3 -c "import sys; v=float(sys.argv[1]); sys.exit(0 if 1 <= v <= 4 else 1)" "${got:-0}"
+				between "$got" 1 4
 		done
 	done
 	# A path entry holds one PDE; a split PDE cache of n entries n PDEs: tag bits 27n vs 54n.
