@@ -48,6 +48,14 @@ for w in gups random chase seq; do
 	check "bhargava2008: $w 5x5 caches add no references" le "${all:-99}" 35
 done
 
+prev=
+for c in none guest-pwc +nested-pwc +ntlb; do
+	got=$(awk -v c=$c '$1 == "textbook" && $2 == "gups" && $3 == c { print $4 }' "$t")
+	[ $c = none ] && check "bhargava2008: textbook gups none: 24 refs per walk" eq "${got:-x}" 24
+	[ -n "$prev" ] && check "bhargava2008: textbook gups: $c adds no references" le "${got:-x}" "$prev"
+	prev=$got
+done
+
 # Barr et al.: a native 4-level walk to a 4K page reads 4 entries; any design reads no more.
 t=$TMP/barr2010.txt
 for w in random gups chase; do
