@@ -92,18 +92,18 @@ def run(args):
 
 
 def plot_body(workloads):
-    body = ['set multiplot layout 1,%d title "MMU-cache designs (native 4-level, textbook '
-            'machine) reproduced with memvirt sim\\npublished (Barr et al., ISCA 2010): '
-            'translation caches skip most upper-level references; unified and path '
-            'variants better in many cases"' % len(workloads),
+    body = ['set multiplot layout 1,%d title "MMU-cache designs, native 4-level walks, '
+            'textbook machine (memvirt sim)\\npublished (Barr et al., ISCA 2010): translation '
+            'caches skip most upper-level references;\\nthe unified and path variants beat '
+            'the existing designs in many situations"' % len(workloads),
             "set logscale x 2", "set xlabel \"n (pointers per level)\"",
-            "set ylabel \"upper-level references skipped (%)\"", "set yrange [0:105]",
+            "set ylabel \"upper-level references skipped (%)\"", "set yrange [50:102]",
             "set grid", "set key bottom right"]
     for wl in workloads:
         body.append(f"set title '{wl}'")
         body.append(f"plot 'barr2010-{wl}.tsv' using 1:2 with linespoints title 'split (STC)', "
                     "'' using 1:3 with linespoints title 'unified (UTC, 3n entries)', "
-                    "'' using 1:4 with linespoints title 'path (TPC, n entries)'")
+                    "'' using 1:4 with linespoints dt 2 pt 6 ps 1.5 title 'path (TPC, n entries)'")
     body.append("unset multiplot")
     return "\n".join(body) + "\n"
 
