@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -156,18 +157,26 @@ def plot(args, body):
         raise ReproError("gnuplot is not installed: apt-get install gnuplot-nox", 3)
     gp = (f"# Plot of {args.name}: gnuplot -e \"term='svg'\" {args.name}.gp (or term='png').\n"
           "if (!exists(\"term\")) term = 'svg'\n"
+          f"if (!exists(\"outfile\")) outfile = '{args.name}.' . term\n"
           "if (term eq 'png') {\n"
-          f"  set terminal pngcairo size 1000,600 noenhanced; set output '{args.name}.png'\n"
+          "  set terminal pngcairo size 1000,600 noenhanced\n"
           "} else {\n"
-          f"  set terminal svg size 1000,600 dynamic noenhanced; set output '{args.name}.svg'\n"
-          "}\n" + body)
+          "  set terminal svg size 1000,600 dynamic noenhanced\n"
+          "}\n"
+          "set output outfile\n" + body)
     write_atomic(os.path.join(args.out, f"{args.name}.gp"), gp)
     for term in ("svg", "png"):
-        p = subprocess.run(["gnuplot", "-e", f"term='{term}'", f"{args.name}.gp"],
+        # Drawn under a temporary name, renamed when complete.
+        tmp = f".tmp-{args.name}.{term}"
+        p = subprocess.run(["gnuplot", "-e", f"term='{term}'; outfile='{tmp}'",
+                            f"{args.name}.gp"],
                            cwd=args.out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
         if p.returncode != 0:
+            if os.path.exists(os.path.join(args.out, tmp)):
+                os.unlink(os.path.join(args.out, tmp))
             raise ReproError(f"gnuplot ({term}): {p.stderr.strip()}", 3)
+        os.replace(os.path.join(args.out, tmp), os.path.join(args.out, f"{args.name}.{term}"))
 
 
 def write_md(args, text):
@@ -177,6 +186,8 @@ def write_md(args, text):
 def main(name, doc, run, extra=None):
     """Parse options, call run(args), clean the scratch directory, exit with the right status."""
     args = parse_args(name, doc, extra)
+    # SIGTERM ends the run like Ctrl-C: through the finally below, which removes the scratch.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         status = run(args)
     except ReproError as e:
