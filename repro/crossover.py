@@ -127,12 +127,15 @@ def lab_points(args):
                     raise reprolib.ReproError(f"{' '.join(cmd[1:])}: exit {p.returncode}: "
                                               f"{p.stderr.strip()[-400:]}", 3)
                 with open(os.path.join(out, mode, f"{wl}-{iters}", "run.json")) as f:
-                    got[mode] = json.load(f)["result"]
+                    doc = json.load(f)
+                got[mode] = doc["result"]
+                # run.json's "lab" object: times_emulated under TCG (docs/lab.md).
+                emulated = doc.get("lab", {}).get("times_emulated", True)
             res = got["shadow"]
             switches = 2 * nproc * iters
             rate = 1000.0 * (res.get("guest_faults", 0) + switches) / max(res["accesses"], 1)
             rows.append([wl, fp, iters, rate, got["tdp"]["cycles_per_access"],
-                         res["cycles_per_access"]])
+                         res["cycles_per_access"], "yes" if emulated else "no"])
     return rows
 
 
@@ -154,8 +157,9 @@ def run(args):
         lab = lab_points(args)
         print()
         lab_md = reprolib.emit_table(["workload", "footprint", "iters", "updates/1000 acc",
-                                      "tdp cycles/access", "shadow cycles/access"], lab)
-        reprolib.write_tsv(args, "-lab", ["rate", "tdp", "shadow"], [r[3:] for r in lab])
+                                      "tdp cycles/access", "shadow cycles/access",
+                                      "times emulated (TCG)"], lab)
+        reprolib.write_tsv(args, "-lab", ["rate", "tdp", "shadow"], [r[3:6] for r in lab])
     xs = [p[0] for pts in series.values() for p in pts if p[0] > 0] + \
          [c[0] for c in cross.values() if c[0]]
     reprolib.plot(args, plot_body(list(series), bool(lab), cross, min(xs) / 2, max(xs) * 2))
@@ -196,7 +200,7 @@ def plot_body(machines, lab, cross, xlo, xhi):
 
 
 def markdown(args, table, ctable, cross, lab_md):
-    lab = (f"\n## Real KVM in the lab\n\n{lab_md}\nUnder TCG these cycles are rdtsc deltas of an "
+    lab = (f"\n## Real KVM in the lab\n\n{lab_md}\nWhere times are emulated (TCG), these cycles are rdtsc deltas of an "
            "emulated CPU (`docs/lab.md`): their ratio says which mode did less work, not what "
            "hardware would measure.\n" if lab_md else
            "\nThe lab part (`--lab`: real KVM in both modes under QEMU) was not run.\n")
