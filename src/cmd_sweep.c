@@ -639,15 +639,22 @@ static int run_points(const struct sweep_opts *o, uint64_t first, uint64_t end, 
 
 /* ------------------------------------------------------------------------------------------ */
 
-/* The command line that finishes an interrupted sweep: this one with --resume. */
+/* The command line that finishes an interrupted sweep: this one with --resume, DIR absolute. */
 static void say_resume(int argc, char **argv, const struct sweep_opts *o, uint64_t done,
 		       uint64_t total)
 {
-	char line[8192] = "memvirt sweep --resume";
+	char line[8192] = "memvirt sweep --resume --out ";
+	bool cmd = false;
 
+	sweep_shell_quote(o->out, line, sizeof(line));
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--resume"))
+		if (!cmd && !strcmp(argv[i], "--out") && i + 1 < argc) {
+			i++;
 			continue;
+		}
+		if (!cmd && (!strcmp(argv[i], "--resume") || !strncmp(argv[i], "--out=", 6)))
+			continue;
+		cmd |= !strcmp(argv[i], "--");
 		strncat(line, " ", sizeof(line) - strlen(line) - 1);
 		sweep_shell_quote(argv[i], line, sizeof(line));
 	}
