@@ -73,8 +73,9 @@ static int expand_range(struct sweep_param *p, const char *item, char *err, size
 	if (colon)
 		snprintf(step, sizeof(step), "%s", colon + 1);
 	geo = step[0] == 'x' || step[0] == '*';
+	/* A factor is a number; a step may be a size ("+4K"). */
 	if ((step[0] != '+' && !geo) || bound(a, &lo, &size) || bound(b, &hi, &size) ||
-	    parse_u64(step + 1, &k))
+	    (geo ? parse_u64(step + 1, &k) : bound(step + 1, &k, &size)))
 		goto bad;
 	if (lo > hi || k == 0 || (geo && k < 2) || (geo && lo == 0)) {
 		snprintf(err, errlen,
@@ -84,9 +85,8 @@ static int expand_range(struct sweep_param *p, const char *item, char *err, size
 		return -EINVAL;
 	}
 	for (uint64_t v = lo; v <= hi;) {
-		if (size)
-			format_size(v, buf, sizeof(buf));
-		else
+		/* "64K", "1G" when exact; a size that is not a whole unit in plain bytes. */
+		if (!size || strchr(format_size(v, buf, sizeof(buf)), ' '))
 			snprintf(buf, sizeof(buf), "%" PRIu64, v);
 		if (push(p, buf, err, errlen))
 			return -EINVAL;
