@@ -54,7 +54,7 @@ check "bad images: nothing written" test ! -e "$TMP/badp"
 # An empty file or directory name says so (not "File name too long"), before anything starts.
 for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" "demo --out" \
 	"sim --workload seq --out" "trace dump x -o" "sim convert --lackey x -o" "validate shadow --out" \
-	"lab --out"; do
+	"lab --out" "sweep --out" "sweep --emit-jobs"; do
 	# shellcheck disable=SC2086
 	expect 2 "$c ''" -- "$MEMVIRT" $c ''
 	check "$c '': says it is empty" has "is empty: give a file or directory name" "$TMP/err"
