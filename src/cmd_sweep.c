@@ -207,6 +207,19 @@ static void parse_command(int argc, char **argv, struct sweep_opts *o)
 			die(EXIT_USAGE, "sweep: the command's --out is the sweep's: each point "
 					"writes into DIR/points/NAME; leave --out out of the "
 					"command\n");
+	/* A value both in the grid and in the command: which one a point gets is unclear. */
+	for (unsigned p = 0; p < o->grid.nparams; p++) {
+		size_t l = strlen(o->grid.p[p].key);
+
+		for (int i = 1; i < o->ncmd; i++)
+			if (!strncmp(o->cmd[i], "--", 2) &&
+			    !strncmp(o->cmd[i] + 2, o->grid.p[p].key, l) &&
+			    (o->cmd[i][2 + l] == 0 || o->cmd[i][2 + l] == '='))
+				die(EXIT_USAGE,
+				    "sweep: %s is both a parameter of the grid and in the command: "
+				    "give it once\n",
+				    o->cmd[i]);
+	}
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -629,6 +642,11 @@ static int run_points(const struct sweep_opts *o, uint64_t first, uint64_t end, 
 	}
 	if (stop_signal)
 		stop_children(jobs, o->jobs, pr);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pr->tty) {
 		setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
 		fputc('\n', stderr);
@@ -730,6 +748,10 @@ static int summarize(const struct sweep_opts *o, struct sweep_counts *c)
 		die(EXIT_HOST, "sweep: writing %s/summary.csv: %s\n", o->out, strerror(-rc));
 	printf("sweep: %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64 " not run; %s/summary.csv\n",
 	       c->ok, c->failed, c->not_run, o->out);
+	if (c->failed)
+		pr_err("sweep: %" PRIu64 " point(s) failed, their log.txt in %s/points says why: "
+		       "%s\n",
+		       c->failed, o->out, c->failed_names);
 	return c->failed || c->not_run ? 1 : 0;
 }
 

@@ -43,6 +43,7 @@ int sweep_point_cmd(const struct sweep_opts *o, uint64_t k, const char *dir, str
 /* DIR/summary.csv and DIR/summary.json from the points' directories; counts the states. */
 struct sweep_counts {
 	uint64_t ok, failed, not_run;
+	char failed_names[600]; /* the first failed points' directories, comma-separated */
 };
 int sweep_summary_write(const struct sweep_opts *o, struct sweep_counts *c);
 /* --emit-jobs: jobs.txt, sweep.sbatch and README in @o->emit_dir. */

@@ -455,6 +455,20 @@ static int fill_json(FILE *f, void *arg)
 	return json_finish(&j);
 }
 
+/* "a; b; c" while it fits, then "...". */
+static void names_add(char *buf, size_t len, const char *name)
+{
+	size_t at = strlen(buf);
+
+	if (at >= 3 && !strcmp(buf + at - 3, "..."))
+		return;
+	if (at + strlen(name) + 8 >= len) {
+		snprintf(buf + at, len - at, "%s...", at ? "; " : "");
+		return;
+	}
+	snprintf(buf + at, len - at, "%s%s", at ? "; " : "", name);
+}
+
 int sweep_summary_write(const struct sweep_opts *o, struct sweep_counts *c)
 {
 	static struct summary s;
@@ -471,6 +485,9 @@ int sweep_summary_write(const struct sweep_opts *o, struct sweep_counts *c)
 		s.counts.ok += r.state == P_OK;
 		s.counts.failed += r.state == P_FAILED;
 		s.counts.not_run += r.state == P_NOT_RUN;
+		if (r.state == P_FAILED)
+			names_add(s.counts.failed_names, sizeof(s.counts.failed_names),
+				  strrchr(r.dir, '/') + 1);
 		point_metrics(r.dir, &s.ms);
 		columns_add(&s.cols, &s.ms);
 	}
