@@ -107,7 +107,7 @@ check "conf: given to sim" has '"file": ".*0002-tlb1.all.entries=64/sim.conf"' "
 # Interrupted: SIGINT once two points are done; the others are not marked done, no child is
 # left; --resume then runs the rest and leaves the two as they were.
 IR=$TMP/ir
-ir_args=(--seed 1..6 -- sim --workload random --footprint 16M --iters 1000000)
+ir_args=(--seed 1..6 -- sim --workload random --footprint 16M --iters 400000)
 python3 - "$MEMVIRT" "$IR" "${ir_args[@]}" >"$TMP/ir.out" 2>"$TMP/ir.err" <<'PY'
 import glob, signal, subprocess, sys, time
 m, d, args = sys.argv[1], sys.argv[2], sys.argv[3:]
