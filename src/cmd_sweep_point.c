@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* memvirt sweep: each point's command line, the grid's values turned into the command's options. */
+/* memvirt sweep: each point's command line, the grid's values as the command's options. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

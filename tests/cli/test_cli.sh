@@ -61,6 +61,19 @@ for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" 
 	check "$c '': one line" one_line "$TMP/err"
 done
 
+# --repeat N: 1 to 1000 runs; anything else is one line, exit 2, before anything is written.
+for v in 0 -1 1001 99999999999999999999 abc ""; do
+	expect 2 "run --repeat '$v'" -- "$MEMVIRT" run touch --repeat "$v" --out "$TMP/rep"
+	check "run --repeat '$v': one line" one_line "$TMP/err"
+	check "run --repeat '$v': names the range" has "from 1 to 1000" "$TMP/err"
+	expect 2 "demo --repeat '$v'" -- "$MEMVIRT" demo --lab no --repeat "$v" --out "$TMP/rep"
+	check "demo --repeat '$v': one line" one_line "$TMP/err"
+done
+check "--repeat: nothing written" test ! -e "$TMP/rep"
+MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "run --repeat 2, no kvm" -- "$MEMVIRT" run touch --repeat 2 --out "$TMP/rep2"
+check "--repeat, no kvm: names the run" has "run 1 of 2: .*kvm" "$TMP/err"
+check "--repeat, no kvm: no repeat.json" test ! -e "$TMP/rep2/repeat.json"
+
 # No /dev/kvm: say so and name the lab.
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"
 check "no kvm: one line" one_line "$TMP/err"
