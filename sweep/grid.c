@@ -2,10 +2,13 @@
 /* The sweep's grid: parameters, value lists and ranges, the cross product, points' names. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "sweep/sweep.h"
@@ -185,11 +188,12 @@ int sweep_grid__load(struct sweep_grid *g, const char *path, char *err, size_t e
 {
 	char line[4096], e[300];
 	unsigned ln = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = sweep_fopen_regular(path);
 	int rc = 0;
 
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -errno;
 	}
 	while (!rc && fgets(line, sizeof(line), f)) {
@@ -278,6 +282,26 @@ int sweep_grid__text(const struct sweep_grid *g, char *buf, size_t len)
 		at += (size_t)snprintf(buf + at, at < len ? len - at : 0, "\n");
 	}
 	return at < len ? 0 : -ENOSPC;
+}
+
+FILE *sweep_fopen_regular(const char *path)
+{
+	/* O_NONBLOCK: a FIFO in its place does not hang the open; then it is refused. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
 }
 
 uint64_t sweep_hash(const void *data, size_t len, uint64_t h)

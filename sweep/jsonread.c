@@ -260,7 +260,7 @@ bad:
 
 int jdoc_load(struct jdoc *d, const char *path, size_t max, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sweep_fopen_regular(path);
 	char *buf;
 	size_t n;
 	int rc;
@@ -268,7 +268,8 @@ int jdoc_load(struct jdoc *d, const char *path, size_t max, char *err, size_t er
 	memset(d, 0, sizeof(*d));
 	if (!f) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return rc;
 	}
 	buf = malloc(max + 1);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define SWEEP_MAX_PARAMS 16
@@ -58,6 +59,8 @@ const char *sweep_grid__value(const struct sweep_grid *g, uint64_t k, unsigned p
 void sweep_grid__point_name(const struct sweep_grid *g, uint64_t k, char *buf, size_t len);
 /* The grid in its file format, one "key = v1, v2" line per parameter, into @buf. */
 int sweep_grid__text(const struct sweep_grid *g, char *buf, size_t len);
+/* fopen(@path, "r") of a regular file only (not a FIFO or device): NULL and errno otherwise. */
+FILE *sweep_fopen_regular(const char *path);
 /* 64-bit FNV-1a of @len bytes: the identity of a grid and its command. */
 uint64_t sweep_hash(const void *data, size_t len, uint64_t h);
 #define SWEEP_HASH_INIT 0xcbf29ce484222325ULL
