@@ -104,6 +104,51 @@ expect 0 "--set of a configuration key" -- "$MEMVIRT" sweep --out "$TMP/conf" \
 check "conf: the value in the file" sh -c "tail -3 '$TMP/conf/points/0001-tlb1.all.entries=8/sim.conf' | grep -qx 'entries = 8'"
 check "conf: given to sim" has '"file": ".*0002-tlb1.all.entries=64/sim.conf"' "$TMP/conf/points/0002-tlb1.all.entries=64/sim.json"
 
+# The summary reads run.json (vmm/record.c's layout) and validate's JSON (src/cmd_validate.c's),
+# hand-written here for a sweep laid out by --emit-jobs: this host may have no KVM. Point 2 is
+# laid out as a lab point (its run in shadow/) that failed.
+F=$TMP/fx
+expect 0 "emit a run sweep" -- "$MEMVIRT" sweep --out "$F" --workload seq,touch \
+	--emit-jobs "$TMP/fxjobs" -- run --footprint 1M
+p1=$F/points/0001-workload=seq p2=$F/points/0002-workload=touch
+mkdir -p "$p1" "$p2/shadow"
+cat >"$p1/run.json" <<'J'
+{"schema": "memvirt-run/1",
+ "result": {"reported": true, "accesses": 1000, "cycles": 250000, "cycles_per_access": 250,
+            "guest_faults": 256, "verified": true},
+ "kvm_stats": {"vm": {"pages_4k": 10},
+               "vcpu": {"exits": 300, "pf_taken": 260, "pf_fixed": 258, "pf_guest": 256}},
+ "timing": {"guest_ns": 1500000000}}
+J
+echo '{"exit_status": 0, "duration_s": 2.5}' >"$p1/status.json"
+echo "exit 0" >"$p1/done"
+echo '{"result": {"accesses": 77}}' >"$p2/shadow/run.json"
+cat >"$p2/validate.json" <<'J'
+{"schema": "memvirt-validate/1", "comparisons": [
+ {"workload": "touch", "counter": "pf_fixed", "claim": "exact", "ok": true},
+ {"workload": "touch", "counter": "pf_guest", "claim": "net", "ok": false},
+ {"workload": "touch", "counter": "exits", "claim": "none", "ok": false}]}
+J
+echo '{"exit_status": 1, "duration_s": 0.25}' >"$p2/status.json"
+expect 1 "summary with a failed point" -- "$MEMVIRT" sweep --summary "$F"
+check "failed point named" has "0002-workload=touch" "$TMP/err"
+fx() { test "$(col "$F/summary.csv" "$1" | sed -n "$2p")" = "$3"; }
+check "run: accesses" fx accesses 1 1000
+check "run: cycles per access" fx cycles_per_access 1 250
+check "run: guest faults" fx guest_faults 1 256
+check "run: vcpu exits" fx exits 1 300
+check "run: pf_fixed" fx pf_fixed 1 258
+check "run: guest seconds" fx guest_s 1 1.5
+check "run: verified" fx verified 1 true
+check "run: duration" fx duration_s 1 2.500
+check "lab point: its mode's figures" fx shadow_accesses 2 77
+check "lab point: failed, exit 1" test "$(col "$F/summary.csv" status | sed -n 2p),$(col "$F/summary.csv" exit_status | sed -n 2p)" = "failed,1"
+check "validate: exact claim passed" fx claim_touch_pf_fixed 2 pass
+check "validate: net claim failed" fx claim_touch_pf_guest 2 fail
+check "validate: no column for no claim" sh -c "! head -1 '$F/summary.csv' | grep -q claim_touch_exits"
+check "validate: counts" test "$(col "$F/summary.csv" claims_passed | sed -n 2p)/$(col "$F/summary.csv" claims_failed | sed -n 2p)" = 1/1
+check "summary.json: figures are numbers" test "$(json_get "$F/summary.json" "['rows'][0]['results']['guest_s']")" = 1.5
+
 # Interrupted: SIGINT once two points are done; the others are not marked done, no child is
 # left; --resume then runs the rest and leaves the two as they were.
 IR=$TMP/ir
