@@ -30,6 +30,7 @@ ALLOWED = {
     "run": {"x86", "common", "host", "vmm", "mmu", "trace", "lab", "workloads"},
     "validate": {"x86", "common", "host", "vmm", "mmu", "shadow", "trace", "lab", "workloads",
                  "run", "sim"},
+    "sweep": {"common"},
     "src": None,    # the binary: any folder above
     "tests": None,
     "bench": {"common", "mmu", "workloads", "x86"},
