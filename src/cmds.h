@@ -24,6 +24,8 @@ int cmd_trace_capture(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 /* 'memvirt validate': KVM's counters against the model's for the same runs (validate/). */
 int cmd_validate(int argc, char **argv);
+/* 'memvirt report': results as CSV, gnuplot plots, report.md and index.html (analysis/). */
+int cmd_report(int argc, char **argv);
 
 /* Option values (src/opts.c): a bad one is one error line and exit EXIT_USAGE. */
 __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const char *val,

@@ -27,6 +27,8 @@ static const struct subcommand subcommands[] = {
 	{"validate", cmd_validate,
 	 "KVM's MMU counters against the simulator's model, per workload"},
 	{"lab", cmd_lab, "real KVM in shadow and nested paging mode under QEMU, on any machine"},
+	{"report", cmd_report,
+	 "plots and tables (HTML, Markdown, CSV) from sim, run and lab results"},
 };
 
 static void usage(FILE *f)
