@@ -103,14 +103,13 @@ int report_plot_cycles(struct report_out *o)
 {
 	struct report_plot *p =
 		report_plot_add(o, "cycles", "Cycles per access by component", "cycles.csv", true);
-	if (p)
-		p->kinds = 1u << REPORT_SIM | 1u << REPORT_RUN;
 	bool emulated = false;
 	FILE *f;
 	int rc;
 
 	if (!p)
 		return -ENOMEM;
+	p->kinds = 1u << REPORT_SIM | 1u << REPORT_RUN;
 	if (!cycles_rows(o->set, NULL, &emulated)) {
 		report_plot_skip(p, "no sim.json with a \"cycles\" object and no run.json with "
 				    "result.cycles_per_access among the inputs");

@@ -123,11 +123,12 @@ FILE *report_gp_open(struct report_out *o, struct report_plot *p, const char *xl
 		"# %s: drawn by 'memvirt report' from ../data/%s (docs/report.md).\n"
 		"# Run from this directory: gnuplot %s.gp (SVG and PNG), or gnuplot -e dumb=1 "
 		"%s.gp (text).\n"
+		"reset\n"
 		"if (exists(\"dumb\")) {\n"
 		"    set terminal dumb size 100,28\n"
 		"    set output\n"
 		"} else {\n"
-		"    set terminal svg size 960,600 dynamic noenhanced font \"sans,12\" background "
+		"    set terminal svg size 960,600 fixed noenhanced font \"sans,12\" background "
 		"\"white\"\n"
 		"    set output \"%s.svg\"\n"
 		"}\n"
@@ -247,40 +248,43 @@ static int run_gnuplot(const char *dir, const char *const *args, int out_fd, cha
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+/*
+ * One gnuplot process runs every script in turn (each starts with 'reset'):
+ * its start-up, not the drawing, is most of the time of a small plot.
+ */
 int report_render(struct report_out *o, bool progress, char *err, size_t errlen)
 {
-	char dir[REPORT_PATH_MAX + 16], script[96], why[1024];
-	unsigned done = 0, total = 0;
+	char dir[REPORT_PATH_MAX + 16], script[REPORT_MAX_PLOTS][64], why[1024];
+	const char *args[REPORT_MAX_PLOTS + 2] = {"gnuplot"};
+	unsigned n = 0;
+	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/plots", o->dir);
-	for (unsigned i = 0; i < o->nplots; i++)
-		total += o->plot[i].drawn;
 	for (unsigned i = 0; i < o->nplots; i++) {
-		const char *args[] = {"gnuplot", script, NULL};
-		int rc;
-
 		if (!o->plot[i].drawn)
 			continue;
-		if (progress)
-			fprintf(stderr, "\rreport: plot %u/%u %-28s", ++done, total,
-				o->plot[i].name);
-		snprintf(script, sizeof(script), "%s.gp", o->plot[i].name);
-		rc = run_gnuplot(dir, args, -1, why, sizeof(why));
-		if (rc) {
-			char *nl = strchr(why, '\n');
-
-			if (nl && nl[1] == 0)
-				*nl = 0;
-			snprintf(err, errlen, "gnuplot failed on plots/%s: %s", script,
-				 rc == -ENOENT ? "not installed" : why);
-			if (progress)
-				fputc('\n', stderr);
-			return rc;
-		}
+		snprintf(script[n], sizeof(script[n]), "%s.gp", o->plot[i].name);
+		args[n + 1] = script[n];
+		n++;
 	}
-	if (progress && total)
-		fprintf(stderr, "\r%60s\r", "");
-	return 0;
+	if (!n)
+		return 0;
+	if (progress)
+		fprintf(stderr, "report: drawing %u plots with gnuplot ...", n);
+	rc = run_gnuplot(dir, args, -1, why, sizeof(why));
+	if (progress)
+		fprintf(stderr, "\r%50s\r", "");
+	if (rc) {
+		char *nl;
+
+		while ((nl = strchr(why, '\n')) && nl[1] == 0)
+			*nl = 0;
+		for (nl = why; (nl = strchr(nl, '\n'));)
+			*nl = ' '; /* one line */
+		snprintf(err, errlen, "gnuplot failed in %s: %s", dir,
+			 rc == -ENOENT ? "not installed" : why);
+	}
+	return rc;
 }
 
 int report_terminal(const struct report_out *o, FILE *out)

@@ -131,14 +131,14 @@ static int plot_mpki(struct report_out *o)
 {
 	struct report_plot *p = report_plot_add(o, "tlb_mpki", "TLB misses per 1000 accesses",
 						"tlb_mpki.csv", true);
-	if (p)
-		p->kinds = 1u << REPORT_SIM;
 	struct points ps = {0};
 	unsigned levels = 0, shown;
 	double lo = INFINITY, hi = 0;
 	FILE *f;
 	int rc = p ? mpki_points(o->set, &ps, &levels) : -ENOMEM;
 
+	if (p)
+		p->kinds = 1u << REPORT_SIM;
 	if (rc || !ps.n) {
 		if (p)
 			report_plot_skip(p, "no sim.json of a synthetic workload (--workload with "
@@ -196,60 +196,116 @@ static int plot_mpki(struct report_out *o)
 
 /* ---- 2: memory references per walk ---- */
 
-static int plot_walk_refs(struct report_out *o)
+/* The point of @series at @x, made when new (the list is short: series times buckets). */
+static struct point *point_at(struct points *ps, const char *series, double x)
 {
-	struct report_plot *p = report_plot_add(o, "walk_refs", "Memory references per page walk",
-						"walk_refs.csv", false);
-	if (p)
-		p->kinds = 1u << REPORT_SIM;
-	struct points ps = {0};
-	unsigned shown;
-	FILE *f;
-	int rc = 0;
+	struct point *q;
 
-	if (!p)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->set->n && !rc; i++) {
-		const struct report_input *in = &o->set->in[i];
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->p[i].x == x && !strcmp(ps->p[i].series, series))
+			return &ps->p[i];
+	q = points_add(ps);
+	if (q) {
+		snprintf(q->series, sizeof(q->series), "%s", series);
+		q->x = x;
+	}
+	return q;
+}
+
+/* Walks per table-load count, summed per workload and mode over the sims; b: the mode's walks. */
+static int walk_refs_points(const struct report_set *s, struct points *ps)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct report_input *in = &s->in[i];
 		const struct jv *res = jv_get(in->doc, "results");
 
 		for (size_t r = 0; in->kind == REPORT_SIM && jv_at(res, r); r++) {
 			const struct jv *h = jv_path(jv_at(res, r), "walks.refs_histogram");
-			double walks = jv_path_num(jv_at(res, r), "walks.count", 0), c;
+			const char *mode = jv_path_str(jv_at(res, r), "mode", "?");
+			char series[160];
+			double c;
 
-			for (size_t b = 0; walks > 0 && jv_num(jv_at(h, b), &c); b++) {
-				struct point *q = points_add(&ps);
+			snprintf(series, sizeof(series), "%s %s",
+				 report_sim_workload(in)
+					 ? report_sim_workload(in)
+					 : jv_path_str(in->doc, "config.input.kind", "?"),
+				 mode);
+			for (size_t b = 0; jv_num(jv_at(h, b), &c); b++) {
+				struct point *q = point_at(ps, series, (double)b);
 
-				if (!q) {
-					rc = -ENOMEM;
-					break;
-				}
+				if (!q)
+					return -ENOMEM;
+				snprintf(q->mode, sizeof(q->mode), "%s", mode);
 				q->in = in;
-				snprintf(q->mode, sizeof(q->mode), "%s",
-					 jv_path_str(jv_at(res, r), "mode", "?"));
-				snprintf(q->series, sizeof(q->series), "%s %s", in->label, q->mode);
-				q->x = (double)b;
-				q->a = c;
-				q->y = c / walks;
+				q->a += c;
 			}
 		}
 	}
+	for (size_t i = 0; i < ps->n; i++) { /* fractions of each series' walks */
+		double walks = 0;
+
+		for (size_t k = 0; k < ps->n; k++)
+			if (!strcmp(ps->p[k].series, ps->p[i].series))
+				walks += ps->p[k].a;
+		ps->p[i].b = walks;
+		ps->p[i].y = walks > 0 ? ps->p[i].a / walks : 0;
+	}
+	return 0;
+}
+
+static void walk_refs_gp(FILE *f, const struct points *ps, unsigned *shown)
+{
+	size_t total = series_count(ps), n = total < REPORT_MAX_SERIES ? total : REPORT_MAX_SERIES;
+	const char *prev = NULL;
+
+	fprintf(f,
+		"set yrange [0:*]\nset xtics 1\nset style fill solid 0.8 border -1\n"
+		"set boxwidth %.3f\n",
+		0.8 / n);
+	*shown = 0;
+	for (size_t i = 0; i < ps->n && *shown < n; i++) {
+		char x[96];
+
+		if (prev && !strcmp(prev, ps->p[i].series))
+			continue;
+		prev = ps->p[i].series;
+		snprintf(x, sizeof(x), "column(\"refs\") + %.3f", 0.8 * *shown / n - 0.4 + 0.4 / n);
+		report_gp_clause(f, !*shown, "walk_refs.csv", prev, x, "\"fraction\"", "boxes");
+		(*shown)++;
+	}
+	fprintf(f, "\n");
+}
+
+static int plot_walk_refs(struct report_out *o)
+{
+	struct report_plot *p = report_plot_add(o, "walk_refs", "Memory references per page walk",
+						"walk_refs.csv", false);
+	struct points ps = {0};
+	unsigned shown;
+	FILE *f;
+	int rc = p ? walk_refs_points(o->set, &ps) : -ENOMEM;
+
 	if (rc || !ps.n) {
-		report_plot_skip(p, "no sim.json with page walks (walks.refs_histogram) among the "
-				    "inputs");
+		if (p)
+			report_plot_skip(p, "no sim.json with page walks (walks.refs_histogram) "
+					    "among the inputs");
 		free(ps.p);
 		return rc;
 	}
+	p->kinds = 1u << REPORT_SIM;
 	qsort(ps.p, ps.n, sizeof(ps.p[0]), point_cmp);
-	f = report_csv(o, "walk_refs.csv", "series,input,mode,refs,walks,fraction");
+	f = report_csv(o, "walk_refs.csv", "series,workload,mode,refs,walks,walks_total,fraction");
 	if (!f) {
 		free(ps.p);
 		return -errno;
 	}
 	for (size_t i = 0; i < ps.n; i++) {
-		fprintf(f, "%s,%s,%s,%.0f,%.0f", ps.p[i].series, ps.p[i].in->label, ps.p[i].mode,
-			ps.p[i].x, ps.p[i].a);
-		csv_num(f, ps.p[i].y);
+		const struct point *q = &ps.p[i];
+
+		fprintf(f, "%s,%.*s,%s,%.0f,%.0f,%.0f", q->series,
+			(int)(strlen(q->series) - strlen(q->mode) - 1), q->series, q->mode, q->x,
+			q->a, q->b);
+		csv_num(f, q->y);
 		fputc('\n', f);
 	}
 	rc = report_close(f);
@@ -257,17 +313,15 @@ static int plot_walk_refs(struct report_out *o)
 	       : report_gp_open(o, p, "memory references in one walk (table loads)",
 				"fraction of walks");
 	if (f) {
-		fprintf(f, "set yrange [0:*]\nset xtics 1\n");
-		gp_series_lines(f, &ps, "walk_refs.csv", "refs", "fraction", "histeps lw 2",
-				&shown);
+		walk_refs_gp(f, &ps, &shown);
 		rc = report_gp_close(f, p);
 		snprintf(
 			p->caption, sizeof(p->caption),
 			"How many table loads each page walk made (the last bucket holds that many "
-			"or more), as a fraction of the walks, per input and paging mode: a native "
-			"4-level walk makes up to 4, a nested 2D walk up to 24, a shadow walk up "
-			"to "
-			"4 (simulator).");
+			"or more) as a fraction of the walks, per workload and paging mode, summed "
+			"over the simulations of that workload: a native 4-level walk makes up to "
+			"4, a nested 2D walk up to 24, a shadow walk up to 4; page-walk caches and "
+			"the nested TLB cut them (simulator).");
 		caption_more(p, series_count(&ps), shown);
 	} else if (!rc) {
 		rc = -errno;
@@ -338,13 +392,13 @@ static int plot_crossover(struct report_out *o)
 	struct report_plot *p =
 		report_plot_add(o, "crossover", "Shadow against nested paging as tables change",
 				"crossover.csv", true);
-	if (p)
-		p->kinds = 1u << REPORT_SIM | 1u << REPORT_RUN;
 	struct points ps = {0};
 	unsigned shown;
 	FILE *f;
 	int rc = p ? 0 : -ENOMEM;
 
+	if (p)
+		p->kinds = 1u << REPORT_SIM | 1u << REPORT_RUN;
 	for (size_t i = 0; i < o->set->n && !rc; i++) {
 		const struct report_input *in = &o->set->in[i];
 

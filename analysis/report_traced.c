@@ -87,6 +87,7 @@ static int plot_timeline(struct report_out *o)
 	f = rc ? NULL : report_gp_open(o, p, "time since the first record (ms)", "faults per ms");
 	if (!f)
 		return rc ? rc : -errno;
+	fprintf(f, "set yrange [0:*]\nset offsets 0, 0, graph 0.05, 0\n");
 	for (size_t i = 0; i < o->set->n; i++) {
 		const struct report_input *in = &o->set->in[i];
 		char series[160];
@@ -251,6 +252,26 @@ static int hist_csv(struct report_out *o)
 	return report_close(f);
 }
 
+/* One tic per bucket from the first to the last non-empty one of any run: "[lo-hi)". */
+static void hist_xtics(FILE *f, const struct report_set *s, bool latency)
+{
+	unsigned first = LOG2_HIST_BUCKETS, last = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		for (unsigned b = 0; s->in[i].trace && b < LOG2_HIST_BUCKETS; b++)
+			if (hist_of(s->in[i].trace, latency)->bucket[b]) {
+				first = b < first ? b : first;
+				last = b > last ? b : last;
+			}
+	fprintf(f, "set xrange [%.1f:%.1f]\nset xtics rotate by -30 left (", first - 0.6,
+		last + 0.6);
+	for (unsigned b = first; b <= last; b++)
+		fprintf(f, "%s\"[%llu-%llu)\" %u", b > first ? ", " : "",
+			(unsigned long long)log2_hist_lo(b), (unsigned long long)log2_hist_hi(b),
+			b);
+	fprintf(f, ")\n");
+}
+
 static int hist_plot(struct report_out *o, bool latency)
 {
 	struct report_plot *p = report_plot_add(o, latency ? "fault_latency" : "walk_levels",
@@ -275,10 +296,9 @@ static int hist_plot(struct report_out *o, bool latency)
 		"samples");
 	if (!f)
 		return -errno;
-	fprintf(f,
-		"set style fill solid 0.8 border -1\nset boxwidth %.3f\nset yrange [0:*]\n"
-		"set xtics rotate by -30 left\n",
+	fprintf(f, "set style fill solid 0.8 border -1\nset boxwidth %.3f\nset yrange [0:*]\n",
 		0.8 / (total > REPORT_MAX_SERIES ? REPORT_MAX_SERIES : total));
+	hist_xtics(f, o->set, latency);
 	for (size_t i = 0; i < o->set->n && n < REPORT_MAX_SERIES; i++) {
 		const struct report_input *in = &o->set->in[i];
 		char x[128];
@@ -289,8 +309,7 @@ static int hist_plot(struct report_out *o, bool latency)
 			 "(strcol(\"metric\") eq \"%s\" ? column(\"bucket\") + %.3f : NaN)",
 			 latency ? "fault_latency" : "walk_levels",
 			 0.8 * n / total - 0.4 + 0.4 / total);
-		report_gp_clause(f, !n++, "trace_hist.csv", in->label, x,
-				 "\"count\":xtic(strcol(\"range\"))", "boxes");
+		report_gp_clause(f, !n++, "trace_hist.csv", in->label, x, "\"count\"", "boxes");
 	}
 	fprintf(f, "\n");
 	snprintf(p->caption, sizeof(p->caption), "%s",
