@@ -77,10 +77,12 @@ void report_trace_free(struct report_trace *t);
 struct report_plot {
 	const char *name;  /* file stem: plots/NAME.gp, .svg, .png */
 	char name_buf[48]; /* for names made up per input */
-	const char *title; /* as drawn */
-	const char *csv;   /* data/CSV it reads */
-	bool main;	   /* drawn by --terminal */
-	unsigned kinds;	   /* 1 << enum report_kind of the inputs it draws (0: any) */
+	char title_buf[160];
+	const struct report_input *only; /* the one input it draws, or NULL */
+	const char *title;		 /* as drawn */
+	const char *csv;		 /* data/CSV it reads */
+	bool main;			 /* drawn by --terminal */
+	unsigned kinds;			 /* 1 << enum report_kind of the inputs it draws (0: any) */
 	bool drawn;
 	char why[200];	   /* why it was not drawn */
 	char caption[600]; /* what it shows, beside the data and the commands */

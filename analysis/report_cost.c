@@ -207,7 +207,9 @@ int report_csv_inputs(struct report_out *o)
 		csv_num(f, w->refs_per_walk);
 		csv_num(f, w->cycles_per_access);
 		csv_num(f, w->faults);
-		fprintf(f, ",%s,%s\n", w->in->times_emulated ? "true" : "false", w->in->path);
+		fprintf(f, ",%s", w->in->times_emulated ? "true" : "false");
+		csv_str(f, w->in->path);
+		fputc('\n', f);
 	}
 	free(rows);
 	rc = report_close(f);

@@ -158,7 +158,10 @@ static void figure(struct doc *d, const struct report_out *o, const struct repor
 {
 	char cmds[1400], txt[2400];
 
-	report_commands(o->set, p->kinds, cmds, sizeof(cmds));
+	if (p->only)
+		snprintf(cmds, sizeof(cmds), "`%s`", p->only->command);
+	else
+		report_commands(o->set, p->kinds, cmds, sizeof(cmds));
 	snprintf(txt, sizeof(txt), "%s Data: `data/%s`. Inputs made by: %s.", p->caption, p->csv,
 		 cmds[0] ? cmds : "(no command line recorded)");
 	head(d, 3, p->title);

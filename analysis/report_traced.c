@@ -27,14 +27,25 @@ static bool any_traced(const struct report_set *s)
 	return false;
 }
 
-static const char *times_note(const struct report_set *s)
+/* Appends to @buf which traced runs' times are emulated (@only: that run alone), if any. */
+static void times_note(const struct report_set *s, const struct report_input *only, char *buf,
+		       size_t len)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->in[i].trace && s->in[i].times_emulated)
-			return " Times are emulated (a lab run under TCG): the order and counts "
-			       "are "
-			       "KVM's, the durations are not a real CPU's.";
-	return "";
+	size_t n = strlen(buf);
+	unsigned k = 0;
+
+	for (size_t i = 0; i < s->n && n < len; i++) {
+		const struct report_input *in = &s->in[i];
+
+		if (!in->trace || !in->times_emulated || (only && in != only))
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", k++ ? ", " : " Times of ",
+				      in->label);
+	}
+	if (k && n < len)
+		snprintf(buf + n, len - n,
+			 " are emulated (a lab run under TCG): the order and counts are KVM's, the "
+			 "durations are not a real CPU's.");
 }
 
 /* ---- 5: faults per millisecond ---- */
@@ -107,8 +118,8 @@ static int plot_timeline(struct report_out *o)
 		 "Faults per millisecond in each traced run, from its event file: the guest "
 		 "kernel's page faults (guest_fault), KVM's (kvm_page_fault, or its guest "
 		 "page-table walks, kvm_mmu_walk, when the file has no kvm_page_fault) and the "
-		 "host's (host_page_fault, host_gup_fault).%s",
-		 times_note(o->set));
+		 "host's (host_page_fault, host_gup_fault).");
+	times_note(o->set, NULL, p->caption, sizeof(p->caption));
 	return rc;
 }
 
@@ -158,6 +169,10 @@ static int map_plot(struct report_out *o, const struct report_input *in, unsigne
 	snprintf(p->name_buf, sizeof(p->name_buf), "fault_map_%u", k);
 	p->name = p->name_buf;
 	p->kinds = 1u << REPORT_RUN;
+	p->only = in;
+	snprintf(p->title_buf, sizeof(p->title_buf), "Guest faults over address and time: %s",
+		 in->label);
+	p->title = p->title_buf;
 	snprintf(ylabel, sizeof(ylabel), "guest virtual address - 0x%llx (MiB)",
 		 (unsigned long long)in->trace->gva_lo);
 	f = report_gp_open(o, p, "time since the first record (ms)", ylabel);
@@ -165,10 +180,8 @@ static int map_plot(struct report_out *o, const struct report_input *in, unsigne
 		return -errno;
 	snprintf(series, sizeof(series), "%s guest faults", in->label);
 	fprintf(f,
-		"set title \"Guest faults over address and time: %s\"\n"
 		"set palette defined (0 \"white\", 1 \"#fdd49e\", 2 \"#ef6548\", 3 \"#7f0000\")\n"
-		"set cbrange [0:*]\nset cblabel \"guest faults per cell\"\nset grid front\n",
-		in->label);
+		"set cbrange [0:*]\nset cblabel \"guest faults per cell\"\nset grid front\n");
 	report_gp_clause(f, true, "fault_map.csv", series,
 			 "column(\"t_ms\") + column(\"t_width_ms\") / 2",
 			 "(column(\"gva_offset_mib\") + column(\"gva_width_mib\") / 2):"
@@ -177,9 +190,10 @@ static int map_plot(struct report_out *o, const struct report_input *in, unsigne
 	fprintf(f, "\n");
 	snprintf(p->caption, sizeof(p->caption),
 		 "Guest page faults of %s by guest virtual address (%u regions from 0x%llx to "
-		 "0x%llx) and time (%u intervals), colour = faults in the cell.%s",
+		 "0x%llx) and time (%u intervals), colour = faults in the cell.",
 		 in->label, REPORT_MAP_ABINS, (unsigned long long)in->trace->gva_lo,
-		 (unsigned long long)in->trace->gva_hi, REPORT_MAP_TBINS, times_note(o->set));
+		 (unsigned long long)in->trace->gva_hi, REPORT_MAP_TBINS);
+	times_note(o->set, in, p->caption, sizeof(p->caption));
 	return report_gp_close(f, p);
 }
 
@@ -319,8 +333,7 @@ static int hist_plot(struct report_out *o, bool latency)
 			 : "Paging elements KVM read in each guest page-table walk (kvm_mmu_walk), "
 			   "per traced run, in log2 buckets: every walk is counted.");
 	if (latency)
-		snprintf(p->caption + strlen(p->caption), sizeof(p->caption) - strlen(p->caption),
-			 "%s", times_note(o->set));
+		times_note(o->set, NULL, p->caption, sizeof(p->caption));
 	return report_gp_close(f, p);
 }
 
