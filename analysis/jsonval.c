@@ -283,13 +283,13 @@ static int jp_value(struct jp *p, struct jv *v, unsigned depth)
 {
 	char c;
 
-	if (depth > JV_MAX_DEPTH)
-		return jp_fail(p, "nested deeper than %d", JV_MAX_DEPTH);
 	jp_ws(p);
 	if (p->pos >= p->len)
 		return jp_fail(p, "unexpected end of document");
 	c = p->s[p->pos];
 	if (c == '{' || c == '[') {
+		if (depth >= JV_MAX_DEPTH)
+			return jp_fail(p, "nested deeper than %d", JV_MAX_DEPTH);
 		v->type = c == '{' ? JV_OBJ : JV_ARR;
 		return jp_members(p, v, depth, c == '{' ? '}' : ']');
 	}

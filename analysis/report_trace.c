@@ -20,10 +20,23 @@ enum { TL_GUEST, TL_KVM, TL_HOST };
 struct trace_types {
 	const struct ev_rtype *gf, *kpf, *walk, *hpf, *gup;
 	int gf_cr2, walk_levels;
+	uint8_t seen[65536 / 8]; /* type ids looked up already */
 };
 
-static void types_find(struct ev_reader *r, struct trace_types *t)
+/*
+ * Look the types up by name again only when a record of a type id not seen
+ * before comes: its schema record came first, so the lookup finds it.
+ */
+static void types_find(struct ev_reader *r, struct trace_types *t, const struct ev_record *rec)
 {
+	uint16_t id;
+
+	if (!rec->type)
+		return;
+	id = rec->type->id;
+	if (t->seen[id / 8] & (1u << (id % 8)))
+		return;
+	t->seen[id / 8] |= (uint8_t)(1u << (id % 8));
 	t->gf = ev_reader_type(r, "guest_fault");
 	t->kpf = ev_reader_type(r, "kvm_page_fault");
 	t->walk = ev_reader_type(r, "kvm_mmu_walk");
@@ -65,7 +78,7 @@ static int pass_ranges(struct ev_reader *r, struct report_trace *t, char *err, s
 {
 	struct ev_record rec;
 	struct ev_clock clk;
-	struct trace_types ty;
+	struct trace_types ty = {0};
 	bool any = false, any_gf = false;
 	int rc;
 
@@ -77,7 +90,7 @@ static int pass_ranges(struct ev_reader *r, struct report_trace *t, char *err, s
 		ev_clock_see(&clk, &rec);
 		if (rec.source == EV_SRC_META)
 			continue;
-		types_find(r, &ty);
+		types_find(r, &ty, &rec);
 		ns = ev_clock_ns(&clk, &rec);
 		if (!any || ns < t->t0_ns)
 			t->t0_ns = ns;
@@ -116,7 +129,7 @@ static int pass_bins(struct ev_reader *r, struct report_trace *t, char *err, siz
 	uint64_t span = t->t_end_ns - t->t0_ns, map_tw, map_aw;
 	struct ev_record rec;
 	struct ev_clock clk;
-	struct trace_types ty;
+	struct trace_types ty = {0};
 	int rc;
 
 	map_tw = span / REPORT_MAP_TBINS + 1;
@@ -129,7 +142,7 @@ static int pass_bins(struct ev_reader *r, struct report_trace *t, char *err, siz
 		ev_clock_see(&clk, &rec);
 		if (rec.source == EV_SRC_META)
 			continue;
-		types_find(r, &ty);
+		types_find(r, &ty, &rec);
 		layer = layer_of(&ty, &rec, t->kvm_from_walks);
 		if (layer < 0)
 			continue;
