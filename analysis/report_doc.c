@@ -109,6 +109,24 @@ static bool any_emulated(const struct report_set *s)
 	return false;
 }
 
+/* Sweeps and lab boots have no numbers of their own: the commands that made them. */
+static void sweeps(struct doc *d, const struct report_set *s)
+{
+	char line[1400];
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct report_input *in = &s->in[i];
+
+		if (in->kind != REPORT_SWEEP && in->kind != REPORT_LAB)
+			continue;
+		snprintf(line, sizeof(line), "%s %s: `%s`%s.",
+			 in->kind == REPORT_SWEEP ? "Sweep" : "Lab boot", in->label,
+			 in->command[0] ? in->command : "(no command line recorded)",
+			 in->kind == REPORT_SWEEP ? "; its points are rows of the table" : "");
+		para(d, line);
+	}
+}
+
 static void headline(struct doc *d, const struct report_set *s)
 {
 	static const char *const cols[] = {"input", "source",	     "workload",	  "mode",
@@ -148,6 +166,7 @@ static void headline(struct doc *d, const struct report_set *s)
 		"for sim rows, the guest's rdtsc cycles around the loop for runs; faults: faults "
 		"the simulator counted, or the guest kernel's page faults in a run (- where an "
 		"input does not have the value). Every row is in data/inputs.csv.");
+	sweeps(d, s);
 	if (any_emulated(s))
 		para(d, "Times are emulated: inputs marked (TCG) ran in the lab under QEMU's TCG, "
 			"so their cycles and times are those of an emulated CPU, not of any real "

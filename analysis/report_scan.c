@@ -151,6 +151,9 @@ static int add_doc(struct scan *sc, const char *dir, const char *name, enum repo
 		snprintf(in->command, sizeof(in->command), "%s",
 			 jv_path_str(in->doc, "provenance.command_line", ""));
 	}
+	for (char *c = in->command; *c; c++) /* it is shown in `code` spans */
+		if (*c == '`' || (unsigned char)*c < 0x20)
+			*c = *c == '`' ? '\'' : ' ';
 	if (kind == REPORT_RUN)
 		lab_from(jv_get(in->doc, "lab"), lab);
 	in->times_emulated = lab->times_emulated;
