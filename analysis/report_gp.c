@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,8 +242,14 @@ static int run_gnuplot(const char *dir, const char *const *args, int out_fd, cha
 	}
 	err[n] = 0;
 	close(pipefd[0]);
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
+	if (waitpid(pid, &status, 0) < 0) {
+		int e = errno;
+
+		/* a signal to stop the report: gnuplot must not write on into its directory */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -e;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return -ENOENT;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,29 @@
 #include "src/cmds.h"
 
 #define REPORT_DEFAULT_OUT "memvirt-out/report"
+
+/* SIGINT or SIGTERM while the report is built: its temporary directory is removed first. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+/* Only where the signals still have their default action, as common/tmpclean.h does. */
+static void catch_stop(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop}, old;
+	const int sigs[] = {SIGINT, SIGTERM};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_DFL)
+			sigaction(sigs[i], &sa, NULL); /* no SA_RESTART: waiting for gnuplot ends */
+}
+
+/* A stop signal came: remove @tmp, then end as the signal would have. */
+static void stop_check(const char *tmp);
 
 static void usage(FILE *f)
 {
@@ -193,21 +217,33 @@ static void print_json(const struct report_out *o, const struct report_set *s, c
 	json_finish(&j);
 }
 
+static void stop_check(const char *tmp)
+{
+	if (!stop_sig)
+		return;
+	rm_tree(tmp);
+	signal(stop_sig, SIG_DFL);
+	raise(stop_sig);
+}
+
 static void build(struct report_out *o, const char *out, bool progress)
 {
 	char err[1400];
 	int rc = report_write_data(o);
 
+	stop_check(o->dir);
 	if (!rc)
 		rc = report_render(o, progress, err, sizeof(err));
 	else
 		snprintf(err, sizeof(err), "writing the report's data: %s", strerror(-rc));
+	stop_check(o->dir);
 	if (!rc) {
 		rc = report_write_docs(o);
 		if (rc)
 			snprintf(err, sizeof(err), "writing report.md and index.html: %s",
 				 strerror(-rc));
 	}
+	stop_check(o->dir);
 	if (!rc) {
 		rc = install(o->dir, out);
 		if (rc)
@@ -274,6 +310,7 @@ int cmd_report(int argc, char **argv)
 		die(EXIT_HOST, "gnuplot is not installed or does not run: install it (Debian: "
 			       "apt-get install gnuplot-nox) and run memvirt report again\n");
 	check_out(out);
+	catch_stop();
 	make_tmp(out, tmp, sizeof(tmp));
 	o.dir = tmp;
 	o.set = &set;

@@ -216,6 +216,11 @@ check "one line" one_line "$TMP/err"
 mkdir -p "$TMP/notreport" && touch "$TMP/notreport/keep"
 expect 2 "OUT that is not a report" -- "$MEMVIRT" report "$IN/sweep" -o "$TMP/notreport"
 check "its files kept" test -e "$TMP/notreport/keep"
+for sig in SIGINT SIGTERM; do
+	check "$sig while drawing: the temporary removed" killed_cleanly $sig "$TMP/.sig.tmp-*" \
+		-- "$MEMVIRT" report "$IN/sweep" "$IN/lab" -o "$TMP/sig"
+	check "$sig: OUT not made" test ! -e "$TMP/sig"
+done
 expect 2 "no DIR" -- "$MEMVIRT" report
 expect 3 "no gnuplot" -- env PATH=/nonexistent "$MEMVIRT" report "$IN/sweep" -o "$TMP/new"
 check "one line naming gnuplot" sh -c "test \$(wc -l <'$TMP/err') -eq 1 && grep -q 'gnuplot is not installed' '$TMP/err'"
