@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define JV_MAX_DEPTH 64 /* arrays and objects inside one another, at most */
+#define JV_MAX_DEPTH 64		 /* arrays and objects inside one another, at most */
 #define JV_MAX_FILE  (64u << 20) /* bytes: the largest document read */
 
 enum jv_type { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ };
