@@ -53,10 +53,15 @@ static void write_bar(FILE *f, const struct report_input *in, const char *wl, co
 	for (int k = 0; k < P__COUNT; k++)
 		csv_num(f, v[k]);
 	csv_num(f, total);
-	fputc('\n', f);
+	fprintf(f, ",%s\n", in->times_emulated ? "true" : "false");
 }
 
-static unsigned cycles_rows(const struct report_set *s, FILE *f, bool *emulated)
+/*
+ * The bars of the plot (@emulated false: sims and runs on real CPUs), or the
+ * rows of lab runs under TCG (true), which go last in the CSV and are not
+ * drawn: an emulated CPU's cycles would only squash the scale.
+ */
+static unsigned cycles_rows(const struct report_set *s, FILE *f, bool emulated)
 {
 	unsigned bars = 0;
 
@@ -65,7 +70,7 @@ static unsigned cycles_rows(const struct report_set *s, FILE *f, bool *emulated)
 		const struct jv *res = jv_get(in->doc, "results");
 		double v[P__COUNT];
 
-		for (size_t r = 0; in->kind == REPORT_SIM && jv_at(res, r); r++) {
+		for (size_t r = 0; !emulated && in->kind == REPORT_SIM && jv_at(res, r); r++) {
 			const struct jv *c = jv_get(jv_at(res, r), "cycles");
 			double acc = jv_path_num(jv_at(res, r), "accesses", 0), x;
 
@@ -82,7 +87,7 @@ static unsigned cycles_rows(const struct report_set *s, FILE *f, bool *emulated)
 					  jv_path_num(c, "per_access", NAN));
 			bars++;
 		}
-		if (in->kind == REPORT_RUN &&
+		if (in->kind == REPORT_RUN && in->times_emulated == emulated &&
 		    jv_num(jv_path(in->doc, "result.cycles_per_access"), &v[P_MEASURED])) {
 			const char *pm = jv_path_str(in->doc, "paging_mode", "");
 			double m = v[P_MEASURED];
@@ -92,7 +97,6 @@ static unsigned cycles_rows(const struct report_set *s, FILE *f, bool *emulated)
 			if (f)
 				write_bar(f, in, jv_path_str(in->doc, "config.workload", "?"),
 					  !strcmp(pm, "shadow") ? "shadow" : "nested", v, m);
-			*emulated |= in->times_emulated;
 			bars++;
 		}
 	}
@@ -103,26 +107,33 @@ int report_plot_cycles(struct report_out *o)
 {
 	struct report_plot *p =
 		report_plot_add(o, "cycles", "Cycles per access by component", "cycles.csv", true);
-	bool emulated = false;
+	unsigned bars, tcg;
 	FILE *f;
 	int rc;
 
 	if (!p)
 		return -ENOMEM;
 	p->kinds = 1u << REPORT_SIM | 1u << REPORT_RUN;
-	if (!cycles_rows(o->set, NULL, &emulated)) {
-		report_plot_skip(p, "no sim.json with a \"cycles\" object and no run.json with "
-				    "result.cycles_per_access among the inputs");
-		return 0;
+	bars = cycles_rows(o->set, NULL, false);
+	tcg = cycles_rows(o->set, NULL, true);
+	if (!bars) {
+		report_plot_skip(p,
+				 tcg ? "only lab runs under TCG, whose cycles are an emulated "
+				       "CPU's (data/cycles.csv has them)"
+				     : "no sim.json with a \"cycles\" object and no run.json with "
+				       "result.cycles_per_access among the inputs");
+		if (!tcg)
+			return 0;
 	}
 	f = report_csv(o, "cycles.csv",
 		       "label,input,workload,mode,source,tlb,walk_loads,pwc,nested_tlb,exits,"
-		       "syncs,measured,total");
+		       "syncs,measured,total,times_emulated");
 	if (!f)
 		return -errno;
-	cycles_rows(o->set, f, &emulated);
+	cycles_rows(o->set, f, false);
+	cycles_rows(o->set, f, true);
 	rc = report_close(f);
-	if (rc)
+	if (rc || !bars)
 		return rc;
 	f = report_gp_open(o, p, "input and paging mode", "cycles per access (modelled cycles)");
 	if (!f)
@@ -131,8 +142,8 @@ int report_plot_cycles(struct report_out *o)
 		   "set style fill solid 0.85 border -1\nset boxwidth 0.7\nset yrange [0:*]\n"
 		   "set xtics rotate by -30 left\n");
 	for (int k = 0; k < P__COUNT; k++)
-		fprintf(f, "%s\"../data/cycles.csv\" using \"%s\"%s title \"%s\"",
-			k ? ", \\\n     " : "plot ", parts[k].col,
+		fprintf(f, "%s\"../data/cycles.csv\" every ::0::%u using \"%s\"%s title \"%s\"",
+			k ? ", \\\n     " : "plot ", bars - 1, parts[k].col,
 			k ? "" : ":xtic(strcol(\"label\"))", parts[k].title);
 	fprintf(f, "\n");
 	rc = report_gp_close(f, p);
@@ -142,8 +153,10 @@ int report_plot_cycles(struct report_out *o)
 		 "table loads, page-walk caches, the nested TLB, VM exits (shadow faults, "
 		 "emulated stores, CR3 and INVLPG exits, NPT faults) and shadow syncs. The model "
 		 "charges nothing for the data access itself. A measured run is one bar of its "
-		 "rdtsc cycles per access%s.",
-		 emulated ? " (times emulated: a lab run under TCG, not a real CPU's)" : "");
+		 "rdtsc cycles per access.%s",
+		 tcg ? " Lab runs under TCG are not drawn: their times are emulated, an emulated "
+		       "CPU's cycles (data/cycles.csv has them, times_emulated true)."
+		     : "");
 	return rc;
 }
 

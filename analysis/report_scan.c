@@ -351,17 +351,29 @@ void report_label(struct report_set *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct report_input *in = &s->in[i];
+
+		short_name(in->dir, in->label, sizeof(in->label) - 24);
+		/* a lab boot or a sweep shares its directory with a run or sims: say which */
+		if (in->kind == REPORT_LAB || in->kind == REPORT_SWEEP)
+			strcat(in->label, in->kind == REPORT_LAB ? " lab" : " sweep");
+		if (in->kind == REPORT_VALIDATE) {
+			const char *file = strrchr(in->path, '/');
+
+			snprintf(in->label + strlen(in->label), 16, "/%.*s",
+				 (int)strcspn(file ? file + 1 : in->path, "."),
+				 file ? file + 1 : in->path);
+		}
+		for (char *c = in->label; *c; c++) /* it goes into CSV, gnuplot, Markdown, HTML */
+			if (strchr(",\"'\\$`|<>&;", *c) || (unsigned char)*c < 0x20)
+				*c = '_';
+	}
+	/* From the last: the labels before it are still without their suffix. */
+	for (size_t i = s->n; i-- > 0;) {
 		unsigned same = 0;
 
-		short_name(in->dir, in->label, sizeof(in->label) - 8);
-		for (char *c = in->label; *c; c++)
-			if (*c == ',' || *c == '"' || *c == '\'' || *c == '<' || *c == '>' ||
-			    *c == '&' || (unsigned char)*c < 0x20)
-				*c = '_'; /* a label goes into CSV, gnuplot strings and HTML */
 		for (size_t k = 0; k < i; k++)
-			if (!strncmp(s->in[k].label, in->label, strlen(in->label)))
-				same++;
+			same += !strcmp(s->in[k].label, s->in[i].label);
 		if (same)
-			snprintf(in->label + strlen(in->label), 8, "#%u", same + 1);
+			snprintf(s->in[i].label + strlen(s->in[i].label), 8, "#%u", same + 1);
 	}
 }

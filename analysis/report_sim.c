@@ -19,6 +19,7 @@ struct point {
 	const struct report_input *in;
 	char mode[24];
 	unsigned level;
+	bool hidden;	   /* in the CSV, not drawn (an emulated CPU's cycles) */
 	double x, y, a, b; /* a, b: the counts behind y */
 };
 
@@ -63,6 +64,8 @@ static void gp_series_lines(FILE *f, const struct points *ps, const char *csv, c
 		if (prev && !strcmp(prev, ps->p[i].series))
 			continue;
 		prev = ps->p[i].series;
+		if (ps->p[i].hidden)
+			continue;
 		if (*shown == REPORT_MAX_SERIES)
 			break;
 		snprintf(x, sizeof(x), "column(\"%s\")", xcol);
@@ -384,6 +387,7 @@ static int crossover_run(const struct report_input *in, struct points *ps)
 	q->b = acc;
 	q->x = 1000 * (mu + sw) / acc;
 	q->y = jv_path_num(in->doc, "result.cycles_per_access", NAN);
+	q->hidden = in->times_emulated;
 	return 0;
 }
 

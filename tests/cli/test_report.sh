@@ -94,6 +94,12 @@ for s, r in results:
     series[k] = max(series.get(k, 0), len(r["walks"]["refs_histogram"]))
 expect("walk_refs", sum(series.values()))
 expect("cycles", len(results) + 2)
+# the TCG run is in the CSV, last, and not drawn: the script draws the first results + 1 rows
+gp = open(os.path.join(out, "plots/cycles.gp")).read()
+if "every ::0::%d " % len(results) not in gp:
+    fail("cycles.gp does not draw exactly the %d rows before the TCG run" % (len(results) + 1))
+if rows.get("cycles") and rows["cycles"][-1]["times_emulated"] != "true":
+    fail("the TCG run is not the last row of cycles.csv")
 expect("crossover", sum(1 for s, r in results if "updates" in s["config"]["input"]))
 expect("validate", 3)
 # The fixture's schedule (tests/cli/report_rundir.c): fault k at k * 250 us, its SPTE
