@@ -181,6 +181,29 @@ check "md: captions name data and commands" has "Data: \`data/tlb_mpki.csv\`. In
 check "md: every plot's image exists" sh -c "grep -o '](plots/[^)]*)' '$OUT/report.md' | tr -d '()]' | while read -r f; do test -f '$OUT/'\$f || exit 1; done"
 check "md: nothing listed as not drawn" sh -c "! grep -q 'Plots not drawn' '$OUT/report.md'"
 
+# The shipped sample run (docs/sample-run: a real traced run made in the lab under TCG): the
+# timeline's and histograms' sums against the record counts memvirt trace stat reports.
+if [ -d "$SRC/docs/sample-run" ]; then
+	expect 0 "report of the sample run" -- "$MEMVIRT" report "$SRC/docs/sample-run" -o "$TMP/sample"
+	"$MEMVIRT" trace stat --json "$SRC/docs/sample-run/events.mvev" >"$TMP/stat.json"
+	check "sample run: faults per layer and walks as trace stat counts them" python3 - "$TMP/stat.json" "$TMP/sample/data" <<'PY'
+import csv, json, sys
+n = {t["name"]: t["count"] for t in json.load(open(sys.argv[1]))["types"]}
+d = sys.argv[2]
+tl = {}
+for r in csv.DictReader(open(d + "/fault_timeline.csv")):
+    tl[r["layer"]] = tl.get(r["layer"], 0) + int(r["faults"])
+want = {"guest faults": n.get("guest_fault", 0), "KVM faults": n.get("kvm_page_fault", 0),
+        "host faults": n.get("host_page_fault", 0) + n.get("host_gup_fault", 0)}
+walks = sum(int(r["count"]) for r in csv.DictReader(open(d + "/trace_hist.csv"))
+            if r["metric"] == "walk_levels")
+ok = tl == want and walks == n.get("kvm_mmu_walk", 0)
+print(tl, want, walks, n.get("kvm_mmu_walk"))
+sys.exit(0 if ok else 1)
+PY
+	check "sample run: times emulated" has "Times are emulated" "$TMP/sample/report.md"
+fi
+
 # Sims only: the traced plots are not drawn, and the documents say why.
 expect 0 "report of sims only" -- "$MEMVIRT" report "$IN/sweep" -o "$TMP/simonly"
 check "no timeline drawn" test ! -e "$TMP/simonly/plots/fault_timeline.svg"
