@@ -26,6 +26,8 @@ int cmd_lab(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 /* 'memvirt sweep': a command over a parameter grid, points in parallel (sweep/). */
 int cmd_sweep(int argc, char **argv);
+/* 'memvirt report': results as CSV, gnuplot plots, report.md and index.html (analysis/). */
+int cmd_report(int argc, char **argv);
 
 /* Option values (src/opts.c): a bad one is one error line and exit EXIT_USAGE. */
 __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const char *val,
