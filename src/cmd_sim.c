@@ -134,8 +134,7 @@ static void usage(FILE *f)
 		"  memvirt sim --replay r1 --paging all --host-memory anon\n"
 		"  memvirt sim --workload churn --footprint 1M --iters 8 --paging all\n"
 		"  memvirt sim --workload random --footprint 64M --tlb-sizes 16..4096\n"
-		"  memvirt sim --workload gups --preset zen4 --tlb-level 2 --tlb-sets 64 \\\n"
-		"              --tlb-sizes 512,1024,2048,3072\n\n"
+		"  memvirt sim --workload gups --tlb-sets 16 --tlb-sizes 64,256,1024\n\n"
 		"exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 3 OUT or stdout\n"
 		"cannot be written\n");
 }
