@@ -11,7 +11,6 @@
 #include "mmu/config_internal.h"
 
 #define CFG_MAX_LATENCY 1000000u
-#define CFG_MAX_WAYS	1024u
 #define CFG_MAX_ENTRIES (1u << 24)
 
 void sim_config__textbook(struct sim_config *c)
@@ -74,9 +73,16 @@ void cfg_check_assoc(struct cfg_parse *p, const struct assoc_config *g, const ch
 			  "must be at least 1 (use ways = entries for fully associative)");
 		return;
 	}
-	if (g->ways > CFG_MAX_WAYS || g->ways > g->entries) {
-		cfg_error(p, line_ways, key, "%u ways is more than the %u entries (or than %u)",
-			  g->ways, g->entries, CFG_MAX_WAYS);
+	if (g->ways > CFG_MAX_WAYS) {
+		cfg_error(p, line_ways, key,
+			  "%u ways is more than the model's %u (a fill scans every way of its "
+			  "set): use more sets of at most %u ways",
+			  g->ways, CFG_MAX_WAYS, CFG_MAX_WAYS);
+		return;
+	}
+	if (g->ways > g->entries) {
+		cfg_error(p, line_ways, key, "%u ways is more than the %u entries", g->ways,
+			  g->entries);
 		return;
 	}
 	if (g->entries % g->ways)

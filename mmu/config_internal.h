@@ -3,6 +3,13 @@
 #ifndef MEMVIRT_MMU_CONFIG_INTERNAL_H
 #define MEMVIRT_MMU_CONFIG_INTERNAL_H
 
+/*
+ * The widest set the model takes: an LRU fill scans every way of its set for
+ * the oldest stamp, so wider sets cost time per miss; no hardware TLB or cache
+ * comes near it. Checked in cfg_check_assoc (files and code alike).
+ */
+#define CFG_MAX_WAYS 1024u
+
 #include "mmu/mmu.h"
 
 /* Lines of single keys, so checks made after parsing still point at the right line. */

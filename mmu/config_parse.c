@@ -3,6 +3,7 @@
  * (docs/sim-config.md). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static int cfg_assoc_key(struct cfg_parse *p, struct assoc_config *g, const char
 		return cfg_uint(p, key, val, &g->entries, 0, 1u << 24);
 	if (!strcmp(suffix, "ways")) {
 		*ways_line = p->line;
-		return cfg_uint(p, key, val, &g->ways, 0, 1024);
+		return cfg_uint(p, key, val, &g->ways, 0, UINT_MAX);
 	}
 	if (!strcmp(suffix, "policy"))
 		return cfg_policy(p, key, val, &g->policy);
@@ -297,7 +298,7 @@ static int cfg_cache(struct cfg_parse *p, struct sim_config *c, const char *key,
 	}
 	if (!strcmp(key, "ways")) {
 		p->cache_line[p->sect_level] = p->line;
-		return cfg_uint(p, key, val, &cl->geo.ways, 0, 1024);
+		return cfg_uint(p, key, val, &cl->geo.ways, 0, UINT_MAX);
 	}
 	if (!strcmp(key, "policy"))
 		return cfg_policy(p, key, val, &cl->geo.policy);

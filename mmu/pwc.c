@@ -6,8 +6,6 @@
 
 #include "mmu/mmu_internal.h"
 
-#define PWC_VA_MASK ((1ULL << 57) - 1)
-
 /*
  * Paging-structure caches (SDM Vol. 3A §4.10.3): the PDE cache maps VA bits
  * 47:21 (56:21 with LA57) to the page table a PDE points at, the PDPTE cache
@@ -25,9 +23,10 @@ struct pwc {
 	struct pwc_org_cache *org; /* unified or path organisation: it does everything */
 };
 
-static inline uint64_t pwc_key(uint64_t va, unsigned level)
+/* The VA bits above the level's entry within the paging width (as TLB keys, tlb_key_of). */
+static inline uint64_t pwc_key(const struct pwc *p, uint64_t va, unsigned level)
 {
-	return (va & PWC_VA_MASK) >> pt_level_shift(level);
+	return (va & va_width_mask(p->levels)) >> pt_level_shift(level);
 }
 
 struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed)
@@ -86,6 +85,21 @@ bool pwc__present(const struct pwc *p)
 	return false;
 }
 
+/*
+ * Whether some configured cache could hold an entry for a walk whose leaf (or
+ * faulting entry) was at @leaf_level: a level above the leaf, within the depth.
+ */
+bool pwc__could_hold(const struct pwc *p, unsigned leaf_level)
+{
+	/* The shared organisations hold entries of every non-leaf level. */
+	if (p->org)
+		return pwc_org__present(p->org) && leaf_level < p->levels;
+	for (unsigned l = leaf_level + 1 > 2 ? leaf_level + 1 : 2; l <= p->levels; l++)
+		if (p->present[l])
+			return true;
+	return false;
+}
+
 bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 {
 	if (p->org)
@@ -96,7 +110,7 @@ bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 
 		if (!p->present[l])
 			continue;
-		idx = assoc__lookup(&p->cache[l], pwc_key(va, l), tag);
+		idx = assoc__lookup(&p->cache[l], pwc_key(p, va, l), tag);
 		if (idx >= 0) {
 			uint64_t v = p->cache[l].val[idx];
 
@@ -120,7 +134,7 @@ void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w)
 
 		if (l < 2 || !p->present[l])
 			continue;
-		assoc__insert(&p->cache[l], pwc_key(w->va, l), tag,
+		assoc__insert(&p->cache[l], pwc_key(p, w->va, l), tag,
 			      (wl->entry & PTE_ADDR_MASK) | (wl->perms & 7));
 	}
 }

@@ -21,6 +21,7 @@ struct sim_opts {
 	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
+	struct tlb_sweep_config sweep; /* --tlb-sizes (mc.sweep points here when given) */
 };
 
 /* Output (src/cmd_sim_report.c). */
