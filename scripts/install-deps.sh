@@ -162,8 +162,17 @@ lock_held() {
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-o DPkg::Lock::Timeout=600)
-wait_dpkg_lock
-apt-get "${apt_opts[@]}" update -qq
-wait_dpkg_lock
-apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+# apt's and dpkg's progress go to a log, shown only if a step fails.
+log=$(mktemp /tmp/install-deps-XXXXXX.log)
+trap 'rm -f "$log"' EXIT
+apt_step() {
+	wait_dpkg_lock
+	if ! apt-get "${apt_opts[@]}" "$@" >>"$log" 2>&1 </dev/null; then
+		cat "$log" >&2
+		echo "install-deps: 'apt-get $*' failed (its output above)" >&2
+		exit 3
+	fi
+}
+apt_step update -qq
+apt_step install -y -qq --no-install-recommends "${missing[@]}"
 if [ "$want_lab" -eq 1 ]; then bash "$here/lab-kernel.sh"; fi
