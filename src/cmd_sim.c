@@ -481,6 +481,8 @@ int cmd_sim(int argc, char **argv)
 		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (!strcmp(o.out_dir, "memvirt-out/sim")) /* the default: say where it went */
+		pr_info("sim: wrote %s (choose with --out DIR)\n", path);
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -245,6 +245,21 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 
 _Static_assert(CAPTURE_MAX_PIDS <= HOST_WAIT_MAX_PIDS, "host_wait_pids must take every traced pid");
 
+/* One line once the probes are on (their count is capture's line above): what ends it. */
+static void announce(const struct trace_opts *o, const struct capture_config *cc)
+{
+	char until[64];
+
+	if (o->duration_s > 0)
+		snprintf(until, sizeof(until), "for %g s", o->duration_s);
+	else
+		snprintf(until, sizeof(until), "until %s exits",
+			 o->command	 ? "the command"
+			 : cc->npids > 1 ? "every process"
+					 : "the process");
+	pr_info("trace: capturing into %s %s; Ctrl-C to stop\n", o->output, until);
+}
+
 static int trace_run(struct trace_opts *o)
 {
 	struct capture_config cc = {.ring_bytes = o->ring_bytes, .all_events = o->all_events};
@@ -283,6 +298,7 @@ static int trace_run(struct trace_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	announce(o, &cc);
 	if (release >= 0) {
 		/* The command runs from here on; EOF without the byte makes it exit 127. */
 		ret = host_release_held(release);
