@@ -98,6 +98,15 @@ check "missing: one line" one_line "$TMP/err"
 expect 2 "dump -o with a bad file writes nothing" -- "$MEMVIRT" trace dump "$TMP/bad.ev" -o "$TMP/x.txt"
 check "bad input, -o: no output left" test ! -e "$TMP/x.txt"
 
+# One name for one option: the ring buffer is --ring-size (as in run); --ring still works.
+for opt in --ring-size --ring; do
+	expect 2 "$opt 3000 refused" -- "$MEMVIRT" trace -p 1 $opt 3000
+	check "$opt 3000: names --ring-size" has "^memvirt: error: --ring-size '3000'" "$TMP/err"
+	expect 2 "$opt 4M taken (the error is -d's)" -- "$MEMVIRT" trace -p 1 $opt 4M -d soon
+	check "$opt 4M: only -d refused" has "^memvirt: error: -d 'soon'" "$TMP/err"
+done
+check "help names --ring-size only" test "$("$MEMVIRT" trace -p 1 --help | grep -c -- '--ring')" = 1
+
 # Usage.
 expect 2 "dump without a file" -- "$MEMVIRT" trace dump
 expect 2 "dump two formats" -- "$MEMVIRT" trace dump "$EV" --csv --perfetto
