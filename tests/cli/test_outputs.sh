@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Where outputs go and the exit status when they cannot: a defaulted output directory is
+# named on stderr; an output that cannot be written is exit 3 in one line, a bad input 2.
+# Run: test_outputs.sh MEMVIRT BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+"$BUILD/test_evfile" --write "$TMP/good.mvev" || { echo "FAIL: test_evfile --write" >&2; exit 1; }
+
+# sim without --out: memvirt-out/sim/sim.json in the current directory, and says so.
+mkdir -p "$TMP/cwd"
+abs=$(realpath "$MEMVIRT")
+(cd "$TMP/cwd" && "$abs" sim --workload seq --footprint 64K --iters 1 >/dev/null 2>"$TMP/err")
+check "sim default out: written" test -s "$TMP/cwd/memvirt-out/sim/sim.json"
+check "sim default out: named in one line" test "$(cat "$TMP/err")" = \
+	"memvirt: sim: wrote memvirt-out/sim/sim.json (choose with --out DIR)"
+expect 0 "sim with --out says nothing" -- "$MEMVIRT" sim --workload seq --footprint 64K \
+	--iters 1 --out "$TMP/s1"
+check "sim --out: stderr empty" test ! -s "$TMP/err"
+
+# trace dump -o where no file can be: 3, one line; a bad input file: 2, one line.
+: >"$TMP/afile"
+expect 3 "trace dump -o under a file" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o "$TMP/afile/x.txt"
+check "dump -o unwritable: one line" one_line "$TMP/err"
+check "dump -o unwritable: names it" has "afile/x.txt" "$TMP/err"
+head -c 100 "$TMP/good.mvev" >"$TMP/cut.mvev"
+for c in "trace stat" "trace dump" "trace dump --join" "trace dump --perfetto"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c on a cut file" -- "$MEMVIRT" $c "$TMP/cut.mvev"
+	check "$c on a cut file: one error line" test "$(grep -c '^memvirt: error:' "$TMP/err")" = 1
+done
+expect 2 "trace stat on a missing file" -- "$MEMVIRT" trace stat "$TMP/nosuch.mvev"
+expect 3 "sim --out under a file, found before simulating" -- "$MEMVIRT" sim --workload seq \
+	--out "$TMP/afile/out"
+check "sim --out unwritable: one line" one_line "$TMP/err"
+expect 2 "sim --out ''" -- "$MEMVIRT" sim --workload seq --out ''
+check "sim --out '': says empty" has "is empty" "$TMP/err"
+expect 2 "trace dump -o ''" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o ''
+check "trace dump -o '': says empty" has "is empty" "$TMP/err"
+finish
