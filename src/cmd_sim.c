@@ -173,6 +173,7 @@ static const struct option sim_options[] = {
 	{"preset", required_argument, 0, O_PRESET},
 	{"config", required_argument, 0, O_CONFIG},
 	{"guest-pages", required_argument, 0, O_GPAGES},
+	{"page-size", required_argument, 0, O_GPAGES}, /* run's name for it, hidden */
 	{"host-pages", required_argument, 0, O_HPAGES},
 	{"workload", required_argument, 0, O_WORKLOAD},
 	{"footprint", required_argument, 0, O_FOOT},

@@ -36,4 +36,13 @@ expect 2 "sim --out ''" -- "$MEMVIRT" sim --workload seq --out ''
 check "sim --out '': says empty" has "is empty" "$TMP/err"
 expect 2 "trace dump -o ''" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o ''
 check "trace dump -o '': says empty" has "is empty" "$TMP/err"
+
+# One name for one option: sim also takes run's --page-size for its --guest-pages.
+for opt in --guest-pages --page-size; do
+	expect 0 "sim $opt 2m" -- "$MEMVIRT" sim --workload seq --footprint 4M --iters 1 $opt 2m \
+		--out "$TMP/p$opt"
+	check "sim $opt 2m: guest 2M pages" has "guest 2M pages" "$TMP/out"
+	expect 2 "sim $opt 1g refused" -- "$MEMVIRT" sim --workload seq $opt 1g
+	check "sim $opt 1g: one line" one_line "$TMP/err"
+done
 finish
