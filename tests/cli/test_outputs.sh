@@ -37,6 +37,19 @@ check "sim --out '': says empty" has "is empty" "$TMP/err"
 expect 2 "trace dump -o ''" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o ''
 check "trace dump -o '': says empty" has "is empty" "$TMP/err"
 
+# A bad guest image is a bad input file (2), found before KVM is asked for: not a guest failure.
+head -c 300 /dev/urandom >"$TMP/junk.elf"
+for c in "run seq --kernel" "run seq --program" "explain --kernel" "explain --program"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c junk" -- "$MEMVIRT" $c "$TMP/junk.elf" --out "$TMP/k"
+	check "$c junk: one line naming the file" has "junk.elf: not an ELF file" "$TMP/err"
+	check "$c junk: one line" one_line "$TMP/err"
+done
+expect 2 "run --out ''" -- "$MEMVIRT" run seq --out ''
+check "run --out '': says empty, not 'File name too long'" has "is empty" "$TMP/err"
+expect 2 "demo extra" -- "$MEMVIRT" demo extra
+check "demo extra: names it" has "unexpected argument 'extra'" "$TMP/err"
+
 # One name for one option: sim also takes run's --page-size for its --guest-pages.
 for opt in --guest-pages --page-size; do
 	expect 0 "sim $opt 2m" -- "$MEMVIRT" sim --workload seq --footprint 4M --iters 1 $opt 2m \
