@@ -116,8 +116,8 @@ want_lab=0
 for g in "${groups[@]}"; do [ "$g" = lab ] && want_lab=1; done
 
 if [ "$check" -eq 1 ]; then
-	[ ${#missing[@]} -eq 0 ]
-	exit
+	[ ${#missing[@]} -eq 0 ] && exit 0
+	exit 1
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
