@@ -142,6 +142,39 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 	}
 }
 
+/* Each organisation uses its own sizes: split the per-level ones, the others one cache. */
+static void cfg_check_pwc_org(struct cfg_parse *p, const struct pwc_config *pc)
+{
+	unsigned line = p->pwc_one_line ? p->pwc_one_line : p->line_of[CFG_L_PWC];
+
+	if ((unsigned)pc->org > PWC_ORG_PATH) {
+		cfg_error(p, p->line_of[CFG_L_PWC], "organisation",
+			  "expected split, unified or path");
+		return;
+	}
+	if (pc->org == PWC_ORG_SPLIT) {
+		if (pc->one.entries)
+			cfg_error(p, line, "entries",
+				  "applies to organisation = unified or path (split caches take "
+				  "pde_entries, pdpte_entries, ...)");
+		return;
+	}
+	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
+		if (pc->level[l].entries) {
+			cfg_error(p, p->pwc_level_line ? p->pwc_level_line : line,
+				  l == 2 ? "pde_entries" : "pdpte_entries",
+				  "per-level caches belong to organisation = split; the %s cache "
+				  "takes entries and ways",
+				  pwc_org_name(pc->org));
+			return;
+		}
+	cfg_check_assoc(p, &pc->one, "", true, line, line);
+	if (pc->org == PWC_ORG_PATH && pc->one.entries && pc->one.ways != pc->one.entries)
+		cfg_error(p, line, "ways",
+			  "%u: a path cache is fully associative, ways must equal entries (%u)",
+			  pc->one.ways, pc->one.entries);
+}
+
 static void cfg_check_pwc(struct cfg_parse *p, const struct sim_config *c)
 {
 	static const char *const names[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
@@ -150,6 +183,7 @@ static void cfg_check_pwc(struct cfg_parse *p, const struct sim_config *c)
 		cfg_check_assoc(p, &c->pwc.level[l], names[l], true, p->line_of[CFG_L_PWC],
 				p->line_of[CFG_L_PWC]);
 	cfg_check_latency(p, c->pwc.latency, "latency", p->line_of[CFG_L_PWC]);
+	cfg_check_pwc_org(p, &c->pwc);
 	cfg_check_assoc(p, &c->ntlb, "", true, p->line_of[CFG_L_NTLB], p->line_of[CFG_L_NTLB]);
 	cfg_check_latency(p, c->ntlb_latency, "latency", p->line_of[CFG_L_NTLB]);
 }

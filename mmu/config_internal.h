@@ -33,6 +33,8 @@ struct cfg_parse {
 	unsigned cache_sect_line[SIM_MAX_CACHE_LEVELS];
 	uint64_t cache_size[SIM_MAX_CACHE_LEVELS]; /* bytes, when set by this text */
 	unsigned cache_size_line[SIM_MAX_CACHE_LEVELS];
+	unsigned pwc_level_line; /* the last per-level [pwc] key of this text */
+	unsigned pwc_one_line;	 /* the last [pwc] entries or ways key of this text */
 	bool tlb_reset, cache_reset, any_key;
 	int section; /* enum cfg_section */
 	unsigned sect_level, sect_array;

@@ -344,10 +344,26 @@ struct tlb_config {
 	struct tlb_level_config level[SIM_MAX_TLB_LEVELS];
 };
 
-/* Paging-structure caches, one per non-leaf level (SDM Vol. 3A §4.10.3). */
+/*
+ * How the paging-structure caches are organised, in the names of Barr, Cox and
+ * Rixner, "Translation caching: skip, don't walk (the page table)", ISCA 2010:
+ * all three hold partial translations tagged by virtual-address bits.
+ */
+enum pwc_org {
+	PWC_ORG_SPLIT,	 /* one cache per level (Intel's PSCs; their STC) */
+	PWC_ORG_UNIFIED, /* one cache, entries of any level tagged by level and VA prefix (UTC) */
+	PWC_ORG_PATH,	 /* one fully associative cache, an entry per upper path (TPC) */
+};
+
+const char *pwc_org_name(enum pwc_org o);
+
+/* Paging-structure caches, one per non-leaf level (SDM Vol. 3A §4.10.3), or one shared. */
 struct pwc_config {
 	struct assoc_config level[PT_MAX_LEVELS + 1]; /* index 2 (PDE) .. 5 (PML5E); 0, 1 unused */
 	unsigned latency;			      /* cycles for a lookup that hits */
+	enum pwc_org org;			      /* split uses level[], the others @one */
+	struct assoc_config one;		      /* unified and path; entries 0: absent */
+	bool host_off; /* host (nested-dimension) walks get no PWC ([pwc] host = no) */
 };
 
 struct cache_level_config {

@@ -189,6 +189,20 @@ void assoc__invalidate(struct assoc *a, size_t idx);
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p);
 
+/*
+ * The unified and translation-path organisations of the paging-structure
+ * caches (pwc_org.c); struct pwc hands them every operation when configured.
+ */
+struct pwc_org_cache;
+
+struct pwc_org_cache *pwc_org__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed);
+void pwc_org__free(struct pwc_org_cache *o);
+bool pwc_org__present(const struct pwc_org_cache *o);
+bool pwc_org__lookup(struct pwc_org_cache *o, uint32_t tag, uint64_t va, struct pwc_hit *hit);
+void pwc_org__fill(struct pwc_org_cache *o, uint32_t tag, const struct walk *w);
+void pwc_org__flush_all(struct pwc_org_cache *o);
+void pwc_org__flush_tag(struct pwc_org_cache *o, uint32_t tag);
+
 /* Walker internals shared with the simulator. */
 
 /*

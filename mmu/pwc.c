@@ -22,6 +22,7 @@ struct pwc {
 	unsigned levels;
 	bool present[PT_MAX_LEVELS + 1];
 	struct assoc cache[PT_MAX_LEVELS + 1];
+	struct pwc_org_cache *org; /* unified or path organisation: it does everything */
 };
 
 static inline uint64_t pwc_key(uint64_t va, unsigned level)
@@ -42,6 +43,14 @@ struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t see
 	if (!p)
 		return NULL;
 	p->levels = levels;
+	if (cfg->org != PWC_ORG_SPLIT) {
+		p->org = pwc_org__new(cfg, levels, seed);
+		if (!p->org) {
+			free(p);
+			return NULL;
+		}
+		return p;
+	}
 	for (unsigned l = 2; l <= levels; l++) {
 		if (!cfg->level[l].entries)
 			continue;
@@ -60,6 +69,7 @@ void pwc__free(struct pwc *p)
 {
 	if (!p)
 		return;
+	pwc_org__free(p->org);
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
 		if (p->present[l])
 			assoc__fini(&p->cache[l]);
@@ -68,6 +78,8 @@ void pwc__free(struct pwc *p)
 
 bool pwc__present(const struct pwc *p)
 {
+	if (p->org)
+		return pwc_org__present(p->org);
 	for (unsigned l = 2; l <= p->levels; l++)
 		if (p->present[l])
 			return true;
@@ -76,6 +88,8 @@ bool pwc__present(const struct pwc *p)
 
 bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 {
+	if (p->org)
+		return pwc_org__lookup(p->org, tag, va, hit);
 	/* Deepest first: a PDE hit skips more of the walk than a PML4E hit. */
 	for (unsigned l = 2; l <= p->levels; l++) {
 		long idx;
@@ -97,6 +111,10 @@ bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 
 void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w)
 {
+	if (p->org) {
+		pwc_org__fill(p->org, tag, w);
+		return;
+	}
 	for (unsigned l = w->first_level; l > w->leaf_level; l--) {
 		const struct walk_level *wl = &w->lvl[l];
 
@@ -109,6 +127,10 @@ void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w)
 
 void pwc__flush_all(struct pwc *p)
 {
+	if (p->org) {
+		pwc_org__flush_all(p->org);
+		return;
+	}
 	for (unsigned l = 2; l <= p->levels; l++)
 		if (p->present[l])
 			assoc__clear(&p->cache[l]);
@@ -116,6 +138,10 @@ void pwc__flush_all(struct pwc *p)
 
 void pwc__flush_tag(struct pwc *p, uint32_t tag)
 {
+	if (p->org) {
+		pwc_org__flush_tag(p->org, tag);
+		return;
+	}
 	for (unsigned l = 2; l <= p->levels; l++) {
 		struct assoc *a = &p->cache[l];
 		size_t n;

@@ -568,7 +568,7 @@ static int sim_init_models(struct sim *s)
 		pwc__free(s->pwc);
 		s->pwc = NULL;
 	}
-	if (s->mode == PAGING_NESTED) {
+	if (s->mode == PAGING_NESTED && !c->pwc.host_off) {
 		s->hpwc = pwc__new(&c->pwc, c->host_levels, c->seed + 2);
 		if (!s->hpwc)
 			return -errno;
@@ -576,13 +576,13 @@ static int sim_init_models(struct sim *s)
 			pwc__free(s->hpwc);
 			s->hpwc = NULL;
 		}
-		if (c->ntlb.entries) {
-			int err = assoc__init(&s->ntlb, &c->ntlb, c->seed + 3);
+	}
+	if (s->mode == PAGING_NESTED && c->ntlb.entries) {
+		int err = assoc__init(&s->ntlb, &c->ntlb, c->seed + 3);
 
-			if (err)
-				return err;
-			s->has_ntlb = true;
-		}
+		if (err)
+			return err;
+		s->has_ntlb = true;
 	}
 	if (c->cache.nlevels) {
 		s->dc = dcache__new(&c->cache, c->seed + 4);

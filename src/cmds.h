@@ -41,6 +41,13 @@ const char *opt_path(const char *cmd, const char *opt, const char *val);
 
 /* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);
+/*
+ * The sample run directory shipped with memvirt (docs/sample-run): beside the installed
+ * binary (PREFIX/share/doc/memvirt/docs/sample-run), else in the source tree it was built
+ * from; NULL when neither holds one. sample_run_looked() names the places looked in.
+ */
+const char *sample_run_dir(void);
+const char *sample_run_looked(void);
 /* memvirt --version: version, commit, the optional parts built in, the guest images. */
 int cmd_version(void);
 

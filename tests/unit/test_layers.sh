@@ -33,6 +33,7 @@ ALLOWED = {
     "src": None,    # the binary: any folder above
     "tests": None,
     "bench": {"common", "mmu", "workloads", "x86"},
+    "repro": set(),  # scripts that run the built binary; no C
 }
 SKIP_DIRS = {".git", "build", "build-asan", "build-fuzz"}
 inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
