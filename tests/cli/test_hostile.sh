@@ -29,9 +29,9 @@ p = struct.pack('<QII', 0x1000, 4, 0) + bytes(4096)
 open(sys.argv[1], 'wb').write(h + r + p)" "$C/good.ptsnap"
 
 # ---- the corpus: KIND.VARIANT; variants named must-* cannot be valid ----
-python3 - "$C" <<'PY'
-import os, random, struct, sys
-c = sys.argv[1]
+python3 - "$C" "$SRC/docs/sample-run/run.json" <<'PY'
+import os, random, shutil, struct, sys
+c, run_json = sys.argv[1], sys.argv[2]
 rng = random.Random(13)
 for kind in ('mvev', 'lackey', 'mvat', 'cfg', 'ptsnap'):
     good = open(os.path.join(c, 'good.' + kind), 'rb').read()
@@ -63,9 +63,10 @@ for kind in ('mvev', 'lackey', 'mvat', 'cfg', 'ptsnap'):
             b[bit // 8] ^= 1 << (bit % 8)
         out['flip-%d' % i] = bytes(b)
     for name, data in out.items():
-        if kind == 'ptsnap':  # a run directory holding the snapshot
+        if kind == 'ptsnap':  # a run directory: the snapshot and the sample run's run.json
             os.makedirs(os.path.join(c, 'run.' + name))
             open(os.path.join(c, 'run.' + name, 'pagetables.bin'), 'wb').write(data)
+            shutil.copy(run_json, os.path.join(c, 'run.' + name, 'run.json'))
         else:
             open(os.path.join(c, '%s.%s' % (kind, name)), 'wb').write(data)
 PY
@@ -124,6 +125,7 @@ for f in "$C"/*.*; do
 		;;
 	run.*)
 		hostile "sim --run $base" $must -- "$MEMVIRT" sim --run "$f" --paging native --out "$O"
+		hostile "explain --run $base" $must -- "$MEMVIRT" explain --run "$f"
 		;;
 	esac
 done
