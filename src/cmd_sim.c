@@ -184,6 +184,7 @@ static const struct option sim_options[] = {
 	{"preset", required_argument, 0, O_PRESET},
 	{"config", required_argument, 0, O_CONFIG},
 	{"guest-pages", required_argument, 0, O_GPAGES},
+	{"page-size", required_argument, 0, O_GPAGES}, /* run's name for it, hidden */
 	{"host-pages", required_argument, 0, O_HPAGES},
 	{"workload", required_argument, 0, O_WORKLOAD},
 	{"footprint", required_argument, 0, O_FOOT},
@@ -562,6 +563,8 @@ int cmd_sim(int argc, char **argv)
 		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (!strcmp(o.out_dir, "memvirt-out/sim")) /* the default: say where it went */
+		pr_info("sim: wrote %s (choose with --out DIR)\n", path);
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else
