@@ -47,6 +47,8 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path);
+/* Remove @path and everything under it, best effort (symbolic links are not followed). */
+void rm_tree(const char *path);
 /*
  * Whether mkdir_p(@path) and files written in it could succeed, made nothing:
  * @path, or the nearest of its parents that exists, is a directory this

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,12 +122,6 @@ static int write_cmd(FILE *f, void *arg)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	remove(path); /* best effort: a leftover file keeps only its own folder */
-	return 0;
-}
-
 /* SIGINT or SIGTERM while the lab runs: stop QEMU, clean up, then stop. */
 static volatile sig_atomic_t lab_signal;
 
@@ -140,7 +133,7 @@ static void on_signal(int sig)
 static void ctl_remove(const struct lab_boot *b)
 {
 	if (b->ctl[0])
-		nftw(b->ctl, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		rm_tree(b->ctl);
 }
 
 static double since(uint64_t t0)

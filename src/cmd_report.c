@@ -5,7 +5,6 @@
  * index.html, built in a temporary directory beside OUT and renamed into place.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -75,19 +74,6 @@ static void usage(FILE *f)
 		"exit status: 0 ok, 2 bad usage or an unreadable or malformed input (one line\n"
 		"naming the file; nothing is written), 3 gnuplot missing or OUT not writable\n",
 		REPORT_DEFAULT_OUT);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* An existing OUT may be replaced only when it is an earlier report or empty. */
