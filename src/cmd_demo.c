@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memvirt demo: the default experiment, every workload once under KVM, one table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <inttypes.h>
@@ -21,10 +22,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memvirt demo [--out DIR] [--json] [--lab auto|no|only] [--repeat N]\n\n"
-		   "Runs each workload once in a KVM guest with 4K pages (a 16M footprint, small\n"
-		   "iteration counts) and prints one table per MMU mode: guest cycles per access,\n"
-		   "demand faults the guest kernel handled, and KVM's own counts.\n\n"
+	fprintf(f, "usage: memvirt demo [--out DIR] [--json] [--lab auto|no|only] [--repeat N]\n"
+		   "                    [--no-report]\n\n"
+		   "The default experiment. Runs each workload once in a KVM guest with 4K pages\n"
+		   "(a 16M footprint, small iteration counts) and prints one table per MMU mode:\n"
+		   "guest cycles per access, demand faults the guest kernel handled, and KVM's\n"
+		   "own counts. Then simulates gups and chase over footprints of 1M to 64M and\n"
+		   "churn (page-table updates) over 256K to 4M under native, nested and shadow\n"
+		   "paging (memvirt sweep ... -- sim, into DIR/sim/), draws the report of it all\n"
+		   "(memvirt report DIR -o DIR/report) and prints its headline table and the\n"
+		   "path of DIR/report/index.html.\n\n"
 		   "Both modes are shown: shadow paging and nested paging (NPT/EPT). Where this\n"
 		   "host has /dev/kvm, its own mode runs natively and the other one in the lab\n"
 		   "(memvirt lab: real KVM under QEMU); without /dev/kvm both run in the lab,\n"
@@ -39,9 +46,11 @@ static void usage(FILE *f)
 		   "  --repeat N  run each workload N times (1..1000) into DIR/WORKLOAD/repK and\n"
 		   "              show the mean, sample standard deviation, minimum and maximum\n"
 		   "              of each figure per workload (in the JSON too: \"figures\")\n"
+		   "  --no-report the KVM runs only: no simulations, no report\n"
 		   "  -h, --help  this text\n\n"
 		   "examples:\n"
 		   "  memvirt demo --out results/demo\n"
+		   "  memvirt demo --lab only --no-report\n"
 		   "  memvirt demo --lab no --json\n"
 		   "  memvirt demo --lab no --repeat 3\n");
 }
@@ -237,13 +246,14 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 	static char self[PATH_MAX], abs_dir[PATH_MAX];
 	/* The lab mounts DIR/MODE at its own absolute path, so records name real paths. */
 	static char reps[16];
-	char *argv[] = {self, "demo", "--lab", "no", "--out", abs_dir, "--repeat", reps, NULL};
+	char *argv[] = {self,	 "demo",     "--lab", "no",	     "--out",
+			abs_dir, "--repeat", reps,    "--no-report", NULL};
 	struct lab_config cfg = {.accel = LAB_ACCEL_AUTO,
 				 .mem_bytes = 2ULL << 30,
 				 .cpus = 1,
 				 .timeout_s = 900,
 				 .argv = argv,
-				 .argc = 8,
+				 .argc = 9,
 				 .discard_stdout = json,
 				 .version = memvirt_version()};
 	struct lab_machine m;
@@ -354,18 +364,138 @@ static int demo_labs(const char *out, int skip, bool json)
 	return status;
 }
 
+/* This binary with @args, its stdout to @log (NULL: ours); its exit status. */
+static int run_self(char *const args[], const char *log)
+{
+	static char self[PATH_MAX];
+	char *argv[24] = {self};
+	pid_t pid;
+	int ws, fd;
+
+	if (!realpath("/proc/self/exe", self))
+		return EXIT_HOST;
+	for (int i = 0; args[i] && i < (int)ARRAY_SIZE(argv) - 2; i++)
+		argv[i + 1] = args[i];
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return EXIT_HOST;
+	if (pid == 0) {
+		if (log) {
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+				_exit(EXIT_HOST);
+		}
+		execv(self, argv);
+		_exit(EXIT_HOST);
+	}
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_HOST;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/*
+ * The simulations: two sweeps of 'memvirt sim', every mode per point. A sweep
+ * left by an earlier demo in the same place is replaced (a sweep refuses to run
+ * into its own directory again without --resume, and would then keep old points).
+ */
+static int demo_sims(const char *out)
+{
+	static const struct {
+		const char *dir, *workloads, *footprints, *iters;
+	} sweeps[] = {
+		{"tlb", "gups,chase", "1M..64M:x4", "200000"},
+		{"updates", "churn", "256K..4M:x4", "4"},
+	};
+	char dir[4200], marker[4300];
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sweeps); i++) {
+		snprintf(dir, sizeof(dir), "%s/sim/%s", out, sweeps[i].dir);
+		snprintf(marker, sizeof(marker), "%s/sweep.json", dir);
+		if (access(marker, F_OK) == 0)
+			rm_tree(dir);
+		pr_info("demo: simulating %s over %s (native, nested, shadow; zen4) into %s\n",
+			sweeps[i].workloads, sweeps[i].footprints, dir);
+		ret = run_self((char *const[]){"sweep", "--out", dir, "--jobs", "2", "--workload",
+					       (char *)sweeps[i].workloads, "--footprint",
+					       (char *)sweeps[i].footprints, "--", "sim",
+					       "--paging", "all", "--preset", "zen4", "--iters",
+					       (char *)sweeps[i].iters, NULL},
+			       "/dev/null");
+		if (ret) {
+			pr_err("demo: the simulations in %s failed (exit %d): see "
+			       "%s/points/*/log.txt\n",
+			       dir, ret, dir);
+			return ret == EXIT_USAGE ? EXIT_HOST : ret;
+		}
+	}
+	return 0;
+}
+
+/* Print the headline table of DIR/report/report.md: its first Markdown table. */
+static void print_headline(const char *report_md)
+{
+	char line[1024];
+	bool in = false;
+	FILE *f = fopen(report_md, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '|') {
+			in = true;
+			fputs(line, stdout);
+		} else if (in) {
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* The simulations, then the report of everything under DIR. */
+static int demo_report(const char *out, bool json)
+{
+	char rep[4200], md[4300], html[PATH_MAX];
+	int ret = demo_sims(out);
+
+	if (ret)
+		return ret;
+	snprintf(rep, sizeof(rep), "%s/report", out);
+	pr_info("demo: the report of %s into %s\n", out, rep);
+	ret = run_self((char *const[]){"report", (char *)out, "-o", rep, NULL}, "/dev/null");
+	if (ret) {
+		pr_err("demo: memvirt report %s -o %s failed (exit %d)\n", out, rep, ret);
+		return ret;
+	}
+	snprintf(md, sizeof(md), "%s/report.md", rep);
+	if (!json) {
+		printf("\nreport (KVM runs and simulations):\n");
+		print_headline(md);
+	}
+	snprintf(md, sizeof(md), "%s/index.html", rep);
+	fprintf(json ? stderr : stdout, "\nreport: %s\n", realpath(md, html) ? html : md);
+	return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"out", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'},
-		{"lab", required_argument, 0, 'l'}, {"repeat", required_argument, 0, 'r'},
-		{"help", no_argument, 0, 'h'},	    {0, 0, 0, 0},
+		{"out", required_argument, 0, 'o'},
+		{"json", no_argument, 0, 'j'},
+		{"lab", required_argument, 0, 'l'},
+		{"repeat", required_argument, 0, 'r'},
+		{"no-report", no_argument, 0, 'n'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	const char *out = "memvirt-out/demo";
 	enum demo_lab lab = DEMO_LAB_AUTO;
 	char dir[4200];
-	bool json = false;
-	int opt, mode, status = 0, ret;
+	bool json = false, report = true;
+	int opt, mode, status = 0, ret = 0;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -384,6 +514,8 @@ int cmd_demo(int argc, char **argv)
 				opt_bad("demo", "--lab", optarg, "expected auto, no or only");
 		} else if (opt == 'r') {
 			repeat = run_repeat_arg("demo", optarg);
+		} else if (opt == 'n') {
+			report = false;
 		} else if (opt == 'h') {
 			usage(stdout);
 			return 0;
@@ -396,8 +528,12 @@ int cmd_demo(int argc, char **argv)
 		die(EXIT_USAGE, "unexpected argument '%s': run 'memvirt demo --help'\n",
 		    argv[optind]);
 	/* Inside the lab, or when asked: this host's KVM only. */
-	if (lab == DEMO_LAB_NO || lab_inside(NULL))
-		return demo_here(out, json ? DEMO_SHOW_JSON : DEMO_SHOW_TABLE);
+	if (lab == DEMO_LAB_NO || lab_inside(NULL)) {
+		status = demo_here(out, json ? DEMO_SHOW_JSON : DEMO_SHOW_TABLE);
+		if (report && !lab_inside(NULL) && status != EXIT_HOST)
+			ret = demo_report(out, json);
+		return status ? status : ret;
+	}
 	mode = lab == DEMO_LAB_ONLY ? -1 : host_mode();
 	if (mode >= 0) {
 		pr_info("demo: %s paging on this host's KVM\n", lab_paging_name(mode));
@@ -419,6 +555,11 @@ int cmd_demo(int argc, char **argv)
 		for (int p = LAB_SHADOW; p <= LAB_TDP; p++, first = false)
 			cat_json(out, lab_paging_name(p), first);
 		printf("\n}\n");
+	}
+	if (report && status != EXIT_HOST) {
+		ret = demo_report(out, json);
+		if (ret && !status)
+			status = ret;
 	}
 	return status;
 }
