@@ -217,6 +217,19 @@ static void test_files(void)
 	jv_free(v);
 	CHECK(jv_parse_file_max(path, 19, &v, err, sizeof(err)) == -EFBIG && v == NULL);
 	CHECK_STR(err, "larger than 19 bytes");
+	/* a bound of whole MiB is named in MiB: 1 MiB of spaces and "0" is one byte over */
+	char *big = malloc((1u << 20) + 2);
+
+	CHECK(big != NULL);
+	memset(big, ' ', 1u << 20);
+	strcpy(big + (1u << 20), "0");
+	write_file(path, big);
+	free(big);
+	CHECK(jv_parse_file_max(path, 1u << 20, &v, err, sizeof(err)) == -EFBIG);
+	CHECK_STR(err, "larger than 1 MiB");
+	CHECK(jv_parse_file_max(path, (1u << 20) + 1, &v, err, sizeof(err)) == 0);
+	CHECK(v && v->type == JV_NUM && v->num == 0);
+	jv_free(v);
 	write_file(path, "{\"a\": [1,}");
 	CHECK(jv_parse_file_max(path, 100, &v, err, sizeof(err)) == -EINVAL);
 	CHECK_STR(err, "offset 9: unexpected character");
