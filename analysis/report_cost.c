@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 #include "analysis/report_internal.h"
 
 enum part { P_TLB, P_LOADS, P_PWC, P_NTLB, P_EXITS, P_SYNCS, P_MEASURED, P__COUNT };

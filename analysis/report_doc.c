@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 #include "analysis/report_internal.h"
 #include "common/version.h"
 

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 #include "analysis/report_internal.h"
 
 FILE *report_open(const struct report_out *o, const char *sub, const char *name)

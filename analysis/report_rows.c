@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 #include "analysis/report.h"
 
 /* A run's KVM paging mode as the plots name it: nested paging (EPT/NPT) or shadow. */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 #include "analysis/report.h"
 
 #define SCAN_MAX_DEPTH 16

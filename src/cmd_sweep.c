@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/jsonval.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
@@ -502,8 +503,8 @@ static void grid_identity(struct sweep_opts *o)
 static void check_state(const struct sweep_opts *o, bool may_exist)
 {
 	char path[1200], err[300];
-	const struct jnode *id;
-	struct jdoc d;
+	const char *id;
+	struct jv *d;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/sweep.json", o->out);
@@ -514,16 +515,16 @@ static void check_state(const struct sweep_opts *o, bool may_exist)
 		    "sweep: %s holds a sweep already: add --resume to finish it, or give another "
 		    "--out\n",
 		    o->out);
-	rc = jdoc_load(&d, path, 1 << 24, err, sizeof(err));
+	rc = jv_parse_file_max(path, 1 << 24, &d, err, sizeof(err));
 	if (rc)
 		die(EXIT_USAGE, "sweep: %s: cannot be read (%s): give another --out\n", path, err);
-	id = jdoc_get(&d, jdoc_root(&d), "grid_id");
-	if (!id || id->type != J_STR || strcmp(id->str, o->grid_id))
+	id = jv_str(jv_get(d, "grid_id"));
+	if (!id || strcmp(id, o->grid_id))
 		die(EXIT_USAGE,
 		    "sweep: %s was made with another grid or command (see its grid.txt): give "
 		    "the same ones to resume, or another --out\n",
 		    o->out);
-	jdoc_free(&d);
+	jv_free(d);
 }
 
 static void prepare_out(struct sweep_opts *o)

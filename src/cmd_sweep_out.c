@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/jsonval.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
@@ -112,21 +113,21 @@ struct metrics {
 	struct metric m[MAX_METRICS];
 };
 
-static void put(struct metrics *ms, const char *prefix, const char *name, const struct jnode *v)
+static void put(struct metrics *ms, const char *prefix, const char *name, const struct jv *v)
 {
 	struct metric *m;
 
 	if (!v || ms->n == MAX_METRICS ||
-	    (v->type != J_NUM && v->type != J_STR && v->type != J_BOOL))
+	    (v->type != JV_NUM && v->type != JV_STR && v->type != JV_BOOL))
 		return;
 	m = &ms->m[ms->n++];
 	snprintf(m->name, sizeof(m->name), "%s%s", prefix, name);
-	m->is_num = v->type == J_NUM;
-	m->num = v->num;
-	if (v->type == J_STR)
+	m->is_num = v->type == JV_NUM;
+	m->num = v->type == JV_NUM ? v->num : v->b;
+	if (v->type == JV_STR)
 		snprintf(m->text, sizeof(m->text), "%s", v->str);
-	else if (v->type == J_BOOL)
-		snprintf(m->text, sizeof(m->text), "%s", v->num ? "true" : "false");
+	else if (v->type == JV_BOOL)
+		snprintf(m->text, sizeof(m->text), "%s", v->b ? "true" : "false");
 	else if (v->num == floor(v->num) && fabs(v->num) < 1e15)
 		snprintf(m->text, sizeof(m->text), "%.0f", v->num);
 	else
@@ -135,78 +136,78 @@ static void put(struct metrics *ms, const char *prefix, const char *name, const 
 
 static void put_text(struct metrics *ms, const char *prefix, const char *name, const char *text)
 {
-	struct jnode n = {.type = J_STR, .str = text};
+	struct jv n = {.type = JV_STR, .str = (char *)text};
 
 	put(ms, prefix, name, &n);
 }
 
 /* sim.json: per mode accesses, last TLB level's misses per 1000 accesses, refs per walk, CPA. */
-static void sim_metrics(const struct jdoc *d, const char *prefix, struct metrics *ms)
+static void sim_metrics(const struct jv *d, const char *prefix, struct metrics *ms)
 {
-	const struct jnode *res = jdoc_get(d, jdoc_root(d), "results");
+	const struct jv *res = jv_get(d, "results");
 	char name[96];
 
-	for (unsigned i = 0; res && i < res->len; i++) {
-		const struct jnode *r = jdoc_at(d, res, i), *mode = jdoc_get(d, r, "mode");
-		const struct jnode *tlb = jdoc_get(d, r, "tlb");
-		const struct jnode *last = tlb && tlb->len ? jdoc_at(d, tlb, tlb->len - 1) : NULL;
+	for (size_t i = 0; res && res->type == JV_ARR && i < res->n; i++) {
+		const struct jv *r = jv_at(res, i), *mode = jv_get(r, "mode");
+		const struct jv *tlb = jv_get(r, "tlb");
+		const struct jv *last = tlb && tlb->n ? jv_at(tlb, tlb->n - 1) : NULL;
+		const char *m = jv_str(mode);
 
-		if (!mode || mode->type != J_STR || strlen(mode->str) > 32)
+		if (!m || strlen(m) > 32)
 			continue;
-		snprintf(name, sizeof(name), "%s_accesses", mode->str);
-		put(ms, prefix, name, jdoc_get(d, r, "accesses"));
-		snprintf(name, sizeof(name), "%s_tlb_mpka", mode->str);
-		put(ms, prefix, name, jdoc_get(d, last, "misses_per_1000_accesses"));
-		snprintf(name, sizeof(name), "%s_refs_per_walk", mode->str);
-		put(ms, prefix, name, jdoc_get(d, jdoc_get(d, r, "walks"), "refs_per_walk"));
-		snprintf(name, sizeof(name), "%s_cycles_per_access", mode->str);
-		put(ms, prefix, name, jdoc_get(d, jdoc_get(d, r, "cycles"), "per_access"));
+		snprintf(name, sizeof(name), "%s_accesses", m);
+		put(ms, prefix, name, jv_get(r, "accesses"));
+		snprintf(name, sizeof(name), "%s_tlb_mpka", m);
+		put(ms, prefix, name, jv_get(last, "misses_per_1000_accesses"));
+		snprintf(name, sizeof(name), "%s_refs_per_walk", m);
+		put(ms, prefix, name, jv_path(r, "walks.refs_per_walk"));
+		snprintf(name, sizeof(name), "%s_cycles_per_access", m);
+		put(ms, prefix, name, jv_path(r, "cycles.per_access"));
 	}
 }
 
 /* run.json: the guest loop's figures and KVM's counts. */
-static void run_metrics(const struct jdoc *d, const char *prefix, struct metrics *ms)
+static void run_metrics(const struct jv *d, const char *prefix, struct metrics *ms)
 {
 	static const char *const res[] = {"accesses", "cycles", "cycles_per_access",
 					  "guest_faults"};
 	static const char *const kvm[] = {"exits", "pf_taken", "pf_fixed", "pf_guest"};
-	const struct jnode *r = jdoc_get(d, jdoc_root(d), "result");
-	const struct jnode *st = jdoc_get(d, jdoc_root(d), "kvm_stats");
-	const struct jnode *g = jdoc_path(d, "timing/guest_ns");
+	const struct jv *r = jv_get(d, "result");
+	const struct jv *st = jv_get(d, "kvm_stats");
+	double g;
 
 	for (size_t i = 0; i < ARRAY_SIZE(res); i++)
-		put(ms, prefix, res[i], jdoc_get(d, r, res[i]));
-	put(ms, prefix, "verified", jdoc_get(d, r, "verified"));
+		put(ms, prefix, res[i], jv_get(r, res[i]));
+	put(ms, prefix, "verified", jv_get(r, "verified"));
 	for (size_t i = 0; i < ARRAY_SIZE(kvm); i++) {
-		const struct jnode *v = jdoc_get(d, jdoc_get(d, st, "vcpu"), kvm[i]);
+		const struct jv *v = jv_get(jv_get(st, "vcpu"), kvm[i]);
 
-		put(ms, prefix, kvm[i], v ? v : jdoc_get(d, jdoc_get(d, st, "vm"), kvm[i]));
+		put(ms, prefix, kvm[i], v ? v : jv_get(jv_get(st, "vm"), kvm[i]));
 	}
-	if (g && g->type == J_NUM) {
-		struct jnode s = {.type = J_NUM, .num = g->num / 1e9};
+	if (jv_num(jv_path(d, "timing.guest_ns"), &g)) {
+		struct jv s = {.type = JV_NUM, .num = g / 1e9};
 
 		put(ms, prefix, "guest_s", &s);
 	}
 }
 
 /* validate's JSON: pass or fail per claim (rows whose claim is not "none"). */
-static void validate_metrics(const struct jdoc *d, const char *prefix, struct metrics *ms)
+static void validate_metrics(const struct jv *d, const char *prefix, struct metrics *ms)
 {
-	const struct jnode *cmp = jdoc_get(d, jdoc_root(d), "comparisons");
+	const struct jv *cmp = jv_get(d, "comparisons");
 	unsigned pass = 0, fail = 0;
 	char name[96], num[24];
 
-	for (unsigned i = 0; cmp && i < cmp->len; i++) {
-		const struct jnode *r = jdoc_at(d, cmp, i), *claim = jdoc_get(d, r, "claim");
-		const struct jnode *w = jdoc_get(d, r, "workload"), *c = jdoc_get(d, r, "counter");
-		const struct jnode *ok = jdoc_get(d, r, "ok");
+	for (size_t i = 0; cmp && cmp->type == JV_ARR && i < cmp->n; i++) {
+		const struct jv *r = jv_at(cmp, i), *ok = jv_get(r, "ok");
+		const char *claim = jv_str(jv_get(r, "claim"));
+		const char *w = jv_str(jv_get(r, "workload")), *c = jv_str(jv_get(r, "counter"));
 
-		if (!claim || claim->type != J_STR || !strcmp(claim->str, "none") || !w ||
-		    w->type != J_STR || !c || c->type != J_STR || !ok || ok->type != J_BOOL)
+		if (!claim || !strcmp(claim, "none") || !w || !c || !ok || ok->type != JV_BOOL)
 			continue;
-		snprintf(name, sizeof(name), "claim_%.30s_%.40s", w->str, c->str);
-		put_text(ms, prefix, name, ok->num ? "pass" : "fail");
-		ok->num ? pass++ : fail++;
+		snprintf(name, sizeof(name), "claim_%.30s_%.40s", w, c);
+		put_text(ms, prefix, name, ok->b ? "pass" : "fail");
+		ok->b ? pass++ : fail++;
 	}
 	snprintf(num, sizeof(num), "%u", pass);
 	put_text(ms, prefix, "claims_passed", num);
@@ -222,19 +223,19 @@ static void dir_metrics(const char *dir, const char *prefix, struct metrics *ms)
 {
 	static const struct {
 		const char *file;
-		void (*fn)(const struct jdoc *d, const char *prefix, struct metrics *ms);
+		void (*fn)(const struct jv *d, const char *prefix, struct metrics *ms);
 	} docs[] = {{"sim.json", sim_metrics},
 		    {"run.json", run_metrics},
 		    {"validate.json", validate_metrics}};
 	char path[4400], err[200];
-	struct jdoc d;
+	struct jv *d;
 
 	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, docs[i].file);
-		if (jdoc_load(&d, path, DOC_MAX, err, sizeof(err)))
+		if (jv_parse_file_max(path, DOC_MAX, &d, err, sizeof(err)))
 			continue; /* absent or unreadable: no numbers from it */
-		docs[i].fn(&d, prefix, ms);
-		jdoc_free(&d);
+		docs[i].fn(d, prefix, ms);
+		jv_free(d);
 	}
 }
 
@@ -278,23 +279,20 @@ struct row {
 
 static void point_row(const struct sweep_opts *o, uint64_t k, struct row *r)
 {
-	const struct jnode *x, *s;
 	char path[4400], err[200];
-	struct jdoc d;
+	struct jv *d;
+	int64_t x;
 
 	sweep_point_dir(o, k, r->dir, sizeof(r->dir));
 	r->state = P_NOT_RUN;
 	r->exit_status = -1;
 	r->seconds = NAN;
 	snprintf(path, sizeof(path), "%s/%s", r->dir, SWEEP_STATUS_FILE);
-	if (!jdoc_load(&d, path, 1 << 16, err, sizeof(err))) {
-		x = jdoc_get(&d, jdoc_root(&d), "exit_status");
-		s = jdoc_get(&d, jdoc_root(&d), "duration_s");
-		if (x && x->type == J_NUM && x->num >= 0 && x->num < 256)
-			r->exit_status = (int64_t)x->num;
-		if (s && s->type == J_NUM)
-			r->seconds = s->num;
-		jdoc_free(&d);
+	if (!jv_parse_file_max(path, 1 << 16, &d, err, sizeof(err))) {
+		if (jv_int(jv_get(d, "exit_status"), 0, 255, &x))
+			r->exit_status = x;
+		jv_num(jv_get(d, "duration_s"), &r->seconds);
+		jv_free(d);
 	}
 	if (sweep_point_done(r->dir))
 		r->state = P_OK;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Parameter sweeps: the grid (parameters, their value lists and ranges, the cross product and
- * the points' names), the state of each point's directory (its done marker), the children
- * that run points in parallel, and a small JSON reader for the documents points leave behind.
+ * the points' names), the state of each point's directory (its done marker), and the children
+ * that run points in parallel. The documents points leave are read with common/jsonval.h.
  */
 #ifndef MEMVIRT_SWEEP_H
 #define MEMVIRT_SWEEP_H
@@ -91,37 +91,5 @@ struct sweep_job {
 int sweep_job__start(struct sweep_job *job);
 /* Record an ended job: DIR/status.json, and DIR/done when it exited 0. 0 or -errno. */
 int sweep_job__record(const struct sweep_job *job);
-
-/* ------------------------------------------------------------------------------------------ */
-/* A small JSON reader: a whole document into a tree; every length and depth checked. */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jnode {
-	enum jtype type;
-	const char *key; /* within an object */
-	const char *str; /* J_STR */
-	double num;	 /* J_NUM; J_BOOL: 0 or 1 */
-	int child, next; /* indices into the document's nodes, -1: none */
-	unsigned len;	 /* J_ARR, J_OBJ: members */
-};
-
-struct jdoc {
-	struct jnode *nodes;
-	unsigned n, cap;
-	char *text; /* the unescaped strings */
-};
-
-/* Parse @len bytes; 0, or -EINVAL with "offset N: ..." in @err. */
-int jdoc_parse(struct jdoc *d, const char *s, size_t len, char *err, size_t errlen);
-/* A file up to @max bytes. */
-int jdoc_load(struct jdoc *d, const char *path, size_t max, char *err, size_t errlen);
-void jdoc_free(struct jdoc *d);
-const struct jnode *jdoc_root(const struct jdoc *d);
-/* Member @key of object @o, element @i of array @a, or NULL. */
-const struct jnode *jdoc_get(const struct jdoc *d, const struct jnode *o, const char *key);
-const struct jnode *jdoc_at(const struct jdoc *d, const struct jnode *a, unsigned i);
-/* A path of keys and array indices: "results/0/walks/refs_per_walk". */
-const struct jnode *jdoc_path(const struct jdoc *d, const char *path);
 
 #endif

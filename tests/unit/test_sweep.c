@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of sweep/: value lists and ranges, the cross product and its points' names, grid
- * files, bad input, and the JSON reader. Expected values are written out by hand.
+ * files and bad input. Expected values are written out by hand.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -208,58 +208,6 @@ static void test_grid_file(void)
 	CHECK(sweep_grid__load(&g, path, err, sizeof(err)) == -ENOENT);
 }
 
-static void test_json_reader(void)
-{
-	const char *doc =
-		"{\"schema\": \"x/1\", \"results\": [{\"mode\": \"native\", \"n\": 12,"
-		" \"tlb\": [{\"m\": 1.5}, {\"m\": -2e3}]}, {\"mode\": \"s\\\"q\\u0041\"}],"
-		" \"ok\": true, \"none\": null, \"e\": {}, \"a\": []}";
-	const struct jnode *n;
-	struct jdoc d;
-	char deep[300];
-
-	CHECK(jdoc_parse(&d, doc, strlen(doc), err, sizeof(err)) == 0);
-	n = jdoc_path(&d, "results/0/tlb/1/m");
-	CHECK(n && n->type == J_NUM && n->num == -2000.0);
-	n = jdoc_path(&d, "results/0/n");
-	CHECK(n && n->num == 12.0);
-	n = jdoc_path(&d, "results/1/mode");
-	CHECK(n && n->type == J_STR && !strcmp(n->str, "s\"qA"));
-	CHECK(jdoc_path(&d, "results/2") == NULL);
-	CHECK(jdoc_path(&d, "results/0/nothere") == NULL);
-	n = jdoc_path(&d, "ok");
-	CHECK(n && n->type == J_BOOL && n->num == 1);
-	CHECK(jdoc_path(&d, "none")->type == J_NULL);
-	CHECK_EQ_U64(jdoc_path(&d, "results")->len, 2);
-	CHECK_EQ_U64(jdoc_path(&d, "e")->len, 0);
-	CHECK_EQ_U64(jdoc_path(&d, "a")->len, 0);
-	jdoc_free(&d);
-
-	static const char *const bad[] = {"",
-					  "{",
-					  "{\"a\" 1}",
-					  "[1,]",
-					  "[1 2]",
-					  "\"abc",
-					  "{\"a\":tru}",
-					  "[1] x",
-					  "{\"a\":\"\\q\"}",
-					  "[-]",
-					  "{1:2}"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (!jdoc_parse(&d, bad[i], strlen(bad[i]), err, sizeof(err))) {
-			fprintf(stderr, "accepted bad JSON '%s'\n", bad[i]);
-			test_failures++;
-			jdoc_free(&d);
-		}
-	}
-	/* 150 nested arrays: over the depth limit, refused, not a stack overflow. */
-	memset(deep, '[', 150);
-	memset(deep + 150, ']', 150);
-	CHECK(jdoc_parse(&d, deep, 300, err, sizeof(err)) == -EINVAL);
-	CHECK(strstr(err, "deeply") != NULL);
-}
-
 int main(void)
 {
 	test_ranges();
@@ -267,6 +215,5 @@ int main(void)
 	test_keys();
 	test_cross_product();
 	test_grid_file();
-	test_json_reader();
 	TEST_DONE();
 }

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A bounded recursive-descent JSON reader (RFC 8259) for memvirt's own documents. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "analysis/jsonval.h"
+#include "common/jsonval.h"
 
 struct jp {
 	const char *s;
@@ -16,6 +19,7 @@ struct jp {
 	char *err;
 	size_t errlen;
 	bool nomem;
+	size_t values; /* parsed so far, against JV_MAX_VALUES */
 };
 
 __attribute__((format(printf, 2, 3))) static int jp_fail(struct jp *p, const char *fmt, ...)
@@ -286,6 +290,8 @@ static int jp_value(struct jp *p, struct jv *v, unsigned depth)
 	jp_ws(p);
 	if (p->pos >= p->len)
 		return jp_fail(p, "unexpected end of document");
+	if (++p->values > JV_MAX_VALUES)
+		return jp_fail(p, "more than %u values", JV_MAX_VALUES);
 	c = p->s[p->pos];
 	if (c == '{' || c == '[') {
 		if (depth >= JV_MAX_DEPTH)
@@ -324,7 +330,7 @@ void jv_free(struct jv *v)
 
 int jv_parse(const char *text, size_t len, struct jv **out, char *err, size_t errlen)
 {
-	struct jp p = {text, len, 0, err, errlen, false};
+	struct jp p = {text, len, 0, err, errlen, false, 0};
 	struct jv *v = calloc(1, sizeof(*v));
 	int rc;
 
@@ -347,47 +353,95 @@ int jv_parse(const char *text, size_t len, struct jv **out, char *err, size_t er
 	return 0;
 }
 
-int jv_parse_file(const char *path, struct jv **out, char *err, size_t errlen)
+/* Open @path for reading if it is a regular file: a FIFO would block, a device never end. */
+static int open_regular(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, cap = 1 << 16;
-	char *buf;
-	int rc;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "not a regular file");
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static int too_big(size_t max, char *err, size_t errlen)
+{
+	if (max % (1u << 20) == 0)
+		snprintf(err, errlen, "larger than %zu MiB", max >> 20);
+	else
+		snprintf(err, errlen, "larger than %zu bytes", max);
+	return -EFBIG;
+}
+
+/* All of @fd into *@buf, at most @max bytes: -EFBIG beyond. */
+static int read_all(int fd, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	size_t n = 0, cap = 0;
+	char *b = NULL;
+	ssize_t got;
+
+	do {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 1 << 16;
+			char *nb;
+
+			if (n > max)
+				return free(b), too_big(max, err, errlen);
+			nb = realloc(b, nc > max + 1 ? max + 1 : nc);
+			if (!nb) {
+				free(b);
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+			b = nb;
+			cap = nc > max + 1 ? max + 1 : nc;
+		}
+		got = read(fd, b + n, cap - n);
+		if (got > 0)
+			n += (size_t)got;
+	} while (got > 0 || (got < 0 && errno == EINTR));
+	if (got < 0) {
+		int e = errno;
+
+		free(b);
+		snprintf(err, errlen, "%s", strerror(e));
+		return -e;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int jv_parse_file_max(const char *path, size_t max, struct jv **out, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int fd, rc;
 
 	*out = NULL;
-	if (!f)
-		return -errno;
-	buf = malloc(cap);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (n < cap)
-			break;
-		if (cap >= JV_MAX_FILE) {
-			free(buf);
-			fclose(f);
-			snprintf(err, errlen, "larger than %u MiB", JV_MAX_FILE >> 20);
-			return -EFBIG;
-		}
-		char *nb = realloc(buf, cap * 2);
-
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	rc = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (!buf)
-		return -ENOMEM;
+	if (err && errlen)
+		err[0] = 0;
+	fd = open_regular(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = read_all(fd, max, &buf, &n, err, errlen);
+	close(fd);
 	if (!rc)
 		rc = jv_parse(buf, n, out, err, errlen);
 	free(buf);
 	return rc;
+}
+
+int jv_parse_file(const char *path, struct jv **out, char *err, size_t errlen)
+{
+	return jv_parse_file_max(path, JV_MAX_FILE, out, err, errlen);
 }
 
 const struct jv *jv_get(const struct jv *v, const char *key)
@@ -398,6 +452,21 @@ const struct jv *jv_get(const struct jv *v, const char *key)
 		if (!strcmp(v->keys[i], key))
 			return &v->items[i];
 	return NULL;
+}
+
+/* Element @part (all digits) of array @v, or NULL. */
+static const struct jv *jv_index(const struct jv *v, const char *part)
+{
+	size_t i = 0;
+
+	if (!*part)
+		return NULL;
+	for (; *part; part++) {
+		if (*part < '0' || *part > '9' || i > v->n)
+			return NULL;
+		i = i * 10 + (size_t)(*part - '0');
+	}
+	return jv_at(v, i);
 }
 
 const struct jv *jv_path(const struct jv *v, const char *path)
@@ -411,7 +480,7 @@ const struct jv *jv_path(const struct jv *v, const char *path)
 			return NULL;
 		memcpy(part, path, l);
 		part[l] = 0;
-		v = jv_get(v, part);
+		v = v->type == JV_ARR ? jv_index(v, part) : jv_get(v, part);
 		path += l + (path[l] == '.');
 	}
 	return v;
@@ -427,6 +496,17 @@ bool jv_num(const struct jv *v, double *out)
 	if (!v || v->type != JV_NUM)
 		return false;
 	*out = v->num;
+	return true;
+}
+
+bool jv_int(const struct jv *v, int64_t min, int64_t max, int64_t *out)
+{
+	double d;
+
+	/* The range test comes first so that the cast below is defined. */
+	if (!jv_num(v, &d) || d != floor(d) || d < (double)min || d > (double)max || d >= 0x1p63)
+		return false;
+	*out = (int64_t)d;
 	return true;
 }
 
