@@ -146,6 +146,9 @@ static void headline(struct doc *d, const struct report_set *s)
 		const struct report_row *w = &rows[i];
 		char src[40];
 
+		/* a lab boot or a sweep holds no figures: they are named under the table */
+		if (w->in->kind == REPORT_LAB || w->in->kind == REPORT_SWEEP)
+			continue;
 		snprintf(src, sizeof(src), "%s%s", w->source,
 			 w->in->times_emulated ? " (TCG)" : "");
 		fputs(d->html ? "<tr>" : "|", d->f);

@@ -326,18 +326,35 @@ void report_set_free(struct report_set *s)
 	s->n = s->cap = 0;
 }
 
-/* The directory's last two components: "sweep/fp-4M", "r1". */
+/*
+ * The directory's last two components: "sweep/fp-4M", "r1"; a sweep's point
+ * is named by its sweep instead of the "points" folder: "tlb/0001-footprint=1M".
+ */
 static void short_name(const char *dir, char *out, size_t len)
 {
-	const char *p = dir + strlen(dir), *cut = dir;
+	const char *p = dir + strlen(dir), *cut = dir, *mid = NULL, *sweep = NULL;
 	int slashes = 0;
 
 	while (p > dir) {
 		p--;
-		if (*p == '/' && ++slashes == 2) {
+		if (*p != '/')
+			continue;
+		if (++slashes == 1)
+			mid = p + 1;
+		else if (slashes == 2)
 			cut = p + 1;
+		else if (slashes == 3)
+			sweep = p + 1;
+		if (slashes == 3)
 			break;
-		}
+	}
+	if (slashes >= 2 && !strncmp(cut, "points/", 7) && mid) {
+		const char *top = sweep ? sweep : dir;
+		int n = (int)(cut - 1 - top);
+
+		snprintf(out, len, "%.*s/%s", n, top, mid);
+		if (strlen(out) < len - 1)
+			return;
 	}
 	if (!strcmp(cut, "."))
 		cut = "input";
