@@ -34,7 +34,9 @@ struct cfg_parse {
 	uint64_t cache_size[SIM_MAX_CACHE_LEVELS]; /* bytes, when set by this text */
 	unsigned cache_size_line[SIM_MAX_CACHE_LEVELS];
 	bool tlb_reset, cache_reset, any_key;
-	int section; /* enum cfg_section */
+	char preset[SIM_NAME_LEN];	  /* the preset this text started from, "" if none */
+	struct sim_config_warnings *warn; /* where warnings go (may be NULL) */
+	int section;			  /* enum cfg_section */
 	unsigned sect_level, sect_array;
 };
 
@@ -44,6 +46,10 @@ void cfg_check_assoc(struct cfg_parse *p, const struct assoc_config *g, const ch
 		     bool may_be_absent, unsigned line_entries, unsigned line_ways);
 /* Every cross-field rule; returns 0 or -EINVAL with the first error in p->err. */
 int cfg_check(struct cfg_parse *p, const struct sim_config *c);
+
+/* sim_config__parse with warnings into @w (may be NULL). */
+int cfg_parse_text(struct sim_config *c, const char *text, const char *file,
+		   struct sim_config_warnings *w, char *err, size_t errlen);
 
 /* The text of a compiled-in preset, or NULL. */
 const char *preset_text(const char *name);

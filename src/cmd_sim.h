@@ -21,6 +21,8 @@ struct sim_opts {
 	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
+	bool print_config;		 /* --print-config: the configuration, then exit */
+	struct sim_config_warnings warn; /* what the configuration file did that may surprise */
 };
 
 /* Output (src/cmd_sim_report.c). */
