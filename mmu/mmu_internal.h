@@ -216,8 +216,7 @@ int walk_cpu__check(const struct walk_cpu *cpu);
  * page, so that the first one of each counts as a compulsory (cold) miss.
  */
 struct seen_key {
-	uint64_t a, b;
-	bool used;
+	uint64_t a1, b; /* a + 1 (0: an empty slot; @a is below 2^63), b */
 };
 
 struct seen_set {
@@ -225,7 +224,7 @@ struct seen_set {
 	size_t cap, n;
 };
 
-/* 1 when (@a, @b) is new (now added), 0 when it was there, -ENOMEM. */
+/* 1 when (@a, @b) is new (now added), 0 when it was there, -ENOMEM. @a < 2^63. */
 int seen__add(struct seen_set *s, uint64_t a, uint64_t b);
 void seen__fini(struct seen_set *s);
 

@@ -18,9 +18,9 @@ static void seen_place(struct seen_set *s, uint64_t a, uint64_t b)
 {
 	size_t i = seen_hash(a, b) & (s->cap - 1);
 
-	while (s->key[i].used)
+	while (s->key[i].a1)
 		i = (i + 1) & (s->cap - 1);
-	s->key[i] = (struct seen_key){a, b, true};
+	s->key[i] = (struct seen_key){a + 1, b};
 	s->n++;
 }
 
@@ -32,8 +32,8 @@ static int seen_grow(struct seen_set *s)
 	if (!n.key)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->cap; i++)
-		if (s->key[i].used)
-			seen_place(&n, s->key[i].a, s->key[i].b);
+		if (s->key[i].a1)
+			seen_place(&n, s->key[i].a1 - 1, s->key[i].b);
 	free(s->key);
 	*s = n;
 	return 0;
@@ -45,10 +45,10 @@ int seen__add(struct seen_set *s, uint64_t a, uint64_t b)
 
 	if ((s->n + 1) * 2 > s->cap && seen_grow(s))
 		return -ENOMEM;
-	for (i = seen_hash(a, b) & (s->cap - 1); s->key[i].used; i = (i + 1) & (s->cap - 1))
-		if (s->key[i].a == a && s->key[i].b == b)
+	for (i = seen_hash(a, b) & (s->cap - 1); s->key[i].a1; i = (i + 1) & (s->cap - 1))
+		if (s->key[i].a1 == a + 1 && s->key[i].b == b)
 			return 0;
-	s->key[i] = (struct seen_key){a, b, true};
+	s->key[i] = (struct seen_key){a + 1, b};
 	s->n++;
 	return 1;
 }
