@@ -8,12 +8,14 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+REPRO_OUT  ?= $(BUILD)/repro
+REPRO_ARGS ?=
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/fuzz/corpus/')
 
-.PHONY: all deps build install demo test test-asan test-fuzz format format-check bench clean
+.PHONY: all deps build install demo test test-asan test-fuzz format format-check bench repro clean
 
 all: build
 
@@ -61,6 +63,19 @@ format-check:
 
 bench: build
 	bash bench/run-all.sh
+
+# The reproductions of published results (repro/README.md): tables, plots and one markdown
+# result each under REPRO_OUT; REPRO_ARGS=--quick for a fast pass (crossover.py --lab alone adds
+# real KVM runs: see repro/README.md).
+REPRO_SCRIPTS = repro/bhargava2008.py repro/barr2010.py repro/crossover.py
+
+repro: build
+	@mkdir -p $(REPRO_OUT)
+	@for s in $(REPRO_SCRIPTS); do \
+		echo "== $$s"; \
+		MEMVIRT=$(BUILD)/memvirt python3 $$s --out $(REPRO_OUT) $(REPRO_ARGS) || exit $$?; \
+	done
+	@echo "results: $(REPRO_OUT)/*.md (index: repro/README.md)"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -71,9 +71,15 @@ static void out_pwc(struct cfg_out *o, const struct sim_config *c)
 	static const char *const prefix[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
 
 	out(o, "[pwc]\nlatency = %u\n", c->pwc.latency);
+	if (c->pwc.org != PWC_ORG_SPLIT)
+		out(o, "organisation = %s\nentries = %u\nways = %u\npolicy = %s\n",
+		    pwc_org_name(c->pwc.org), c->pwc.one.entries, c->pwc.one.ways,
+		    repl_policy_name(c->pwc.one.policy));
 	/* The file has one policy for every level: written when the levels agree, as parsed. */
-	if (pwc_policy_uniform(c))
+	else if (pwc_policy_uniform(c))
 		out(o, "policy = %s\n", repl_policy_name(c->pwc.level[2].policy));
+	if (c->pwc.host_off)
+		out(o, "host = no\n");
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++) {
 		if (!c->pwc.level[l].entries)
 			continue;
@@ -166,6 +172,10 @@ static void json_walk_caches(struct json *j, const struct sim_config *c)
 
 	json_obj_begin(j, "pwc");
 	json_u64(j, "latency", c->pwc.latency);
+	json_str(j, "organisation", pwc_org_name(c->pwc.org));
+	if (c->pwc.org != PWC_ORG_SPLIT)
+		json_assoc(j, "one", &c->pwc.one);
+	json_bool(j, "host", !c->pwc.host_off);
 	json_obj_begin(j, "levels"); /* only the levels that have entries */
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
 		if (c->pwc.level[l].entries)

@@ -115,6 +115,8 @@ struct sim_machine_config {
 	enum sim_roi roi;
 	/* Then so many counted accesses more warm the machine before the counters restart. */
 	uint64_t warmup;
+	/* One TLB level's sizes in the same pass (mmu.h, tlb_sweep_check first), or NULL. */
+	const struct tlb_sweep_config *sweep;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;

@@ -23,6 +23,7 @@ struct sim_opts {
 	bool json;
 	bool print_config;		 /* --print-config: the configuration, then exit */
 	struct sim_config_warnings warn; /* what the configuration file did that may surprise */
+	struct tlb_sweep_config sweep;	 /* --tlb-sizes (mc.sweep points here when given) */
 };
 
 /* Output (src/cmd_sim_report.c). */
