@@ -11,11 +11,19 @@
 
 static int cmd_argc;
 static char **cmd_argv;
+static void (*host_fn)(struct json *j, void *ctx);
+static void *host_ctx;
 
 void memvirt_set_command_line(int argc, char **argv)
 {
 	cmd_argc = argc;
 	cmd_argv = argv;
+}
+
+void memvirt_provenance_set_host(void (*fn)(struct json *j, void *ctx), void *ctx)
+{
+	host_fn = fn;
+	host_ctx = ctx;
 }
 
 void memvirt_provenance_json(struct json *j)
@@ -39,6 +47,14 @@ void memvirt_provenance_json(struct json *j)
 	json_str(j, "commit", MEMVIRT_COMMIT);
 	json_str(j, "command_line", line);
 	json_str(j, "written_at", when);
+	/* common/ cannot probe the host itself: main registers who can (docs/architecture.md). */
+	if (host_fn) {
+		json_obj_begin(j, "host");
+		host_fn(j, host_ctx);
+		json_obj_end(j);
+	} else {
+		json_null(j, "host");
+	}
 	json_obj_end(j);
 }
 

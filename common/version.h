@@ -34,8 +34,14 @@ struct json;
 /*
  * Where a document came from, as one object named "provenance": memvirt's version and
  * commit, the command line (arguments joined by spaces, as given), the time it was written
- * (UTC, ISO 8601).
+ * (UTC, ISO 8601), and "host": the members the registered host writer adds (null when none
+ * is registered).
  */
 void memvirt_provenance_json(struct json *j);
+/*
+ * The writer of provenance's "host" object: @fn adds members to the object it is given
+ * open. common/ may not probe the host (docs/architecture.md): main registers it once.
+ */
+void memvirt_provenance_set_host(void (*fn)(struct json *j, void *ctx), void *ctx);
 
 #endif

@@ -605,7 +605,8 @@ void host_info_probe_tools(struct host_info *hi)
 		probe_gnuplot(hi);
 }
 
-int host_info_probe(struct host_info *hi, const char *root)
+/* @root into hi->root, checked: "/" for the live host. */
+static int probe_root(struct host_info *hi, const char *root)
 {
 	size_t n;
 	struct stat st;
@@ -624,7 +625,36 @@ int host_info_probe(struct host_info *hi, const char *root)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
+	return 0;
+}
 
+int host_info_probe_brief(struct host_info *hi, const char *root)
+{
+	struct stat st;
+	char path[PATH_MAX];
+	int err = probe_root(hi, root);
+
+	if (err)
+		return err;
+	/* /dev/kvm by stat alone: no open, so nothing is loaded or locked */
+	hi->kvm_api_version = -1;
+	if (!host_path(hi, "/dev/kvm", path, sizeof(path)) && stat(path, &st) == 0) {
+		hi->kvm_present = true;
+		hi->kvm_chardev = S_ISCHR(st.st_mode);
+	}
+	probe_kvm_modules(hi);
+	probe_thp(hi);
+	probe_cpu(hi);
+	probe_software(hi);
+	return 0;
+}
+
+int host_info_probe(struct host_info *hi, const char *root)
+{
+	int err = probe_root(hi, root);
+
+	if (err)
+		return err;
 	probe_kvm_dev(hi);
 	probe_kvm_modules(hi);
 	probe_thp(hi);
@@ -669,6 +699,18 @@ static void json_hugetlb(struct json *j, const char *key, const struct host_huge
 	json_count(j, "nr", h->nr);
 	json_count(j, "free", h->free);
 	json_obj_end(j);
+}
+
+void host_summary_json(const struct host_info *hi, struct json *j)
+{
+	json_str_or_null(j, "kernel", hi->kernel);
+	json_str_or_null(j, "cpu_model", hi->cpu_model);
+	json_bool(j, "kvm_present", hi->kvm_present);
+	if (hi->mmu_mode == HOST_MMU_UNKNOWN)
+		json_null(j, "kvm_mmu_mode");
+	else
+		json_str(j, "kvm_mmu_mode", host_mmu_mode_name(hi->mmu_mode));
+	json_str_or_null(j, "thp", hi->thp);
 }
 
 void host_info_json(const struct host_info *hi, struct json *j)

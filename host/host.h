@@ -108,6 +108,20 @@ struct host_info {
 int host_info_probe(struct host_info *hi, const char *root);
 
 /*
+ * The part of host_info_probe a document's provenance needs, cheap enough for every file
+ * written: kernel release, CPU, whether /dev/kvm exists (a stat, not an open), the KVM
+ * vendor module and MMU mode from sysfs, the THP setting. No BTF, tracefs, pagemap or
+ * ioctl; it loads nothing. The other fields stay as host_info_probe leaves them unprobed.
+ */
+int host_info_probe_brief(struct host_info *hi, const char *root);
+
+/*
+ * What host_info_probe_brief found, as members of the open JSON object: kernel, cpu_model,
+ * kvm_present, kvm_mmu_mode (null when unknown), thp (null when unknown).
+ */
+void host_summary_json(const struct host_info *hi, struct json *j);
+
+/*
  * The versions of external tools (gnuplot), which cost a process start
  * each: only on the live host, and only for callers that show them.
  */

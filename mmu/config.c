@@ -284,6 +284,12 @@ static int config_read(FILE *f, const char *path, char **text, char *err, size_t
 
 int sim_config__load(struct sim_config *c, const char *path, char *err, size_t errlen)
 {
+	return sim_config__load_warn(c, path, NULL, err, errlen);
+}
+
+int sim_config__load_warn(struct sim_config *c, const char *path, struct sim_config_warnings *w,
+			  char *err, size_t errlen)
+{
 	char *text = NULL;
 	FILE *f = fopen(path, "r");
 	int ret;
@@ -299,7 +305,7 @@ int sim_config__load(struct sim_config *c, const char *path, char *err, size_t e
 	if (ret)
 		return ret;
 	sim_config__textbook(c);
-	ret = sim_config__parse(c, text, path, err, errlen);
+	ret = cfg_parse_text(c, text, path, w, err, errlen);
 	free(text);
 	return ret;
 }

@@ -43,7 +43,9 @@ struct cfg_parse {
 	unsigned pwc_level_line; /* the last per-level [pwc] key of this text */
 	unsigned pwc_one_line;	 /* the last [pwc] entries or ways key of this text */
 	bool tlb_reset, cache_reset, any_key;
-	int section; /* enum cfg_section */
+	char preset[SIM_NAME_LEN];	  /* the preset this text started from, "" if none */
+	struct sim_config_warnings *warn; /* where warnings go (may be NULL) */
+	int section;			  /* enum cfg_section */
 	unsigned sect_level, sect_array;
 };
 
@@ -53,6 +55,10 @@ void cfg_check_assoc(struct cfg_parse *p, const struct assoc_config *g, const ch
 		     bool may_be_absent, unsigned line_entries, unsigned line_ways);
 /* Every cross-field rule; returns 0 or -EINVAL with the first error in p->err. */
 int cfg_check(struct cfg_parse *p, const struct sim_config *c);
+
+/* sim_config__parse with warnings into @w (may be NULL). */
+int cfg_parse_text(struct sim_config *c, const char *text, const char *file,
+		   struct sim_config_warnings *w, char *err, size_t errlen);
 
 /* The text of a compiled-in preset, or NULL. */
 const char *preset_text(const char *name);

@@ -3,6 +3,7 @@
  * (docs/sim-config.md). */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,7 @@ static int cfg_sim(struct cfg_parse *p, struct sim_config *c, const char *key, c
 			p->failed = true;
 			return -EINVAL;
 		}
+		snprintf(p->preset, sizeof(p->preset), "%s", val);
 		return 0;
 	}
 	if (!strcmp(key, "name")) {
@@ -370,6 +372,37 @@ static uint32_t cfg_sizes(const char *s)
 	return set;
 }
 
+__attribute__((format(printf, 2, 3))) static void cfg_warn(struct cfg_parse *p, const char *fmt,
+							   ...)
+{
+	char msg[200];
+	va_list ap;
+
+	if (!p->warn || p->warn->n >= SIM_CONFIG_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->warn->text[p->warn->n++], sizeof(p->warn->text[0]), "%s:%u: %s", p->file,
+		 p->line, msg);
+}
+
+/* "2 levels: tlb1 72 entries, tlb2 3072 entries" */
+static void cfg_describe_tlb(const struct tlb_config *t, char *buf, size_t len)
+{
+	size_t n =
+		(size_t)snprintf(buf, len, "%u level%s:", t->nlevels, t->nlevels == 1 ? "" : "s");
+
+	for (unsigned l = 0; l < t->nlevels && l < SIM_MAX_TLB_LEVELS && n < len; l++) {
+		unsigned entries = 0;
+
+		for (unsigned i = 0; i < t->level[l].narrays && i < PAGE_SIZES; i++)
+			entries += t->level[l].array[i].geo.entries;
+		n += (size_t)snprintf(buf + n, len - n, "%s tlb%u %u entries", l ? "," : "", l + 1,
+				      entries);
+	}
+}
+
 /* [tlbN] or [tlbN.SIZES]: the first TLB section of a text replaces the whole TLB hierarchy. */
 static int cfg_tlb_section(struct cfg_parse *p, struct sim_config *c, const char *name)
 {
@@ -385,6 +418,15 @@ static int cfg_tlb_section(struct cfg_parse *p, struct sim_config *c, const char
 		return -EINVAL;
 	}
 	if (!p->tlb_reset) {
+		if (p->preset[0]) {
+			char was[128];
+
+			cfg_describe_tlb(&c->tlb, was, sizeof(was));
+			cfg_warn(p,
+				 "[%s] replaces preset %s's whole TLB hierarchy (%s): a file's "
+				 "TLB sections define every level",
+				 name, p->preset, was);
+		}
 		memset(&c->tlb, 0, sizeof(c->tlb));
 		p->tlb_reset = true;
 		p->tlb_any_line = p->line;
@@ -431,6 +473,11 @@ static int cfg_cache_section(struct cfg_parse *p, struct sim_config *c, const ch
 		return -EINVAL;
 	}
 	if (!p->cache_reset) {
+		if (p->preset[0] && c->cache.nlevels)
+			cfg_warn(p,
+				 "[%s] replaces preset %s's %u cache levels: a file's cache "
+				 "sections define every level",
+				 name, p->preset, c->cache.nlevels);
 		c->cache.nlevels = 0;
 		memset(c->cache.level, 0, sizeof(c->cache.level));
 		p->cache_reset = true;
@@ -542,7 +589,14 @@ static void cfg_cache_finish(struct cfg_parse *p, struct sim_config *c)
 int sim_config__parse(struct sim_config *c, const char *text, const char *file, char *err,
 		      size_t errlen)
 {
-	struct cfg_parse p = {.file = file ? file : "(config)", .err = err, .errlen = errlen};
+	return cfg_parse_text(c, text, file, NULL, err, errlen);
+}
+
+int cfg_parse_text(struct sim_config *c, const char *text, const char *file,
+		   struct sim_config_warnings *w, char *err, size_t errlen)
+{
+	struct cfg_parse p = {
+		.file = file ? file : "(config)", .err = err, .errlen = errlen, .warn = w};
 	const char *s = text;
 	char buf[CFG_LINE_MAX];
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "mmu/mmu.h"
 
 struct cfg_out {
@@ -57,6 +58,14 @@ static void out_tlb(struct cfg_out *o, const struct tlb_config *t)
 	}
 }
 
+static bool pwc_policy_uniform(const struct sim_config *c)
+{
+	for (unsigned l = 3; l <= PT_MAX_LEVELS; l++)
+		if (c->pwc.level[l].policy != c->pwc.level[2].policy)
+			return false;
+	return true;
+}
+
 static void out_pwc(struct cfg_out *o, const struct sim_config *c)
 {
 	static const char *const prefix[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
@@ -66,6 +75,9 @@ static void out_pwc(struct cfg_out *o, const struct sim_config *c)
 		out(o, "organisation = %s\nentries = %u\nways = %u\npolicy = %s\n",
 		    pwc_org_name(c->pwc.org), c->pwc.one.entries, c->pwc.one.ways,
 		    repl_policy_name(c->pwc.one.policy));
+	/* The file has one policy for every level: written when the levels agree, as parsed. */
+	else if (pwc_policy_uniform(c))
+		out(o, "policy = %s\n", repl_policy_name(c->pwc.level[2].policy));
 	if (c->pwc.host_off)
 		out(o, "host = no\n");
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++) {
@@ -112,4 +124,110 @@ int sim_config__write(const struct sim_config *c, char *buf, size_t len)
 	out_pwc(&o, c);
 	out_cache(&o, c);
 	return o.overflow ? -ENOSPC : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The same configuration as JSON, for a result to carry what produced it. */
+
+static void json_assoc(struct json *j, const char *key, const struct assoc_config *g)
+{
+	json_obj_begin(j, key);
+	json_u64(j, "entries", g->entries);
+	json_u64(j, "ways", g->ways);
+	json_str(j, "policy", repl_policy_name(g->policy));
+	json_obj_end(j);
+}
+
+static void json_tlb_levels(struct json *j, const struct tlb_config *t)
+{
+	json_arr_begin(j, "tlb");
+	for (unsigned l = 0; l < t->nlevels && l < SIM_MAX_TLB_LEVELS; l++) {
+		json_obj_begin(j, NULL);
+		json_u64(j, "level", l + 1);
+		json_u64(j, "latency", t->level[l].latency);
+		json_arr_begin(j, "arrays");
+		for (unsigned i = 0; i < t->level[l].narrays && i < PAGE_SIZES; i++) {
+			const struct tlb_array_config *a = &t->level[l].array[i];
+
+			json_obj_begin(j, NULL);
+			json_arr_begin(j, "page_sizes");
+			for (unsigned ps = 0; ps < PAGE_SIZES; ps++)
+				if (a->sizes & (1u << ps))
+					json_str(j, NULL, page_size_name((enum page_size)ps));
+			json_arr_end(j);
+			json_u64(j, "entries", a->geo.entries);
+			json_u64(j, "ways", a->geo.ways);
+			json_str(j, "policy", repl_policy_name(a->geo.policy));
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_walk_caches(struct json *j, const struct sim_config *c)
+{
+	static const char *const names[] = {"", "", "pde", "pdpte", "pml4e", "pml5e"};
+
+	json_obj_begin(j, "pwc");
+	json_u64(j, "latency", c->pwc.latency);
+	json_str(j, "organisation", pwc_org_name(c->pwc.org));
+	if (c->pwc.org != PWC_ORG_SPLIT)
+		json_assoc(j, "one", &c->pwc.one);
+	json_bool(j, "host", !c->pwc.host_off);
+	json_obj_begin(j, "levels"); /* only the levels that have entries */
+	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
+		if (c->pwc.level[l].entries)
+			json_assoc(j, names[l], &c->pwc.level[l]);
+	json_obj_end(j);
+	json_obj_end(j);
+	json_obj_begin(j, "nested_tlb");
+	json_u64(j, "entries", c->ntlb.entries);
+	json_u64(j, "ways", c->ntlb.ways);
+	json_str(j, "policy", repl_policy_name(c->ntlb.policy));
+	json_u64(j, "latency", c->ntlb_latency);
+	json_obj_end(j);
+}
+
+static void json_data_caches(struct json *j, const struct sim_config *c)
+{
+	json_obj_begin(j, "cache");
+	json_u64(j, "line", c->cache.line);
+	json_bool(j, "model_data", c->cache.model_data);
+	json_arr_begin(j, "levels");
+	for (unsigned k = 0; k < c->cache.nlevels && k < SIM_MAX_CACHE_LEVELS; k++) {
+		const struct cache_level_config *cl = &c->cache.level[k];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "level", k + 1);
+		json_u64(j, "size", (uint64_t)cl->geo.entries * c->cache.line);
+		json_u64(j, "ways", cl->geo.ways);
+		json_str(j, "policy", repl_policy_name(cl->geo.policy));
+		json_u64(j, "latency", cl->latency);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+void sim_config_json(const struct sim_config *c, struct json *j)
+{
+	json_str(j, "name", c->name);
+	json_u64(j, "seed", c->seed);
+	json_obj_begin(j, "paging");
+	json_u64(j, "levels", c->levels);
+	json_u64(j, "host_levels", c->host_levels);
+	json_u64(j, "maxphyaddr", c->maxphyaddr);
+	json_bool(j, "nxe", c->nxe);
+	json_bool(j, "set_ad", c->set_ad);
+	json_obj_end(j);
+	json_tlb_levels(j, &c->tlb);
+	json_walk_caches(j, c);
+	json_data_caches(j, c);
+	json_u64(j, "memory_latency", c->mem_latency);
+	json_obj_begin(j, "shadow_costs");
+	for (unsigned e = 0; e < SIM_SHADOW_EVENTS; e++)
+		json_u64(j, sim_shadow_event_name((enum sim_shadow_event)e), c->shadow_cost[e]);
+	json_obj_end(j);
 }

@@ -438,14 +438,32 @@ int sim_config__parse(struct sim_config *c, const char *text, const char *file, 
  */
 #define SIM_CONFIG_MAX_BYTES (1024u * 1024u)
 int sim_config__load(struct sim_config *c, const char *path, char *err, size_t errlen);
+/*
+ * What a text that parsed does that its writer may not have meant: a [tlbN] section after
+ * 'preset = NAME' replaces the preset's whole TLB hierarchy, a [cacheN] section its caches.
+ * One line each, "FILE:LINE: ...", at most SIM_CONFIG_MAX_WARNINGS.
+ */
+#define SIM_CONFIG_MAX_WARNINGS 4
+struct sim_config_warnings {
+	unsigned n;
+	char text[SIM_CONFIG_MAX_WARNINGS][256];
+};
+/* sim_config__load, and its warnings into @w (may be NULL). */
+int sim_config__load_warn(struct sim_config *c, const char *path, struct sim_config_warnings *w,
+			  char *err, size_t errlen);
 /* Load a preset by name: "textbook", "golden-cove", "zen4", "zen5". */
 int sim_config__preset(struct sim_config *c, const char *name, char *err, size_t errlen);
 /* The preset names, NULL-terminated. */
 const char *const *sim_config_presets(void);
 /* Check a configuration built in code; same rules and messages (without FILE:LINE). */
 int sim_config__validate(const struct sim_config *c, char *err, size_t errlen);
-/* Write a configuration back as text in the file format. */
+/*
+ * Write a configuration back as text in the file format: every field the parser reads, so
+ * parsing the text (from textbook defaults) and writing again gives the same text.
+ */
 int sim_config__write(const struct sim_config *c, char *buf, size_t len);
+/* The whole configuration as members of the open JSON object (docs/sim-command.md). */
+void sim_config_json(const struct sim_config *c, struct json *j);
 
 /* ------------------------------------------------------------------------------------------ */
 /* TLB, page-walk cache and data-cache models (usable alone; the simulator composes them). */
@@ -598,6 +616,8 @@ struct sim_result {
 	uint64_t noncanonical; /* accesses refused with #GP before any lookup (among faults) */
 	uint64_t tlb_hits[SIM_MAX_TLB_LEVELS][PAGE_SIZES];
 	uint64_t tlb_misses[SIM_MAX_TLB_LEVELS];
+	/* of tlb_misses, compulsory: the first translation of the page (tag, size, number) */
+	uint64_t tlb_cold_misses[SIM_MAX_TLB_LEVELS];
 	uint64_t walks;
 	uint64_t walk_sizes[PAGE_SIZES]; /* completed walks by (effective) page size */
 	uint64_t pwc_lookups, pwc_hits[PT_MAX_LEVELS + 1]; /* by level of the cached entry */

@@ -225,6 +225,22 @@ int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t v
 /* Validate a walk_cpu; returns 0 or -EINVAL. */
 int walk_cpu__check(const struct walk_cpu *cpu);
 
+/*
+ * A set of two-word keys (mmu/seen.c): the translations a simulation has made, by tag and
+ * page, so that the first one of each counts as a compulsory (cold) miss.
+ */
+struct seen_key {
+	uint64_t a1, b; /* a + 1 (0: an empty slot; @a is below 2^63), b */
+};
+
+struct seen_set {
+	struct seen_key *key;
+	size_t cap, n;
+};
+
+/* 1 when (@a, @b) is new (now added), 0 when it was there, -ENOMEM. @a < 2^63. */
+int seen__add(struct seen_set *s, uint64_t a, uint64_t b);
+void seen__fini(struct seen_set *s);
 /* The VA bits a paging depth translates: 47:0 (4-level) or 56:0 (5-level). */
 static inline uint64_t va_width_mask(unsigned levels)
 {

@@ -20,6 +20,7 @@ static void json_tlb(const struct sim_result *r, struct json *j)
 			json_u64(j, page_size_name((enum page_size)ps), r->tlb_hits[l][ps]);
 		json_obj_end(j);
 		json_u64(j, "misses", r->tlb_misses[l]);
+		json_u64(j, "cold_misses", r->tlb_cold_misses[l]);
 		json_double(j, "misses_per_1000_accesses", r->tlb_mpka[l]);
 		snprintf(key, sizeof(key), "cycles");
 		json_u64(j, key, r->cycles.tlb[l]);

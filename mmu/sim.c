@@ -52,6 +52,7 @@ struct sim {
 	struct tlb_sweep *sweep; /* one TLB level's sizes in one pass, or NULL */
 	unsigned sweep_level;
 	struct sim_result st;
+	struct seen_set seen; /* pages translated so far: kept across sim__reset_stats */
 	struct sim_peek_memo gmemo[SIM_PEEK_MEMO], hmemo[SIM_PEEK_MEMO]; /* read-ahead only */
 };
 
@@ -292,6 +293,21 @@ static int sim_tlb_hit(struct sim *s, unsigned l, gva_t va, unsigned acc, struct
 	return 0;
 }
 
+/*
+ * The first translation of a page (by tag, page size and number) is a compulsory miss at
+ * every TLB level: no level can hold a page never translated. The set is machine state:
+ * sim__reset_stats keeps it, so pages met before the counters reset are not cold after.
+ * Simplification: if the set cannot grow, later first translations are not counted cold.
+ */
+static void sim_count_cold(struct sim *s, gva_t va, enum page_size size)
+{
+	uint64_t page = (va >> page_size_shift(size)) << 2 | (uint64_t)size;
+
+	if (seen__add(&s->seen, page, s->tag) == 1)
+		for (unsigned l = 0; l < s->tlb_levels; l++)
+			s->st.tlb_cold_misses[l]++;
+}
+
 static int sim_access_slow(struct sim *s, gva_t va, unsigned acc)
 {
 	struct tlb_entry e;
@@ -324,6 +340,7 @@ static int sim_access_slow(struct sim *s, gva_t va, unsigned acc)
 		tlb_sweep__ref(s->sweep, va, e.size, false);
 	s->st.walks++;
 	s->st.walk_sizes[e.size]++;
+	sim_count_cold(s, va, e.size);
 	e.va = va;
 	e.pa = pa & ~(page_size_bytes(e.size) - 1);
 	e.perms = s->w.guest.perms;
@@ -649,6 +666,7 @@ void sim__free(struct sim *s)
 	pwc__free(s->hpwc);
 	pwc__free(s->pwc);
 	tlb__free(s->tlb);
+	seen__fini(&s->seen);
 	free(s);
 }
 

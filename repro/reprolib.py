@@ -87,7 +87,9 @@ def sim(args, tag, sim_args, config=None):
         with open(conf, "w") as f:
             f.write(config)
         cmd += ["--config", conf]
-    cmd += list(sim_args) + ["--out", os.path.join(args.work, tag), "--json"]
+    # Every access counted, a chase's set-up included: the reproductions count whole-program
+    # walks (sim's default counts only a workload's measured region, docs/sim-command.md).
+    cmd += ["--roi", "all"] + list(sim_args) + ["--out", os.path.join(args.work, tag), "--json"]
     progress(f"{args.name}: {tag}")
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:

@@ -65,6 +65,11 @@ struct machine {
 	unsigned nas;
 	const char *buf; /* synthetic: the host buffer the workload runs over */
 	gva_t data_gva;	 /* synthetic: the GVA of buf */
+	/* The region of interest: the workload's phase, warm-up left, the counters' baselines */
+	int phase; /* enum wl_phase */
+	uint64_t warm_left;
+	struct sim_roi_result roi;
+	struct sim_shadow_result spt_base; /* shadow mode: the model's counters at the reset */
 	/* Accesses not yet simulated: sim__access_batch reads ahead in them. */
 	struct sim_req batch[SIM_BATCH];
 	size_t nbatch;

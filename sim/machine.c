@@ -165,6 +165,8 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 
 	m->c = c;
 	m->mode = mode;
+	m->phase = WL_PHASE_MEASURED; /* an input without phases is measured whole */
+	m->warm_left = c->warmup;
 	m->next_table = SIM_TABLE_BASE;
 	m->next_data = SIM_DATA_BASE;
 	m->host_data_end = SIM_DATA_BASE;
@@ -265,11 +267,90 @@ void machine__set_input(struct machine *m, FILE *f, uint64_t size)
 	m->in_size = size;
 }
 
+/*
+ * The counters start again here; the machine keeps its state. Shadow mode's model keeps its
+ * own counters: their values now are subtracted at the end (machine__finish).
+ */
+static void machine__counters_reset(struct machine *m)
+{
+	machine__flush(m);
+	sim__reset_stats(m->sim);
+	m->tdp = (struct sim_tdp_result){.pages_4k = m->tdp.pages_4k, .pages_2m = m->tdp.pages_2m};
+	if (m->spt)
+		machine__spt_result(m, &m->spt_base);
+	m->roi.reset = true;
+}
+
+/* The shadow model's counters since the last reset; gauges as they are. */
+static void machine__spt_since(struct machine *m, struct sim_shadow_result *r)
+{
+	const struct sim_shadow_result *b = &m->spt_base;
+	const struct shadow_stat_desc *d;
+	size_t n;
+
+	if (!m->roi.reset)
+		return;
+	d = shadow_stat_table(&n);
+	for (size_t i = 0; i < n; i++)
+		if (!d[i].gauge)
+			*(uint64_t *)((char *)&r->st + d[i].offset) -=
+				*(const uint64_t *)((const char *)&b->st + d[i].offset);
+	r->fault_exits -= b->fault_exits;
+	r->guest_fault_exits -= b->guest_fault_exits;
+	r->emulate_exits -= b->emulate_exits;
+	r->cr3_exits -= b->cr3_exits;
+	r->invlpg_exits -= b->invlpg_exits;
+	r->syncs -= b->syncs;
+	r->table_stores -= b->table_stores;
+	r->fault_cycles -= b->fault_cycles;
+	r->guest_fault_cycles -= b->guest_fault_cycles;
+	r->emulate_cycles -= b->emulate_cycles;
+	r->cr3_cycles -= b->cr3_cycles;
+	r->invlpg_cycles -= b->invlpg_cycles;
+	r->sync_cycles -= b->sync_cycles;
+	r->total_cycles -= b->total_cycles;
+}
+
+/* A synthetic workload's phase changes (wl_env.phase): its measured region restarts the count. */
+static void phase_cb(void *ctx, int phase)
+{
+	struct machine *m = ctx;
+
+	if (phase == WL_PHASE_MEASURED && m->phase != WL_PHASE_MEASURED &&
+	    m->c->roi == SIM_ROI_MEASURED)
+		machine__counters_reset(m);
+	m->phase = phase;
+}
+
+/*
+ * Where an access falls: false when it is not simulated at all (a check after the region).
+ * *warmed: it is the last warm-up access, after which the counters restart.
+ */
+static bool machine__roi_access(struct machine *m, bool *warmed)
+{
+	bool measured = m->c->roi == SIM_ROI_ALL || m->phase == WL_PHASE_MEASURED;
+
+	*warmed = false;
+	if (m->phase == WL_PHASE_SETUP)
+		m->roi.setup++;
+	if (m->phase == WL_PHASE_CHECK) {
+		m->roi.check++;
+		if (m->c->roi == SIM_ROI_MEASURED)
+			return false;
+	}
+	if (measured && m->warm_left) {
+		m->roi.warmup++;
+		*warmed = --m->warm_left == 0;
+	}
+	return true;
+}
+
 void machine__access(struct machine *m, gva_t va, bool write)
 {
+	bool warmed;
 	int err;
 
-	if (m->err)
+	if (m->err || !machine__roi_access(m, &warmed))
 		return;
 	/* A non-canonical access faults (#GP) before any table is read: straight to the count. */
 	if (!va_canonical(va, m->c->cfg.levels))
@@ -299,6 +380,8 @@ queue:
 	if (m->nbatch == SIM_BATCH)
 		machine__flush(m);
 	machine__progress(m);
+	if (warmed)
+		machine__counters_reset(m);
 }
 
 static void trace_cb(void *ctx, const void *addr, int is_write)
@@ -355,7 +438,7 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 	const struct wl_params *p = &m->c->wl;
 	uint64_t len =
 		align_up(p->footprint ? p->footprint : X86_PAGE_SIZE, page_size_bytes(m->c->gps));
-	struct wl_env env = {.ctx = m, .trace = trace_cb};
+	struct wl_env env = {.ctx = m, .trace = trace_cb, .phase = phase_cb};
 	struct wl_result r;
 	void *buf;
 	int rc;
@@ -381,6 +464,8 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 		return -ENOMEM;
 	}
 	m->buf = buf;
+	/* the machine's own set-up (tables, first CR3 load) is set-up until the region starts */
+	m->phase = WL_PHASE_SETUP;
 	rc = wl_run_traced(p, buf, &env, &r);
 	munmap(buf, len);
 	if (rc)
@@ -425,8 +510,10 @@ int machine__finish(struct machine *m, struct sim_mode_result *out)
 	out->tdp = out->tdp_valid ? m->tdp : (struct sim_tdp_result){0};
 	if (m->spt) {
 		machine__spt_result(m, &out->shadow);
+		machine__spt_since(m, &out->shadow);
 		out->shadow_frames = out->shadow.live_pages;
 	}
+	out->roi = m->roi;
 	return m->err;
 }
 

@@ -61,6 +61,20 @@ struct sim_progress {
 	uint64_t in_pos, in_size; /* file inputs: bytes read and the file's size (0: unknown) */
 };
 
+/* Which of a workload's accesses the counters see (docs/sim-command.md, region of interest). */
+enum sim_roi {
+	SIM_ROI_ALL,	  /* every access, and the machine's set-up (tables, first CR3 load) */
+	SIM_ROI_MEASURED, /* a synthetic workload's measured region only (enum wl_phase) */
+};
+
+/* Where a mode's accesses went: counted, or outside the counted region. */
+struct sim_roi_result {
+	uint64_t setup;	 /* accesses of the workload's set-up (counted with SIM_ROI_ALL) */
+	uint64_t check;	 /* accesses of its check after the region (SIM_ROI_MEASURED: not run) */
+	uint64_t warmup; /* accesses that warmed the machine before the counters started */
+	bool reset;	 /* the counters were reset at least once (region start or warm-up end) */
+};
+
 /* What a machine simulates. The caller checks it first ('memvirt sim' validates its options). */
 struct sim_machine_config {
 	struct sim_config cfg;
@@ -92,6 +106,15 @@ struct sim_machine_config {
 	 */
 	gpa_t ev_ring_gpa;
 	uint64_t ev_ring_bytes;
+	/*
+	 * SIM_ROI_MEASURED: the counters restart where a synthetic workload's measured region
+	 * begins, and its check after the region is not simulated; the machine's state (tables,
+	 * TLBs, PWCs, caches, pages seen) carries over. Inputs without phases (files, replays,
+	 * churn, pingpong) are measured whole either way.
+	 */
+	enum sim_roi roi;
+	/* Then so many counted accesses more warm the machine before the counters restart. */
+	uint64_t warmup;
 	/* One TLB level's sizes in the same pass (mmu.h, tlb_sweep_check first), or NULL. */
 	const struct tlb_sweep_config *sweep;
 	/* Called every 65536 accesses when set; the callee paces its output. */
@@ -156,6 +179,7 @@ struct sim_mode_result {
 	struct sim_shadow_result shadow; /* shadow mode only */
 	bool tdp_valid;			 /* nested mode with host_anon */
 	struct sim_tdp_result tdp;
+	struct sim_roi_result roi;
 };
 
 /*

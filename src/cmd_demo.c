@@ -103,7 +103,8 @@ static void print_table(const struct row *rows, size_t n)
 	if (repeat > 1)
 		printf("\nThe first table shows each workload's last run; sd: sample standard "
 		       "deviation.\n");
-	printf("\ncyc/acc: guest rdtsc cycles per 8-byte data access in the measured loop;\n"
+	printf("\ncyc/acc: guest rdtsc cycles (measured) per 8-byte data access in the measured\n"
+	       "loop; "
 	       "g-faults: demand faults the guest kernel handled; pf_fixed, exits: KVM vCPU "
 	       "stats.\n");
 }

@@ -88,6 +88,13 @@ static void usage(FILE *f)
 		"  --paging MODE      native, nested, shadow or all (default native)\n"
 		"  --preset NAME      textbook (default), golden-cove, zen4, zen5\n"
 		"  --config FILE      configuration file (docs/sim-config.md)\n"
+		"  --print-config     print the effective configuration (of --preset or\n"
+		"                     --config) in the file format, and exit\n"
+		"  --roi REGION       measured (default): count a workload's measured region\n"
+		"                     only, not its set-up (a chase's cycle) nor its check\n"
+		"                     (gups's, touch's read-back); all: every access\n"
+		"  --warmup N         the first N counted accesses warm the TLBs and caches\n"
+		"                     but are not counted (default 0)\n"
 		"  --guest-pages SIZE guest (or native) page size: 4k (default) or 2m\n"
 		"  --host-pages SIZE  host page size for nested and shadow: 4k (default) or 2m\n"
 		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, touch,\n"
@@ -123,6 +130,8 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n\n"
 		"examples:\n"
 		"  memvirt sim --workload stride --footprint 4M --iters 1 --paging all\n"
+		"  memvirt sim --print-config --preset zen4 >zen4.cfg\n"
+		"  memvirt sim --workload chase --footprint 64M --iters 1000000 --warmup 1000\n"
 		"  memvirt sim --workload gups --preset zen4 --paging nested --host-pages 2m\n"
 		"  valgrind --tool=lackey --trace-mem=yes ls 2>trace.txt\n"
 		"  memvirt sim --lackey trace.txt --preset golden-cove --paging all --json\n"
@@ -173,6 +182,9 @@ enum {
 	O_HOSTMEM,
 	O_OUT,
 	O_JSON,
+	O_PRINT_CONFIG,
+	O_ROI,
+	O_WARMUP,
 	O_TLB_SIZES,
 	O_TLB_LEVEL,
 	O_TLB_SETS,
@@ -200,6 +212,9 @@ static const struct option sim_options[] = {
 	{"host-memory", required_argument, 0, O_HOSTMEM},
 	{"out", required_argument, 0, O_OUT},
 	{"json", no_argument, 0, O_JSON},
+	{"print-config", no_argument, 0, O_PRINT_CONFIG},
+	{"roi", required_argument, 0, O_ROI},
+	{"warmup", required_argument, 0, O_WARMUP},
 	{"tlb-sizes", required_argument, 0, O_TLB_SIZES},
 	{"tlb-level", required_argument, 0, O_TLB_LEVEL},
 	{"tlb-sets", required_argument, 0, O_TLB_SETS},
@@ -232,9 +247,35 @@ static void apply_config(struct sim_opts *o, const char *const *v)
 				"with 'preset = NAME')\n");
 	o->config_is_file = v[O_CONFIG] != NULL;
 	o->config_src = v[O_CONFIG] ? v[O_CONFIG] : v[O_PRESET] ? v[O_PRESET] : "textbook";
-	if (o->config_is_file ? sim_config__load(&o->mc.cfg, o->config_src, err, sizeof(err))
-			      : sim_config__preset(&o->mc.cfg, o->config_src, err, sizeof(err)))
+	if (o->config_is_file
+		    ? sim_config__load_warn(&o->mc.cfg, o->config_src, &o->warn, err, sizeof(err))
+		    : sim_config__preset(&o->mc.cfg, o->config_src, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
+	for (unsigned i = 0; i < o->warn.n; i++)
+		pr_warn("%s\n", o->warn.text[i]);
+}
+
+/* --print-config: the configuration in the format --config reads, so it reads back the same. */
+static void print_config(const struct sim_opts *o)
+{
+	static char text[1 << 16];
+
+	if (sim_config__write(&o->mc.cfg, text, sizeof(text)))
+		die(1, "the configuration does not fit in %zu bytes of text\n", sizeof(text));
+	fputs(text, stdout);
+	exit(0);
+}
+
+/* --roi and --warmup. */
+static void apply_roi(struct sim_opts *o, const char *const *v)
+{
+	o->mc.roi = SIM_ROI_MEASURED;
+	if (v[O_ROI] && !strcmp(v[O_ROI], "all"))
+		o->mc.roi = SIM_ROI_ALL;
+	else if (v[O_ROI] && strcmp(v[O_ROI], "measured"))
+		bad("--roi", v[O_ROI], "expected measured or all");
+	if (v[O_WARMUP])
+		o->mc.warmup = opt_u64("sim", "--warmup", v[O_WARMUP]);
 }
 
 static void apply_workload(struct sim_opts *o, const char *const *v)
@@ -508,6 +549,9 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	memset(o, 0, sizeof(*o));
 	apply_paging(o, v[O_PAGING] ? v[O_PAGING] : "native");
 	apply_config(o, v);
+	if (v[O_PRINT_CONFIG])
+		print_config(o);
+	apply_roi(o, v);
 	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
@@ -551,6 +595,12 @@ int cmd_sim(int argc, char **argv)
 			die(EXIT_USAGE, "%s\n", err);
 		if (rc)
 			die(1, "%s\n", err);
+		if (runs[mo].roi.warmup < o.mc.warmup)
+			die(EXIT_USAGE,
+			    "--warmup %llu: the %s mode counted only %llu accesses: give a "
+			    "smaller warm-up\n",
+			    (unsigned long long)o.mc.warmup, paging_mode_name(mo),
+			    (unsigned long long)runs[mo].roi.warmup);
 		if (runs[mo].res.sweep.inexact)
 			die(1,
 			    "--tlb-sizes: %s in %s mode, so one pass would not equal separate "

@@ -21,7 +21,9 @@ struct sim_opts {
 	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
-	struct tlb_sweep_config sweep; /* --tlb-sizes (mc.sweep points here when given) */
+	bool print_config;		 /* --print-config: the configuration, then exit */
+	struct sim_config_warnings warn; /* what the configuration file did that may surprise */
+	struct tlb_sweep_config sweep;	 /* --tlb-sizes (mc.sweep points here when given) */
 };
 
 /* Output (src/cmd_sim_report.c). */

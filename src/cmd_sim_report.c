@@ -139,6 +139,37 @@ static void json_tdp_mmu(const struct sim_mode_result *r, struct json *j)
 	json_obj_end(j);
 }
 
+/* The whole configuration the modes ran with: as data, and as text --config reads back. */
+static void json_effective_config(const struct sim_opts *o, struct json *j)
+{
+	static char text[1 << 16];
+
+	json_obj_begin(j, "effective");
+	sim_config_json(&o->mc.cfg, j);
+	json_obj_end(j);
+	if (sim_config__write(&o->mc.cfg, text, sizeof(text)))
+		json_null(j, "text");
+	else
+		json_str(j, "text", text);
+}
+
+/* Which accesses the counters saw (docs/sim-command.md, region of interest). */
+static void json_roi(const struct sim_opts *o, struct json *j)
+{
+	json_str(j, "roi", o->mc.roi == SIM_ROI_ALL ? "all" : "measured");
+	json_u64(j, "warmup", o->mc.warmup);
+}
+
+static void json_region(const struct sim_roi_result *r, struct json *j)
+{
+	json_obj_begin(j, "region");
+	json_u64(j, "setup_accesses", r->setup);
+	json_u64(j, "check_accesses", r->check);
+	json_u64(j, "warmup_accesses", r->warmup);
+	json_bool(j, "counters_reset", r->reset);
+	json_obj_end(j);
+}
+
 void sim_report_json(const struct report *rep, FILE *f)
 {
 	const struct sim_opts *o = rep->o;
@@ -149,6 +180,12 @@ void sim_report_json(const struct report *rep, FILE *f)
 	json_str(&j, "schema", "memvirt-sim/1");
 	json_str(&j, "command", "sim");
 	memvirt_provenance_json(&j);
+	/* sim's cycles are the cost model's, never measured (docs/sim-model.md) */
+	json_str(&j, "cycles", "modelled");
+	json_arr_begin(&j, "warnings");
+	for (unsigned i = 0; i < o->warn.n; i++)
+		json_str(&j, NULL, o->warn.text[i]);
+	json_arr_end(&j);
 	json_obj_begin(&j, "config");
 	json_str(&j, "name", o->mc.cfg.name);
 	json_str(&j, o->config_is_file ? "file" : "preset", o->config_src);
@@ -161,7 +198,9 @@ void sim_report_json(const struct report *rep, FILE *f)
 				   : "present");
 	json_u64(&j, "levels", o->mc.cfg.levels);
 	json_u64(&j, "host_levels", o->mc.cfg.host_levels);
+	json_roi(o, &j);
 	json_input(rep, &j);
+	json_effective_config(o, &j);
 	json_obj_end(&j);
 	json_arr_begin(&j, "results");
 	for (int mo = 0; mo < SIM_MODES; mo++) {
@@ -171,6 +210,7 @@ void sim_report_json(const struct report *rep, FILE *f)
 			continue;
 		json_obj_begin(&j, NULL);
 		sim_result_json(&r->res, &j);
+		json_region(&r->roi, &j);
 		json_obj_begin(&j, "table_frames");
 		json_u64(&j, "guest", r->guest_frames);
 		json_u64(&j, "host", r->host_frames);
@@ -212,7 +252,7 @@ static uint64_t mode_exits(const struct sim_mode_result *r, int mo, uint64_t *cy
 static void exit_rows(const struct report *rep)
 {
 	for (int row = 0; row < 2; row++) {
-		printf("%-22s", row ? "exit cycles" : "VM exits");
+		printf("%-22s", row ? "modelled exit cycles" : "VM exits");
 		for (int mo = 0; mo < SIM_MODES; mo++) {
 			const struct sim_mode_result *r = &rep->runs[mo];
 			uint64_t cycles, n;
@@ -250,6 +290,61 @@ static void shadow_rows(const struct report *rep)
 		}
 		printf("\n");
 	}
+}
+
+/* Every TLB level: its misses, the cold ones among them, and misses per 1000 accesses. */
+static void tlb_rows(const struct report *rep)
+{
+	static const char *const what[] = {"misses", "cold misses", "MPKI"};
+	char label[32];
+	unsigned levels = 0;
+
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		if (rep->o->modes[mo] && rep->runs[mo].res.tlb_levels > levels)
+			levels = rep->runs[mo].res.tlb_levels;
+	for (unsigned l = 0; l < levels; l++) {
+		for (unsigned k = 0; k < 3; k++) {
+			snprintf(label, sizeof(label), "TLB%u %s", l + 1, what[k]);
+			printf("%-22s", label);
+			for (int mo = 0; mo < SIM_MODES; mo++) {
+				const struct sim_result *r = &rep->runs[mo].res;
+
+				if (!rep->o->modes[mo])
+					continue;
+				if (l >= r->tlb_levels)
+					printf(" %14s", "-");
+				else if (k == 2)
+					printf(" %14.2f", r->tlb_mpka[l]);
+				else
+					printf(" %14" PRIu64,
+					       k ? r->tlb_cold_misses[l] : r->tlb_misses[l]);
+			}
+			printf("\n");
+		}
+	}
+}
+
+/* What the counts cover: the region, and what was left out of it. */
+static void roi_line(const struct report *rep)
+{
+	const struct sim_opts *o = rep->o;
+	const struct sim_roi_result *r = NULL;
+
+	for (int mo = 0; mo < SIM_MODES && !r; mo++)
+		if (o->modes[mo])
+			r = &rep->runs[mo].roi;
+	if (!r)
+		return;
+	printf("counted: %s", o->mc.roi == SIM_ROI_ALL ? "every access" : "the measured region");
+	if (r->setup)
+		printf(", set-up %s (%" PRIu64 " accesses)",
+		       o->mc.roi == SIM_ROI_ALL ? "included" : "excluded", r->setup);
+	if (r->check)
+		printf(", check %s (%" PRIu64 " accesses)",
+		       o->mc.roi == SIM_ROI_ALL ? "included" : "not run", r->check);
+	if (o->mc.warmup)
+		printf(", after %" PRIu64 " warm-up accesses", o->mc.warmup);
+	printf("\n");
 }
 
 /* Non-canonical accesses (#GP, no lookup, no walk), a row only when some mode had one. */
@@ -342,9 +437,10 @@ void sim_report_table(const struct report *rep)
 	ROW("TLB miss rate", "%13.2f%%",
 	    r->accesses ? 100.0 * (double)r->tlb_misses[r->tlb_levels - 1] / (double)r->accesses
 			: 0.0);
+	tlb_rows(rep);
 	ROW("walks", "%14" PRIu64, r->walks);
 	ROW("refs per walk", "%14.2f", r->refs_per_walk);
-	ROW("cycles per access", "%14.2f", r->cycles_per_access);
+	ROW("modelled cycles/acc", "%14.2f", r->cycles_per_access);
 	ROW("faults", "%14" PRIu64, r->faults);
 #undef ROW
 	if (o->modes[PAGING_SHADOW] || o->modes[PAGING_NESTED])
@@ -352,6 +448,10 @@ void sim_report_table(const struct report *rep)
 	if (o->modes[PAGING_SHADOW])
 		shadow_rows(rep);
 	noncanonical_row(rep);
+	printf("\n");
+	roi_line(rep);
+	printf("cycles are modelled: event counts times the configuration's latencies "
+	       "(docs/sim-model.md)\n");
 	if (o->mc.sweep)
 		sweep_rows(rep);
 }

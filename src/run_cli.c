@@ -122,7 +122,8 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 		       !o->verify_done ? "(not verified)"
 		       : o->verified   ? "(verified by host replay)"
 				       : "(MISMATCH with host replay)");
-		printf("  %-14s %" PRIu64 " accesses, %" PRIu64 " cycles, %.2f cycles/access\n",
+		printf("  %-14s %" PRIu64 " accesses, %" PRIu64
+		       " rdtsc cycles (measured), %.2f cycles/access\n",
 		       "guest loop", m->accesses, m->cycles,
 		       m->accesses ? (double)m->cycles / (double)m->accesses : 0.0);
 		printf("  %-14s %" PRIu64 " demand faults handled by the guest kernel\n",

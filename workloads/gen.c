@@ -10,9 +10,11 @@
 #ifdef WL_TRACED
 #define WL_FN(name) name##_traced
 #define TRACE(p, w) env->trace(env->ctx, (const void *)(p), (w))
+#define PHASE(ph)   (env->phase ? env->phase(env->ctx, (ph)) : (void)0)
 #else
 #define WL_FN(name) name
 #define TRACE(p, w) ((void)0)
+#define PHASE(ph)   ((void)0)
 #endif
 
 /* Loads and stores through volatile so the compiler keeps every access. */
@@ -58,6 +60,7 @@ static uint64_t run_random(const struct wl_params *p, uint64_t *buf, struct wl_e
 	}
 	if (rmw) {
 		/* GUPS verifies the final table, as the HPCC benchmark does, sampled. */
+		PHASE(WL_PHASE_CHECK);
 		for (uint64_t i = 0; i < words; i += 509)
 			sum = mix(sum, LD(buf + i));
 	}
@@ -75,6 +78,7 @@ static uint64_t run_chase(const struct wl_params *p, uint64_t *buf, struct wl_en
 
 	/* Word 1 of page k's element holds the permutation while it is built. */
 #define ELEM(k) (buf + ((k)*X86_PAGE_SIZE + ((k)*WL_LINE) % X86_PAGE_SIZE) / 8)
+	PHASE(WL_PHASE_SETUP);
 	for (uint64_t k = 0; k < pages; k++)
 		ST(ELEM(k) + 1, k);
 	for (uint64_t k = pages - 1; k > 0; k--) {
@@ -90,6 +94,7 @@ static uint64_t run_chase(const struct wl_params *p, uint64_t *buf, struct wl_en
 		ST(ELEM(from), (uint64_t)ELEM(to));
 	}
 	cur = (uint64_t)ELEM(0);
+	PHASE(WL_PHASE_MEASURED);
 	for (uint64_t i = 0; i < p->iters; i++) {
 		cur = LD((uint64_t *)cur);
 		sum += cur - (uint64_t)buf;
@@ -114,6 +119,7 @@ static uint64_t run_touch(const struct wl_params *p, uint64_t *buf, struct wl_en
 		for (uint64_t k = 0; k < pages; k++)
 			ST(buf + k * (X86_PAGE_SIZE / 8), it * pages + k + 1);
 	}
+	PHASE(WL_PHASE_CHECK);
 	for (uint64_t k = 0; k < pages; k++)
 		sum += LD(buf + k * (X86_PAGE_SIZE / 8));
 	return sum;
@@ -178,6 +184,8 @@ int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, stru
 
 	r->checksum = 0;
 	r->accesses = 0;
+	if (p->kind != WL_CHASE) /* the chase measures once its cycle is built */
+		PHASE(WL_PHASE_MEASURED);
 	switch (p->kind) {
 	case WL_NOP:
 		break;

@@ -75,6 +75,23 @@ struct wl_env {
 	 * data access the workload makes, with the address it uses.
 	 */
 	void (*trace)(void *ctx, const void *addr, int is_write);
+	/*
+	 * Only in the traced build, and only when set: called with an enum wl_phase where the
+	 * workload's accesses change role (the simulator counts the measured ones alone).
+	 */
+	void (*phase)(void *ctx, int phase);
+};
+
+/*
+ * The parts of a workload's accesses: its set-up (a chase builds its cycle), its measured
+ * region (what the workload is for; every workload has one, from its start unless it has a
+ * set-up), and its check after it (gups reads back a sample of its table, touch one word
+ * per page).
+ */
+enum wl_phase {
+	WL_PHASE_SETUP,
+	WL_PHASE_MEASURED,
+	WL_PHASE_CHECK,
 };
 
 /*

@@ -62,7 +62,7 @@ check "nested: no exit for the switches: NPT faults = frames" \
 expect 0 "churn table" -- "$MEMVIRT" sim --workload churn --footprint 128K --iters 2 --paging all \
 	--out "$TMP/ct"
 check "table: VM exits row" has "^VM exits  *0  *[0-9]*  *[0-9]*$" "$TMP/out"
-check "table: exit cycles row" has "^exit cycles" "$TMP/out"
+check "table: exit cycles row" has "^modelled exit cycles" "$TMP/out"
 
 # Provenance: the version and commit --version prints, the command line as given, the time.
 expect 0 "sim provenance" -- "$MEMVIRT" sim --workload churn --footprint 64K --iters 1 --json \

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/version.h"
 #include "test.h"
 #include "host/host.h"
 
@@ -395,8 +396,95 @@ static void test_live(void)
 	check_json(&hi, "\"root\": \"/\"");
 }
 
+/* @fn writing into a JSON object as a document's top level, into a string (free it). */
+static char *json_text(void (*fn)(struct json *j, const void *arg), const void *arg)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	struct json j;
+
+	CHECK(f != NULL);
+	if (!f)
+		return NULL;
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	fn(&j, arg);
+	json_obj_end(&j);
+	CHECK(json_finish(&j) == 0);
+	fclose(f);
+	return text;
+}
+
+static void summary(struct json *j, const void *hi)
+{
+	host_summary_json(hi, j);
+}
+
+static void has(const char *text, const char *needle)
+{
+	if (text && !strstr(text, needle))
+		fprintf(stderr, "JSON lacks %s:\n%s", needle, text);
+	CHECK(text && strstr(text, needle));
+}
+
+/* The brief probe reads what the fixture's files say, and nothing it does not need. */
+static void test_brief(void)
+{
+	struct host_info hi;
+	char *t;
+
+	CHECK_EQ_U64(host_info_probe_brief(&hi, FIXTURES "intel-ept"), 0);
+	t = json_text(summary, &hi);
+	has(t, "\"kernel\": \"6.1.0-18-amd64\"");
+	has(t, "\"cpu_model\": \"Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz\"");
+	has(t, "\"kvm_present\": true");
+	has(t, "\"kvm_mmu_mode\": \"ept\"");
+	has(t, "\"thp\": \"always\"");
+	CHECK(hi.kvm_api_version == -1 && !hi.btf && !hi.tracefs[0]);
+	free(t);
+	CHECK_EQ_U64(host_info_probe_brief(&hi, FIXTURES "nokvm"), 0);
+	t = json_text(summary, &hi);
+	has(t, "\"kvm_present\": false");
+	has(t, "\"kvm_mmu_mode\": null");
+	has(t, "\"thp\": null");
+	free(t);
+	CHECK_EQ_U64(host_info_probe_brief(&hi, FIXTURES "nosuch"), (uint64_t)-ENOENT);
+}
+
+static void provenance(struct json *j, const void *arg)
+{
+	(void)arg;
+	memvirt_provenance_json(j);
+}
+
+static void fixture_host(struct json *j, void *hi)
+{
+	host_summary_json(hi, j);
+}
+
+/* Every provenance object has "host": null until main registers its writer, then the summary. */
+static void test_provenance_host(void)
+{
+	struct host_info hi;
+	char *t = json_text(provenance, NULL);
+
+	has(t, "\"host\": null");
+	free(t);
+	CHECK_EQ_U64(host_info_probe_brief(&hi, FIXTURES "amd-npt"), 0);
+	memvirt_provenance_set_host(fixture_host, &hi);
+	t = json_text(provenance, NULL);
+	has(t, "\"host\": {");
+	has(t, "\"kvm_mmu_mode\": \"npt\"");
+	has(t, "\"written_at\": ");
+	free(t);
+	memvirt_provenance_set_host(NULL, NULL);
+}
+
 int main(void)
 {
+	test_brief();
+	test_provenance_host();
 	test_names();
 	for (size_t i = 0; i < sizeof(expects) / sizeof(expects[0]); i++)
 		check_fixture(&expects[i]);

@@ -127,6 +127,58 @@ static void test_preset_override(void)
 	CHECK(sim_config__load(&c, "/nonexistent/x.conf", err, sizeof(err)) == -ENOENT);
 }
 
+/* Load @text from a temporary file with its warnings. */
+static int load_warn(const char *text, struct sim_config *c, struct sim_config_warnings *w,
+		     char *path, size_t len)
+{
+	char err[256];
+	int fd, ret;
+
+	snprintf(path, len, "/tmp/memvirt_cfgw_XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	memset(w, 0, sizeof(*w));
+	ret = sim_config__load_warn(c, path, w, err, sizeof(err));
+	unlink(path);
+	return ret;
+}
+
+/*
+ * A TLB or cache section after a preset line discards the preset's hierarchy: warned, with
+ * the line and what zen4 had (2 levels, 72 and 3072 entries; 3 cache levels). The same
+ * sections without a preset line, or another key after one, warn of nothing.
+ */
+static void test_replace_warnings(void)
+{
+	struct sim_config_warnings w;
+	struct sim_config c;
+	char path[64], want[256];
+
+	CHECK(load_warn("[sim]\npreset = zen4\n[tlb1]\nlatency = 1\n[tlb1.all]\nentries = 16\n"
+			"ways = 16\n[cache1]\nsize = 32K\nways = 8\nlatency = 4\n",
+			&c, &w, path, sizeof(path)) == 0);
+	CHECK_EQ_U64(w.n, 2);
+	snprintf(want, sizeof(want),
+		 "%s:3: [tlb1] replaces preset zen4's whole TLB hierarchy (2 levels: tlb1 72 "
+		 "entries, tlb2 3072 entries)",
+		 path);
+	CHECK(!strncmp(w.text[0], want, strlen(want)));
+	snprintf(want, sizeof(want), "%s:8: [cache1] replaces preset zen4's 3 cache levels", path);
+	CHECK(!strncmp(w.text[1], want, strlen(want)));
+	CHECK_EQ_U64(c.tlb.nlevels, 1);
+	CHECK(load_warn("[tlb1]\nlatency = 1\n[tlb1.all]\nentries = 16\nways = 16\n", &c, &w, path,
+			sizeof(path)) == 0);
+	CHECK_EQ_U64(w.n, 0);
+	CHECK(load_warn("[sim]\npreset = zen4\n[memory]\nlatency = 250\n", &c, &w, path,
+			sizeof(path)) == 0);
+	CHECK_EQ_U64(w.n, 0);
+	CHECK_EQ_U64(c.tlb.nlevels, 2);
+}
+
 /* Every preset runs in every mode it supports. */
 static void test_presets_run(void)
 {
@@ -167,6 +219,7 @@ int main(void)
 	test_presets();
 	test_golden_cove_geometry();
 	test_preset_override();
+	test_replace_warnings();
 	test_presets_run();
 	TEST_DONE();
 }
