@@ -19,10 +19,17 @@
 
 struct machine_spt;
 
-/* A set of page numbers (open addressing), for pages mapped on demand. */
+/* A set of page numbers, for pages mapped on demand: bitmaps of 512 pages, hashed. */
+#define PAGE_SET_BITS 512
+struct page_region {
+	uint64_t key; /* region number + 1; 0 = empty */
+	uint64_t bits[PAGE_SET_BITS / 64];
+};
+
 struct page_set {
-	uint64_t *slot; /* page number + 1; 0 = empty */
+	struct page_region *slot; /* open addressing, linear probing, at most half full */
 	size_t cap, n;
+	struct page_region *last; /* the region of the last page added */
 };
 
 /* One simulated machine for one paging mode. */
@@ -39,9 +46,8 @@ struct machine {
 	struct ptsnap_header snap; /* run: the snapshot's header */
 	gpa_t ram_end;		   /* end of guest RAM */
 	int err;
-	uint64_t accesses; /* counted for the progress callback only */
-	FILE *in_file;	   /* file input being read, for the progress callback */
-	uint64_t in_size;
+	uint64_t accesses;	    /* counted for the progress callback only */
+	const struct in_stream *in; /* file input being read, for the progress callback */
 	/* host_anon: per guest frame, the host page's state and, nested, KVM's TDP entry */
 	uint8_t *hstate;
 	uint64_t hstate_n;
@@ -191,8 +197,11 @@ int sim_input_guest_os(struct machine *m, struct sim_input_stats *st, char *err,
 /* Pages an munmap flushes one INVLPG each; more take a CR3 reload (workloads/kernel/mm.c). */
 #define SIM_GUEST_FLUSH_CEILING 33
 
-/* Progress: the input file being read and its size (0: unknown); NULL when done. */
-void machine__set_input(struct machine *m, FILE *f, uint64_t size);
+/* Progress: the input file being read (its position and size); NULL when done. */
+struct in_stream;
+void machine__set_input(struct machine *m, const struct in_stream *s);
+/* How messages name the input at @path (the config's in_name when set). */
+const char *machine__input_name(const struct machine *m, const char *path);
 
 /*
  * File inputs (sim/input.c): each maps pages on first touch and accesses

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 
+#include "common/instream.h"
 #include "common/log.h"
 #include "mmu/mmu.h"
 #include "sim/internal.h"
@@ -16,41 +17,64 @@
 
 #define SIM_HOST_LIMIT (1ULL << 40)
 
-static uint64_t hash64(uint64_t x)
+/* A strong 64-bit mix (the murmur3 finalizer): region numbers differ in their low bits. */
+static inline uint64_t hash64(uint64_t x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
 	return x ^ (x >> 33);
 }
 
-static int page_set__add(struct page_set *s, uint64_t pn); /* 1 new, 0 present, -ENOMEM */
+static struct page_region *page_set__slot(struct page_set *s, uint64_t key)
+{
+	size_t i = hash64(key) & (s->cap - 1);
+
+	while (s->slot[i].key && s->slot[i].key != key)
+		i = (i + 1) & (s->cap - 1);
+	return &s->slot[i];
+}
 
 static int page_set__grow(struct page_set *s)
 {
-	struct page_set n = {.cap = s->cap ? s->cap * 2 : 1024};
+	struct page_set n = {.cap = s->cap ? s->cap * 2 : 256, .n = s->n};
 
 	n.slot = calloc(n.cap, sizeof(*n.slot));
 	if (!n.slot)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->cap; i++)
-		if (s->slot[i])
-			page_set__add(&n, s->slot[i] - 1);
+		if (s->slot[i].key)
+			*page_set__slot(&n, s->slot[i].key) = s->slot[i];
 	free(s->slot);
 	*s = n;
 	return 0;
 }
 
+/*
+ * Add page @pn: 1 new, 0 present, -ENOMEM. The set is a hash of regions of PAGE_SET_BITS
+ * pages, each a bitmap: a random trace over a large footprint looks up a table 500 times
+ * smaller than one of pages (it stays in the caches), and a run of accesses in one region
+ * finds it again without hashing.
+ */
 static int page_set__add(struct page_set *s, uint64_t pn)
 {
-	size_t i;
+	uint64_t key = (pn / PAGE_SET_BITS) + 1, bit = pn % PAGE_SET_BITS;
+	struct page_region *r = s->last;
 
-	if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
-		return -ENOMEM;
-	for (i = hash64(pn) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == pn + 1)
-			return 0;
-	s->slot[i] = pn + 1;
-	s->n++;
+	if (!r || r->key != key) {
+		if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
+			return -ENOMEM;
+		r = page_set__slot(s, key);
+		if (!r->key) {
+			r->key = key;
+			s->n++;
+		}
+		s->last = r;
+	}
+	if (r->bits[bit / 64] & (1ULL << (bit % 64)))
+		return 0;
+	r->bits[bit / 64] |= 1ULL << (bit % 64);
 	return 1;
 }
 
@@ -246,21 +270,23 @@ struct machine *machine__new(const struct sim_machine_config *c, enum paging_mod
 static void machine__progress(struct machine *m)
 {
 	struct sim_progress p = {.mode = m->mode};
-	off_t pos;
 
 	if (!m->c->progress || (++m->accesses & 0xffff))
 		return;
-	pos = m->in_file ? ftello(m->in_file) : 0;
 	p.accesses = m->accesses;
-	p.in_pos = pos > 0 ? (uint64_t)pos : 0;
-	p.in_size = m->in_file ? m->in_size : 0;
+	p.in_pos = m->in ? in_stream__raw_pos(m->in) : 0;
+	p.in_size = m->in ? in_stream__raw_size(m->in) : 0;
 	m->c->progress(m->c->progress_ctx, &p);
 }
 
-void machine__set_input(struct machine *m, FILE *f, uint64_t size)
+void machine__set_input(struct machine *m, const struct in_stream *s)
 {
-	m->in_file = f;
-	m->in_size = size;
+	m->in = s;
+}
+
+const char *machine__input_name(const struct machine *m, const char *path)
+{
+	return m->c->in_name ? m->c->in_name : path;
 }
 
 void machine__access(struct machine *m, gva_t va, bool write)

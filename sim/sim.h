@@ -67,7 +67,8 @@ struct sim_machine_config {
 	enum page_size gps; /* guest (or native) pages; a run's: what its tables map */
 	enum page_size hps; /* host pages, nested and shadow */
 	enum sim_input input;
-	const char *in_path;
+	const char *in_path; /* '-': standard input; gzip and zstd files are read too */
+	const char *in_name; /* how messages name in_path (a copy of standard input), or NULL */
 	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
 	/* Shadow mode: guest RAM in the memslots, which sets KVM's page limit (0: the machine's) */
 	uint64_t shadow_ram_bytes;
