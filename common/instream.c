@@ -178,7 +178,8 @@ static ssize_t read_zstd(struct in_stream *s, uint8_t *buf, size_t len)
 		s->in += in.pos;
 		s->avail -= in.pos;
 		got += out.pos;
-		s->in_frame = r != 0;
+		if (in.pos || out.pos) /* with no input left, a finished frame asks for a new one */
+			s->in_frame = r != 0;
 		if (!rc && !out.pos && !in.pos) {
 			if (s->in_frame)
 				return in_fail(s, "truncated zstd data (the compressed file is cut "

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/instream.h"
 #include "mmu/atrace.h"
@@ -382,4 +384,72 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 	free(d.v);
 	ev_reader_close(r);
 	return rc;
+}
+
+/* Whether the text at @p looks like lackey output: its first line other than a "==PID==" one. */
+static bool looks_lackey(const uint8_t *p, size_t n)
+{
+	char line[128];
+	struct atrace_rec r;
+
+	while (n) {
+		const uint8_t *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+
+		if (len >= sizeof(line))
+			return false;
+		memcpy(line, p, len);
+		line[len] = 0;
+		if (strncmp(line, "==", 2))
+			return lackey_parse_line(line, &r) > 0;
+		if (!nl)
+			return false;
+		n -= len + 1;
+		p += len + 1;
+	}
+	return false;
+}
+
+int sim_input_detect(const char *path, char *err, size_t errlen)
+{
+	char sub[4096], why[400];
+	struct in_stream *s;
+	const uint8_t *p;
+	struct stat sb;
+	ssize_t n;
+	int kind;
+
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
+		snprintf(sub, sizeof(sub), "%s/run.json", path);
+		if (!access(sub, R_OK))
+			return SIM_IN_RUN;
+		snprintf(err, errlen, "%s: a directory without run.json: not a run directory",
+			 path);
+		return -EINVAL;
+	}
+	s = in_stream__open(path, why, sizeof(why));
+	if (!s) {
+		snprintf(err, errlen, "%s", why);
+		return errno == ENOTSUP ? -EINVAL : -errno;
+	}
+	n = in_stream__peek(s, &p, 65536);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, in_stream__error(s));
+		in_stream__close(s);
+		return -EINVAL;
+	}
+	kind = (size_t)n >= sizeof(EV_MAGIC) - 1 && !memcmp(p, EV_MAGIC, sizeof(EV_MAGIC) - 1)
+		       ? SIM_IN_EVENTS
+	       : n >= 8 && !memcmp(p, ATRACE_MAGIC, 8) ? SIM_IN_ATRACE
+	       : looks_lackey(p, (size_t)n)	       ? SIM_IN_LACKEY
+						       : -EINVAL;
+	in_stream__close(s);
+	if (kind >= 0)
+		return kind;
+	snprintf(err, errlen,
+		 "%s: not an input memvirt sim knows (an event file, an access trace, lackey "
+		 "text or a run directory): give --workload, --lackey, --access-trace, --trace "
+		 "or --run",
+		 path);
+	return -EINVAL;
 }

@@ -167,6 +167,14 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 		    size_t errlen);
 
 /*
+ * The kind of input at @path, from its first bytes (gzip and zstd decompressed): SIM_IN_EVENTS
+ * (the event file's magic), SIM_IN_ATRACE (MVAT), SIM_IN_LACKEY (its first line other than a
+ * "==PID==" message is an access), SIM_IN_RUN (a directory holding run.json); or -errno with
+ * one line in @err (-EINVAL: none of these). Reads no more than 64 KiB.
+ */
+int sim_input_detect(const char *path, char *err, size_t errlen);
+
+/*
  * A run directory's page-table snapshot (DIR/pagetables.bin), read whole and
  * checked; its header in *h. Returns 0, or -ENOENT (no snapshot), -EINVAL
  * (a bad one) or -errno, with a one-line message in @err.

@@ -21,6 +21,7 @@ struct sim_opts {
 	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
+	char spool[64]; /* a file input of several modes given as '-': its copy */
 };
 
 /* Output (src/cmd_sim_report.c). */
@@ -35,6 +36,14 @@ int sim_report_fill_json(FILE *f, void *rep);
 void sim_report_json(const struct report *rep, FILE *f);
 /* The table of the human output. */
 void sim_report_table(const struct report *rep);
+
+/* File inputs (src/cmd_sim_input.c); each dies with one line on a usage error. */
+/* The option that reads @path, a FILE given alone, from its first bytes. */
+const char *sim_file_option(const char *path);
+/* @opt given with a file of another kind: what it is and the option that reads it. */
+void sim_file_check(const char *opt, const char *path);
+/* Standard input copied to an unlinked temporary file: a path that reads it in @path. */
+void sim_stdin_spool(char *path, size_t len);
 
 /* 'memvirt sim convert': lackey text to an access trace (src/cmd_sim_convert.c). */
 int cmd_sim_convert(int argc, char **argv);
