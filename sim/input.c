@@ -65,7 +65,7 @@ static void input_map_error(const char *where, uint64_t at, const char *sep,
 			    const struct atrace_rec *r, int rc, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s%s%" PRIu64 ": cannot map address 0x%" PRIx64 ": %s", where, sep,
-		 at, r->addr, strerror(-rc));
+		 at, r->addr, rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
 }
 
 int sim_input_lackey(struct machine *m, const char *path, struct sim_input_stats *st, char *err,

@@ -12,8 +12,15 @@
 
 /* Guest physical memory the machine simulates: [0, 64G), below the host's copy at 64G. */
 #define SIM_GUEST_LIMIT SIM_HOST_OFFSET
-#define SIM_BATCH	1024
-#define SIM_MAX_AS	16 /* guest address spaces an event file may switch between */
+/* Guest tables beyond [SIM_TABLE_BASE, SIM_DATA_BASE) go on here, up to SIM_GUEST_LIMIT. */
+#define SIM_TABLE_HIGH_BASE (48ULL << 30)
+/* What -ENOSPC from mapping a page means: the limit of the machine's guest-physical space. */
+#define SIM_FULL_MSG                                                                           \
+	"the simulated machine's guest-physical memory is full (64G: page tables in [1M, 1G) " \
+	"and [48G, 64G), data pages from 1G up: at most about 4.2 million table pages and 12 " \
+	"million data pages; shadow mode keeps its tables in the first GiB: about 260,000)"
+#define SIM_BATCH  1024
+#define SIM_MAX_AS 16 /* guest address spaces an event file may switch between */
 /* The host's shared zero page (host_anon), at an HPA no guest frame is backed by. */
 #define SIM_HOST_ZERO_PAGE (SIM_HOST_OFFSET - X86_PAGE_SIZE)
 
@@ -40,6 +47,7 @@ struct machine {
 	uint64_t groot, hroot;
 	gpa_t next_table, next_data;
 	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
+	gpa_t host_table_hi_end;	     /* the same, tables from SIM_TABLE_HIGH_BASE */
 	struct page_set gpages;
 	struct machine_spt *spt; /* shadow mode: the shadow MMU model and its bookkeeping */
 	struct sim *sim;

@@ -124,16 +124,30 @@ int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
 static int machine_alloc_table(void *ctx, uint64_t *pa)
 {
 	struct machine *m = ctx;
+	gpa_t *covered = &m->host_table_end;
 
+	/*
+	 * [SIM_TABLE_BASE, SIM_DATA_BASE) full (a trace scattered over ~250,000 pages and more):
+	 * go on at SIM_TABLE_HIGH_BASE, which data frames must not reach. Not in shadow mode,
+	 * whose guest direct map (the way its kernel writes tables) covers the first GiB.
+	 */
+	if (m->next_table + X86_PAGE_SIZE > SIM_DATA_BASE && m->next_table < SIM_TABLE_HIGH_BASE) {
+		if (m->mode == PAGING_SHADOW || m->next_data > SIM_TABLE_HIGH_BASE)
+			return -ENOSPC;
+		m->next_table = m->host_table_hi_end = SIM_TABLE_HIGH_BASE;
+	}
+	if (m->next_table >= SIM_TABLE_HIGH_BASE) {
+		if (m->next_table + X86_PAGE_SIZE > SIM_GUEST_LIMIT)
+			return -ENOSPC;
+		covered = &m->host_table_hi_end;
+	}
 	*pa = m->next_table;
-	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
-		return -ENOMEM;
 	m->next_table += X86_PAGE_SIZE;
 	/* the guest kernel writes its new table: its host page, and a TDP fault when nested */
 	machine__host_written(m, *pa >> X86_PAGE_SHIFT);
 	if (m->mode == PAGING_NESTED)
 		machine__tdp_access(m, *pa >> X86_PAGE_SHIFT, true);
-	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
+	return machine__host_cover(m, covered, *pa + X86_PAGE_SIZE);
 }
 
 /*
@@ -147,6 +161,8 @@ static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
 	int err;
 
 	len = align_up(len, gsz);
+	if (m->next_table >= SIM_TABLE_HIGH_BASE && gpa + len > SIM_TABLE_HIGH_BASE)
+		return -ENOSPC; /* data frames would reach the second table area */
 	for (uint64_t off = 0; off < len; off += gsz) {
 		if (m->spt)
 			err = machine__spt_map(m, gva + off, gpa + off, m->c->gps);
@@ -384,7 +400,7 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
-			 strerror(-rc));
+			 rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
 		return rc;
 	}
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -461,7 +477,7 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 	table_err = machine__finish(m, out);
 	if (!rc && table_err) {
 		snprintf(err, errlen, "building %s tables: %s", paging_mode_name(mode),
-			 strerror(-table_err));
+			 table_err == -ENOSPC ? SIM_FULL_MSG : strerror(-table_err));
 		rc = table_err;
 	}
 	machine__free(m);
