@@ -23,7 +23,7 @@ secs() { python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
 accesses() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['accesses'])" "$1"; }
 rate() { python3 -c "import sys; a,t=float(sys.argv[1]),float(sys.argv[2])-float(sys.argv[3]); print(f'{t:7.2f} s {a/t/1e6:7.2f} M accesses/s')" "$@"; }
 
-echo "memvirt $("$memvirt" --version 2>/dev/null | head -1), $(nproc) CPUs"
+echo "$("$memvirt" --version 2>/dev/null | head -1), $(nproc) CPUs"
 if command -v valgrind >/dev/null; then
 	# shellcheck disable=SC2086 # the command's words
 	t0=$(secs); valgrind --tool=lackey --trace-mem=yes --log-file="$tmp/l.txt" $cmd >/dev/null 2>&1; t1=$(secs)
