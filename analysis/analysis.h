@@ -74,7 +74,8 @@ const struct ev_exit_stat *ev_stat_exits(const struct ev_stat *s, size_t *n);
 uint64_t ev_stat_exits_unknown(const struct ev_stat *s);
 const struct log2_hist *ev_stat_hist(const struct ev_stat *s, enum ev_stat_hist which);
 uint64_t ev_stat_dropped(const struct ev_stat *s, enum ev_source source);
-/* Join counts for the report (see analysis/join.h): guest faults, with a KVM walk, with a host fault.
+/* Join counts for the report (see analysis/join.h): guest faults, with a KVM walk, with a host
+ * fault.
  */
 void ev_stat_set_join(struct ev_stat *s, uint64_t faults, uint64_t with_walk, uint64_t with_host);
 /* The report, as text or JSON; @error is the reader's error or NULL. */

@@ -3,7 +3,10 @@
  * The join of guest faults with KVM walks, shadow entries and host faults.
  * Every candidate record is kept (compactly), sorted by (page, time), and
  * each guest fault looks its partners up by binary search, so the join does
- * not depend on the order in which the capture merged its sources.
+ * not depend on the order in which the capture merged its sources. A guest
+ * fault is kept as its record's fields only (56 bytes, not the 200 of a
+ * struct ev_joined): its partners are looked up again when it is asked for,
+ * so a file of millions of faults is joined in a fraction of the memory.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,9 +38,17 @@ struct jchain {
 	uint64_t gfn, hvpn;
 };
 
+/* A guest_fault record's fields. */
+struct jfault {
+	uint64_t cr2, rip, gpa, cr3, t;
+	uint32_t error_code, page_shift;
+	uint16_t cpu;
+};
+
 struct ev_join {
-	struct ev_joined *f;
+	struct jfault *f;
 	size_t nf, capf;
+	struct ev_joined *cur; /* ev_join_get's answer, rebuilt each call */
 	struct jvec walks, sptes, hosts, reqs;
 	struct jslot slot[JOIN_MAX_SLOTS];
 	unsigned nslots;
@@ -77,7 +88,7 @@ static uint64_t fld(const struct ev_record *rec, const char *name, unsigned i)
 }
 
 /* The 4K guest frame the fault's address lies in. */
-static uint64_t fault_gpa4k(const struct ev_joined *f)
+static uint64_t fault_gpa4k(const struct jfault *f)
 {
 	uint64_t mask;
 
@@ -99,7 +110,7 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 	struct jwalk *w;
 
 	if (!strcmp(name, "guest_fault")) {
-		struct ev_joined *f;
+		struct jfault *f;
 
 		if (grow((void **)&j->f, &j->capf, j->nf, sizeof(*j->f)))
 			return -ENOMEM;
@@ -112,7 +123,7 @@ static int join__add(struct ev_join *j, const struct ev_record *rec, uint64_t t)
 		f->error_code = (uint32_t)fld(rec, "error_code", 0);
 		f->page_shift = (uint32_t)fld(rec, "page_shift", 0);
 		f->cpu = rec->cpu;
-		f->t_fault = t;
+		f->t = t;
 	} else if (!strcmp(name, "kvm_mmu_walk")) {
 		w = jvec__add(&j->walks);
 		if (!w)
@@ -190,9 +201,9 @@ static int cmp_chain(const void *a, const void *b)
 
 static int cmp_fault(const void *a, const void *b)
 {
-	const struct ev_joined *x = a, *y = b;
+	const struct jfault *x = a, *y = b;
 
-	return x->t_fault < y->t_fault ? -1 : x->t_fault > y->t_fault;
+	return x->t < y->t ? -1 : x->t > y->t;
 }
 
 /* qsort, which must not be given a NULL array even when it is empty. */
@@ -297,12 +308,21 @@ static bool join__hva(const struct ev_join *j, uint64_t gpa, uint64_t *hva)
 	return false;
 }
 
-static void join__match(struct ev_join *j, struct ev_joined *f)
+/* Guest fault @g and its partners into @f. */
+static void join__match(const struct ev_join *j, const struct jfault *g, struct ev_joined *f)
 {
-	const struct jwalk *w = first_after(&j->walks, f->cr2 >> X86_PAGE_SHIFT, f->t_fault);
-	uint64_t gpa = fault_gpa4k(f);
+	const struct jwalk *w = first_after(&j->walks, g->cr2 >> X86_PAGE_SHIFT, g->t);
+	uint64_t gpa = fault_gpa4k(g);
 	bool before;
 
+	*f = (struct ev_joined){.cr2 = g->cr2,
+				.rip = g->rip,
+				.gpa = g->gpa,
+				.cr3 = g->cr3,
+				.error_code = g->error_code,
+				.page_shift = g->page_shift,
+				.cpu = g->cpu,
+				.t_fault = g->t};
 	if (w) {
 		f->has_walk = true;
 		f->t_walk = w->t;
@@ -310,7 +330,6 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->walk_levels = w->levels;
 		f->walk_error = w->error;
 		memcpy(f->walk_pte, w->pte, sizeof(f->walk_pte));
-		j->with_walk++;
 	}
 	if (f->gpa == ~0ULL)
 		return; /* a fatal fault mapped nothing */
@@ -321,7 +340,6 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->t_spte = w->t;
 		f->spte = w->val;
 		f->spte_level = w->levels;
-		j->with_spte++;
 	}
 	w = covering(&j->reqs, gpa_to_gfn(gpa), f->t_fault, &before);
 	if (w) {
@@ -337,7 +355,6 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 		f->t_host = w->t;
 		f->host_addr = w->addr;
 		f->host_gup = w->val != 0;
-		j->with_host++;
 		/*
 		 * The frame KVM got from get_user_pages is the page's final one; the
 		 * first SPTE request may have mapped the host zero page for a read.
@@ -352,6 +369,7 @@ static void join__match(struct ev_join *j, struct ev_joined *f)
 int ev_join_read(struct ev_reader *r, struct ev_join **jp)
 {
 	struct ev_join *j = calloc(1, sizeof(*j));
+	struct ev_joined f;
 	struct ev_record rec;
 	struct ev_clock clock;
 	int ret;
@@ -359,6 +377,11 @@ int ev_join_read(struct ev_reader *r, struct ev_join **jp)
 	*jp = NULL;
 	if (!j)
 		return -ENOMEM;
+	j->cur = malloc(sizeof(*j->cur));
+	if (!j->cur) {
+		free(j);
+		return -ENOMEM;
+	}
 	ev_clock_init(&clock, ev_reader_header(r));
 	while ((ret = ev_read(r, &rec)) == 1) {
 		ev_clock_see(&clock, &rec);
@@ -373,8 +396,12 @@ int ev_join_read(struct ev_reader *r, struct ev_join **jp)
 	sort(j->reqs.v, j->reqs.n, sizeof(*j->reqs.v), cmp_walk);
 	sort(j->chain, j->nchain, sizeof(*j->chain), cmp_chain);
 	sort(j->f, j->nf, sizeof(*j->f), cmp_fault);
-	for (size_t i = 0; i < j->nf; i++)
-		join__match(j, &j->f[i]);
+	for (size_t i = 0; i < j->nf; i++) {
+		join__match(j, &j->f[i], &f);
+		j->with_walk += f.has_walk;
+		j->with_spte += f.has_spte;
+		j->with_host += f.has_host;
+	}
 	*jp = j;
 	return ret < 0 ? -1 : 0;
 }
@@ -384,6 +411,7 @@ void ev_join_free(struct ev_join *j)
 	if (!j)
 		return;
 	free(j->f);
+	free(j->cur);
 	free(j->walks.v);
 	free(j->sptes.v);
 	free(j->hosts.v);
@@ -399,7 +427,10 @@ size_t ev_join_count(const struct ev_join *j)
 
 const struct ev_joined *ev_join_get(const struct ev_join *j, size_t i)
 {
-	return i < j->nf ? &j->f[i] : NULL;
+	if (i >= j->nf)
+		return NULL;
+	join__match(j, &j->f[i], j->cur);
+	return j->cur;
 }
 
 void ev_join_totals(const struct ev_join *j, uint64_t *faults, uint64_t *with_walk,
@@ -425,7 +456,7 @@ void ev_join_print(const struct ev_join *j, FILE *out)
 	bool tdp = ev_join_tdp(j);
 
 	for (size_t i = 0; i < j->nf; i++) {
-		const struct ev_joined *f = &j->f[i];
+		const struct ev_joined *f = ev_join_get(j, i);
 
 		fprintf(out,
 			"%" PRIu64 " cpu %u  GVA 0x%" PRIx64 " -> GPA 0x%" PRIx64

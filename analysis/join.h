@@ -55,12 +55,13 @@ struct ev_join;
 /*
  * Read the rest of @r and join. Returns 0, or -1 when the file is bad or
  * truncated (ev_reader_error says why; *j still joins what was read), or
- * -ENOMEM with *j NULL. Memory grows with the number of guest faults, KVM
- * walks, set_spte records and host faults in the file (about 64 bytes each).
+ * -ENOMEM with *j NULL. Memory grows with the number of guest faults (56
+ * bytes each), KVM walks, set_spte records and host faults (88 bytes each).
  */
 int ev_join_read(struct ev_reader *r, struct ev_join **j);
 void ev_join_free(struct ev_join *j);
-/* The joined guest faults, in time order: index 0 .. ev_join_count() - 1. */
+/* The joined guest faults, in time order: index 0 .. ev_join_count() - 1. ev_join_get's
+ * answer is built on each call and valid until the next call on @j. */
 size_t ev_join_count(const struct ev_join *j);
 const struct ev_joined *ev_join_get(const struct ev_join *j, size_t i);
 /* Guest faults, and how many of them have a KVM walk and a host fault. */

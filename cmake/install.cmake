@@ -7,7 +7,9 @@
 #   PREFIX/share/memvirt/{kernel,workload}.elf    found from the binary's place (src/about.c)
 #   PREFIX/share/man/man1/memvirt.1, memvirt-COMMAND.1
 #   PREFIX/share/bash-completion/completions/memvirt
-#   PREFIX/share/doc/memvirt/README.md, docs/
+#   PREFIX/share/doc/memvirt/README.md, docs/     docs/sample-run/ included: a real run's
+#                                                 directory, found from the binary's place
+#                                                 by 'memvirt explain --sample' (src/about.c)
 include(GNUInstallDirs)
 
 set(MEMVIRT_DOC_GEN ${CMAKE_BINARY_DIR}/doc)
@@ -52,3 +54,9 @@ install(FILES ${completion} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion
         RENAME memvirt)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The sample run is data read by the binary: the build stops if it is missing.
+foreach(f run.json events.mvev pagetables.bin)
+  if(NOT EXISTS ${PROJECT_SOURCE_DIR}/docs/sample-run/${f})
+    message(FATAL_ERROR "docs/sample-run/${f} is missing: scripts/make-sample-run.sh makes it")
+  endif()
+endforeach()

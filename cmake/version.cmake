@@ -44,6 +44,11 @@ endif()
 include(GNUInstallDirs)
 file(RELATIVE_PATH MEMVIRT_DATA_RELDIR ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}
      ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}/memvirt)
+# The documentation's folder relative to the binary's, once installed (share/doc/memvirt),
+# and the source tree's, where a binary that is not installed finds docs/sample-run.
+file(RELATIVE_PATH MEMVIRT_DOC_RELDIR ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}
+     ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR})
+set(MEMVIRT_SOURCE_DIR ${PROJECT_SOURCE_DIR})
 
 configure_file(${PROJECT_SOURCE_DIR}/common/memvirt_version.h.in
                ${CMAKE_BINARY_DIR}/generated/memvirt_version.h @ONLY)

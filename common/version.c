@@ -59,6 +59,8 @@ const struct memvirt_build *memvirt_build(void)
 		.tracer_note = MEMVIRT_TRACER_NOTE,
 		.capstone = MEMVIRT_CAPSTONE_VERSION,
 		.data_reldir = MEMVIRT_DATA_RELDIR,
+		.doc_reldir = MEMVIRT_DOC_RELDIR,
+		.source_dir = MEMVIRT_SOURCE_DIR,
 	};
 
 	return &b;

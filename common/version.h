@@ -21,6 +21,8 @@ struct memvirt_build {
 	const char *tracer_note;
 	const char *capstone;
 	const char *data_reldir;
+	const char *doc_reldir; /* the documentation, "../share/doc/memvirt" */
+	const char *source_dir; /* the source tree the build was configured from */
 };
 
 const struct memvirt_build *memvirt_build(void);

@@ -11,7 +11,6 @@
 #include "mmu/config_internal.h"
 
 #define CFG_MAX_LATENCY 1000000u
-#define CFG_MAX_WAYS	1024u
 #define CFG_MAX_ENTRIES (1u << 24)
 
 void sim_config__textbook(struct sim_config *c)
@@ -74,9 +73,16 @@ void cfg_check_assoc(struct cfg_parse *p, const struct assoc_config *g, const ch
 			  "must be at least 1 (use ways = entries for fully associative)");
 		return;
 	}
-	if (g->ways > CFG_MAX_WAYS || g->ways > g->entries) {
-		cfg_error(p, line_ways, key, "%u ways is more than the %u entries (or than %u)",
-			  g->ways, g->entries, CFG_MAX_WAYS);
+	if (g->ways > CFG_MAX_WAYS) {
+		cfg_error(p, line_ways, key,
+			  "%u ways is more than the model's %u (a fill scans every way of its "
+			  "set): use more sets of at most %u ways",
+			  g->ways, CFG_MAX_WAYS, CFG_MAX_WAYS);
+		return;
+	}
+	if (g->ways > g->entries) {
+		cfg_error(p, line_ways, key, "%u ways is more than the %u entries", g->ways,
+			  g->entries);
 		return;
 	}
 	if (g->entries % g->ways)
@@ -142,6 +148,39 @@ static void cfg_check_tlb(struct cfg_parse *p, const struct sim_config *c)
 	}
 }
 
+/* Each organisation uses its own sizes: split the per-level ones, the others one cache. */
+static void cfg_check_pwc_org(struct cfg_parse *p, const struct pwc_config *pc)
+{
+	unsigned line = p->pwc_one_line ? p->pwc_one_line : p->line_of[CFG_L_PWC];
+
+	if ((unsigned)pc->org > PWC_ORG_PATH) {
+		cfg_error(p, p->line_of[CFG_L_PWC], "organisation",
+			  "expected split, unified or path");
+		return;
+	}
+	if (pc->org == PWC_ORG_SPLIT) {
+		if (pc->one.entries)
+			cfg_error(p, line, "entries",
+				  "applies to organisation = unified or path (split caches take "
+				  "pde_entries, pdpte_entries, ...)");
+		return;
+	}
+	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
+		if (pc->level[l].entries) {
+			cfg_error(p, p->pwc_level_line ? p->pwc_level_line : line,
+				  l == 2 ? "pde_entries" : "pdpte_entries",
+				  "per-level caches belong to organisation = split; the %s cache "
+				  "takes entries and ways",
+				  pwc_org_name(pc->org));
+			return;
+		}
+	cfg_check_assoc(p, &pc->one, "", true, line, line);
+	if (pc->org == PWC_ORG_PATH && pc->one.entries && pc->one.ways != pc->one.entries)
+		cfg_error(p, line, "ways",
+			  "%u: a path cache is fully associative, ways must equal entries (%u)",
+			  pc->one.ways, pc->one.entries);
+}
+
 static void cfg_check_pwc(struct cfg_parse *p, const struct sim_config *c)
 {
 	static const char *const names[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
@@ -150,6 +189,7 @@ static void cfg_check_pwc(struct cfg_parse *p, const struct sim_config *c)
 		cfg_check_assoc(p, &c->pwc.level[l], names[l], true, p->line_of[CFG_L_PWC],
 				p->line_of[CFG_L_PWC]);
 	cfg_check_latency(p, c->pwc.latency, "latency", p->line_of[CFG_L_PWC]);
+	cfg_check_pwc_org(p, &c->pwc);
 	cfg_check_assoc(p, &c->ntlb, "", true, p->line_of[CFG_L_NTLB], p->line_of[CFG_L_NTLB]);
 	cfg_check_latency(p, c->ntlb_latency, "latency", p->line_of[CFG_L_NTLB]);
 }

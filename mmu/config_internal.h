@@ -3,6 +3,13 @@
 #ifndef MEMVIRT_MMU_CONFIG_INTERNAL_H
 #define MEMVIRT_MMU_CONFIG_INTERNAL_H
 
+/*
+ * The widest set the model takes: an LRU fill scans every way of its set for
+ * the oldest stamp, so wider sets cost time per miss; no hardware TLB or cache
+ * comes near it. Checked in cfg_check_assoc (files and code alike).
+ */
+#define CFG_MAX_WAYS 1024u
+
 #include "mmu/mmu.h"
 
 /* Lines of single keys, so checks made after parsing still point at the right line. */
@@ -33,6 +40,8 @@ struct cfg_parse {
 	unsigned cache_sect_line[SIM_MAX_CACHE_LEVELS];
 	uint64_t cache_size[SIM_MAX_CACHE_LEVELS]; /* bytes, when set by this text */
 	unsigned cache_size_line[SIM_MAX_CACHE_LEVELS];
+	unsigned pwc_level_line; /* the last per-level [pwc] key of this text */
+	unsigned pwc_one_line;	 /* the last [pwc] entries or ways key of this text */
 	bool tlb_reset, cache_reset, any_key;
 	int section; /* enum cfg_section */
 	unsigned sect_level, sect_array;

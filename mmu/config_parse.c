@@ -3,6 +3,7 @@
  * (docs/sim-config.md). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static int cfg_assoc_key(struct cfg_parse *p, struct assoc_config *g, const char
 		return cfg_uint(p, key, val, &g->entries, 0, 1u << 24);
 	if (!strcmp(suffix, "ways")) {
 		*ways_line = p->line;
-		return cfg_uint(p, key, val, &g->ways, 0, 1024);
+		return cfg_uint(p, key, val, &g->ways, 0, UINT_MAX);
 	}
 	if (!strcmp(suffix, "policy"))
 		return cfg_policy(p, key, val, &g->policy);
@@ -184,14 +185,51 @@ static int cfg_tlb(struct cfg_parse *p, struct sim_config *c, const char *key, c
 	return r == 1 ? cfg_unknown(p, key, "entries, ways, policy") : r;
 }
 
+/*
+ * [pwc] organisation = split|unified|path. A new organisation replaces the
+ * caches of the one before (a preset's per-level caches), as a [tlbN] section
+ * replaces the TLB hierarchy; so it must come before this text's cache keys.
+ */
+static int cfg_pwc_org(struct cfg_parse *p, struct sim_config *c, const char *key, const char *val)
+{
+	for (unsigned o = PWC_ORG_SPLIT; o <= PWC_ORG_PATH; o++) {
+		if (strcmp(val, pwc_org_name((enum pwc_org)o)))
+			continue;
+		if (p->pwc_level_line || p->pwc_one_line) {
+			cfg_error(p, p->line, key,
+				  "must come before the cache sizes of [pwc] (line %u)",
+				  p->pwc_level_line ? p->pwc_level_line : p->pwc_one_line);
+			return -EINVAL;
+		}
+		c->pwc.org = (enum pwc_org)o;
+		for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
+			c->pwc.level[l].entries = c->pwc.level[l].ways = 0;
+		c->pwc.one.entries = c->pwc.one.ways = 0;
+		return 0;
+	}
+	cfg_error(p, p->line, key, "'%s': expected split, unified or path", val);
+	return -EINVAL;
+}
+
 static int cfg_pwc(struct cfg_parse *p, struct sim_config *c, const char *key, const char *val)
 {
 	static const char *const prefix[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
 	unsigned unused;
+	int r;
 
 	p->line_of[CFG_L_PWC] = p->line;
 	if (!strcmp(key, "latency"))
 		return cfg_uint(p, key, val, &c->pwc.latency, 0, 1000000);
+	if (!strcmp(key, "organisation"))
+		return cfg_pwc_org(p, c, key, val);
+	if (!strcmp(key, "host")) {
+		bool on;
+
+		if (cfg_bool(p, key, val, &on))
+			return -EINVAL;
+		c->pwc.host_off = !on;
+		return 0;
+	}
 	if (!strcmp(key, "policy")) {
 		enum repl_policy pol;
 
@@ -199,19 +237,28 @@ static int cfg_pwc(struct cfg_parse *p, struct sim_config *c, const char *key, c
 			return -EINVAL;
 		for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
 			c->pwc.level[l].policy = pol;
+		c->pwc.one.policy = pol;
 		return 0;
+	}
+	r = cfg_assoc_key(p, &c->pwc.one, key, key, val, &unused);
+	if (r != 1) {
+		p->pwc_one_line = p->line;
+		return r;
 	}
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++) {
 		size_t n = strlen(prefix[l]);
 
 		if (!strncmp(key, prefix[l], n) && strcmp(key + n, "policy")) {
-			int r = cfg_assoc_key(p, &c->pwc.level[l], key, key + n, val, &unused);
-
-			if (r != 1)
+			r = cfg_assoc_key(p, &c->pwc.level[l], key, key + n, val, &unused);
+			if (r != 1) {
+				p->pwc_level_line = p->line;
 				return r;
+			}
 		}
 	}
-	return cfg_unknown(p, key, "latency, policy, {pde,pdpte,pml4e,pml5e}_entries, {...}_ways");
+	return cfg_unknown(p, key,
+			   "latency, policy, organisation, host, entries, ways, "
+			   "{pde,pdpte,pml4e,pml5e}_entries, {...}_ways");
 }
 
 static int cfg_ntlb(struct cfg_parse *p, struct sim_config *c, const char *key, const char *val)
@@ -251,7 +298,7 @@ static int cfg_cache(struct cfg_parse *p, struct sim_config *c, const char *key,
 	}
 	if (!strcmp(key, "ways")) {
 		p->cache_line[p->sect_level] = p->line;
-		return cfg_uint(p, key, val, &cl->geo.ways, 0, 1024);
+		return cfg_uint(p, key, val, &cl->geo.ways, 0, UINT_MAX);
 	}
 	if (!strcmp(key, "policy"))
 		return cfg_policy(p, key, val, &cl->geo.policy);

@@ -62,6 +62,12 @@ static void out_pwc(struct cfg_out *o, const struct sim_config *c)
 	static const char *const prefix[] = {"", "", "pde_", "pdpte_", "pml4e_", "pml5e_"};
 
 	out(o, "[pwc]\nlatency = %u\n", c->pwc.latency);
+	if (c->pwc.org != PWC_ORG_SPLIT)
+		out(o, "organisation = %s\nentries = %u\nways = %u\npolicy = %s\n",
+		    pwc_org_name(c->pwc.org), c->pwc.one.entries, c->pwc.one.ways,
+		    repl_policy_name(c->pwc.one.policy));
+	if (c->pwc.host_off)
+		out(o, "host = no\n");
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++) {
 		if (!c->pwc.level[l].entries)
 			continue;

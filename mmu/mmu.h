@@ -34,6 +34,19 @@ static inline uint64_t page_size_bytes(enum page_size ps)
 
 const char *page_size_name(enum page_size ps); /* "4K", "2M", "1G" */
 
+/*
+ * Canonical addresses (SDM Vol. 1 §3.3.7.1; Vol. 3A §4.5): bits 63:47 (4-level)
+ * or 63:56 (5-level) all equal. A non-canonical access raises #GP, not #PF, and
+ * is refused before any TLB lookup.
+ */
+static inline bool va_canonical(uint64_t va, unsigned levels)
+{
+	unsigned bits = levels == 5 ? 57 : 48;
+	int64_t s = (int64_t)(va << (64 - bits)) >> (64 - bits);
+
+	return (uint64_t)s == va;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Physical memory that page tables live in. */
 
@@ -344,10 +357,26 @@ struct tlb_config {
 	struct tlb_level_config level[SIM_MAX_TLB_LEVELS];
 };
 
-/* Paging-structure caches, one per non-leaf level (SDM Vol. 3A §4.10.3). */
+/*
+ * How the paging-structure caches are organised, in the names of Barr, Cox and
+ * Rixner, "Translation caching: skip, don't walk (the page table)", ISCA 2010:
+ * all three hold partial translations tagged by virtual-address bits.
+ */
+enum pwc_org {
+	PWC_ORG_SPLIT,	 /* one cache per level (Intel's PSCs; their STC) */
+	PWC_ORG_UNIFIED, /* one cache, entries of any level tagged by level and VA prefix (UTC) */
+	PWC_ORG_PATH,	 /* one fully associative cache, an entry per upper path (TPC) */
+};
+
+const char *pwc_org_name(enum pwc_org o);
+
+/* Paging-structure caches, one per non-leaf level (SDM Vol. 3A §4.10.3), or one shared. */
 struct pwc_config {
 	struct assoc_config level[PT_MAX_LEVELS + 1]; /* index 2 (PDE) .. 5 (PML5E); 0, 1 unused */
 	unsigned latency;			      /* cycles for a lookup that hits */
+	enum pwc_org org;			      /* split uses level[], the others @one */
+	struct assoc_config one;		      /* unified and path; entries 0: absent */
+	bool host_off; /* host (nested-dimension) walks get no PWC ([pwc] host = no) */
 };
 
 struct cache_level_config {
@@ -471,6 +500,8 @@ void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w);
 void pwc__flush_all(struct pwc *p);
 void pwc__flush_tag(struct pwc *p, uint32_t tag);
 bool pwc__present(const struct pwc *p); /* any level configured */
+/* A cache level above @leaf_level is configured (the lookup-counting rule, docs/sim-model.md). */
+bool pwc__could_hold(const struct pwc *p, unsigned leaf_level);
 
 struct dcache *dcache__new(const struct cache_config *cfg, uint64_t seed);
 void dcache__free(struct dcache *d);
@@ -524,11 +555,47 @@ struct sim_cycles {
 	uint64_t total;
 };
 
+/*
+ * One pass, every size (docs/sim-model.md, "TLB size sweeps"): the misses of
+ * one LRU TLB level at several sizes of the array that holds its 4K pages (the
+ * level's first array if none does), from the LRU stack distances of the
+ * lookups reaching the level. Its other arrays keep their geometry.
+ */
+#define TLB_SWEEP_MAX_SIZES   32
+#define TLB_SWEEP_MAX_ENTRIES 65536u
+
+struct tlb_sweep_config {
+	unsigned level;	 /* 0-based TLB level */
+	unsigned sets;	 /* 0: fully associative at every size; else ways = entries / sets */
+	unsigned nsizes; /* 1..TLB_SWEEP_MAX_SIZES */
+	unsigned entries[TLB_SWEEP_MAX_SIZES]; /* strictly increasing */
+};
+
+struct tlb_sweep_result {
+	bool on;
+	unsigned level, sets, nsizes; /* sets 0: fully associative */
+	uint32_t array_sizes;	      /* page sizes (bits) the swept array holds */
+	unsigned entries[TLB_SWEEP_MAX_SIZES];
+	uint64_t misses[TLB_SWEEP_MAX_SIZES];
+	double mpka[TLB_SWEEP_MAX_SIZES]; /* misses per thousand accesses */
+	uint64_t lookups;		  /* lookups that reached the level */
+	uint64_t inexact;		  /* events after which the pass may differ from runs */
+	char why[96];			  /* the first of them */
+};
+
+/*
+ * Check a sweep against a configuration: 0, or -EINVAL with one line in @err
+ * (no such level, a policy other than LRU, sizes the set count does not divide).
+ */
+int tlb_sweep_check(const struct sim_config *c, const struct tlb_sweep_config *sw, char *err,
+		    size_t errlen);
+
 struct sim_result {
 	char config[SIM_NAME_LEN];
 	enum paging_mode mode;
 	unsigned tlb_levels, cache_levels;
 	uint64_t accesses, writes, faults;
+	uint64_t noncanonical; /* accesses refused with #GP before any lookup (among faults) */
 	uint64_t tlb_hits[SIM_MAX_TLB_LEVELS][PAGE_SIZES];
 	uint64_t tlb_misses[SIM_MAX_TLB_LEVELS];
 	uint64_t walks;
@@ -551,6 +618,7 @@ struct sim_result {
 	double pwc_hit_rate, host_pwc_hit_rate, ntlb_hit_rate;
 	double cycles_per_access;
 	struct sim_cycles cycles;
+	struct tlb_sweep_result sweep; /* when a sweep was set */
 };
 
 /*
@@ -560,10 +628,13 @@ struct sim_result {
 struct sim *sim__new(const struct sim_config *cfg, enum paging_mode mode,
 		     const struct sim_tables *t);
 void sim__free(struct sim *s);
+/* Sweep one TLB level's sizes in this run (before the first access); 0 or -EINVAL/-ENOMEM. */
+int sim__set_sweep(struct sim *s, const struct tlb_sweep_config *sw);
 /*
  * Translate one data access: TLB levels, then a walk on a miss. The hot path:
- * no allocation, no I/O. Returns 0, or -EFAULT if the walk faulted (counted in
- * faults; nothing is cached).
+ * no allocation, no I/O. Returns 0, or -EFAULT if the walk faulted or the
+ * address is not canonical (counted in faults, the latter also in noncanonical
+ * with no lookup and no walk; nothing is cached).
  */
 int sim__access(struct sim *s, gva_t va, bool write);
 

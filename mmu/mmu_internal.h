@@ -189,6 +189,20 @@ void assoc__invalidate(struct assoc *a, size_t idx);
 
 const struct repl_policy_ops *repl_policy_ops_get(enum repl_policy p);
 
+/*
+ * The unified and translation-path organisations of the paging-structure
+ * caches (pwc_org.c); struct pwc hands them every operation when configured.
+ */
+struct pwc_org_cache;
+
+struct pwc_org_cache *pwc_org__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed);
+void pwc_org__free(struct pwc_org_cache *o);
+bool pwc_org__present(const struct pwc_org_cache *o);
+bool pwc_org__lookup(struct pwc_org_cache *o, uint32_t tag, uint64_t va, struct pwc_hit *hit);
+void pwc_org__fill(struct pwc_org_cache *o, uint32_t tag, const struct walk *w);
+void pwc_org__flush_all(struct pwc_org_cache *o);
+void pwc_org__flush_tag(struct pwc_org_cache *o, uint32_t tag);
+
 /* Walker internals shared with the simulator. */
 
 /*
@@ -210,6 +224,78 @@ int walk__run(const struct walk_env *env, const struct walk_cpu *cpu, uint64_t v
 
 /* Validate a walk_cpu; returns 0 or -EINVAL. */
 int walk_cpu__check(const struct walk_cpu *cpu);
+
+/* The VA bits a paging depth translates: 47:0 (4-level) or 56:0 (5-level). */
+static inline uint64_t va_width_mask(unsigned levels)
+{
+	return (1ULL << (levels == 5 ? 57 : 48)) - 1;
+}
+
+/*
+ * A TLB key: the virtual page number of the size, VA[W-1:shift] with W the
+ * paging width (@va_mask), so a kernel-half page is indexed by its own VPN bits
+ * and not by the copies of bit 47 above them; the size sits above the index
+ * bits so a unified array tells 4K and 2M entries apart. Sets are key modulo
+ * sets (assoc__set).
+ */
+static inline uint64_t tlb_key_of(uint64_t va, enum page_size size, uint64_t va_mask)
+{
+	return ((va & va_mask) >> page_size_shift(size)) | ((uint64_t)size << ASSOC_INDEX_BITS);
+}
+
+/* The set of @key in a store of @sets sets, as assoc__set chooses it. */
+static inline unsigned assoc_set_of(unsigned sets, uint64_t key)
+{
+	key &= ASSOC_INDEX_MASK;
+	return (sets & (sets - 1)) == 0 ? (unsigned)(key & (sets - 1)) : (unsigned)(key % sets);
+}
+
+/* The TLB's key width, set by the simulator from its paging depth (default: 5-level's). */
+void tlb__set_levels(struct tlb *t, unsigned levels);
+/* The geometry of level @lvl as built (for the one-pass size sweep). */
+const struct tlb_level_config *tlb__level_config(const struct tlb *t, unsigned lvl);
+
+/*
+ * Per-set LRU stack distances of a stream of keys (Mattson et al., IBM Systems
+ * Journal 1970): sets chosen as assoc__set does, each set's stack kept to
+ * @depth keys (deeper ones miss at every size of interest). O(log depth) per
+ * reference: a Fenwick tree over each set's last-use times, a hash from key
+ * to its time. Constructor returns NULL and sets errno.
+ */
+struct stackdist;
+
+struct stackdist *stackdist__new(unsigned sets, unsigned depth);
+void stackdist__free(struct stackdist *sd);
+/* Reference @key: its distance (1 = the most recent key of its set), 0 if first or deeper. */
+unsigned stackdist__ref(struct stackdist *sd, uint64_t key);
+/* Whether @key is within the depth of its set's stack. */
+bool stackdist__holds(const struct stackdist *sd, uint64_t key);
+bool stackdist__empty(const struct stackdist *sd);
+void stackdist__clear(struct stackdist *sd);
+
+/*
+ * The one-pass size sweep of one TLB level (mmu/stackdist.c), fed by the
+ * simulator with each lookup that reaches the level and the page size the
+ * translation turned out to have.
+ */
+struct tlb_sweep;
+
+struct tlb_sweep *tlb_sweep__new(const struct tlb_sweep_config *cfg,
+				 const struct tlb_level_config *lc, unsigned levels);
+void tlb_sweep__free(struct tlb_sweep *sw);
+/* A lookup at the level for @va, whose translation is of @size; @l0_hit: it hit level 1. */
+void tlb_sweep__ref(struct tlb_sweep *sw, uint64_t va, enum page_size size, bool l0_hit);
+/* A lookup at the level for @va whose walk faulted (nothing filled). */
+void tlb_sweep__walk_fault(struct tlb_sweep *sw, uint64_t va);
+/* Something after which one pass no longer equals separate runs. */
+void tlb_sweep__inexact(struct tlb_sweep *sw, const char *why);
+void tlb_sweep__flush_all(struct tlb_sweep *sw);
+/* A partial flush: exact only if the level holds nothing it drops (@va: one page; else all). */
+void tlb_sweep__flush_some(struct tlb_sweep *sw, bool one_page, uint64_t va, const char *why);
+void tlb_sweep__reset_stats(struct tlb_sweep *sw);
+/* The misses per size; @repeats: level-1 hits the simulator counted without a lookup. */
+void tlb_sweep__result(const struct tlb_sweep *sw, const uint64_t *l0_hits, uint64_t accesses,
+		       struct tlb_sweep_result *r);
 
 /* Leaf page size at @level (1: 4K, 2: 2M, 3: 1G). */
 static inline enum page_size walk_level_size(unsigned level)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The guest page-table snapshot of a run (pagetables.bin), read back and checked. */
+/* The guest page-table snapshot of a run (pagetables.bin), read back, checked and held for walks.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "mmu/mmu.h"
 #include "mmu/ptsnap.h"
 
 static int snap_bad(char *err, size_t errlen, const char *path, const char *what)
@@ -81,4 +84,136 @@ int ptsnap_read(const char *path, struct ptsnap_header *h, struct ptsnap_region 
 		ret = snap_bad(err, errlen, path, "read error");
 	fclose(f);
 	return ret;
+}
+
+/* ---- The tables held for walks ---- */
+
+struct snap_page {
+	uint64_t gpa;
+	uint64_t e[X86_PAGE_SIZE / 8];
+};
+
+struct ptsnap_tables {
+	struct pt_mem mem;
+	struct snap_page *page; /* sorted by GPA once loaded */
+	uint32_t n, cap;
+	bool full; /* more than PTSNAP_MAX_PAGES */
+};
+
+static int tables_add(void *ctx, const struct ptsnap_page *p)
+{
+	struct ptsnap_tables *t = ctx;
+
+	if (t->n == PTSNAP_MAX_PAGES) {
+		t->full = true;
+		return -EFBIG;
+	}
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? 2 * t->cap : 64;
+		struct snap_page *pg = realloc(t->page, (size_t)cap * sizeof(*pg));
+
+		if (!pg)
+			return -ENOMEM;
+		t->page = pg;
+		t->cap = cap;
+	}
+	t->page[t->n].gpa = p->gpa;
+	memcpy(t->page[t->n].e, p->data, X86_PAGE_SIZE);
+	t->n++;
+	return 0;
+}
+
+static int page_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct snap_page *)a)->gpa, y = ((const struct snap_page *)b)->gpa;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct snap_page *tables_find(const struct ptsnap_tables *t, uint64_t frame)
+{
+	struct snap_page key = {.gpa = frame};
+
+	return t->n ? bsearch(&key, t->page, t->n, sizeof(*t->page), page_cmp) : NULL;
+}
+
+static int tables_read64(void *ctx, uint64_t gpa, uint64_t *val)
+{
+	const struct snap_page *p;
+
+	if (gpa & 7)
+		return -EINVAL;
+	p = tables_find(ctx, gpa & ~(uint64_t)X86_PAGE_MASK);
+	if (!p)
+		return -EFAULT;
+	*val = p->e[(gpa & X86_PAGE_MASK) / 8];
+	return 0;
+}
+
+static int tables_write64(void *ctx, uint64_t gpa, uint64_t val)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)val;
+	return -EPERM;
+}
+
+static const struct pt_mem_ops tables_ops = {
+	.read64 = tables_read64,
+	.write64 = tables_write64,
+};
+
+/* Sorted for the lookups; a frame twice is not what the writer makes. */
+static int tables_index(struct ptsnap_tables *t, const char *path, char *err, size_t errlen)
+{
+	if (t->n)
+		qsort(t->page, t->n, sizeof(*t->page), page_cmp);
+	for (uint32_t i = 1; i < t->n; i++)
+		if (t->page[i].gpa == t->page[i - 1].gpa)
+			return snap_bad(err, errlen, path, "a table page's GPA appears twice");
+	return 0;
+}
+
+struct ptsnap_tables *ptsnap_tables__load(const char *path, struct ptsnap_header *h,
+					  struct ptsnap_region *map, char *err, size_t errlen)
+{
+	struct ptsnap_tables *t = calloc(1, sizeof(*t));
+	int ret;
+
+	if (!t) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	t->mem = (struct pt_mem){.ops = &tables_ops, .ctx = t};
+	ret = ptsnap_read(path, h, map, tables_add, t, err, errlen);
+	if (ret == -EFBIG && t->full)
+		ret = snap_bad(err, errlen, path, "more table pages than a guest of 64G has");
+	else if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory for its table pages", path);
+	if (!ret)
+		ret = tables_index(t, path, err, errlen);
+	if (ret) {
+		ptsnap_tables__free(t);
+		errno = -ret;
+		return NULL;
+	}
+	return t;
+}
+
+void ptsnap_tables__free(struct ptsnap_tables *t)
+{
+	if (!t)
+		return;
+	free(t->page);
+	free(t);
+}
+
+const struct pt_mem *ptsnap_tables__mem(const struct ptsnap_tables *t)
+{
+	return &t->mem;
+}
+
+uint32_t ptsnap_tables__pages(const struct ptsnap_tables *t)
+{
+	return t->n;
 }

@@ -59,4 +59,25 @@ int ptsnap_read(const char *path, struct ptsnap_header *h, struct ptsnap_region 
 		int (*page)(void *ctx, const struct ptsnap_page *p), void *ctx, char *err,
 		size_t errlen);
 
+/*
+ * A snapshot's tables held for walks: a read-only table memory addressed by
+ * GPA (mmu/mmu.h's struct pt_mem) in which only the snapshot's pages exist.
+ * A load from any other frame is -EFAULT, so a walk that leaves the copied
+ * tables stops with WALK_FAULT_MEMORY instead of reading zeros; writes are
+ * -EPERM. At most PTSNAP_MAX_PAGES pages, each GPA once (the writer copies
+ * every frame once).
+ */
+#define PTSNAP_MAX_PAGES (1u << 18)
+
+struct pt_mem;
+struct ptsnap_tables;
+
+/* ptsnap_read()'s checks and errors, then the pages; NULL with errno and "FILE: ..." in @err. */
+struct ptsnap_tables *ptsnap_tables__load(const char *path, struct ptsnap_header *h,
+					  struct ptsnap_region *map, char *err, size_t errlen);
+void ptsnap_tables__free(struct ptsnap_tables *t);
+const struct pt_mem *ptsnap_tables__mem(const struct ptsnap_tables *t);
+/* The table pages held. */
+uint32_t ptsnap_tables__pages(const struct ptsnap_tables *t);
+
 #endif

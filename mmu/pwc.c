@@ -6,8 +6,6 @@
 
 #include "mmu/mmu_internal.h"
 
-#define PWC_VA_MASK ((1ULL << 57) - 1)
-
 /*
  * Paging-structure caches (SDM Vol. 3A §4.10.3): the PDE cache maps VA bits
  * 47:21 (56:21 with LA57) to the page table a PDE points at, the PDPTE cache
@@ -22,11 +20,13 @@ struct pwc {
 	unsigned levels;
 	bool present[PT_MAX_LEVELS + 1];
 	struct assoc cache[PT_MAX_LEVELS + 1];
+	struct pwc_org_cache *org; /* unified or path organisation: it does everything */
 };
 
-static inline uint64_t pwc_key(uint64_t va, unsigned level)
+/* The VA bits above the level's entry within the paging width (as TLB keys, tlb_key_of). */
+static inline uint64_t pwc_key(const struct pwc *p, uint64_t va, unsigned level)
 {
-	return (va & PWC_VA_MASK) >> pt_level_shift(level);
+	return (va & va_width_mask(p->levels)) >> pt_level_shift(level);
 }
 
 struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t seed)
@@ -42,6 +42,14 @@ struct pwc *pwc__new(const struct pwc_config *cfg, unsigned levels, uint64_t see
 	if (!p)
 		return NULL;
 	p->levels = levels;
+	if (cfg->org != PWC_ORG_SPLIT) {
+		p->org = pwc_org__new(cfg, levels, seed);
+		if (!p->org) {
+			free(p);
+			return NULL;
+		}
+		return p;
+	}
 	for (unsigned l = 2; l <= levels; l++) {
 		if (!cfg->level[l].entries)
 			continue;
@@ -60,6 +68,7 @@ void pwc__free(struct pwc *p)
 {
 	if (!p)
 		return;
+	pwc_org__free(p->org);
 	for (unsigned l = 2; l <= PT_MAX_LEVELS; l++)
 		if (p->present[l])
 			assoc__fini(&p->cache[l]);
@@ -68,7 +77,24 @@ void pwc__free(struct pwc *p)
 
 bool pwc__present(const struct pwc *p)
 {
+	if (p->org)
+		return pwc_org__present(p->org);
 	for (unsigned l = 2; l <= p->levels; l++)
+		if (p->present[l])
+			return true;
+	return false;
+}
+
+/*
+ * Whether some configured cache could hold an entry for a walk whose leaf (or
+ * faulting entry) was at @leaf_level: a level above the leaf, within the depth.
+ */
+bool pwc__could_hold(const struct pwc *p, unsigned leaf_level)
+{
+	/* The shared organisations hold entries of every non-leaf level. */
+	if (p->org)
+		return pwc_org__present(p->org) && leaf_level < p->levels;
+	for (unsigned l = leaf_level + 1 > 2 ? leaf_level + 1 : 2; l <= p->levels; l++)
 		if (p->present[l])
 			return true;
 	return false;
@@ -76,13 +102,15 @@ bool pwc__present(const struct pwc *p)
 
 bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 {
+	if (p->org)
+		return pwc_org__lookup(p->org, tag, va, hit);
 	/* Deepest first: a PDE hit skips more of the walk than a PML4E hit. */
 	for (unsigned l = 2; l <= p->levels; l++) {
 		long idx;
 
 		if (!p->present[l])
 			continue;
-		idx = assoc__lookup(&p->cache[l], pwc_key(va, l), tag);
+		idx = assoc__lookup(&p->cache[l], pwc_key(p, va, l), tag);
 		if (idx >= 0) {
 			uint64_t v = p->cache[l].val[idx];
 
@@ -97,18 +125,26 @@ bool pwc__lookup(struct pwc *p, uint32_t tag, uint64_t va, struct pwc_hit *hit)
 
 void pwc__fill(struct pwc *p, uint32_t tag, const struct walk *w)
 {
+	if (p->org) {
+		pwc_org__fill(p->org, tag, w);
+		return;
+	}
 	for (unsigned l = w->first_level; l > w->leaf_level; l--) {
 		const struct walk_level *wl = &w->lvl[l];
 
 		if (l < 2 || !p->present[l])
 			continue;
-		assoc__insert(&p->cache[l], pwc_key(w->va, l), tag,
+		assoc__insert(&p->cache[l], pwc_key(p, w->va, l), tag,
 			      (wl->entry & PTE_ADDR_MASK) | (wl->perms & 7));
 	}
 }
 
 void pwc__flush_all(struct pwc *p)
 {
+	if (p->org) {
+		pwc_org__flush_all(p->org);
+		return;
+	}
 	for (unsigned l = 2; l <= p->levels; l++)
 		if (p->present[l])
 			assoc__clear(&p->cache[l]);
@@ -116,6 +152,10 @@ void pwc__flush_all(struct pwc *p)
 
 void pwc__flush_tag(struct pwc *p, uint32_t tag)
 {
+	if (p->org) {
+		pwc_org__flush_tag(p->org, tag);
+		return;
+	}
 	for (unsigned l = 2; l <= p->levels; l++) {
 		struct assoc *a = &p->cache[l];
 		size_t n;

@@ -117,6 +117,37 @@ static void json_cycles(const struct sim_result *r, struct json *j)
 	json_obj_end(j);
 }
 
+/*
+ * The one-pass sweep: which level and array, then one row per size. Sets 0
+ * (fully associative) has ways = entries.
+ */
+static void json_sweep(const struct tlb_sweep_result *sw, struct json *j)
+{
+	json_obj_begin(j, "tlb_sweep");
+	json_u64(j, "level", sw->level + 1);
+	json_str(j, "associativity", sw->sets ? "fixed sets" : "full");
+	json_arr_begin(j, "array_page_sizes");
+	for (unsigned ps = 0; ps < PAGE_SIZES; ps++)
+		if (sw->array_sizes & (1u << ps))
+			json_str(j, NULL, page_size_name((enum page_size)ps));
+	json_arr_end(j);
+	json_u64(j, "lookups", sw->lookups);
+	json_obj_end(j);
+	json_arr_begin(j, "tlb_sizes");
+	for (unsigned i = 0; i < sw->nsizes; i++) {
+		unsigned sets = sw->sets ? sw->sets : 1;
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "entries", sw->entries[i]);
+		json_u64(j, "sets", sets);
+		json_u64(j, "ways", sw->entries[i] / sets);
+		json_u64(j, "misses", sw->misses[i]);
+		json_double(j, "misses_per_1000_accesses", sw->mpka[i]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 void sim_result_json(const struct sim_result *r, struct json *j)
 {
 	json_str(j, "config", r->config);
@@ -124,6 +155,7 @@ void sim_result_json(const struct sim_result *r, struct json *j)
 	json_u64(j, "accesses", r->accesses);
 	json_u64(j, "writes", r->writes);
 	json_u64(j, "faults", r->faults);
+	json_u64(j, "noncanonical", r->noncanonical);
 	json_u64(j, "data_refs", r->refs_data);
 	json_tlb(r, j);
 	json_walks(r, j);
@@ -133,4 +165,6 @@ void sim_result_json(const struct sim_result *r, struct json *j)
 		json_u64(j, sim_shadow_event_name((enum sim_shadow_event)e), r->shadow_events[e]);
 	json_obj_end(j);
 	json_cycles(r, j);
+	if (r->sweep.on)
+		json_sweep(&r->sweep, j);
 }

@@ -49,6 +49,8 @@ struct sim {
 	struct walk2d w;
 	unsigned cur_refs;
 	bool ahead; /* sim__access_batch reads ahead (walks were frequent in the last epoch) */
+	struct tlb_sweep *sweep; /* one TLB level's sizes in one pass, or NULL */
+	unsigned sweep_level;
 	struct sim_result st;
 	struct sim_peek_memo gmemo[SIM_PEEK_MEMO], hmemo[SIM_PEEK_MEMO]; /* read-ahead only */
 };
@@ -152,15 +154,14 @@ static int sim_gpa_xlate(struct sim *s, unsigned slot, gpa_t gpa, unsigned acc, 
 	acc |= WALK_ACC_USER; /* AMD APM Vol. 2 §15.25.5: nested walks are user accesses */
 	if (s->has_ntlb && sim_ntlb_lookup(s, gpa, acc, hpa, size))
 		return 0;
-	if (s->hpwc) {
-		s->st.host_pwc_lookups++;
-		if (pwc__lookup(s->hpwc, 0, gpa, &hit)) {
-			s->st.host_pwc_hits[hit.level + 1]++;
-			start = &hit;
-		}
+	if (s->hpwc && pwc__lookup(s->hpwc, 0, gpa, &hit)) {
+		s->st.host_pwc_hits[hit.level + 1]++;
+		start = &hit;
 	}
 	err = walk__run(&s->henv, &s->hcpu, gpa, acc, start, hw);
 	s->w.host_done |= 1u << slot;
+	if (s->hpwc && pwc__could_hold(s->hpwc, hw->leaf_level))
+		s->st.host_pwc_lookups++;
 	if (err) {
 		walk_fault__host(f, hw, slot, gpa);
 		return err;
@@ -204,14 +205,18 @@ static int sim_walk(struct sim *s, gva_t va, unsigned acc, hpa_t *pa, enum page_
 
 	s->cur_refs = 0;
 	s->w.host_done = 0;
-	if (s->pwc) {
-		s->st.pwc_lookups++;
-		if (pwc__lookup(s->pwc, s->tag, va, &hit)) {
-			s->st.pwc_hits[hit.level + 1]++;
-			start = &hit;
-		}
+	if (s->pwc && pwc__lookup(s->pwc, s->tag, va, &hit)) {
+		s->st.pwc_hits[hit.level + 1]++;
+		start = &hit;
 	}
 	err = walk__run(&s->genv, &s->gcpu, va, acc, start, &s->w.guest);
+	/*
+	 * A lookup counts when a configured cache could have held an entry for this
+	 * walk: one above its leaf (or faulting entry). A PDE cache under 2M pages
+	 * is probed too, but can never hit, so it adds no lookup (docs/sim-model.md).
+	 */
+	if (s->pwc && pwc__could_hold(s->pwc, s->w.guest.leaf_level))
+		s->st.pwc_lookups++;
 	if (err)
 		return err;
 	if (s->pwc)
@@ -265,9 +270,13 @@ static int sim_tlb_hit(struct sim *s, unsigned l, gva_t va, unsigned acc, struct
 	if (!sim_perm_ok(e->perms, acc)) {
 		/* Simplification: a TLB entry that forbids the access faults without a re-walk. */
 		s->st.faults++;
+		if (s->sweep && l >= s->sweep_level)
+			tlb_sweep__inexact(s->sweep, "a TLB hit faulted on permissions");
 		return -EFAULT;
 	}
 	s->st.tlb_hits[l][e->size]++;
+	if (s->sweep && l >= s->sweep_level)
+		tlb_sweep__ref(s->sweep, va, e->size, l == 0);
 	if ((acc & WALK_ACC_WRITE) && !e->dirty) {
 		/* Simplification: the D-bit update of a clean entry costs no walk here. */
 		e->dirty = true;
@@ -290,6 +299,12 @@ static int sim_access_slow(struct sim *s, gva_t va, unsigned acc)
 	int err;
 
 	s->last_valid = false;
+	/* #GP before any lookup: not a TLB miss, not a walk (SDM Vol. 3A §4.5). */
+	if (!va_canonical(va, s->cfg.levels)) {
+		s->st.faults++;
+		s->st.noncanonical++;
+		return -EFAULT;
+	}
 	for (unsigned l = 0; l < s->tlb_levels; l++) {
 		if (tlb__lookup(s->tlb, l, s->ttag, va, &e))
 			return sim_tlb_hit(s, l, va, acc, &e);
@@ -301,8 +316,12 @@ static int sim_access_slow(struct sim *s, gva_t va, unsigned acc)
 	s->st.refs_hist[s->cur_refs < SIM_HIST_BUCKETS ? s->cur_refs : SIM_HIST_BUCKETS - 1]++;
 	if (err) {
 		s->st.faults++;
+		if (s->sweep)
+			tlb_sweep__walk_fault(s->sweep, va);
 		return -EFAULT;
 	}
+	if (s->sweep)
+		tlb_sweep__ref(s->sweep, va, e.size, false);
 	s->st.walks++;
 	s->st.walk_sizes[e.size]++;
 	e.va = va;
@@ -561,6 +580,7 @@ static int sim_init_models(struct sim *s)
 	if (!s->tlb)
 		return -errno;
 	s->tlb_levels = tlb__levels(s->tlb);
+	tlb__set_levels(s->tlb, c->levels);
 	s->pwc = pwc__new(&c->pwc, c->levels, c->seed + 1);
 	if (!s->pwc)
 		return -errno;
@@ -568,7 +588,7 @@ static int sim_init_models(struct sim *s)
 		pwc__free(s->pwc);
 		s->pwc = NULL;
 	}
-	if (s->mode == PAGING_NESTED) {
+	if (s->mode == PAGING_NESTED && !c->pwc.host_off) {
 		s->hpwc = pwc__new(&c->pwc, c->host_levels, c->seed + 2);
 		if (!s->hpwc)
 			return -errno;
@@ -576,13 +596,13 @@ static int sim_init_models(struct sim *s)
 			pwc__free(s->hpwc);
 			s->hpwc = NULL;
 		}
-		if (c->ntlb.entries) {
-			int err = assoc__init(&s->ntlb, &c->ntlb, c->seed + 3);
+	}
+	if (s->mode == PAGING_NESTED && c->ntlb.entries) {
+		int err = assoc__init(&s->ntlb, &c->ntlb, c->seed + 3);
 
-			if (err)
-				return err;
-			s->has_ntlb = true;
-		}
+		if (err)
+			return err;
+		s->has_ntlb = true;
 	}
 	if (c->cache.nlevels) {
 		s->dc = dcache__new(&c->cache, c->seed + 4);
@@ -623,6 +643,7 @@ void sim__free(struct sim *s)
 	if (!s)
 		return;
 	dcache__free(s->dc);
+	tlb_sweep__free(s->sweep);
 	if (s->has_ntlb)
 		assoc__fini(&s->ntlb);
 	pwc__free(s->hpwc);
@@ -637,6 +658,8 @@ int sim__switch(struct sim *s, uint64_t root, uint16_t pcid, uint16_t vpid, bool
 		return -EINVAL;
 	if (root)
 		s->gcpu.root = root;
+	if (s->sweep && (s->tag != assoc_tag(pcid, vpid) || !noflush))
+		tlb_sweep__flush_some(s->sweep, false, 0, "the run switched or flushed a PCID");
 	s->ttag = (struct tlb_tag){.pcid = pcid, .vpid = vpid};
 	s->tag = assoc_tag(pcid, vpid);
 	s->last_valid = false;
@@ -656,9 +679,30 @@ static void sim_flush_nested(struct sim *s)
 		pwc__flush_all(s->hpwc);
 }
 
+/* What a flush does to a sweep's stacks (tlb_sweep__flush_some says when it stays exact). */
+static void sim_sweep_flush(struct sim *s, enum sim_flush kind, uint64_t arg)
+{
+	switch (kind) {
+	case SIM_FLUSH_ALL:
+	case SIM_FLUSH_NESTED:
+		tlb_sweep__flush_all(s->sweep);
+		return;
+	case SIM_FLUSH_ADDR:
+		tlb_sweep__flush_some(s->sweep, true, arg,
+				      "the run invalidated a page the TLB held");
+		return;
+	case SIM_FLUSH_PCID:
+	case SIM_FLUSH_VPID:
+		tlb_sweep__flush_some(s->sweep, false, 0, "the run flushed a PCID or VPID");
+		return;
+	}
+}
+
 int sim__flush(struct sim *s, enum sim_flush kind, uint64_t arg)
 {
 	s->last_valid = false;
+	if (s->sweep)
+		sim_sweep_flush(s, kind, arg);
 	switch (kind) {
 	case SIM_FLUSH_ALL:
 		tlb__flush_all(s->tlb);
@@ -708,6 +752,21 @@ int sim__shadow_events(struct sim *s, enum sim_shadow_event ev, uint64_t count, 
 void sim__reset_stats(struct sim *s)
 {
 	memset(&s->st, 0, sizeof(s->st));
+	if (s->sweep)
+		tlb_sweep__reset_stats(s->sweep);
+}
+
+int sim__set_sweep(struct sim *s, const struct tlb_sweep_config *sw)
+{
+	char err[160];
+
+	if (s->sweep || s->st.accesses || tlb_sweep_check(&s->cfg, sw, err, sizeof(err)))
+		return -EINVAL;
+	s->sweep = tlb_sweep__new(sw, tlb__level_config(s->tlb, sw->level), s->cfg.levels);
+	if (!s->sweep)
+		return -errno;
+	s->sweep_level = sw->level;
+	return 0;
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -738,4 +797,6 @@ void sim__result(const struct sim *s, struct sim_result *r)
 	r->ntlb_hit_rate = ratio(r->ntlb_hits, r->ntlb_lookups);
 	cost__breakdown(&s->cfg, r, &r->cycles);
 	r->cycles_per_access = ratio(r->cycles.total, r->accesses);
+	if (s->sweep)
+		tlb_sweep__result(s->sweep, r->tlb_hits[0], r->accesses, &r->sweep);
 }

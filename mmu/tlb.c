@@ -6,10 +6,8 @@
 
 #include "mmu/mmu_internal.h"
 
-#define TLB_VA_MASK    ((1ULL << 57) - 1) /* enough for 5-level; drops the sign extension */
-#define TLB_SIZE_SHIFT ASSOC_INDEX_BITS	  /* the page size sits above the index bits of a key */
-#define TLB_VAL_PERMS  0x7ULL
-#define TLB_VAL_DIRTY  0x8ULL
+#define TLB_VAL_PERMS 0x7ULL
+#define TLB_VAL_DIRTY 0x8ULL
 
 struct tlb_array {
 	struct assoc a;
@@ -28,20 +26,18 @@ struct tlb_level {
 	struct tlb_probe probe[PAGE_SIZES];
 	struct assoc *by_size[PAGE_SIZES];
 	uint32_t seen; /* sizes ever inserted: probing the others cannot hit */
+	struct tlb_level_config cfg;
 };
 
 struct tlb {
 	unsigned nlevels;
+	uint64_t va_mask; /* VA bits a key keeps: the paging width (tlb_key_of) */
 	struct tlb_level level[SIM_MAX_TLB_LEVELS];
 };
 
-/*
- * A key: the virtual page number of the size, set-indexed by modulo, with the
- * size above the index bits so a unified array tells 4K and 2M entries apart.
- */
-static inline uint64_t tlb_key(uint64_t va, enum page_size size)
+static inline uint64_t tlb_key(const struct tlb *t, uint64_t va, enum page_size size)
 {
-	return ((va & TLB_VA_MASK) >> page_size_shift(size)) | ((uint64_t)size << TLB_SIZE_SHIFT);
+	return tlb_key_of(va, size, t->va_mask);
 }
 
 static int tlb_level_init(struct tlb_level *tl, const struct tlb_level_config *c, uint64_t seed)
@@ -49,6 +45,7 @@ static int tlb_level_init(struct tlb_level *tl, const struct tlb_level_config *c
 	int err;
 
 	tl->narrays = c->narrays;
+	tl->cfg = *c;
 	for (unsigned i = 0; i < c->narrays; i++) {
 		err = assoc__init(&tl->array[i].a, &c->array[i].geo, seed + i * 7919);
 		if (err)
@@ -85,6 +82,7 @@ struct tlb *tlb__new(const struct tlb_config *cfg, uint64_t seed)
 	if (!t)
 		return NULL;
 	t->nlevels = cfg->nlevels;
+	t->va_mask = va_width_mask(5);
 	for (unsigned l = 0; l < cfg->nlevels; l++) {
 		if (!cfg->level[l].narrays || cfg->level[l].narrays > PAGE_SIZES)
 			goto err_free;
@@ -107,6 +105,16 @@ void tlb__free(struct tlb *t)
 		for (unsigned i = 0; i < t->level[l].narrays; i++)
 			assoc__fini(&t->level[l].array[i].a);
 	free(t);
+}
+
+void tlb__set_levels(struct tlb *t, unsigned levels)
+{
+	t->va_mask = va_width_mask(levels);
+}
+
+const struct tlb_level_config *tlb__level_config(const struct tlb *t, unsigned lvl)
+{
+	return &t->level[lvl].cfg;
 }
 
 bool tlb__holds(const struct tlb *t, unsigned lvl, enum page_size size)
@@ -143,7 +151,7 @@ bool tlb__lookup(struct tlb *t, unsigned lvl, struct tlb_tag tag, uint64_t va, s
 
 		if (!(tl->seen & (1u << p->size)))
 			continue;
-		idx = assoc__lookup(p->a, tlb_key(va, p->size), want);
+		idx = assoc__lookup(p->a, tlb_key(t, va, p->size), want);
 		if (idx >= 0) {
 			tlb_entry_from(p->a, idx, va, p->size, e);
 			return true;
@@ -164,7 +172,7 @@ void tlb__insert(struct tlb *t, unsigned lvl, struct tlb_tag tag, const struct t
 	if (!a)
 		return;
 	t->level[lvl].seen |= 1u << e->size;
-	assoc__insert(a, tlb_key(e->va, e->size), tg, val);
+	assoc__insert(a, tlb_key(t, e->va, e->size), tg, val);
 }
 
 bool tlb__set_dirty(struct tlb *t, unsigned lvl, struct tlb_tag tag, uint64_t va,
@@ -175,7 +183,7 @@ bool tlb__set_dirty(struct tlb *t, unsigned lvl, struct tlb_tag tag, uint64_t va
 
 	if (!a)
 		return false;
-	idx = assoc__find(a, tlb_key(va, size), assoc_tag(tag.pcid, tag.vpid));
+	idx = assoc__find(a, tlb_key(t, va, size), assoc_tag(tag.pcid, tag.vpid));
 	if (idx < 0)
 		return false;
 	a->val[idx] |= TLB_VAL_DIRTY;
@@ -240,7 +248,7 @@ void tlb__invlpg(struct tlb *t, struct tlb_tag tag, uint64_t va)
 			struct tlb_probe *p = &tl->probe[i];
 			long idx;
 
-			while ((idx = assoc__find(p->a, tlb_key(va, p->size), want)) >= 0)
+			while ((idx = assoc__find(p->a, tlb_key(t, va, p->size), want)) >= 0)
 				assoc__invalidate(p->a, (size_t)idx);
 		}
 	}

@@ -62,18 +62,6 @@ uint32_t walk_decode_flags(uint64_t e, unsigned level)
 }
 
 /*
- * Canonical addresses (SDM Vol. 1 §3.3.7.1; Vol. 3A §4.5): bits 63:47 (4-level)
- * or 63:56 (5-level) all equal. A non-canonical access raises #GP, not #PF.
- */
-static bool va_canonical(uint64_t va, unsigned levels)
-{
-	unsigned bits = levels == 5 ? 57 : 48;
-	int64_t s = (int64_t)(va << (64 - bits)) >> (64 - bits);
-
-	return (uint64_t)s == va;
-}
-
-/*
  * Reserved bits of a present entry (SDM Vol. 3A §4.5.4, Tables 4-15 to 4-20):
  * address bits 51:MAXPHYADDR everywhere; XD (63) when EFER.NXE = 0; PS (7) in
  * a PML5E or PML4E; bits 29:13 of a 1G PDPTE and 20:13 of a 2M PDE (between

@@ -248,6 +248,8 @@ static int machine__init(struct machine *m, const struct sim_machine_config *c,
 	m->sim = sim__new(&c->cfg, mode, &t);
 	if (!m->sim)
 		return -errno;
+	if (c->sweep && (err = sim__set_sweep(m->sim, c->sweep)))
+		return err;
 	if (m->tdp_exits_pending &&
 	    (err = sim__shadow_events(m->sim, SIM_SHADOW_PF_EXIT, m->tdp_exits_pending, 0)))
 		return err;
@@ -311,6 +313,9 @@ void machine__access(struct machine *m, gva_t va, bool write)
 
 	if (m->err)
 		return;
+	/* A non-canonical access faults (#GP) before any table is read: straight to the count. */
+	if (!va_canonical(va, m->c->cfg.levels))
+		goto queue;
 	if (m->spt && (err = machine__spt_access(m, va, write))) {
 		m->err = err;
 		return;
@@ -330,6 +335,7 @@ void machine__access(struct machine *m, gva_t va, bool write)
 		m->tdp_memo_gen = m->xgen;
 		m->tdp_memo_write = write;
 	}
+queue:
 	/* A fault is counted in the result. */
 	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
 	if (m->nbatch == SIM_BATCH)
@@ -348,8 +354,12 @@ static void trace_cb(void *ctx, const void *addr, int is_write)
 int machine__demand_map(struct machine *m, gva_t va)
 {
 	uint64_t gsz = page_size_bytes(m->c->gps);
-	int rc = page_set__add(&m->gpages, va / gsz);
+	int rc;
 
+	/* No page to map: the access is a #GP, which the simulator counts (noncanonical). */
+	if (!va_canonical(va, m->c->cfg.levels))
+		return 0;
+	rc = page_set__add(&m->gpages, va / gsz);
 	if (rc <= 0)
 		return rc;
 	if (machine__in_direct_map(m, va))
@@ -369,6 +379,8 @@ int machine__fault_map(struct machine *m, gva_t va)
 	uint64_t gsz = page_size_bytes(m->c->gps);
 	int rc;
 
+	if (!va_canonical(va, m->c->cfg.levels))
+		return 0;
 	if (machine__in_direct_map(m, va))
 		return -EADDRINUSE;
 	if (machine__guest_mapped(m, va, NULL))

@@ -93,6 +93,8 @@ struct sim_machine_config {
 	 */
 	gpa_t ev_ring_gpa;
 	uint64_t ev_ring_bytes;
+	/* One TLB level's sizes in the same pass (mmu.h, tlb_sweep_check first), or NULL. */
+	const struct tlb_sweep_config *sweep;
 	/* Called every 65536 accesses when set; the callee paces its output. */
 	void (*progress)(void *ctx, const struct sim_progress *p);
 	void *progress_ctx;

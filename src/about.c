@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What this binary is and where its guest images are: --version, guest_dir(). */
+/* What this binary is and where its files are: --version, guest_dir(), sample_run_dir(). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +92,53 @@ const char *guest_dir(void)
 	return dir;
 }
 
+/* @dir holds a run's page-table snapshot. */
+static int has_run(const char *dir)
+{
+	char path[PATH_MAX + 96];
+
+	snprintf(path, sizeof(path), "%s/pagetables.bin", dir);
+	return !access(path, R_OK);
+}
+
+static char sample_installed[PATH_MAX], sample_source[PATH_MAX];
+
+/* The two places, from the binary's own place as for the guest images; "" when unknown. */
+static void sample_places(void)
+{
+	char self[PATH_MAX], path[2 * PATH_MAX];
+
+	if (sample_source[0])
+		return;
+	if (!self_dir(self, sizeof(self))) {
+		snprintf(path, sizeof(path), "%s/%s/docs/sample-run", self,
+			 memvirt_build()->doc_reldir);
+		tidy_path(path, sample_installed, sizeof(sample_installed));
+	}
+	snprintf(sample_source, sizeof(sample_source), "%s/docs/sample-run",
+		 memvirt_build()->source_dir);
+}
+
+const char *sample_run_dir(void)
+{
+	sample_places();
+	if (sample_installed[0] && has_run(sample_installed))
+		return sample_installed;
+	if (has_run(sample_source))
+		return sample_source;
+	return NULL;
+}
+
+const char *sample_run_looked(void)
+{
+	static char both[2 * PATH_MAX + 8];
+
+	sample_places();
+	snprintf(both, sizeof(both), "%s%s%s", sample_installed, sample_installed[0] ? ", " : "",
+		 sample_source);
+	return both;
+}
+
 int cmd_version(void)
 {
 	const struct memvirt_build *b = memvirt_build();
@@ -104,5 +151,6 @@ int cmd_version(void)
 	       "built in; needs QEMU at run time ('memvirt info' says if ready)");
 	printf("%-13s %s\n", "capstone", b->capstone);
 	printf("%-13s %s\n", "guest images", guest_dir());
+	printf("%-13s %s\n", "sample run", sample_run_dir() ? sample_run_dir() : "not found");
 	return fflush(stdout) ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/json.h"
@@ -20,7 +21,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memvirt demo [--out DIR] [--json] [--lab auto|no|only]\n\n"
+	fprintf(f, "usage: memvirt demo [--out DIR] [--json] [--lab auto|no|only] [--repeat N]\n\n"
 		   "Runs each workload once in a KVM guest with 4K pages (a 16M footprint, small\n"
 		   "iteration counts) and prints one table per MMU mode: guest cycles per access,\n"
 		   "demand faults the guest kernel handled, and KVM's own counts.\n\n"
@@ -35,10 +36,14 @@ static void usage(FILE *f)
 		   "  --json      print the table as JSON ({\"MODE\": [rows]} when the lab runs)\n"
 		   "  --lab L     auto (default): as above; no: this host's KVM only; only: both\n"
 		   "              modes in the lab\n"
+		   "  --repeat N  run each workload N times (1..1000) into DIR/WORKLOAD/repK and\n"
+		   "              show the mean, sample standard deviation, minimum and maximum\n"
+		   "              of each figure per workload (in the JSON too: \"figures\")\n"
 		   "  -h, --help  this text\n\n"
 		   "examples:\n"
 		   "  memvirt demo --out results/demo\n"
-		   "  memvirt demo --lab no --json\n");
+		   "  memvirt demo --lab no --json\n"
+		   "  memvirt demo --lab no --repeat 3\n");
 }
 
 static const struct {
@@ -53,7 +58,10 @@ static const struct {
 struct row {
 	struct run_config cfg;
 	struct run_outcome out;
+	struct run_repeat rep; /* every run's figures, for --repeat */
 };
+
+static unsigned repeat = 1; /* --repeat N */
 
 static void print_table(const struct row *rows, size_t n)
 {
@@ -75,6 +83,17 @@ static void print_table(const struct row *rows, size_t n)
 		       : rows[i].out.verified ? "verified"
 					      : "unverified");
 	}
+	for (size_t i = 0; repeat > 1 && i < n; i++) {
+		char fp[32];
+
+		printf("\n%s, footprint %s, %" PRIu64 " runs:\n", wl_name(rows[i].cfg.vm.wl.kind),
+		       format_size(rows[i].cfg.vm.wl.footprint, fp, sizeof(fp)),
+		       rows[i].rep.f[RF_ACCESSES].n);
+		run_repeat_print(&rows[i].rep, stdout);
+	}
+	if (repeat > 1)
+		printf("\nThe first table shows each workload's last run; sd: sample standard "
+		       "deviation.\n");
 	printf("\ncyc/acc: guest rdtsc cycles per 8-byte data access in the measured loop;\n"
 	       "g-faults: demand faults the guest kernel handled; pf_fixed, exits: KVM vCPU "
 	       "stats.\n");
@@ -101,6 +120,10 @@ static int print_json(FILE *f, const struct row *rows, size_t n)
 		json_u64(&j, "wall_ns", rows[i].out.wall_ns);
 		json_bool(&j, "verified", rows[i].out.verified);
 		json_str(&j, "run_json", rows[i].cfg.out_dir);
+		if (repeat > 1) {
+			json_u64(&j, "runs", rows[i].rep.f[RF_ACCESSES].n);
+			run_repeat_json(&rows[i].rep, &j, "figures");
+		}
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -140,17 +163,27 @@ static int demo_here(const char *out, enum demo_show show)
 		c->vm.kernel_path = kernel;
 		c->vm.program_path = program;
 		c->vm.timeout_s = 120;
-		snprintf(c->out_dir, sizeof(c->out_dir), "%s/%s", out, wl_name(plan[i].kind));
-		if (isatty(2))
-			fprintf(stderr, "\r[%zu/%zu] %-9s", i + 1, ARRAY_SIZE(plan),
-				wl_name(plan[i].kind));
-		if (run_execute(c, &rows[i].out)) {
-			failed++;
+		memset(&rows[i].rep, 0, sizeof(rows[i].rep));
+		for (unsigned r = 1; r <= repeat; r++) {
+			if (repeat > 1)
+				snprintf(c->out_dir, sizeof(c->out_dir), "%s/%s/rep%u", out,
+					 wl_name(plan[i].kind), r);
+			else
+				snprintf(c->out_dir, sizeof(c->out_dir), "%s/%s", out,
+					 wl_name(plan[i].kind));
 			if (isatty(2))
-				fputc('\n', stderr);
-			pr_err("%s: %s\n", wl_name(plan[i].kind), rows[i].out.error);
-			if (run_exit_status(rows[i].out.fail) == EXIT_HOST)
-				return EXIT_HOST;
+				fprintf(stderr, "\r[%zu/%zu] %-9s %u/%u", i + 1, ARRAY_SIZE(plan),
+					wl_name(plan[i].kind), r, repeat);
+			if (run_execute(c, &rows[i].out)) {
+				failed++;
+				if (isatty(2))
+					fputc('\n', stderr);
+				pr_err("%s: %s\n", wl_name(plan[i].kind), rows[i].out.error);
+				if (run_exit_status(rows[i].out.fail) == EXIT_HOST)
+					return EXIT_HOST;
+				break; /* its figures are of the runs that finished */
+			}
+			run_repeat__add(&rows[i].rep, &rows[i].out);
 		}
 	}
 	if (isatty(2))
@@ -203,13 +236,14 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 {
 	static char self[PATH_MAX], abs_dir[PATH_MAX];
 	/* The lab mounts DIR/MODE at its own absolute path, so records name real paths. */
-	char *argv[] = {self, "demo", "--lab", "no", "--out", abs_dir, NULL};
+	static char reps[16];
+	char *argv[] = {self, "demo", "--lab", "no", "--out", abs_dir, "--repeat", reps, NULL};
 	struct lab_config cfg = {.accel = LAB_ACCEL_AUTO,
 				 .mem_bytes = 2ULL << 30,
 				 .cpus = 1,
 				 .timeout_s = 900,
 				 .argv = argv,
-				 .argc = 6,
+				 .argc = 8,
 				 .discard_stdout = json,
 				 .version = memvirt_version()};
 	struct lab_machine m;
@@ -219,6 +253,7 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 
 	if (!realpath("/proc/self/exe", self))
 		return EXIT_HOST;
+	snprintf(reps, sizeof(reps), "%u", repeat);
 	if (lab_kernel_find(NULL, NULL, &k, err, sizeof(err)) ||
 	    lab_machine_probe(&cfg, &m, err, sizeof(err))) {
 		pr_err("demo: %s mode needs the lab: %s\n", lab_paging_name(p), err);
@@ -244,14 +279,87 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 	return res.status;
 }
 
+/* Copy DIR/MODE/demo.txt, one lab's table, to stdout. */
+static void cat_table(const char *out, const char *mode)
+{
+	char path[4200], buf[65536];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/demo.txt", out, mode);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+}
+
+/*
+ * The lab's modes (all but @skip, this host's own). With two cores or more they
+ * run at once: TCG runs the one vCPU on one host thread, so two labs take the
+ * wall time of one. Each child's table goes to DIR/MODE/demo.txt and is printed
+ * in mode order when both are done. The first host failure wins the status.
+ */
+static int demo_labs(const char *out, int skip, bool json)
+{
+	bool together = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	pid_t pid[LAB_TDP + 1] = {0};
+	int status = 0, ret, ws;
+	char path[4200];
+
+	fflush(stdout);
+	for (int p = LAB_SHADOW; p <= LAB_TDP; p++) {
+		if (p == skip)
+			continue;
+		if (!together) {
+			ret = demo_in_lab(out, p, json);
+			if (ret && !status)
+				status = ret;
+			if (ret == EXIT_HOST)
+				return ret;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", out, lab_paging_name(p));
+		if (mkdir_p(path)) {
+			pr_err("demo: cannot create output directory %s: %s\n", path,
+			       strerror(errno));
+			return EXIT_HOST;
+		}
+		pid[p] = fork();
+		if (pid[p] < 0) {
+			pr_err("demo: fork: %s\n", strerror(errno));
+			return EXIT_HOST;
+		}
+		if (pid[p] == 0) {
+			snprintf(path, sizeof(path), "%s/%s/demo.txt", out, lab_paging_name(p));
+			if (!freopen(path, "we", stdout))
+				_exit(EXIT_HOST);
+			ret = demo_in_lab(out, p, json);
+			fflush(stdout);
+			_exit(ret);
+		}
+	}
+	for (int p = LAB_SHADOW; p <= LAB_TDP; p++) {
+		if (pid[p] <= 0)
+			continue;
+		while (waitpid(pid[p], &ws, 0) < 0 && errno == EINTR)
+			;
+		ret = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+		if (!json)
+			cat_table(out, lab_paging_name(p));
+		if (ret && (!status || ret == EXIT_HOST))
+			status = ret;
+	}
+	return status;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"out", required_argument, 0, 'o'},
-		{"json", no_argument, 0, 'j'},
-		{"lab", required_argument, 0, 'l'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+		{"out", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'},
+		{"lab", required_argument, 0, 'l'}, {"repeat", required_argument, 0, 'r'},
+		{"help", no_argument, 0, 'h'},	    {0, 0, 0, 0},
 	};
 	const char *out = "memvirt-out/demo";
 	enum demo_lab lab = DEMO_LAB_AUTO;
@@ -274,6 +382,8 @@ int cmd_demo(int argc, char **argv)
 				lab = DEMO_LAB_ONLY;
 			else
 				opt_bad("demo", "--lab", optarg, "expected auto, no or only");
+		} else if (opt == 'r') {
+			repeat = run_repeat_arg("demo", optarg);
 		} else if (opt == 'h') {
 			usage(stdout);
 			return 0;
@@ -300,15 +410,9 @@ int cmd_demo(int argc, char **argv)
 	} else if (lab == DEMO_LAB_AUTO) {
 		pr_info("demo: no usable /dev/kvm here: both MMU modes run in the lab\n");
 	}
-	for (int p = LAB_SHADOW; p <= LAB_TDP; p++) {
-		if (p == mode)
-			continue;
-		ret = demo_in_lab(out, p, json);
-		if (ret && !status)
-			status = ret;
-		if (ret == EXIT_HOST)
-			break;
-	}
+	ret = demo_labs(out, mode, json);
+	if (ret && (!status || ret == EXIT_HOST))
+		status = ret;
 	if (json) {
 		bool first = true;
 

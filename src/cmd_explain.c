@@ -16,9 +16,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "src/cmds.h"
+#include "src/explain.h"
 #include "src/run_cli.h"
-
-#define EXPLAIN_MAX 32
 
 /* Access kinds a walk can check, by name. */
 static const struct {
@@ -33,27 +32,11 @@ static const struct {
 	{"kernel-fetch", WALK_ACC_FETCH},
 };
 
-struct explain_addr {
-	gva_t gva;
-	const char *label; /* why this address: "code page", ...; NULL for a requested one */
-	int access;	   /* index into accesses[], -1: by address half */
-	struct vm_chain chain;
-	int ret; /* vm__translate_access's */
-};
-
-struct explain {
-	struct explain_addr addr[EXPLAIN_MAX];
-	unsigned n;
-	bool defaults; /* no GVA given: pick instructive ones */
-	int access;    /* --access, -1 when not given */
-	bool inspected;
-	const struct run_config *cfg;
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memvirt explain [WORKLOAD] [options] [GVA...]\n\n"
+		"usage: memvirt explain [WORKLOAD] [options] [GVA...]\n"
+		"       memvirt explain --run DIR | --sample [--access KIND] [--json] [GVA...]\n\n"
 		"Runs a small guest to the end of its workload, then shows how each guest\n"
 		"virtual address (GVA) is translated, one address space under another:\n"
 		"the GVA split into its page-table index fields, every level of the guest's\n"
@@ -65,6 +48,15 @@ static void usage(FILE *f)
 		"of that data page, and an unmapped address.\n\n"
 		"WORKLOAD is one of 'memvirt run --help' (default: stride over 64K of 4K\n"
 		"pages, touched once). GVAs are hex (0x...) or decimal.\n\n"
+		"With --run DIR it needs no KVM: it walks the page-table snapshot a run left\n"
+		"(DIR/pagetables.bin), checks each GPA against the guest kernel's fault log\n"
+		"and computes the HVA from the VMM's memory slot (DIR/events.mvev); the HPA\n"
+		"exists only in a live run. With no GVA it picks the instruction of the first\n"
+		"guest fault, the data region's start and a word 5 pages in, its 2M-mapped\n"
+		"alias, the pages of the first guest faults, and the page after the data.\n"
+		"--sample explains the run shipped with memvirt: docs/sample-run of the\n"
+		"source tree, PREFIX/share/doc/memvirt/docs/sample-run once installed\n"
+		"('memvirt --version' shows which).\n\n"
 		"options:\n"
 		"  --footprint SIZE   data region (default 64K)\n"
 		"  --iters N          passes or accesses (default 1)\n"
@@ -81,6 +73,9 @@ static void usage(FILE *f)
 		"  --paging MODE      auto (default), shadow or tdp, as for 'memvirt run'\n"
 		"  --reload-kvm       reload the KVM module in the --paging mode (root only)\n"
 		"  --kernel FILE, --program FILE   guest images (default: the built ones)\n"
+		"  --run DIR          explain a recorded run offline (no KVM): its snapshot\n"
+		"                     DIR/pagetables.bin, DIR/events.mvev and DIR/run.json\n"
+		"  --sample           --run on the sample run shipped with memvirt\n"
 		"  --json             the chains as JSON instead of text\n"
 		"  -h, --help         this text\n\n"
 		"examples:\n"
@@ -88,8 +83,11 @@ static void usage(FILE *f)
 		"  memvirt explain 0x8000000000 0xffff888000800000\n"
 		"  memvirt explain seq --footprint 4M --page-size 2m 0x8000200000\n"
 		"  memvirt explain --access user-write 0x400000\n"
-		"  memvirt explain --json > chains.json\n\n"
-		"exit status: 0 ok, 2 bad usage, 3 host problem (no KVM), 4 guest failure\n");
+		"  memvirt explain --json > chains.json\n"
+		"  memvirt explain --sample\n"
+		"  memvirt explain --run runs/touch 0x8000003000\n\n"
+		"exit status: 0 ok, 2 bad usage or bad run directory, 3 host problem (no KVM),\n"
+		"4 guest failure\n");
 }
 
 __attribute__((noreturn)) static void bad(const char *opt, const char *val, const char *what)
@@ -100,6 +98,8 @@ __attribute__((noreturn)) static void bad(const char *opt, const char *val, cons
 enum {
 	O_JSON = RO__COUNT,
 	O_ACCESS,
+	O_RUN,
+	O_SAMPLE,
 	O__COUNT,
 };
 
@@ -107,6 +107,8 @@ static const struct option explain_options[] = {
 	RUN_COMMON_LONG_OPTIONS,
 	{"json", no_argument, 0, O_JSON},
 	{"access", required_argument, 0, O_ACCESS},
+	{"run", required_argument, 0, O_RUN},
+	{"sample", no_argument, 0, O_SAMPLE},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -146,6 +148,47 @@ static void defaults(struct run_config *c, enum wl_kind kind)
 	snprintf(c->out_dir, sizeof(c->out_dir), "memvirt-out/explain");
 }
 
+/* The long name of option @id, for errors. */
+static const char *option_name(int id)
+{
+	for (const struct option *o = explain_options; o->name; o++)
+		if (o->val == id)
+			return o->name;
+	return "?";
+}
+
+/*
+ * --run DIR, or --sample for the run shipped with memvirt: a recorded run
+ * brings its own workload, so no workload or run option goes with it.
+ */
+static void parse_run(const char *const *v, bool workload, struct explain *e)
+{
+	if (v[O_RUN] && v[O_SAMPLE])
+		die(EXIT_USAGE,
+		    "--run and --sample go apart: --sample is --run on the sample run\n");
+	for (int o = 0; o < RO__COUNT; o++)
+		if (v[o])
+			die(EXIT_USAGE,
+			    "--%s does not go with --%s: the recorded run has its own workload and "
+			    "options (memvirt explain --help)\n",
+			    option_name(o), v[O_RUN] ? "run" : "sample");
+	if (workload)
+		die(EXIT_USAGE,
+		    "a workload does not go with --%s: the recorded run has its own "
+		    "(memvirt explain --help)\n",
+		    v[O_RUN] ? "run" : "sample");
+	if (v[O_RUN]) {
+		e->run_dir = opt_path("explain", "--run", v[O_RUN]);
+		return;
+	}
+	e->run_dir = sample_run_dir();
+	if (!e->run_dir)
+		die(EXIT_USAGE,
+		    "no sample run directory beside this memvirt (%s): give a run directory "
+		    "with --run DIR\n",
+		    sample_run_looked());
+}
+
 static void parse(int argc, char **argv, struct run_config *c, struct explain *e, bool *json)
 {
 	const char *v[O__COUNT] = {0};
@@ -177,6 +220,8 @@ static void parse(int argc, char **argv, struct run_config *c, struct explain *e
 			    argv[i]);
 		i++;
 	}
+	if (v[O_RUN] || v[O_SAMPLE])
+		parse_run(v, i > optind, e);
 	defaults(c, (enum wl_kind)kind);
 	apply(c, e, v);
 	*json = v[O_JSON] != NULL;
@@ -194,16 +239,16 @@ static void parse(int argc, char **argv, struct run_config *c, struct explain *e
 	e->defaults = e->n == 0;
 }
 
-static unsigned acc_of(const struct explain_addr *a)
+unsigned explain_acc_of(const struct explain_addr *a)
 {
 	if (a->access >= 0)
 		return accesses[a->access].acc;
 	return a->gva < 0x0000800000000000ULL ? WALK_ACC_USER : 0;
 }
 
-static const char *acc_name(const struct explain_addr *a)
+const char *explain_acc_name(const struct explain_addr *a)
 {
-	unsigned acc = acc_of(a);
+	unsigned acc = explain_acc_of(a);
 
 	for (size_t i = 0; i < ARRAY_SIZE(accesses); i++) {
 		if (accesses[i].acc == acc)
@@ -212,16 +257,18 @@ static const char *acc_name(const struct explain_addr *a)
 	return "?";
 }
 
-static void add_default(struct explain *e, gva_t gva, const char *label, unsigned acc)
+struct explain_addr *explain_add(struct explain *e, gva_t gva, const char *label, unsigned acc)
 {
+	struct explain_addr *a = &e->addr[e->n++];
 	int idx = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(accesses); i++) {
 		if (accesses[i].acc == acc)
 			idx = (int)i;
 	}
-	e->addr[e->n++] = (struct explain_addr){
+	*a = (struct explain_addr){
 		.gva = gva, .label = label, .access = e->access >= 0 ? e->access : idx};
+	return a;
 }
 
 /*
@@ -235,16 +282,16 @@ static void pick_defaults(struct vm *vm, struct explain *e, const struct run_con
 	gva_t data = MV_MMAP_BASE + (fp > 0x6000 ? 0x5018 : 0x18);
 	struct vm_chain ch;
 
-	add_default(e, vm__user_entry(vm), "code page: the workload's first instruction",
+	explain_add(e, vm__user_entry(vm), "code page: the workload's first instruction",
 		    WALK_ACC_USER | WALK_ACC_FETCH);
 	if (fp) {
-		add_default(e, data, "data page: a word of the workload's data",
+		explain_add(e, data, "data page: a word of the workload's data",
 			    WALK_ACC_USER | WALK_ACC_WRITE);
 		if (vm__translate(vm, data, &ch) == 0 && ch.gva_mapped)
-			add_default(e, MV_DIRECT_BASE + ch.gpa,
+			explain_add(e, MV_DIRECT_BASE + ch.gpa,
 				    "2M-mapped page: the same word through the direct map", 0);
 	}
-	add_default(e, MV_MMAP_BASE + ((fp + X86_PAGE_MASK) & ~X86_PAGE_MASK),
+	explain_add(e, MV_MMAP_BASE + ((fp + X86_PAGE_MASK) & ~X86_PAGE_MASK),
 		    fp ? "unmapped: the page after the data region" : "unmapped address",
 		    WALK_ACC_USER);
 }
@@ -257,13 +304,13 @@ static void inspect(struct vm *vm, void *ctx)
 	if (e->defaults)
 		pick_defaults(vm, e, e->cfg);
 	for (unsigned i = 0; i < e->n; i++)
-		e->addr[i].ret = vm__translate_access(vm, e->addr[i].gva, acc_of(&e->addr[i]),
-						      &e->addr[i].chain);
+		e->addr[i].ret = vm__translate_access(
+			vm, e->addr[i].gva, explain_acc_of(&e->addr[i]), &e->addr[i].chain);
 }
 
 /* Text output: at most 80 columns. */
 
-static const char *level_name(unsigned level)
+const char *explain_level_name(unsigned level)
 {
 	static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
@@ -311,7 +358,8 @@ static void print_error_code(const struct vm_chain *c)
 				  : "that the page's rights forbid");
 }
 
-static void print_fault(const struct vm_chain *c)
+/* @offline: the tables are a snapshot's, where a missing table is not guest memory's end. */
+static void print_fault(const struct vm_chain *c, bool offline)
 {
 	switch (c->fault_kind) {
 	case WALK_FAULT_NONCANONICAL:
@@ -320,15 +368,21 @@ static void print_fault(const struct vm_chain *c)
 		       c->paging_levels == 5 ? 57 : 48, c->paging_levels == 5 ? 56 : 47);
 		return;
 	case WALK_FAULT_MEMORY:
-		printf("  GPA  none: the entry at GPA 0x%" PRIx64 " is outside guest memory\n",
-		       c->fault_addr);
+		if (offline)
+			printf("  GPA  none: the entry at GPA 0x%" PRIx64 " is in no table\n"
+			       "       the snapshot holds\n",
+			       c->fault_addr);
+		else
+			printf("  GPA  none: the entry at GPA 0x%" PRIx64
+			       " is outside guest memory\n",
+			       c->fault_addr);
 		return;
 	default:
 		printf("  GPA  none: #PF, %s %s\n",
 		       c->fault_kind == WALK_FAULT_NOT_PRESENT ? "not present in the"
 		       : c->fault_kind == WALK_FAULT_RESERVED  ? "reserved bit in the"
 							       : "protection, decided at the",
-		       level_name(c->fault_level));
+		       explain_level_name(c->fault_level));
 		print_error_code(c);
 	}
 }
@@ -366,26 +420,27 @@ static void print_host(const struct vm_chain *c)
 		printf("  HPA  not shown:\n       %s\n", c->host_note);
 }
 
-static void print_one(const struct explain_addr *a)
+void explain_print_guest(const struct explain_addr *a, const char *from)
 {
 	const struct vm_chain *c = &a->chain;
-	char flags[64], sz[32], acc[32], *dash;
+	char flags[64], acc[32], *dash;
 
-	snprintf(acc, sizeof(acc), "%s", acc_name(a));
+	snprintf(acc, sizeof(acc), "%s", explain_acc_name(a));
 	dash = strchr(acc, '-');
 	if (dash)
 		*dash = ' ';
 	printf("%s (%s)\n", a->label ? a->label : "requested address", acc);
 	if (a->ret) {
-		printf("  GVA  0x%016" PRIx64 ": cannot read the vCPU's paging state: %s\n", a->gva,
-		       strerror(-a->ret));
+		printf("  GVA  0x%016" PRIx64 ": cannot read the %s paging state: %s\n", a->gva,
+		       from ? "snapshot's" : "vCPU's", strerror(-a->ret));
 		return;
 	}
 	printf("  GVA  0x%016" PRIx64 "\n", c->gva);
 	print_fields(c);
 	if (c->nr_levels)
-		printf("       guest page tables, %u-level, from CR3 0x%" PRIx64 ":\n",
-		       c->paging_levels, c->cr3);
+		printf("       guest page tables, %u-level, from CR3 0x%" PRIx64 "%s%s%s:\n",
+		       c->paging_levels, c->cr3, from ? " (" : "", from ? from : "",
+		       from ? ")" : "");
 	else
 		printf("       no page table is read (%u-level paging, CR3 0x%" PRIx64 ")\n",
 		       c->paging_levels, c->cr3);
@@ -393,14 +448,25 @@ static void print_one(const struct explain_addr *a)
 		const struct vm_chain_level *lv = &c->level[i];
 
 		printf("       %-5s table 0x%" PRIx64 ", entry %u at 0x%" PRIx64 "\n",
-		       level_name(lv->level), lv->table_gpa,
+		       explain_level_name(lv->level), lv->table_gpa,
 		       (unsigned)((lv->entry_gpa - lv->table_gpa) / 8), lv->entry_gpa);
 		printf("             = 0x%016" PRIx64 "  %s\n", lv->entry,
 		       lv->flags ? vm_chain_flags_str(lv->flags, flags, sizeof(flags))
 				 : "(not present)");
 	}
+	if (!c->gva_mapped)
+		print_fault(c, from != NULL);
+}
+
+static void print_one(const struct explain_addr *a)
+{
+	const struct vm_chain *c = &a->chain;
+	char sz[32];
+
+	explain_print_guest(a, NULL);
+	if (a->ret)
+		return;
 	if (!c->gva_mapped) {
-		print_fault(c);
 		print_kvm(c);
 		return;
 	}
@@ -456,7 +522,7 @@ static void print_json(const struct run_config *c, const struct explain *e,
 
 		json_obj_begin(&j, NULL);
 		json_str(&j, "label", a->label ? a->label : "requested address");
-		json_str(&j, "access", acc_name(a));
+		json_str(&j, "access", explain_acc_name(a));
 		json_obj_begin(&j, "fields");
 		for (unsigned l = levels; l >= 1; l--)
 			json_u64(&j, keys[l], pt_index(a->gva, l));
@@ -484,6 +550,8 @@ int cmd_explain(int argc, char **argv)
 	int status;
 
 	parse(argc, argv, &c, &e, &json);
+	if (e.run_dir)
+		return explain_run(&e, json);
 	snprintf(kernel_default, sizeof(kernel_default), "%s/kernel.elf", guest_dir());
 	snprintf(program_default, sizeof(program_default), "%s/workload.elf", guest_dir());
 	if (!c.vm.kernel_path)

@@ -5,15 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "src/cmds.h"
 #include "src/run_cli.h"
 #include "analysis/analysis.h"
 #include "trace/evfile.h"
 
 static char kernel_default[512], program_default[512];
+static unsigned repeat = 1; /* --repeat N */
 
 static void usage(FILE *f)
 {
@@ -63,7 +67,11 @@ static void usage(FILE *f)
 		"  --no-verify        skip the host replay of the checksum\n"
 		"  --kernel FILE      guest kernel ELF (default: the built one)\n"
 		"  --program FILE     guest workload ELF (default: the built one)\n"
+		"  --repeat N         run N times (1..1000) into OUT/repK and report the mean,\n"
+		"                     sample standard deviation, minimum and maximum of each\n"
+		"                     headline figure (OUT/repeat.json); stops at a failed run\n"
 		"  --json             print run.json to stdout instead of the summary\n"
+		"                     (with --repeat: repeat.json)\n"
 		"  -h, --help         this text\n\n"
 		"examples:\n"
 		"  memvirt run seq --footprint 64M --iters 4\n"
@@ -71,7 +79,8 @@ static void usage(FILE *f)
 		"  memvirt run seq --footprint 8M --page-size mixed --translate-sample 8\n"
 		"  memvirt run seq --footprint 234M --iters 1 --page-size 4k --populate\n"
 		"  memvirt run stride --footprint 4M --iters 1 --out runs/touch --json\n"
-		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n\n"
+		"  memvirt run seq --footprint 16M --iters 1 --chains --out runs/chains\n"
+		"  memvirt run touch --footprint 256K --repeat 5 --out runs/touch5\n\n"
 		"exit status: 0 ok, 2 bad usage or guest image file, 3 host problem (no KVM),\n"
 		"4 guest failure\n");
 }
@@ -94,6 +103,7 @@ enum {
 	O_TRACE,
 	O_TRACE_ALL,
 	O_POPULATE,
+	O_REPEAT,
 	O__COUNT,
 };
 
@@ -111,6 +121,7 @@ static const struct option run_options[] = {
 	{"trace", no_argument, 0, O_TRACE},
 	{"populate", no_argument, 0, O_POPULATE},
 	{"trace-all", no_argument, 0, O_TRACE_ALL},
+	{"repeat", required_argument, 0, O_REPEAT},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -152,6 +163,10 @@ static void apply(struct run_config *c, const char *const *v)
 	c->vm.wl.populate = v[O_POPULATE] != NULL;
 	c->trace_all = v[O_TRACE_ALL] != NULL;
 	c->trace = v[O_TRACE] != NULL || c->trace_all;
+	repeat = v[O_REPEAT] ? run_repeat_arg("run", v[O_REPEAT]) : 1;
+	if (repeat > 1 &&
+	    snprintf(NULL, 0, "%s/rep%u", c->out_dir, repeat) >= (int)sizeof(c->out_dir))
+		bad("--out", c->out_dir, "path too long for --repeat's OUT/repN");
 }
 
 /* Parse argv into @c; options may come before or after the workload name. */
@@ -187,6 +202,85 @@ static void parse(int argc, char **argv, struct run_config *c)
 	apply(c, v);
 }
 
+struct repeat_doc {
+	const struct run_config *c;
+	const struct run_repeat *rep;
+	const char *base;
+	unsigned n;
+};
+
+static int fill_repeat(FILE *f, void *arg)
+{
+	const struct repeat_doc *d = arg;
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "memvirt-repeat/1");
+	json_str(&j, "command", "run");
+	memvirt_provenance_json(&j);
+	json_str(&j, "workload", wl_name(d->c->vm.wl.kind));
+	json_u64(&j, "repeat", d->n);
+	json_arr_begin(&j, "runs");
+	for (unsigned i = 1; i <= d->n; i++) {
+		char dir[600];
+
+		snprintf(dir, sizeof(dir), "%s/rep%u", d->base, i);
+		json_str(&j, NULL, dir);
+	}
+	json_arr_end(&j);
+	run_repeat_json(d->rep, &j, "figures");
+	json_obj_end(&j);
+	json_finish(&j);
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* --repeat N: N runs into OUT/rep1..N, their figures' statistics in OUT/repeat.json. */
+static int run_repeated(struct run_config *c)
+{
+	static struct run_outcome o;
+	struct run_repeat rep = {0};
+	struct repeat_doc d = {c, &rep, NULL, repeat};
+	char base[512], path[600];
+	bool json = c->json;
+	int status, rc;
+
+	snprintf(base, sizeof(base), "%s", c->out_dir);
+	d.base = base;
+	c->json = false;
+	for (unsigned i = 1; i <= repeat; i++) {
+		/* parse() checked that OUT/repN fits. */
+		if (snprintf(c->out_dir, sizeof(c->out_dir), "%s/rep%u", base, i) >=
+		    (int)sizeof(c->out_dir))
+			return EXIT_USAGE;
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\rrun %u of %u\033[K", i, repeat);
+		run_execute(c, &o);
+		status = run_exit_status(o.fail);
+		if (status) {
+			if (isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+			pr_err("run %u of %u: %s\n", i, repeat, o.error);
+			return status;
+		}
+		run_repeat__add(&rep, &o);
+	}
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	snprintf(path, sizeof(path), "%s/repeat.json", base);
+	rc = write_file_atomic(path, fill_repeat, &d, false);
+	if (rc)
+		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (json)
+		return fill_repeat(stdout, &d) ? EXIT_HOST : 0;
+	snprintf(c->out_dir, sizeof(c->out_dir), "%s", base);
+	printf("memvirt run: %s, %u runs\n", wl_name(c->vm.wl.kind), repeat);
+	run_repeat_print(&rep, stdout);
+	printf("  records: %s/rep1..%u/run.json, %s\n", base, repeat, path);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_config c;
@@ -203,6 +297,8 @@ int cmd_run(int argc, char **argv)
 		c.vm.program_path = program_default;
 	if (run_config_validate(&c, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
+	if (repeat > 1)
+		return run_repeated(&c);
 	run_execute(&c, &o);
 	if (!c.json)
 		run_print_summary(&c, &o);

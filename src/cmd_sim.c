@@ -115,6 +115,12 @@ static void usage(FILE *f)
 		"  --replay DIR       a 'memvirt run' directory replayed access by access: its\n"
 		"                     workload's every access in step with its event file's guest\n"
 		"                     faults, maps, unmaps, flushes and switches, in every mode\n"
+		"  --tlb-sizes LIST   one pass, every size: the misses of one LRU TLB level at\n"
+		"                     each size (entries) of the array holding its 4K pages:\n"
+		"                     LO..HI (LO and its doublings up to HI) or A,B,C\n"
+		"  --tlb-level N      the level --tlb-sizes varies, 1-based (default the last)\n"
+		"  --tlb-sets N       with --tlb-sizes: N sets at every size, ways = entries / N\n"
+		"                     (default: fully associative at every size)\n"
 		"  --out DIR          output directory (default memvirt-out/sim)\n"
 		"  --json             print sim.json to stdout instead of the table\n"
 		"  -h, --help         this text\n\n"
@@ -132,7 +138,9 @@ static void usage(FILE *f)
 		"  memvirt sim --run r1 --paging all\n"
 		"  memvirt sim --trace r1/events.mvev --paging all\n"
 		"  memvirt sim --replay r1 --paging all --host-memory anon\n"
-		"  memvirt sim --workload churn --footprint 1M --iters 8 --paging all\n\n"
+		"  memvirt sim --workload churn --footprint 1M --iters 8 --paging all\n"
+		"  memvirt sim --workload random --footprint 64M --tlb-sizes 16..4096\n"
+		"  memvirt sim --workload gups --tlb-sets 16 --tlb-sizes 64,256,1024\n\n"
 		"exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 3 OUT or stdout\n"
 		"cannot be written\n");
 }
@@ -171,6 +179,9 @@ enum {
 	O_HOSTMEM,
 	O_OUT,
 	O_JSON,
+	O_TLB_SIZES,
+	O_TLB_LEVEL,
+	O_TLB_SETS,
 	O_FILE, /* the one argument: a file or run directory of any kind */
 	O__COUNT
 };
@@ -180,6 +191,7 @@ static const struct option sim_options[] = {
 	{"preset", required_argument, 0, O_PRESET},
 	{"config", required_argument, 0, O_CONFIG},
 	{"guest-pages", required_argument, 0, O_GPAGES},
+	{"page-size", required_argument, 0, O_GPAGES}, /* run's name for it, hidden */
 	{"host-pages", required_argument, 0, O_HPAGES},
 	{"workload", required_argument, 0, O_WORKLOAD},
 	{"footprint", required_argument, 0, O_FOOT},
@@ -195,6 +207,9 @@ static const struct option sim_options[] = {
 	{"host-memory", required_argument, 0, O_HOSTMEM},
 	{"out", required_argument, 0, O_OUT},
 	{"json", no_argument, 0, O_JSON},
+	{"tlb-sizes", required_argument, 0, O_TLB_SIZES},
+	{"tlb-level", required_argument, 0, O_TLB_LEVEL},
+	{"tlb-sets", required_argument, 0, O_TLB_SETS},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -442,6 +457,67 @@ static void file_alone(const char **v, const char *path)
 		}
 }
 
+/* "LO..HI": LO and its doublings up to HI; "A,B,C": those sizes. In entries, increasing. */
+static void sweep_sizes(struct tlb_sweep_config *sw, const char *val)
+{
+	const char *dots = strstr(val, "..");
+	char buf[512], *tok, *save;
+
+	if (dots) {
+		uint64_t lo, hi;
+
+		if (snprintf(buf, sizeof(buf), "%.*s", (int)(dots - val), val) >= (int)sizeof(buf))
+			bad("--tlb-sizes", val, "too long");
+		lo = opt_u64_range("sim", "--tlb-sizes", buf, 1, TLB_SWEEP_MAX_ENTRIES);
+		hi = opt_u64_range("sim", "--tlb-sizes", dots + 2, lo, TLB_SWEEP_MAX_ENTRIES);
+		for (uint64_t e = lo; e <= hi && sw->nsizes < TLB_SWEEP_MAX_SIZES; e *= 2)
+			sw->entries[sw->nsizes++] = (unsigned)e;
+		return;
+	}
+	if (snprintf(buf, sizeof(buf), "%s", val) >= (int)sizeof(buf))
+		bad("--tlb-sizes", val, "too long");
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (sw->nsizes == TLB_SWEEP_MAX_SIZES)
+			bad("--tlb-sizes", val, "at most 32 sizes");
+		sw->entries[sw->nsizes++] = (unsigned)opt_u64_range("sim", "--tlb-sizes", tok, 1,
+								    TLB_SWEEP_MAX_ENTRIES);
+	}
+}
+
+/*
+ * --tlb-sizes: checked against the configuration, and refused for inputs that unmap or
+ * switch address spaces as they go (their flushes punch holes no single LRU stack follows).
+ */
+static void apply_sweep(struct sim_opts *o, const char *const *v)
+{
+	struct tlb_sweep_config *sw = &o->sweep;
+	char err[256];
+
+	if (!v[O_TLB_SIZES]) {
+		if (v[O_TLB_LEVEL] || v[O_TLB_SETS])
+			die(EXIT_USAGE, "--tlb-level and --tlb-sets go with --tlb-sizes: run "
+					"'memvirt sim --help'\n");
+		return;
+	}
+	sw->level = v[O_TLB_LEVEL] ? (unsigned)opt_u64_range("sim", "--tlb-level", v[O_TLB_LEVEL],
+							     1, SIM_MAX_TLB_LEVELS) -
+					     1
+				   : o->mc.cfg.tlb.nlevels - 1;
+	sw->sets = v[O_TLB_SETS] ? (unsigned)opt_u64_range("sim", "--tlb-sets", v[O_TLB_SETS], 1,
+							   TLB_SWEEP_MAX_ENTRIES)
+				 : 0;
+	sweep_sizes(sw, v[O_TLB_SIZES]);
+	if (tlb_sweep_check(&o->mc.cfg, sw, err, sizeof(err)))
+		die(EXIT_USAGE, "%s\n", err);
+	if (o->mc.input == SIM_IN_REPLAY ||
+	    (o->mc.input == SIM_IN_WORKLOAD &&
+	     (o->mc.wl.kind == WL_CHURN || o->mc.wl.kind == WL_PINGPONG)))
+		die(EXIT_USAGE, "--tlb-sizes: this input unmaps pages and switches address "
+				"spaces, after which one pass does not equal separate runs: run "
+				"one simulation per size\n");
+	o->mc.sweep = sw;
+}
+
 static void parse(int argc, char **argv, struct sim_opts *o)
 {
 	const char *v[O__COUNT] = {0};
@@ -464,7 +540,8 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	}
 	if (optind + 1 < argc)
 		die(EXIT_USAGE,
-		    "unexpected argument '%s': one FILE at most, see 'memvirt sim --help'\n",
+		    "unexpected argument '%s': one FILE at most, see 'memvirt sim "
+		    "--help'\n",
 		    argv[optind + 1]);
 	memset(o, 0, sizeof(*o));
 	if (optind < argc) /* FILE alone: the option that reads its kind */
@@ -486,6 +563,7 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	    (int)sizeof(o->out_dir))
 		bad("--out", v[O_OUT], "path too long");
 	o->json = v[O_JSON] != NULL;
+	apply_sweep(o, v);
 }
 
 int cmd_sim(int argc, char **argv)
@@ -513,6 +591,12 @@ int cmd_sim(int argc, char **argv)
 			die(EXIT_USAGE, "%s\n", err);
 		if (rc)
 			die(1, "%s\n", err);
+		if (runs[mo].res.sweep.inexact)
+			die(1,
+			    "--tlb-sizes: %s in %s mode, so one pass would not equal "
+			    "separate "
+			    "runs: run one simulation per size\n",
+			    runs[mo].res.sweep.why, paging_mode_name(mo));
 	}
 	if (o.spool[0]) /* read from a copy of standard input */
 		o.mc.in_path = "-";
@@ -522,6 +606,8 @@ int cmd_sim(int argc, char **argv)
 		rc = write_file_atomic(path, sim_report_fill_json, &rep, false);
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (!strcmp(o.out_dir, "memvirt-out/sim")) /* the default: say where it went */
+		pr_info("sim: wrote %s (choose with --out DIR)\n", path);
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -21,7 +21,8 @@ struct sim_opts {
 	char replay_events[600];      /* --replay: DIR/events.mvev */
 	char out_dir[512];
 	bool json;
-	char spool[64]; /* a file input of several modes given as '-': its copy */
+	char spool[64];		       /* a file input of several modes given as '-': its copy */
+	struct tlb_sweep_config sweep; /* --tlb-sizes (mc.sweep points here when given) */
 };
 
 /* Output (src/cmd_sim_report.c). */

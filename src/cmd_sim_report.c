@@ -252,6 +252,51 @@ static void shadow_rows(const struct report *rep)
 	}
 }
 
+/* Non-canonical accesses (#GP, no lookup, no walk), a row only when some mode had one. */
+static void noncanonical_row(const struct report *rep)
+{
+	bool any = false;
+
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		any = any || (rep->o->modes[mo] && rep->runs[mo].res.noncanonical);
+	if (!any)
+		return;
+	printf("%-22s", "non-canonical (#GP)");
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		if (rep->o->modes[mo])
+			printf(" %14" PRIu64, rep->runs[mo].res.noncanonical);
+	printf("\n");
+}
+
+/* --tlb-sizes: the swept level's misses and misses per 1000 accesses at every size. */
+static void sweep_rows(const struct report *rep)
+{
+	const struct tlb_sweep_config *sw = &rep->o->sweep;
+	char label[40];
+
+	printf("\nTLB level %u, one pass (LRU, %s)\n%-22s", sw->level + 1,
+	       sw->sets ? "fixed sets" : "fully associative", "entries: misses, MPKA");
+	for (int mo = 0; mo < SIM_MODES; mo++)
+		if (rep->o->modes[mo])
+			printf(" %24s", paging_mode_name(mo));
+	printf("\n");
+	for (unsigned i = 0; i < sw->nsizes; i++) {
+		if (sw->sets)
+			snprintf(label, sizeof(label), "%u (%u x %u)", sw->entries[i], sw->sets,
+				 sw->entries[i] / sw->sets);
+		else
+			snprintf(label, sizeof(label), "%u", sw->entries[i]);
+		printf("%-22s", label);
+		for (int mo = 0; mo < SIM_MODES; mo++) {
+			const struct tlb_sweep_result *r = &rep->runs[mo].res.sweep;
+
+			if (rep->o->modes[mo])
+				printf(" %14" PRIu64 " %9.2f", r->misses[i], r->mpka[i]);
+		}
+		printf("\n");
+	}
+}
+
 void sim_report_table(const struct report *rep)
 {
 	const struct sim_opts *o = rep->o;
@@ -306,4 +351,7 @@ void sim_report_table(const struct report *rep)
 		exit_rows(rep);
 	if (o->modes[PAGING_SHADOW])
 		shadow_rows(rep);
+	noncanonical_row(rep);
+	if (o->mc.sweep)
+		sweep_rows(rep);
 }

@@ -67,7 +67,8 @@ static void usage(FILE *f)
 		"  memvirt trace dump run/events.mvev --csv -o tables.csv\n"
 		"  memvirt trace stat run/events.mvev --json\n"
 		"  zstd -dc events.mvev.zst | memvirt trace stat -\n\n"
-		"exit status: 0 ok, 1 bad, truncated or unreadable file, 2 bad usage\n");
+		"exit status: 0 ok, 2 bad usage or a bad, truncated or unreadable FILE,\n"
+		"3 OUT or stdout cannot be written\n");
 }
 
 /* Shared option loop: @opts accepted long options; 'h' help, 'o' output. */
@@ -233,13 +234,13 @@ static int trace_dump(int argc, char **argv)
 		err = dump_fill(stdout, &d);
 	if (d.error[0]) {
 		pr_err("trace dump: %s: %s\n", o.path, d.error);
-		return 1;
+		return EXIT_USAGE; /* a bad, truncated or missing input file */
 	}
 	if (err && !o.out)
 		return 0; /* stdout failed: main reports it (EXIT_HOST) */
 	if (err) {
-		pr_err("trace dump: %s: %s\n", o.out, strerror(-err));
-		return 1;
+		pr_err("trace dump: %s: %s: check -o\n", o.out, strerror(-err));
+		return EXIT_HOST;
 	}
 	return 0;
 }
@@ -264,8 +265,9 @@ static int trace_stat(int argc, char **argv)
 
 	int err = ev_stat_print(path, stdout, json);
 
-	/* A failed write to stdout is main's to report (EXIT_HOST); the rest were reported. */
-	return err && !ferror(stdout) ? 1 : 0;
+	/* A failed write to stdout is main's to report (EXIT_HOST); the rest were reported:
+	 * a bad, truncated or missing input file. */
+	return err && !ferror(stdout) ? EXIT_USAGE : 0;
 }
 
 int cmd_trace(int argc, char **argv)

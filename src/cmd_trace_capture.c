@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		   "                        -d runs out or Ctrl-C)\n"
 		   "  -d, --duration S      stop after S seconds\n"
 		   "  -o, --output FILE     event file (default trace.mvev)\n"
-		   "      --ring SIZE       kernel ring buffer, a power of two (default 16M)\n"
+		   "      --ring-size SIZE  kernel ring buffer, a power of two (default 16M)\n"
 		   "      --trace-all       a record for every emulator walk and emulated\n"
 		   "                        instruction too (by default counted in the kernel)\n"
 		   "      --json            print the counts as JSON on stdout\n"
@@ -109,7 +109,8 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 		{"pid", required_argument, 0, 'p'},
 		{"duration", required_argument, 0, 'd'},
 		{"output", required_argument, 0, 'o'},
-		{"ring", required_argument, 0, 'r'},
+		{"ring-size", required_argument, 0, 'r'},
+		{"ring", required_argument, 0, 'r'}, /* its older name, hidden */
 		{"json", no_argument, 0, 'j'},
 		{"verbose", no_argument, 0, 'v'},
 		{"trace-all", no_argument, 0, 'A'},
@@ -135,10 +136,10 @@ static void parse(int argc, char **argv, struct trace_opts *o)
 			o->output = opt_path("trace", "-o", optarg);
 			break;
 		case 'r':
-			o->ring_bytes = opt_size("trace", "--ring", optarg);
+			o->ring_bytes = opt_size("trace", "--ring-size", optarg);
 			if (o->ring_bytes < 4096 || (o->ring_bytes & (o->ring_bytes - 1)) ||
 			    o->ring_bytes > (1u << 30))
-				opt_bad("trace", "--ring", optarg,
+				opt_bad("trace", "--ring-size", optarg,
 					"expected a power of two from 4K to 1G");
 			break;
 		case 'j':
@@ -230,7 +231,7 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 
 	if (dropped)
 		pr_warn("trace: %" PRIu64 " records lost in the kernel (ring buffer full): "
-			"use a larger --ring\n",
+			"use a larger --ring-size\n",
 			dropped);
 	if (o->json) {
 		print_json(o, st);
@@ -244,6 +245,21 @@ static void report(const struct trace_opts *o, const struct capture_stats *st)
 }
 
 _Static_assert(CAPTURE_MAX_PIDS <= HOST_WAIT_MAX_PIDS, "host_wait_pids must take every traced pid");
+
+/* One line once the probes are on (their count is capture's line above): what ends it. */
+static void announce(const struct trace_opts *o, const struct capture_config *cc)
+{
+	char until[64];
+
+	if (o->duration_s > 0)
+		snprintf(until, sizeof(until), "for %g s", o->duration_s);
+	else
+		snprintf(until, sizeof(until), "until %s exits",
+			 o->command	 ? "the command"
+			 : cc->npids > 1 ? "every process"
+					 : "the process");
+	pr_info("trace: capturing into %s %s; Ctrl-C to stop\n", o->output, until);
+}
 
 static int trace_run(struct trace_opts *o)
 {
@@ -283,6 +299,7 @@ static int trace_run(struct trace_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	announce(o, &cc);
 	if (release >= 0) {
 		/* The command runs from here on; EOF without the byte makes it exit 127. */
 		ret = host_release_held(release);

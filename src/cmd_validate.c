@@ -395,6 +395,8 @@ int cmd_validate(int argc, char **argv)
 		printf("\nhost MMU: %s\n", host_mmu);
 	if (!status && mismatch)
 		status = EXIT_MISMATCH;
+	if (!strcmp(vc.out_dir, "memvirt-out/validate")) /* the default: say where it went */
+		pr_info("validate: wrote the runs under %s (choose with --out DIR)\n", vc.out_dir);
 out:
 	for (unsigned i = 0; i < n; i++)
 		validate_result_free(&res[i]);

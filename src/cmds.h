@@ -24,6 +24,10 @@ int cmd_trace_capture(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 /* 'memvirt validate': KVM's counters against the model's for the same runs (validate/). */
 int cmd_validate(int argc, char **argv);
+/* 'memvirt sweep': a command over a parameter grid, points in parallel (sweep/). */
+int cmd_sweep(int argc, char **argv);
+/* 'memvirt report': results as CSV, gnuplot plots, report.md and index.html (analysis/). */
+int cmd_report(int argc, char **argv);
 
 /* Option values (src/opts.c): a bad one is one error line and exit EXIT_USAGE. */
 __attribute__((noreturn)) void opt_bad(const char *cmd, const char *opt, const char *val,
@@ -41,6 +45,13 @@ const char *opt_path(const char *cmd, const char *opt, const char *val);
 
 /* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);
+/*
+ * The sample run directory shipped with memvirt (docs/sample-run): beside the installed
+ * binary (PREFIX/share/doc/memvirt/docs/sample-run), else in the source tree it was built
+ * from; NULL when neither holds one. sample_run_looked() names the places looked in.
+ */
+const char *sample_run_dir(void);
+const char *sample_run_looked(void);
 /* memvirt --version: version, commit, the optional parts built in, the guest images. */
 int cmd_version(void);
 

@@ -27,6 +27,9 @@ static const struct subcommand subcommands[] = {
 	{"validate", cmd_validate,
 	 "KVM's MMU counters against the simulator's model, per workload"},
 	{"lab", cmd_lab, "real KVM in shadow and nested paging mode under QEMU, on any machine"},
+	{"sweep", cmd_sweep, "run, lab, sim or validate over a parameter grid, in parallel"},
+	{"report", cmd_report,
+	 "plots and tables (HTML, Markdown, CSV) from sim, run and lab results"},
 };
 
 static void usage(FILE *f)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "lab/lab.h"
@@ -161,4 +162,82 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 			printf("  %s\n", t);
 	}
 	printf("  %-14s %s/run.json\n", "record", c->out_dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* --repeat N. */
+
+static const struct {
+	const char *name, *unit;
+} figures[RF__COUNT] = {
+	[RF_ACCESSES] = {"accesses", "accesses"},
+	[RF_CYCLES] = {"cycles", "guest TSC cycles"},
+	[RF_CPA] = {"cycles_per_access", "cycles"},
+	[RF_FAULTS] = {"guest_faults", "faults"},
+	[RF_WALL] = {"wall_s", "s"},
+	[RF_GUEST] = {"guest_s", "s"},
+	[RF_EXITS] = {"exits", "exits"},
+	[RF_PF_TAKEN] = {"pf_taken", "faults"},
+	[RF_PF_FIXED] = {"pf_fixed", "faults"},
+	[RF_PF_GUEST] = {"pf_guest", "faults"},
+};
+
+unsigned run_repeat_arg(const char *cmd, const char *val)
+{
+	return (unsigned)opt_u64_range(cmd, "--repeat", val, 1, RUN_REPEAT_MAX);
+}
+
+void run_repeat__add(struct run_repeat *r, const struct run_outcome *o)
+{
+	const struct vm_result *v = &o->res;
+	const struct mv_result *m = &v->result;
+	double x[RF__COUNT] = {
+		[RF_ACCESSES] = (double)m->accesses,
+		[RF_CYCLES] = (double)m->cycles,
+		[RF_CPA] = m->accesses ? (double)m->cycles / (double)m->accesses : 0.0,
+		[RF_FAULTS] = (double)m->faults,
+		[RF_WALL] = (double)o->wall_ns / 1e9,
+		[RF_GUEST] = (double)v->t_run_ns / 1e9,
+		[RF_EXITS] = (double)vm_result_stat(v, "exits"),
+		[RF_PF_TAKEN] = (double)vm_result_stat(v, "pf_taken"),
+		[RF_PF_FIXED] = (double)vm_result_stat(v, "pf_fixed"),
+		[RF_PF_GUEST] = (double)vm_result_stat(v, "pf_guest"),
+	};
+
+	for (int i = 0; i < RF__COUNT; i++)
+		stat_acc__add(&r->f[i], x[i]);
+}
+
+void run_repeat_print(const struct run_repeat *r, FILE *f)
+{
+	fprintf(f, "  %-18s %-16s %4s %14s %12s %14s %14s\n", "figure", "unit", "n", "mean", "sd",
+		"min", "max");
+	for (int i = 0; i < RF__COUNT; i++) {
+		const struct stat_acc *s = &r->f[i];
+		double sd = stat_acc__sd(s);
+		char sdbuf[32];
+
+		snprintf(sdbuf, sizeof(sdbuf), "%.4g", sd);
+		fprintf(f, "  %-18s %-16s %4" PRIu64 " %14.6g %12s %14.6g %14.6g\n",
+			figures[i].name, figures[i].unit, s->n, s->mean, sd == sd ? sdbuf : "-",
+			s->min, s->max);
+	}
+}
+
+void run_repeat_json(const struct run_repeat *r, struct json *j, const char *key)
+{
+	json_obj_begin(j, key);
+	for (int i = 0; i < RF__COUNT; i++) {
+		const struct stat_acc *s = &r->f[i];
+
+		json_obj_begin(j, figures[i].name);
+		json_str(j, "unit", figures[i].unit);
+		json_u64(j, "n", s->n);
+		json_double(j, "mean", s->mean);
+		json_double(j, "sd", stat_acc__sd(s)); /* NaN below two runs: null */
+		json_double(j, "min", s->min);
+		json_double(j, "max", s->max);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
 }

@@ -7,6 +7,9 @@
 #ifndef MEMVIRT_RUN_CLI_H
 #define MEMVIRT_RUN_CLI_H
 
+#include <stdio.h>
+
+#include "common/stats.h"
 #include "run/run.h"
 
 /*
@@ -55,5 +58,36 @@ void run_apply_common(const char *cmd, struct run_config *c, const char *const *
 int run_exit_status(enum run_fail fail);
 /* Print the human summary of a finished run. */
 void run_print_summary(const struct run_config *c, const struct run_outcome *o);
+
+/*
+ * --repeat N of run and demo: the headline figures of N runs, each as mean, sample standard
+ * deviation, minimum and maximum.
+ */
+#define RUN_REPEAT_MAX 1000
+enum run_figure {
+	RF_ACCESSES,
+	RF_CYCLES,
+	RF_CPA,
+	RF_FAULTS,
+	RF_WALL,
+	RF_GUEST,
+	RF_EXITS,
+	RF_PF_TAKEN,
+	RF_PF_FIXED,
+	RF_PF_GUEST,
+	RF__COUNT
+};
+struct run_repeat {
+	struct stat_acc f[RF__COUNT];
+};
+struct json;
+/* --repeat's value: 1 to RUN_REPEAT_MAX, else one error line and exit 2. */
+unsigned run_repeat_arg(const char *cmd, const char *val);
+/* Add a finished run's figures. */
+void run_repeat__add(struct run_repeat *r, const struct run_outcome *o);
+/* A table: figure, unit, n, mean, sd, min, max. */
+void run_repeat_print(const struct run_repeat *r, FILE *f);
+/* An object @key: per figure {"unit", "n", "mean", "sd", "min", "max"} (sd null below 2). */
+void run_repeat_json(const struct run_repeat *r, struct json *j, const char *key);
 
 #endif

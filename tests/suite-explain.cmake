@@ -8,3 +8,5 @@ memvirt_script_test(test_explain LABEL kvm SCRIPT tests/cli/test_explain.sh)
 # Real module reloads (root, kvm_amd or kvm_intel as a module): one at a time.
 memvirt_script_test(test_paging_reload LABEL kvm SCRIPT tests/kvm/test_paging_reload.sh)
 set_tests_properties(test_paging_reload PROPERTIES RUN_SERIAL TRUE)
+# The sample run in docs/sample-run, with no KVM: trace, sim and explain --run over it.
+memvirt_script_test(test_sample_run LABEL unit SCRIPT tests/cli/test_sample_run.sh)

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/tmpclean.h"
 #include "trace/evfile.h"
 
 #define EV_WBUF_SIZE (64 * 1024)
@@ -66,6 +68,7 @@ struct ev_writer {
 	int err; /* first error, sticky */
 	bool streaming;
 	char *path, *tmp;
+	int tmp_slot; /* tmpclean's slot of tmp, -1 for none */
 	uint8_t *buf;
 	size_t len;
 	uint64_t records;
@@ -174,6 +177,26 @@ static int writer__schema_locked(struct ev_writer *w, const struct ev_type *t)
 	return err;
 }
 
+/* The temporary, made and registered with tmpclean; readable like any output file. */
+static int writer__mktemp(struct ev_writer *w)
+{
+	int fd = tmpclean_mkstemp(w->tmp, &w->tmp_slot);
+
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, 0644) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		int e = errno;
+
+		close(fd);
+		unlink(w->tmp);
+		tmpclean_del(w->tmp_slot);
+		w->tmp_slot = -1;
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int ev_writer_open(struct ev_writer **wp, const char *path, uint64_t tsc_hz, uint32_t pid,
 		   bool streaming)
 {
@@ -186,15 +209,20 @@ int ev_writer_open(struct ev_writer **wp, const char *path, uint64_t tsc_hz, uin
 	if (!w)
 		return -ENOMEM;
 	w->fd = -1;
+	w->tmp_slot = -1;
 	w->streaming = streaming;
 	w->path = strdup(path);
 	w->buf = malloc(EV_WBUF_SIZE);
-	if (!w->path || !w->buf || asprintf(&w->tmp, "%s.tmp", path) < 0) {
+	/* PATH.tmp.XXXXXX: a name no other writer of PATH shares; SIGINT/SIGTERM remove it. */
+	if (!w->path || !w->buf || asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0) {
 		w->tmp = NULL;
 		err = -ENOMEM;
 		goto fail;
 	}
-	w->fd = open(streaming ? w->path : w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (streaming)
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	else
+		w->fd = writer__mktemp(w);
 	if (w->fd < 0) {
 		err = -errno;
 		goto fail;
@@ -221,6 +249,7 @@ int ev_writer_open(struct ev_writer **wp, const char *path, uint64_t tsc_hz, uin
 fail_unlink:
 	close(w->fd);
 	unlink(streaming ? w->path : w->tmp);
+	tmpclean_del(w->tmp_slot);
 fail:
 	free(w->tmp);
 	free(w->buf);
@@ -402,6 +431,7 @@ int ev_writer_close(struct ev_writer *w, bool sync)
 		err = sync_dir(w->path);
 	if (err && !w->streaming)
 		unlink(w->tmp);
+	tmpclean_del(w->tmp_slot);
 	writer__free(w);
 	return err;
 }
@@ -412,5 +442,6 @@ void ev_writer_abort(struct ev_writer *w)
 		return;
 	close(w->fd);
 	unlink(w->streaming ? w->path : w->tmp);
+	tmpclean_del(w->tmp_slot);
 	writer__free(w);
 }

@@ -207,16 +207,24 @@ int vm__walk_cr3(struct vm *vm, const struct vm_paging *pg, uint64_t cr3, gva_t 
 {
 	struct pt_mem mem = {.ops = &guest_mem_ops, .ctx = vm};
 	struct walk_cpu cpu;
-	struct walk w;
 	int ret;
 
 	chain_init(c, vm, gva, cr3, acc);
 	ret = walk_cpu_of(pg, cr3, &cpu);
 	if (ret)
 		return ret;
-	c->paging_levels = cpu.levels;
-	c->maxphyaddr = cpu.maxphyaddr;
-	ret = walk__1d(&mem, &cpu, gva, acc, &w);
+	return vm_chain_walk(&mem, &cpu, gva, acc, c);
+}
+
+int vm_chain_walk(const struct pt_mem *mem, const struct walk_cpu *cpu, gva_t gva, unsigned acc,
+		  struct vm_chain *c)
+{
+	struct walk w;
+	int ret;
+
+	c->paging_levels = cpu->levels;
+	c->maxphyaddr = cpu->maxphyaddr;
+	ret = walk__1d(mem, cpu, gva, acc, &w);
 	if (ret && ret != -EFAULT)
 		return ret;
 	chain_from_walk(c, &w, ret);
@@ -399,21 +407,7 @@ static void chain_levels_json(const struct vm_chain *c, struct json *j)
 
 void vm_chain_json(const struct vm_chain *c, struct json *j)
 {
-	json_hex(j, "gva", c->gva);
-	json_hex(j, "cr3", c->cr3);
-	json_u64(j, "paging_levels", c->paging_levels);
-	json_u64(j, "maxphyaddr", c->maxphyaddr);
-	chain_levels_json(c, j);
-	json_bool(j, "mapped", c->gva_mapped);
-	if (!c->gva_mapped) {
-		json_obj_begin(j, "fault");
-		json_str(j, "kind", vm_chain_fault_name(c));
-		json_u64(j, "level", c->fault_level);
-		json_u64(j, "error_code", c->error_code);
-		if (c->fault_kind == WALK_FAULT_MEMORY)
-			json_hex(j, "addr", c->fault_addr);
-		json_obj_end(j);
-	}
+	vm_chain_guest_json(c, j);
 	if (c->kvm_checked) {
 		json_bool(j, "kvm_translate_valid", c->kvm_valid);
 		json_hex(j, "kvm_translate_gpa", c->kvm_gpa);
@@ -437,4 +431,23 @@ void vm_chain_json(const struct vm_chain *c, struct json *j)
 	}
 	if (c->host_note[0])
 		json_str(j, "host_note", c->host_note);
+}
+
+void vm_chain_guest_json(const struct vm_chain *c, struct json *j)
+{
+	json_hex(j, "gva", c->gva);
+	json_hex(j, "cr3", c->cr3);
+	json_u64(j, "paging_levels", c->paging_levels);
+	json_u64(j, "maxphyaddr", c->maxphyaddr);
+	chain_levels_json(c, j);
+	json_bool(j, "mapped", c->gva_mapped);
+	if (!c->gva_mapped) {
+		json_obj_begin(j, "fault");
+		json_str(j, "kind", vm_chain_fault_name(c));
+		json_u64(j, "level", c->fault_level);
+		json_u64(j, "error_code", c->error_code);
+		if (c->fault_kind == WALK_FAULT_MEMORY)
+			json_hex(j, "addr", c->fault_addr);
+		json_obj_end(j);
+	}
 }

@@ -195,6 +195,13 @@ int vm__translate(struct vm *vm, gva_t gva, struct vm_chain *c);
 /* The same for an access of kind @acc (WALK_ACC_*): faults and error codes are
  * those of that access; the KVM_TRANSLATE cross-check still compares a supervisor read. */
 int vm__translate_access(struct vm *vm, gva_t gva, unsigned acc, struct vm_chain *c);
+/*
+ * The guest part of a chain (GVA -> GPA: levels, mapping or fault) walked over any table
+ * memory, e.g. a run's page-table snapshot: fills @c's walk fields, keeps the others (the
+ * caller sets gva, cr3 and access). 0, or the walker's error other than a fault (-EINVAL).
+ */
+int vm_chain_walk(const struct pt_mem *mem, const struct walk_cpu *cpu, gva_t gva, unsigned acc,
+		  struct vm_chain *c);
 /* "P RW US A D PS G NX ..." for WALK_F_* @flags, into @buf; returns @buf. */
 const char *vm_chain_flags_str(uint32_t flags, char *buf, size_t len);
 /* The fault of an unmapped chain: "not-present", "reserved-bit", "protection", ... */
@@ -202,6 +209,8 @@ const char *vm_chain_fault_name(const struct vm_chain *c);
 /* The workload's entry point (its first user-mode instruction). */
 gva_t vm__user_entry(const struct vm *vm);
 void vm_chain_json(const struct vm_chain *c, struct json *j);
+/* Only its guest part: gva, cr3, paging_levels, maxphyaddr, guest_walk, mapped, fault. */
+void vm_chain_guest_json(const struct vm_chain *c, struct json *j);
 
 /* Guest memory a workload needs, to check --mem before starting: bytes. */
 uint64_t vm_mem_needed(const struct wl_params *p);

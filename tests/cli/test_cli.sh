@@ -54,12 +54,25 @@ check "bad images: nothing written" test ! -e "$TMP/badp"
 # An empty file or directory name says so (not "File name too long"), before anything starts.
 for c in "run nop --out" "run nop --kernel" "run nop --program" "explain --out" "demo --out" \
 	"sim --workload seq --out" "trace dump x -o" "sim convert --lackey x -o" "validate shadow --out" \
-	"lab --out"; do
+	"lab --out" "sweep --out" "sweep --emit-jobs"; do
 	# shellcheck disable=SC2086
 	expect 2 "$c ''" -- "$MEMVIRT" $c ''
 	check "$c '': says it is empty" has "is empty: give a file or directory name" "$TMP/err"
 	check "$c '': one line" one_line "$TMP/err"
 done
+
+# --repeat N: 1 to 1000 runs; anything else is one line, exit 2, before anything is written.
+for v in 0 -1 1001 99999999999999999999 abc ""; do
+	expect 2 "run --repeat '$v'" -- "$MEMVIRT" run touch --repeat "$v" --out "$TMP/rep"
+	check "run --repeat '$v': one line" one_line "$TMP/err"
+	check "run --repeat '$v': names the range" has "from 1 to 1000" "$TMP/err"
+	expect 2 "demo --repeat '$v'" -- "$MEMVIRT" demo --lab no --repeat "$v" --out "$TMP/rep"
+	check "demo --repeat '$v': one line" one_line "$TMP/err"
+done
+check "--repeat: nothing written" test ! -e "$TMP/rep"
+MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "run --repeat 2, no kvm" -- "$MEMVIRT" run touch --repeat 2 --out "$TMP/rep2"
+check "--repeat, no kvm: names the run" has "run 1 of 2: .*kvm" "$TMP/err"
+check "--repeat, no kvm: no repeat.json" test ! -e "$TMP/rep2/repeat.json"
 
 # No /dev/kvm: say so and name the lab.
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "no kvm" -- "$MEMVIRT" run nop --out "$TMP/nokvm"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # cmake --install into a staging DESTDIR, then the installed memvirt moved away from it: it must
-# find its guest images from its own place (no build tree, no variable), and its man pages
-# and bash completion must work.
+# find its guest images and the sample run from its own place (no build tree, no variable), and
+# its man pages and bash completion must work.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +27,14 @@ check "version first" has "^memvirt [0-9][0-9.]*$" "$TMP/out"
 check "version names the commit" has "^commit  *[0-9a-f]\{7,\}\(-dirty\)\?$\|^commit  *unknown$" "$TMP/out"
 check "version names the tracer" has "^tracer " "$TMP/out"
 check "images from the binary's place" has "^guest images  $root/share/memvirt$" "$TMP/out"
+check "sample run from the binary's place" \
+	has "^sample run  *$root/share/doc/memvirt/docs/sample-run$" "$TMP/out"
+check "sample run installed" test -s "$root/share/doc/memvirt/docs/sample-run/pagetables.bin"
+
+# The sample run, explained offline by the installed binary (no KVM, no build tree).
+expect 0 "explain --sample" -- "$bin" explain --sample 0x8000000000
+check "explain --sample walks the installed snapshot" has "^memvirt explain --run $root/share/doc/memvirt/docs/sample-run:" "$TMP/out"
+check "explain --sample finds a GPA" has "^  GPA  0x" "$TMP/out"
 
 expect 0 "info" -- "$bin" info
 check "info ends with the commands line" sh -c "tail -1 '$TMP/out' | grep -q '^Commands: usable here: info, sim'"

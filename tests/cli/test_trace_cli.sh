@@ -81,22 +81,31 @@ check "stat json: dropped kvm" test "$(json_get "$TMP/out" "['dropped']['kvm']")
 
 # Bad files: one error line naming the offset, non-zero exit; what was read is still printed.
 head -c 2500 "$EV" >"$TMP/cut.ev"
-expect 1 "dump truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev"
+expect 2 "dump truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev"
 check "truncated: one error line" one_line "$TMP/err"
 check "truncated: offset in message" has "offset [0-9]*: truncated" "$TMP/err"
 check "truncated: records before it printed" has "guest_fault" "$TMP/out"
-expect 1 "stat truncated" -- "$MEMVIRT" trace stat "$TMP/cut.ev"
+expect 2 "stat truncated" -- "$MEMVIRT" trace stat "$TMP/cut.ev"
 check "stat truncated: one error line" one_line "$TMP/err"
-expect 1 "perfetto truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev" --perfetto
+expect 2 "perfetto truncated" -- "$MEMVIRT" trace dump "$TMP/cut.ev" --perfetto
 check "perfetto truncated: still valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out"
 head -c 200 /dev/zero | tr "\\0" x >"$TMP/bad.ev"
-expect 1 "dump not an event file" -- "$MEMVIRT" trace dump "$TMP/bad.ev"
+expect 2 "dump not an event file" -- "$MEMVIRT" trace dump "$TMP/bad.ev"
 check "bad magic: one line" one_line "$TMP/err"
 check "bad magic: says so" has "bad magic" "$TMP/err"
-expect 1 "dump missing file" -- "$MEMVIRT" trace dump "$TMP/none.ev"
+expect 2 "dump missing file" -- "$MEMVIRT" trace dump "$TMP/none.ev"
 check "missing: one line" one_line "$TMP/err"
-expect 1 "dump -o with a bad file writes nothing" -- "$MEMVIRT" trace dump "$TMP/bad.ev" -o "$TMP/x.txt"
+expect 2 "dump -o with a bad file writes nothing" -- "$MEMVIRT" trace dump "$TMP/bad.ev" -o "$TMP/x.txt"
 check "bad input, -o: no output left" test ! -e "$TMP/x.txt"
+
+# One name for one option: the ring buffer is --ring-size (as in run); --ring still works.
+for opt in --ring-size --ring; do
+	expect 2 "$opt 3000 refused" -- "$MEMVIRT" trace -p 1 $opt 3000
+	check "$opt 3000: names --ring-size" has "^memvirt: error: --ring-size '3000'" "$TMP/err"
+	expect 2 "$opt 4M taken (the error is -d's)" -- "$MEMVIRT" trace -p 1 $opt 4M -d soon
+	check "$opt 4M: only -d refused" has "^memvirt: error: -d 'soon'" "$TMP/err"
+done
+check "help names --ring-size only" test "$("$MEMVIRT" trace -p 1 --help | grep -c -- '--ring')" = 1
 
 # Usage.
 expect 2 "dump without a file" -- "$MEMVIRT" trace dump

@@ -5,15 +5,20 @@
  * whole: as many table pages as the header says, each 4K aligned, inside the
  * memory map and at a level the paging has. An accepted header's workload
  * then goes through the check 'memvirt sim --run' makes of it, and one that
- * passes holds what the generators rely on.
+ * passes holds what the generators rely on. The same bytes are loaded as the tables
+ * 'memvirt explain --run' walks: refused with one line, or held, and every walk over them
+ * ends, as a translation or a fault, loads outside the held pages being memory faults.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "mmu/mmu.h"
 #include "mmu/ptsnap.h"
+#include "workloads/abi.h"
 #include "workloads/workload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,6 +74,40 @@ static void check_workload(const struct ptsnap_header *h)
 		abort();
 }
 
+/* A few walks, as explain --run makes them (CR0.WP and EFER.NXE on, as the guest runs). */
+static void check_walks(const char *file)
+{
+	struct ptsnap_header h;
+	struct ptsnap_region map[PTSNAP_MAX_MAP];
+	struct ptsnap_tables *t;
+	struct walk_cpu cpu;
+	char err[256] = "";
+	struct walk w;
+
+	t = ptsnap_tables__load(file, &h, map, err, sizeof(err));
+	if (!t) {
+		if (strncmp(err, file, strlen(file)) || strchr(err, '\n'))
+			abort();
+		return;
+	}
+	cpu = (struct walk_cpu){.root = h.cr3 & PTE_ADDR_MASK & ((1ULL << h.maxphyaddr) - 1),
+				.levels = h.levels,
+				.maxphyaddr = h.maxphyaddr,
+				.wp = true,
+				.nxe = true};
+	const uint64_t gvas[] = {
+		0, h.data_gva, h.data_gva + 0x5018, MV_DIRECT_BASE + h.data_gva, h.cr3, ~0ULL};
+	for (size_t i = 0; i < sizeof(gvas) / sizeof(gvas[0]); i++) {
+		int rc = walk__1d(ptsnap_tables__mem(t), &cpu, gvas[i], WALK_ACC_USER, &w);
+
+		if (rc && (rc != -EFAULT || w.fault.kind == WALK_OK))
+			abort();
+		if (!rc && w.pa >> h.maxphyaddr)
+			abort();
+	}
+	ptsnap_tables__free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ptsnap_header h;
@@ -86,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
+	check_walks(path);
 	rc = ptsnap_read(path, &h, map, on_page, &s, err, sizeof(err));
 	if (rc) {
 		if (strncmp(err, path, strlen(path)) || strchr(err, '\n'))

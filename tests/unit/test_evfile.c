@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Event file tests: writer round trip, hand-built files (good and corrupt), threads, stat, join. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -473,6 +474,30 @@ static bool exists(const char *p)
 	return !stat(p, &st);
 }
 
+/* Files whose name starts with @prefix (PATH.tmp.): the writer's unique temporaries. */
+static int tmp_count(const char *prefix)
+{
+	char dir[160], *slash;
+	const char *base;
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", prefix);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	base = prefix + (slash - dir) + 1;
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, base, strlen(base));
+	closedir(d);
+	return n;
+}
+
 static void test_roundtrip(void)
 {
 	struct ev_guest_fault gf = {.cr2 = 0x400123,
@@ -496,9 +521,9 @@ static void test_roundtrip(void)
 	int n = 0;
 
 	tmp_path(path, sizeof(path), "rt");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.", path);
 	CHECK_EQ_U64(ev_writer_open(&w, path, 2600000000ULL, 42, false), 0);
-	CHECK(exists(tmp) && !exists(path));
+	CHECK(tmp_count(tmp) == 1 && !exists(path));
 	CHECK_EQ_U64(ev_write_clock(w, 1000, 2000, 2600000000ULL), 0);
 	CHECK_EQ_U64(ev_write(w, &ev_type_guest_fault, 1, 5000, &gf), 0);
 	gf.cr2 += 0x1000;
@@ -509,7 +534,7 @@ static void test_roundtrip(void)
 	CHECK_EQ_U64(ev_writer_records(w), 8); /* 2 schema + clock, 2 faults, chain, note, drop */
 	CHECK_EQ_U64(ev_writer_dropped(w, EV_SRC_KVM), 17);
 	CHECK_EQ_U64(ev_writer_close(w, true), 0);
-	CHECK(!exists(tmp) && exists(path));
+	CHECK(tmp_count(tmp) == 0 && exists(path));
 
 	CHECK_EQ_U64(ev_reader_open(&r, path), 0);
 	CHECK_EQ_U64(ev_reader_header(r)->tsc_hz, 2600000000ULL);

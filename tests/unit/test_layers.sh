@@ -30,9 +30,11 @@ ALLOWED = {
     "run": {"x86", "common", "host", "vmm", "mmu", "trace", "lab", "workloads"},
     "validate": {"x86", "common", "host", "vmm", "mmu", "shadow", "trace", "lab", "workloads",
                  "run", "sim"},
+    "sweep": {"common"},
     "src": None,    # the binary: any folder above
     "tests": None,
     "bench": {"common", "mmu", "workloads", "x86"},
+    "repro": set(),  # scripts that run the built binary; no C
 }
 SKIP_DIRS = {".git", "build", "build-asan", "build-fuzz"}
 inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -4,7 +4,9 @@
  * field by field, then every kind of damage a file can carry (short files,
  * bad magic, bad header fields, table pages outside the memory map, bytes
  * after the end). The files are laid out byte by byte from docs/ptsnap.md,
- * not through the reader's structs, so a layout change shows up here.
+ * not through the reader's structs, so a layout change shows up here. The
+ * tables held for walks (ptsnap_tables) read back what the file holds and
+ * nothing else.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mmu/mmu.h"
 #include "mmu/ptsnap.h"
 #include "test.h"
 
@@ -336,6 +339,53 @@ static void test_errors(void)
 	CHECK(strstr(err, path) == err);
 }
 
+/* The held tables: the file's entries at their GPAs, no other frame, no writes. */
+static void test_tables(void)
+{
+	const uint64_t pt = (1ULL << 30) + (8ULL << 20) - 4096;
+	struct ptsnap_region map[PTSNAP_MAX_MAP];
+	struct ptsnap_header h;
+	struct ptsnap_tables *t;
+	const struct pt_mem *m;
+	char err[256] = "", path[128];
+	uint64_t v = 0;
+	struct img s;
+
+	img_good(&s);
+	snprintf(path, sizeof(path), "%s/tables.bin", dir);
+	img_write(&s, path);
+	t = ptsnap_tables__load(path, &h, map, err, sizeof(err));
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	m = ptsnap_tables__mem(t);
+	CHECK_EQ_U64(ptsnap_tables__pages(t), 3);
+	CHECK_EQ_U64(m->ops->read64(m->ctx, 0x1000 + 8 * 3, &v), 0);
+	CHECK_EQ_U64(v, 0x3000 + 4); /* entry i of a level-L page: 0x1000 * i + L */
+	CHECK_EQ_U64(m->ops->read64(m->ctx, pt + 8 * 511, &v), 0);
+	CHECK_EQ_U64(v, 0x1000ULL * 511 + 1);
+	CHECK_EQ_U64(m->ops->read64(m->ctx, 0x3000, &v), -EFAULT); /* guest RAM, not a table */
+	CHECK_EQ_U64(m->ops->read64(m->ctx, 0x1004, &v), -EINVAL);
+	CHECK_EQ_U64(m->ops->write64(m->ctx, 0x1000, 0), -EPERM);
+	ptsnap_tables__free(t);
+
+	/* The reader's errors, and a frame twice. */
+	put32(s.b + H_NPAGES, 4);
+	img_write(&s, path);
+	CHECK(ptsnap_tables__load(path, &h, map, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "truncated") != NULL);
+	img_good(&s);
+	put64(s.b + page_off(&s, 1), 0x1000);
+	img_write(&s, path);
+	errno = 0;
+	CHECK(ptsnap_tables__load(path, &h, map, err, sizeof(err)) == NULL);
+	CHECK_EQ_U64(errno, EINVAL);
+	CHECK(strstr(err, path) == err && strstr(err, "appears twice") != NULL);
+	snprintf(path, sizeof(path), "%s/nosuch.bin", dir);
+	CHECK(ptsnap_tables__load(path, &h, map, err, sizeof(err)) == NULL);
+	CHECK_EQ_U64(errno, ENOENT);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -347,6 +397,7 @@ int main(void)
 	test_header();
 	test_ranges();
 	test_errors();
+	test_tables();
 	if (!test_failures) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		CHECK_EQ_U64(system(cmd), 0);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Where outputs go and the exit status when they cannot: a defaulted output directory is
+# named on stderr; an output that cannot be written is exit 3 in one line, a bad input 2.
+# Run: test_outputs.sh MEMVIRT BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+"$BUILD/test_evfile" --write "$TMP/good.mvev" || { echo "FAIL: test_evfile --write" >&2; exit 1; }
+
+# sim without --out: memvirt-out/sim/sim.json in the current directory, and says so.
+mkdir -p "$TMP/cwd"
+abs=$(realpath "$MEMVIRT")
+(cd "$TMP/cwd" && "$abs" sim --workload seq --footprint 64K --iters 1 >/dev/null 2>"$TMP/err")
+check "sim default out: written" test -s "$TMP/cwd/memvirt-out/sim/sim.json"
+check "sim default out: named in one line" test "$(cat "$TMP/err")" = \
+	"memvirt: sim: wrote memvirt-out/sim/sim.json (choose with --out DIR)"
+expect 0 "sim with --out says nothing" -- "$MEMVIRT" sim --workload seq --footprint 64K \
+	--iters 1 --out "$TMP/s1"
+check "sim --out: stderr empty" test ! -s "$TMP/err"
+
+# trace dump -o where no file can be: 3, one line; a bad input file: 2, one line.
+: >"$TMP/afile"
+expect 3 "trace dump -o under a file" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o "$TMP/afile/x.txt"
+check "dump -o unwritable: one line" one_line "$TMP/err"
+check "dump -o unwritable: names it" has "afile/x.txt" "$TMP/err"
+head -c 100 "$TMP/good.mvev" >"$TMP/cut.mvev"
+for c in "trace stat" "trace dump" "trace dump --join" "trace dump --perfetto"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c on a cut file" -- "$MEMVIRT" $c "$TMP/cut.mvev"
+	check "$c on a cut file: one error line" test "$(grep -c '^memvirt: error:' "$TMP/err")" = 1
+done
+expect 2 "trace stat on a missing file" -- "$MEMVIRT" trace stat "$TMP/nosuch.mvev"
+expect 3 "sim --out under a file, found before simulating" -- "$MEMVIRT" sim --workload seq \
+	--out "$TMP/afile/out"
+check "sim --out unwritable: one line" one_line "$TMP/err"
+expect 2 "sim --out ''" -- "$MEMVIRT" sim --workload seq --out ''
+check "sim --out '': says empty" has "is empty" "$TMP/err"
+expect 2 "trace dump -o ''" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o ''
+check "trace dump -o '': says empty" has "is empty" "$TMP/err"
+
+# A bad guest image is a bad input file (2), found before KVM is asked for: not a guest failure.
+head -c 300 /dev/urandom >"$TMP/junk.elf"
+for c in "run seq --kernel" "run seq --program" "explain --kernel" "explain --program"; do
+	# shellcheck disable=SC2086
+	expect 2 "$c junk" -- "$MEMVIRT" $c "$TMP/junk.elf" --out "$TMP/k"
+	check "$c junk: one line naming the file" has "junk.elf: not an ELF file" "$TMP/err"
+	check "$c junk: one line" one_line "$TMP/err"
+done
+expect 2 "run --out ''" -- "$MEMVIRT" run seq --out ''
+check "run --out '': says empty, not 'File name too long'" has "is empty" "$TMP/err"
+expect 2 "demo extra" -- "$MEMVIRT" demo extra
+check "demo extra: names it" has "unexpected argument 'extra'" "$TMP/err"
+
+# One name for one option: sim also takes run's --page-size for its --guest-pages.
+for opt in --guest-pages --page-size; do
+	expect 0 "sim $opt 2m" -- "$MEMVIRT" sim --workload seq --footprint 4M --iters 1 $opt 2m \
+		--out "$TMP/p$opt"
+	check "sim $opt 2m: guest 2M pages" has "guest 2M pages" "$TMP/out"
+	expect 2 "sim $opt 1g refused" -- "$MEMVIRT" sim --workload seq $opt 1g
+	check "sim $opt 1g: one line" one_line "$TMP/err"
+done
+finish
