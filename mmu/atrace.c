@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/instream.h"
 #include "mmu/atrace.h"
 
 /*
@@ -23,6 +24,7 @@
 #define VARINT_MAX    10 /* bytes of a 64-bit LEB128 value */
 #define ATRACE_BUF    65536
 #define LACKEY_MAXLEN 4096
+#define LACKEY_BUF    (1u << 20) /* bytes of text scanned at once */
 
 static inline uint64_t zigzag(uint64_t d)
 {
@@ -135,8 +137,11 @@ void atrace_writer__free(struct atrace_writer *w)
 /* ---- reader ---- */
 
 struct atrace_reader {
-	FILE *f;
+	struct in_stream *s;
+	bool own;
+	int ioerr; /* the stream's -errno, 0 */
 	const char *name;
+	char serr[256]; /* the stream's error, kept */
 	uint64_t prev_data, prev_fetch;
 	uint64_t base; /* file offset of buf[0] */
 	size_t pos, len;
@@ -148,7 +153,7 @@ struct atrace_reader {
 /* Refill so that at least @want bytes are buffered if the file has them; false at EOF. */
 static bool ar_fill(struct atrace_reader *rd, size_t want)
 {
-	size_t got;
+	ssize_t got;
 
 	if (rd->len - rd->pos >= want)
 		return true;
@@ -157,8 +162,13 @@ static bool ar_fill(struct atrace_reader *rd, size_t want)
 	rd->len -= rd->pos;
 	rd->pos = 0;
 	while (!rd->eof && rd->len < want) {
-		got = fread(rd->buf + rd->len, 1, sizeof(rd->buf) - rd->len, rd->f);
-		rd->len += got;
+		got = in_stream__read(rd->s, rd->buf + rd->len, sizeof(rd->buf) - rd->len);
+		if (got < 0) {
+			rd->ioerr = (int)got;
+			snprintf(rd->serr, sizeof(rd->serr), "%s", in_stream__error(rd->s));
+			got = 0;
+		}
+		rd->len += (size_t)got;
 		if (!got)
 			rd->eof = true;
 	}
@@ -168,9 +178,9 @@ static bool ar_fill(struct atrace_reader *rd, size_t want)
 static int ar_error(const struct atrace_reader *rd, uint64_t off, char *err, size_t errlen,
 		    const char *what)
 {
-	if (ferror(rd->f)) {
-		snprintf(err, errlen, "%s: read error at offset %" PRIu64, rd->name, off);
-		return -EIO;
+	if (rd->ioerr) {
+		snprintf(err, errlen, "%s: offset %" PRIu64 ": %s", rd->name, off, rd->serr);
+		return rd->ioerr;
 	}
 	snprintf(err, errlen, "%s: offset %" PRIu64 ": %s", rd->name, off, what);
 	return -EINVAL;
@@ -201,14 +211,38 @@ static int ar_varint(struct atrace_reader *rd, uint64_t *v)
 
 struct atrace_reader *atrace_reader__new(FILE *f, const char *name, char *err, size_t errlen)
 {
+	struct in_stream *s = in_stream__from_file(f, name, err, errlen);
+	struct atrace_reader *rd;
+
+	if (!s)
+		return NULL;
+	rd = atrace_reader__new_stream(s, name, err, errlen);
+	if (!rd) {
+		int e = errno;
+
+		in_stream__close(s);
+		errno = e;
+		return NULL;
+	}
+	rd->own = true;
+	return rd;
+}
+
+struct atrace_reader *atrace_reader__new_stream(struct in_stream *s, const char *name, char *err,
+						size_t errlen)
+{
 	struct atrace_reader *rd = calloc(1, sizeof(*rd));
 	unsigned version, hsize;
 
 	if (!rd)
 		return NULL;
-	rd->f = f;
+	rd->s = s;
 	rd->name = name;
-	if (!ar_fill(rd, ATRACE_HEADER_SIZE) || memcmp(rd->buf, ATRACE_MAGIC, 8)) {
+	if (!ar_fill(rd, ATRACE_HEADER_SIZE) && rd->ioerr) {
+		snprintf(err, errlen, "%s: %s", name, rd->serr);
+		goto bad;
+	}
+	if (rd->len < ATRACE_HEADER_SIZE || memcmp(rd->buf, ATRACE_MAGIC, 8)) {
 		snprintf(err, errlen,
 			 "%s: not a memvirt access trace (no MVAT header): convert "
 			 "lackey output with 'memvirt sim convert'",
@@ -316,6 +350,8 @@ const struct atrace_counts *atrace_reader__counts(const struct atrace_reader *rd
 
 void atrace_reader__free(struct atrace_reader *rd)
 {
+	if (rd && rd->own)
+		in_stream__close(rd->s);
 	free(rd);
 }
 
@@ -371,42 +407,87 @@ int lackey_parse_line(const char *s, struct atrace_rec *r)
 }
 
 struct lackey_reader {
-	FILE *f;
+	struct in_stream *s;
+	bool own;
+	int serr; /* the stream's -errno once it failed */
 	const char *name;
 	uint64_t lines;
-	char line[LACKEY_MAXLEN + 1];
+	char *line; /* the current line, NUL-terminated in buf */
+	size_t pos, len;
+	char buf[LACKEY_BUF + 1];
 };
 
 struct lackey_reader *lackey_reader__new(FILE *f, const char *name)
 {
-	struct lackey_reader *lr = calloc(1, sizeof(*lr));
+	char err[256];
+	struct in_stream *s = in_stream__from_file(f, name, err, sizeof(err));
+	struct lackey_reader *lr = s ? lackey_reader__new_stream(s, name) : NULL;
 
-	if (lr) {
-		lr->f = f;
-		lr->name = name;
-	}
+	if (lr)
+		lr->own = true;
+	else
+		in_stream__close(s);
 	return lr;
 }
 
-/* One line into lr->line: 1, 0 at EOF, -E2BIG if too long, -EILSEQ for a NUL byte. */
+struct lackey_reader *lackey_reader__new_stream(struct in_stream *s, const char *name)
+{
+	struct lackey_reader *lr = malloc(sizeof(*lr));
+
+	if (lr)
+		*lr = (struct lackey_reader){.s = s, .name = name};
+	return lr;
+}
+
+/* Keep the unread bytes and read after them; 0 at the end of the data, or -errno. */
+static int lackey_refill(struct lackey_reader *lr)
+{
+	ssize_t n;
+
+	memmove(lr->buf, lr->buf + lr->pos, lr->len - lr->pos);
+	lr->len -= lr->pos;
+	lr->pos = 0;
+	n = in_stream__read(lr->s, lr->buf + lr->len, LACKEY_BUF - lr->len);
+	if (n < 0)
+		return lr->serr = (int)n;
+	lr->len += (size_t)n;
+	return n > 0;
+}
+
+/*
+ * The next line into lr->line, found in the block read (one memchr, no copy): 1, 0 at the end,
+ * -E2BIG if too long, -EILSEQ for a NUL byte, or the stream's -errno.
+ */
 static int lackey_getline(struct lackey_reader *lr)
 {
-	size_t n = 0;
-	int c, rc = 1;
+	char *nl;
+	size_t n;
+	int rc;
 
-	while ((c = getc_unlocked(lr->f)) != EOF && c != '\n') {
-		if (!c)
-			rc = -EILSEQ;
-		if (n < LACKEY_MAXLEN)
-			lr->line[n++] = (char)c;
-		else if (rc > 0)
-			rc = -E2BIG;
+	for (;;) {
+		n = lr->len - lr->pos;
+		nl = memchr(lr->buf + lr->pos, '\n', n);
+		if (nl || n > LACKEY_MAXLEN)
+			break;
+		rc = lackey_refill(lr);
+		if (rc < 0)
+			return rc;
+		if (!rc) {
+			if (!n)
+				return 0;
+			nl = lr->buf + lr->len; /* a last line without its newline */
+			break;
+		}
 	}
-	lr->line[n] = 0;
-	if (c == EOF && !n && rc > 0)
-		return 0;
+	lr->line = lr->buf + lr->pos;
 	lr->lines++;
-	return rc;
+	if (!nl || nl - lr->line > LACKEY_MAXLEN) {
+		lr->line[LACKEY_MAXLEN] = 0;
+		return memchr(lr->line, 0, LACKEY_MAXLEN) ? -EILSEQ : -E2BIG;
+	}
+	*nl = 0;
+	lr->pos = (size_t)(nl - lr->buf) + (nl < lr->buf + lr->len);
+	return memchr(lr->line, 0, (size_t)(nl - lr->line)) ? -EILSEQ : 1;
 }
 
 int lackey_reader__next(struct lackey_reader *lr, struct atrace_rec *r, char *err, size_t errlen)
@@ -415,19 +496,18 @@ int lackey_reader__next(struct lackey_reader *lr, struct atrace_rec *r, char *er
 
 	for (;;) {
 		rc = lackey_getline(lr);
-		if (!rc) {
-			if (ferror(lr->f)) {
-				snprintf(err, errlen, "%s:%" PRIu64 ": read error", lr->name,
-					 lr->lines + 1);
-				return -EIO;
-			}
+		if (!rc)
 			return 0;
-		}
 		if (rc == -E2BIG || rc == -EILSEQ) {
 			snprintf(err, errlen, "%s:%" PRIu64 ": %s: not lackey output", lr->name,
 				 lr->lines,
 				 rc == -E2BIG ? "line longer than 4096 bytes" : "NUL byte in line");
 			return -EINVAL;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%" PRIu64 ": %s", lr->name, lr->lines + 1,
+				 in_stream__error(lr->s));
+			return rc;
 		}
 		rc = lackey_parse_line(lr->line, r);
 		if (rc > 0)
@@ -453,13 +533,15 @@ uint64_t lackey_reader__lines(const struct lackey_reader *lr)
 
 void lackey_reader__free(struct lackey_reader *lr)
 {
+	if (lr && lr->own)
+		in_stream__close(lr->s);
 	free(lr);
 }
 
-int atrace_from_lackey(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
+int atrace_from_lackey(struct in_stream *in, const char *inname, FILE *out, struct atrace_counts *n,
 		       uint64_t *lines, char *err, size_t errlen)
 {
-	struct lackey_reader *lr = lackey_reader__new(in, inname);
+	struct lackey_reader *lr = lackey_reader__new_stream(in, inname);
 	struct atrace_writer *w = atrace_writer__new(out);
 	struct atrace_rec r;
 	int rc;

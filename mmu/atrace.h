@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct in_stream; /* common/instream.h */
+
 #define ATRACE_MAGIC	   "MVAT\r\n\032\n" /* 8 bytes; catches text-mode and 7-bit damage */
 #define ATRACE_VERSION	   1
 #define ATRACE_HEADER_SIZE 16
@@ -59,10 +61,13 @@ struct atrace_reader;
  * for a bad one, or another errno.
  */
 struct atrace_reader *atrace_reader__new(FILE *f, const char *name, char *err, size_t errlen);
+/* The same over @s (common/instream.h: a path, '-', gzip or zstd), not closed by the reader. */
+struct atrace_reader *atrace_reader__new_stream(struct in_stream *s, const char *name, char *err,
+						size_t errlen);
 /*
  * Next record: 1 and *r, 0 after the end record (its count matched), or
  * -EINVAL with "NAME: offset N: problem" in @err (bad record, truncated trace,
- * count mismatch), -EIO on a read error.
+ * count mismatch, corrupt compressed data), -EIO on a read error.
  */
 int atrace_reader__next(struct atrace_reader *rd, struct atrace_rec *r, char *err, size_t errlen);
 const struct atrace_counts *atrace_reader__counts(const struct atrace_reader *rd);
@@ -81,6 +86,8 @@ int lackey_parse_line(const char *line, struct atrace_rec *r);
 struct lackey_reader;
 
 struct lackey_reader *lackey_reader__new(FILE *f, const char *name);
+/* The same over @s (not closed by the reader); lines are found in 1 MiB blocks. */
+struct lackey_reader *lackey_reader__new_stream(struct in_stream *s, const char *name);
 /*
  * Next access: 1 and *r, 0 at the end, -EINVAL with "NAME:LINE: problem" in
  * @err for a malformed or overlong line, -EIO on a read error. Message lines
@@ -94,7 +101,7 @@ uint64_t lackey_reader__lines(const struct lackey_reader *lr);
  * trace written to @out: the records' counts in *n, the lines read in *lines.
  * 0, or -errno with one line in @err (the caller removes a partial @out).
  */
-int atrace_from_lackey(FILE *in, const char *inname, FILE *out, struct atrace_counts *n,
+int atrace_from_lackey(struct in_stream *in, const char *inname, FILE *out, struct atrace_counts *n,
 		       uint64_t *lines, char *err, size_t errlen);
 void lackey_reader__free(struct lackey_reader *lr);
 

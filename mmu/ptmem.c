@@ -9,12 +9,12 @@
 
 #define PTMEM_SLAB (2ULL << 20) /* frames come from 2M slabs the host can back with huge pages */
 
-/* A zeroed 4K buffer carved from the current slab; slabs are freed with the memory. */
-static uint64_t *ptmem_buffer(struct ptmem *m)
+/* A zeroed buffer of @size (a divisor of 4K) carved from the current slab; freed with @m. */
+static uint64_t *ptmem_buffer(struct ptmem *m, size_t size)
 {
 	void *slab;
 
-	if (!m->nslabs || m->slab_used == PTMEM_SLAB) {
+	if (!m->nslabs || m->slab_used + size > PTMEM_SLAB) {
 		void **v = realloc(m->slabs, (m->nslabs + 1) * sizeof(*v));
 
 		if (!v)
@@ -29,12 +29,12 @@ static uint64_t *ptmem_buffer(struct ptmem *m)
 		m->slab_used = 0;
 	}
 	slab = m->slabs[m->nslabs - 1];
-	m->slab_used += X86_PAGE_SIZE;
-	return (uint64_t *)((char *)slab + m->slab_used - X86_PAGE_SIZE);
+	m->slab_used += size;
+	return (uint64_t *)((char *)slab + m->slab_used - size);
 }
 
-/* The frame's buffer, created zeroed on first use. */
-static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
+/* The frame's slot, created empty (a small frame) on first use. */
+static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t ***out)
 {
 	uint64_t ***rp = &m->region[pfn >> PTMEM_REGION_SHIFT];
 	uint64_t **slot;
@@ -46,12 +46,46 @@ static int ptmem_page_create(struct ptmem *m, uint64_t pfn, uint64_t **out)
 	}
 	slot = &(*rp)[pfn & (PTMEM_REGION_FRAMES - 1)];
 	if (!*slot) {
-		*slot = ptmem_buffer(m);
-		if (!*slot)
+		uint64_t *sm = ptmem_buffer(m, sizeof(struct ptmem_small));
+
+		if (!sm)
 			return -ENOMEM;
+		*slot = (uint64_t *)((uintptr_t)sm | 1);
 		m->nframes++;
 	}
-	*out = *slot;
+	*out = slot;
+	return 0;
+}
+
+/* Store entry @i of the frame in *@slot: in its small list while it fits, else in 4K. */
+static int ptmem_store(struct ptmem *m, uint64_t **slot, unsigned i, uint64_t val)
+{
+	struct ptmem_small *sm;
+	uint64_t *page;
+	unsigned k;
+
+	if (!ptmem_is_small(*slot)) {
+		(*slot)[i] = val;
+		return 0;
+	}
+	sm = ptmem_small_of(*slot);
+	for (k = 0; k < sm->n && sm->idx[k] != i; k++)
+		;
+	if (k < sm->n || !val || sm->n < PTMEM_SMALL) {
+		if (k == sm->n && !val)
+			return 0; /* an absent entry is zero already */
+		sm->idx[k] = (uint16_t)i;
+		sm->val[k] = val;
+		sm->n += k == sm->n;
+		return 0;
+	}
+	page = ptmem_buffer(m, X86_PAGE_SIZE);
+	if (!page)
+		return -ENOMEM;
+	for (k = 0; k < sm->n; k++)
+		page[sm->idx[k]] = sm->val[k];
+	page[i] = val;
+	*slot = page; /* the small list stays in its slab, unused */
 	return 0;
 }
 
@@ -62,16 +96,15 @@ int ptmem__read64(struct ptmem *m, uint64_t pa, uint64_t *val)
 
 int ptmem__write64(struct ptmem *m, uint64_t pa, uint64_t val)
 {
-	uint64_t *page;
+	uint64_t **slot;
 	int err;
 
 	if (pa >= m->limit || (pa & 7))
 		return -EFAULT;
-	err = ptmem_page_create(m, pa >> X86_PAGE_SHIFT, &page);
+	err = ptmem_page_create(m, pa >> X86_PAGE_SHIFT, &slot);
 	if (err)
 		return err;
-	page[(pa & (X86_PAGE_SIZE - 1)) >> 3] = val;
-	return 0;
+	return ptmem_store(m, slot, (unsigned)((pa & (X86_PAGE_SIZE - 1)) >> 3), val);
 }
 
 static int ptmem_ops_read64(void *ctx, uint64_t pa, uint64_t *val)
@@ -151,7 +184,7 @@ uint64_t ptmem__frames(const struct ptmem *m)
 
 int ptmem__alloc_frame(struct ptmem *m, uint64_t *pa)
 {
-	uint64_t *page;
+	uint64_t **slot;
 	int err;
 
 	if (m->alloc) {
@@ -166,10 +199,13 @@ int ptmem__alloc_frame(struct ptmem *m, uint64_t *pa)
 		*pa = m->next_alloc;
 		m->next_alloc += X86_PAGE_SIZE;
 	}
-	err = ptmem_page_create(m, *pa >> X86_PAGE_SHIFT, &page);
+	err = ptmem_page_create(m, *pa >> X86_PAGE_SHIFT, &slot);
 	if (err)
 		return err;
-	memset(page, 0, X86_PAGE_SIZE);
+	if (ptmem_is_small(*slot))
+		ptmem_small_of(*slot)->n = 0;
+	else
+		memset(*slot, 0, X86_PAGE_SIZE);
 	return 0;
 }
 

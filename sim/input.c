@@ -7,31 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/instream.h"
 #include "mmu/atrace.h"
 #include "mmu/mmu.h"
 #include "sim/internal.h"
 #include "trace/evfile.h"
 #include "workloads/abi.h"
 
-/* Open @path for reading with a large buffer; its size in *size (0 for a pipe). */
-static FILE *input_open(const char *opt, const char *path, uint64_t *size, char *err, size_t errlen)
+/* Open @path ('-': standard input; gzip and zstd decompressed); NULL with errno and @err. */
+static struct in_stream *input_open(const char *opt, const char *path, char *err, size_t errlen)
 {
-	struct stat sb;
-	FILE *f = fopen(path, "r");
+	char why[400];
+	struct in_stream *s = in_stream__open(path, why, sizeof(why));
 
-	if (!f) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
-		return NULL;
-	}
-	*size = !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	return f;
+	if (!s)
+		snprintf(err, errlen, "%s %s", opt, why);
+	return s;
 }
 
-/* One access of a trace: map its page on first touch, then access (a modify is two). */
-static int input_access(struct machine *m, const struct atrace_rec *r, struct sim_input_stats *st,
-			const char *where, char *err, size_t errlen)
+/*
+ * One access of a trace: map its page on first touch, then access (a modify is two). On
+ * error the caller names the record: no message is made per record.
+ */
+static inline int input_access(struct machine *m, const struct atrace_rec *r,
+			       struct sim_input_stats *st)
 {
 	int rc;
 
@@ -52,82 +53,86 @@ static int input_access(struct machine *m, const struct atrace_rec *r, struct si
 		return 0;
 	}
 	rc = machine__demand_map(m, r->addr);
-	if (rc) {
-		snprintf(err, errlen, "%s: cannot map address 0x%" PRIx64 ": %s", where, r->addr,
-			 strerror(-rc));
+	if (rc)
 		return rc;
-	}
 	machine__access(m, r->addr, r->kind == ATRACE_STORE);
 	if (r->kind == ATRACE_MODIFY)
 		machine__access(m, r->addr, true);
 	return 0;
 }
 
+static void input_map_error(const char *where, uint64_t at, const char *sep,
+			    const struct atrace_rec *r, int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s%s%" PRIu64 ": cannot map address 0x%" PRIx64 ": %s", where, sep,
+		 at, r->addr, rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
+}
+
 int sim_input_lackey(struct machine *m, const char *path, struct sim_input_stats *st, char *err,
 		     size_t errlen)
 {
+	const char *name = machine__input_name(m, path);
 	struct lackey_reader *lr;
+	struct in_stream *s;
 	struct atrace_rec r;
-	char where[600];
-	uint64_t size;
-	FILE *f;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	f = input_open("--lackey", path, &size, err, errlen);
-	if (!f)
-		return -errno;
-	lr = lackey_reader__new(f, path);
+	s = input_open("--lackey", path, err, errlen);
+	if (!s)
+		return errno == ENOTSUP ? -EINVAL : -errno;
+	lr = lackey_reader__new_stream(s, name);
 	if (!lr) {
-		fclose(f);
+		in_stream__close(s);
 		return -ENOMEM;
 	}
-	machine__set_input(m, f, size);
+	machine__set_input(m, s);
 	while ((rc = lackey_reader__next(lr, &r, err, errlen)) > 0) {
-		snprintf(where, sizeof(where), "%s:%" PRIu64, path, lackey_reader__lines(lr));
-		rc = input_access(m, &r, st, where, err, errlen);
-		if (rc)
+		rc = input_access(m, &r, st);
+		if (rc) {
+			input_map_error(name, lackey_reader__lines(lr), ":", &r, rc, err, errlen);
 			break;
+		}
 	}
 	st->lines = lackey_reader__lines(lr);
-	machine__set_input(m, NULL, 0);
+	machine__set_input(m, NULL);
 	lackey_reader__free(lr);
-	fclose(f);
+	in_stream__close(s);
 	return rc;
 }
 
 int sim_input_atrace(struct machine *m, const char *path, struct sim_input_stats *st, char *err,
 		     size_t errlen)
 {
+	const char *name = machine__input_name(m, path);
 	struct atrace_reader *rd;
+	struct in_stream *s;
 	struct atrace_rec r;
-	char where[600];
-	uint64_t size;
-	FILE *f;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	f = input_open("--access-trace", path, &size, err, errlen);
-	if (!f)
-		return -errno;
-	rd = atrace_reader__new(f, path, err, errlen);
+	s = input_open("--access-trace", path, err, errlen);
+	if (!s)
+		return errno == ENOTSUP ? -EINVAL : -errno;
+	rd = atrace_reader__new_stream(s, name, err, errlen);
 	if (!rd) {
 		rc = -errno;
-		fclose(f);
+		in_stream__close(s);
 		return rc;
 	}
-	machine__set_input(m, f, size);
+	machine__set_input(m, s);
 	while ((rc = atrace_reader__next(rd, &r, err, errlen)) > 0) {
-		snprintf(where, sizeof(where), "%s: record %" PRIu64, path,
-			 atrace_reader__counts(rd)->records);
-		rc = input_access(m, &r, st, where, err, errlen);
-		if (rc)
+		rc = input_access(m, &r, st);
+		if (rc) {
+			input_map_error(name, atrace_reader__counts(rd)->records, ": record ", &r,
+					rc, err, errlen);
 			break;
+		}
 	}
 	st->records = atrace_reader__counts(rd)->records;
-	machine__set_input(m, NULL, 0);
+	machine__set_input(m, NULL);
 	atrace_reader__free(rd);
-	fclose(f);
+	in_stream__close(s);
 	return rc;
 }
 
@@ -313,6 +318,7 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 	memset(st, 0, sizeof(*st));
 	ev_update_types_init(upd);
 	rc = ev_reader_open(&r, path);
+	path = machine__input_name(m, path);
 	if (rc) {
 		snprintf(err, errlen, "--trace %s: %s", path,
 			 rc == -EINVAL && r ? ev_reader_error(r) : strerror(-rc));
@@ -378,4 +384,72 @@ int sim_input_events(struct machine *m, const char *path, struct sim_input_stats
 	free(d.v);
 	ev_reader_close(r);
 	return rc;
+}
+
+/* Whether the text at @p looks like lackey output: its first line other than a "==PID==" one. */
+static bool looks_lackey(const uint8_t *p, size_t n)
+{
+	char line[128];
+	struct atrace_rec r;
+
+	while (n) {
+		const uint8_t *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+
+		if (len >= sizeof(line))
+			return false;
+		memcpy(line, p, len);
+		line[len] = 0;
+		if (strncmp(line, "==", 2))
+			return lackey_parse_line(line, &r) > 0;
+		if (!nl)
+			return false;
+		n -= len + 1;
+		p += len + 1;
+	}
+	return false;
+}
+
+int sim_input_detect(const char *path, char *err, size_t errlen)
+{
+	char sub[4096], why[400];
+	struct in_stream *s;
+	const uint8_t *p;
+	struct stat sb;
+	ssize_t n;
+	int kind;
+
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
+		snprintf(sub, sizeof(sub), "%s/run.json", path);
+		if (!access(sub, R_OK))
+			return SIM_IN_RUN;
+		snprintf(err, errlen, "%s: a directory without run.json: not a run directory",
+			 path);
+		return -EINVAL;
+	}
+	s = in_stream__open(path, why, sizeof(why));
+	if (!s) {
+		snprintf(err, errlen, "%s", why);
+		return errno == ENOTSUP ? -EINVAL : -errno;
+	}
+	n = in_stream__peek(s, &p, 65536);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, in_stream__error(s));
+		in_stream__close(s);
+		return -EINVAL;
+	}
+	kind = (size_t)n >= sizeof(EV_MAGIC) - 1 && !memcmp(p, EV_MAGIC, sizeof(EV_MAGIC) - 1)
+		       ? SIM_IN_EVENTS
+	       : n >= 8 && !memcmp(p, ATRACE_MAGIC, 8) ? SIM_IN_ATRACE
+	       : looks_lackey(p, (size_t)n)	       ? SIM_IN_LACKEY
+						       : -EINVAL;
+	in_stream__close(s);
+	if (kind >= 0)
+		return kind;
+	snprintf(err, errlen,
+		 "%s: not an input memvirt sim knows (an event file, an access trace, lackey "
+		 "text or a run directory): give --workload, --lackey, --access-trace, --trace "
+		 "or --run",
+		 path);
+	return -EINVAL;
 }

@@ -12,17 +12,31 @@
 
 /* Guest physical memory the machine simulates: [0, 64G), below the host's copy at 64G. */
 #define SIM_GUEST_LIMIT SIM_HOST_OFFSET
-#define SIM_BATCH	1024
-#define SIM_MAX_AS	16 /* guest address spaces an event file may switch between */
+/* Guest tables beyond [SIM_TABLE_BASE, SIM_DATA_BASE) go on here, up to SIM_GUEST_LIMIT. */
+#define SIM_TABLE_HIGH_BASE (48ULL << 30)
+/* What -ENOSPC from mapping a page means: the limit of the machine's guest-physical space. */
+#define SIM_FULL_MSG                                                                           \
+	"the simulated machine's guest-physical memory is full (64G: page tables in [1M, 1G) " \
+	"and [48G, 64G), data pages from 1G up: at most about 4.2 million table pages and 12 " \
+	"million data pages; shadow mode keeps its tables in the first GiB: about 260,000)"
+#define SIM_BATCH  1024
+#define SIM_MAX_AS 16 /* guest address spaces an event file may switch between */
 /* The host's shared zero page (host_anon), at an HPA no guest frame is backed by. */
 #define SIM_HOST_ZERO_PAGE (SIM_HOST_OFFSET - X86_PAGE_SIZE)
 
 struct machine_spt;
 
-/* A set of page numbers (open addressing), for pages mapped on demand. */
+/* A set of page numbers, for pages mapped on demand: bitmaps of 512 pages, hashed. */
+#define PAGE_SET_BITS 512
+struct page_region {
+	uint64_t key; /* region number + 1; 0 = empty */
+	uint64_t bits[PAGE_SET_BITS / 64];
+};
+
 struct page_set {
-	uint64_t *slot; /* page number + 1; 0 = empty */
+	struct page_region *slot; /* open addressing, linear probing, at most half full */
 	size_t cap, n;
+	struct page_region *last; /* the region of the last page added */
 };
 
 /* One simulated machine for one paging mode. */
@@ -33,15 +47,15 @@ struct machine {
 	uint64_t groot, hroot;
 	gpa_t next_table, next_data;
 	gpa_t host_table_end, host_data_end; /* GPAs mapped in the host tables so far */
+	gpa_t host_table_hi_end;	     /* the same, tables from SIM_TABLE_HIGH_BASE */
 	struct page_set gpages;
 	struct machine_spt *spt; /* shadow mode: the shadow MMU model and its bookkeeping */
 	struct sim *sim;
 	struct ptsnap_header snap; /* run: the snapshot's header */
 	gpa_t ram_end;		   /* end of guest RAM */
 	int err;
-	uint64_t accesses; /* counted for the progress callback only */
-	FILE *in_file;	   /* file input being read, for the progress callback */
-	uint64_t in_size;
+	uint64_t accesses;	    /* counted for the progress callback only */
+	const struct in_stream *in; /* file input being read, for the progress callback */
 	/* host_anon: per guest frame, the host page's state and, nested, KVM's TDP entry */
 	uint8_t *hstate;
 	uint64_t hstate_n;
@@ -196,8 +210,11 @@ int sim_input_guest_os(struct machine *m, struct sim_input_stats *st, char *err,
 /* Pages an munmap flushes one INVLPG each; more take a CR3 reload (workloads/kernel/mm.c). */
 #define SIM_GUEST_FLUSH_CEILING 33
 
-/* Progress: the input file being read and its size (0: unknown); NULL when done. */
-void machine__set_input(struct machine *m, FILE *f, uint64_t size);
+/* Progress: the input file being read (its position and size); NULL when done. */
+struct in_stream;
+void machine__set_input(struct machine *m, const struct in_stream *s);
+/* How messages name the input at @path (the config's in_name when set). */
+const char *machine__input_name(const struct machine *m, const char *path);
 
 /*
  * File inputs (sim/input.c): each maps pages on first touch and accesses

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 
+#include "common/instream.h"
 #include "common/log.h"
 #include "mmu/mmu.h"
 #include "sim/internal.h"
@@ -16,41 +17,64 @@
 
 #define SIM_HOST_LIMIT (1ULL << 40)
 
-static uint64_t hash64(uint64_t x)
+/* A strong 64-bit mix (the murmur3 finalizer): region numbers differ in their low bits. */
+static inline uint64_t hash64(uint64_t x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
 	return x ^ (x >> 33);
 }
 
-static int page_set__add(struct page_set *s, uint64_t pn); /* 1 new, 0 present, -ENOMEM */
+static struct page_region *page_set__slot(struct page_set *s, uint64_t key)
+{
+	size_t i = hash64(key) & (s->cap - 1);
+
+	while (s->slot[i].key && s->slot[i].key != key)
+		i = (i + 1) & (s->cap - 1);
+	return &s->slot[i];
+}
 
 static int page_set__grow(struct page_set *s)
 {
-	struct page_set n = {.cap = s->cap ? s->cap * 2 : 1024};
+	struct page_set n = {.cap = s->cap ? s->cap * 2 : 256, .n = s->n};
 
 	n.slot = calloc(n.cap, sizeof(*n.slot));
 	if (!n.slot)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->cap; i++)
-		if (s->slot[i])
-			page_set__add(&n, s->slot[i] - 1);
+		if (s->slot[i].key)
+			*page_set__slot(&n, s->slot[i].key) = s->slot[i];
 	free(s->slot);
 	*s = n;
 	return 0;
 }
 
+/*
+ * Add page @pn: 1 new, 0 present, -ENOMEM. The set is a hash of regions of PAGE_SET_BITS
+ * pages, each a bitmap: a random trace over a large footprint looks up a table 500 times
+ * smaller than one of pages (it stays in the caches), and a run of accesses in one region
+ * finds it again without hashing.
+ */
 static int page_set__add(struct page_set *s, uint64_t pn)
 {
-	size_t i;
+	uint64_t key = (pn / PAGE_SET_BITS) + 1, bit = pn % PAGE_SET_BITS;
+	struct page_region *r = s->last;
 
-	if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
-		return -ENOMEM;
-	for (i = hash64(pn) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == pn + 1)
-			return 0;
-	s->slot[i] = pn + 1;
-	s->n++;
+	if (!r || r->key != key) {
+		if ((s->n + 1) * 2 > s->cap && page_set__grow(s))
+			return -ENOMEM;
+		r = page_set__slot(s, key);
+		if (!r->key) {
+			r->key = key;
+			s->n++;
+		}
+		s->last = r;
+	}
+	if (r->bits[bit / 64] & (1ULL << (bit % 64)))
+		return 0;
+	r->bits[bit / 64] |= 1ULL << (bit % 64);
 	return 1;
 }
 
@@ -100,16 +124,30 @@ int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
 static int machine_alloc_table(void *ctx, uint64_t *pa)
 {
 	struct machine *m = ctx;
+	gpa_t *covered = &m->host_table_end;
 
+	/*
+	 * [SIM_TABLE_BASE, SIM_DATA_BASE) full (a trace scattered over ~250,000 pages and more):
+	 * go on at SIM_TABLE_HIGH_BASE, which data frames must not reach. Not in shadow mode,
+	 * whose guest direct map (the way its kernel writes tables) covers the first GiB.
+	 */
+	if (m->next_table + X86_PAGE_SIZE > SIM_DATA_BASE && m->next_table < SIM_TABLE_HIGH_BASE) {
+		if (m->mode == PAGING_SHADOW || m->next_data > SIM_TABLE_HIGH_BASE)
+			return -ENOSPC;
+		m->next_table = m->host_table_hi_end = SIM_TABLE_HIGH_BASE;
+	}
+	if (m->next_table >= SIM_TABLE_HIGH_BASE) {
+		if (m->next_table + X86_PAGE_SIZE > SIM_GUEST_LIMIT)
+			return -ENOSPC;
+		covered = &m->host_table_hi_end;
+	}
 	*pa = m->next_table;
-	if (*pa + X86_PAGE_SIZE > SIM_DATA_BASE)
-		return -ENOMEM;
 	m->next_table += X86_PAGE_SIZE;
 	/* the guest kernel writes its new table: its host page, and a TDP fault when nested */
 	machine__host_written(m, *pa >> X86_PAGE_SHIFT);
 	if (m->mode == PAGING_NESTED)
 		machine__tdp_access(m, *pa >> X86_PAGE_SHIFT, true);
-	return machine__host_cover(m, &m->host_table_end, *pa + X86_PAGE_SIZE);
+	return machine__host_cover(m, covered, *pa + X86_PAGE_SIZE);
 }
 
 /*
@@ -123,6 +161,8 @@ static int machine__map_guest(struct machine *m, gva_t gva, uint64_t len)
 	int err;
 
 	len = align_up(len, gsz);
+	if (m->next_table >= SIM_TABLE_HIGH_BASE && gpa + len > SIM_TABLE_HIGH_BASE)
+		return -ENOSPC; /* data frames would reach the second table area */
 	for (uint64_t off = 0; off < len; off += gsz) {
 		if (m->spt)
 			err = machine__spt_map(m, gva + off, gpa + off, m->c->gps);
@@ -250,21 +290,23 @@ struct machine *machine__new(const struct sim_machine_config *c, enum paging_mod
 static void machine__progress(struct machine *m)
 {
 	struct sim_progress p = {.mode = m->mode};
-	off_t pos;
 
 	if (!m->c->progress || (++m->accesses & 0xffff))
 		return;
-	pos = m->in_file ? ftello(m->in_file) : 0;
 	p.accesses = m->accesses;
-	p.in_pos = pos > 0 ? (uint64_t)pos : 0;
-	p.in_size = m->in_file ? m->in_size : 0;
+	p.in_pos = m->in ? in_stream__raw_pos(m->in) : 0;
+	p.in_size = m->in ? in_stream__raw_size(m->in) : 0;
 	m->c->progress(m->c->progress_ctx, &p);
 }
 
-void machine__set_input(struct machine *m, FILE *f, uint64_t size)
+void machine__set_input(struct machine *m, const struct in_stream *s)
 {
-	m->in_file = f;
-	m->in_size = size;
+	m->in = s;
+}
+
+const char *machine__input_name(const struct machine *m, const char *path)
+{
+	return m->c->in_name ? m->c->in_name : path;
 }
 
 /*
@@ -453,7 +495,7 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
-			 strerror(-rc));
+			 rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
 		return rc;
 	}
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -534,7 +576,7 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 	table_err = machine__finish(m, out);
 	if (!rc && table_err) {
 		snprintf(err, errlen, "building %s tables: %s", paging_mode_name(mode),
-			 strerror(-table_err));
+			 table_err == -ENOSPC ? SIM_FULL_MSG : strerror(-table_err));
 		rc = table_err;
 	}
 	machine__free(m);

@@ -81,7 +81,8 @@ struct sim_machine_config {
 	enum page_size gps; /* guest (or native) pages; a run's: what its tables map */
 	enum page_size hps; /* host pages, nested and shadow */
 	enum sim_input input;
-	const char *in_path;
+	const char *in_path; /* '-': standard input; gzip and zstd files are read too */
+	const char *in_name; /* how messages name in_path (a copy of standard input), or NULL */
 	struct wl_params wl; /* SIM_IN_WORKLOAD and SIM_IN_RUN */
 	/* Shadow mode: guest RAM in the memslots, which sets KVM's page limit (0: the machine's) */
 	uint64_t shadow_ram_bytes;
@@ -190,6 +191,14 @@ struct sim_mode_result {
 int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 		    struct sim_mode_result *out, struct sim_input_stats *st, char *err,
 		    size_t errlen);
+
+/*
+ * The kind of input at @path, from its first bytes (gzip and zstd decompressed): SIM_IN_EVENTS
+ * (the event file's magic), SIM_IN_ATRACE (MVAT), SIM_IN_LACKEY (its first line other than a
+ * "==PID==" message is an access), SIM_IN_RUN (a directory holding run.json); or -errno with
+ * one line in @err (-EINVAL: none of these). Reads no more than 64 KiB.
+ */
+int sim_input_detect(const char *path, char *err, size_t errlen);
 
 /*
  * A run directory's page-table snapshot (DIR/pagetables.bin), read whole and

@@ -78,8 +78,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memvirt sim [options] INPUT\n"
-		"       INPUT: --workload NAME | --lackey FILE | --access-trace FILE\n"
+		"       INPUT: FILE | --workload NAME | --lackey FILE | --access-trace FILE\n"
 		"              | --trace FILE | --run DIR | --replay DIR\n"
+		"       FILE alone: its kind from its first bytes (event file, access trace,\n"
+		"       lackey text, run directory); FILE may be '-' (standard input) after an\n"
+		"       option, and gzip or zstd compressed\n"
 		"       memvirt sim convert --lackey FILE -o OUT.mvat\n\n"
 		"Runs a workload's data accesses (or a trace's) through the\n"
 		"address-translation simulator: TLBs, page-walk caches, 1D/2D walks, cost model.\n"
@@ -137,6 +140,9 @@ static void usage(FILE *f)
 		"  memvirt sim --lackey trace.txt --preset golden-cove --paging all --json\n"
 		"  memvirt sim convert --lackey trace.txt -o trace.mvat\n"
 		"  memvirt sim --access-trace trace.mvat --paging nested\n"
+		"  memvirt sim trace.mvat.zst --paging all\n"
+		"  valgrind --tool=lackey --trace-mem=yes --log-fd=9 ls 9>&1 >/dev/null |\n"
+		"    memvirt sim --lackey - --paging nested\n"
 		"  memvirt run stride --footprint 4M --out r1\n"
 		"  memvirt sim --run r1 --paging all\n"
 		"  memvirt sim --trace r1/events.mvev --paging all\n"
@@ -188,6 +194,7 @@ enum {
 	O_TLB_SIZES,
 	O_TLB_LEVEL,
 	O_TLB_SETS,
+	O_FILE, /* the one argument: a file or run directory of any kind */
 	O__COUNT
 };
 
@@ -449,16 +456,46 @@ static void apply_input(struct sim_opts *o, const char *const *v)
 			continue;
 		o->mc.input = files[i].in;
 		/* '-' is standard input, as for 'sim convert'. */
-		o->mc.in_path = strcmp(v[files[i].opt], "-") ? v[files[i].opt] : "/dev/stdin";
-		if (access(o->mc.in_path, R_OK))
+		o->mc.in_path = v[files[i].opt];
+		if (strcmp(o->mc.in_path, "-") && access(o->mc.in_path, R_OK))
 			bad(files[i].name, o->mc.in_path, strerror(errno));
-		if (modes_given(o) > 1 && !rereadable(o->mc.in_path))
-			die(EXIT_USAGE,
-			    "%s %s: a pipe is read once, and each of the %d paging modes reads "
-			    "the input from its start: save it to a file or give one --paging "
-			    "mode\n",
-			    files[i].name, v[files[i].opt], modes_given(o));
+		sim_file_check(files[i].name, o->mc.in_path);
+		/* Several modes each read the input from its start: a pipe is copied first. */
+		if (modes_given(o) > 1 && !rereadable(o->mc.in_path)) {
+			if (strcmp(o->mc.in_path, "-"))
+				die(EXIT_USAGE,
+				    "%s %s: a pipe other than standard input is read once, and "
+				    "each of the %d paging modes reads the input from its start: "
+				    "give it as '-' or save it to a file\n",
+				    files[i].name, o->mc.in_path, modes_given(o));
+			sim_stdin_spool(o->spool, sizeof(o->spool));
+			o->mc.in_name = "<stdin>";
+			o->mc.in_path = o->spool;
+		}
 	}
+}
+
+/* FILE given alone becomes the option that reads its kind. */
+static void file_alone(const char **v, const char *path)
+{
+	static const struct {
+		int opt;
+		const char *name;
+	} by_name[] = {{O_LACKEY, "--lackey"},
+		       {O_ATRACE, "--access-trace"},
+		       {O_EVENTS, "--trace"},
+		       {O_RUN, "--run"}};
+	const char *name = sim_file_option(path);
+
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		if (!strcmp(by_name[i].name, name)) {
+			if (v[by_name[i].opt])
+				die(EXIT_USAGE,
+				    "%s given twice, as %s and as the file %s: give "
+				    "one input\n",
+				    name, v[by_name[i].opt], path);
+			v[by_name[i].opt] = path;
+		}
 }
 
 /* "LO..HI": LO and its doublings up to HI; "A,B,C": those sizes. In entries, increasing. */
@@ -542,11 +579,14 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 			    argv[optind - 1]);
 		v[opt] = optarg ? optarg : "";
 	}
-	if (optind < argc)
+	if (optind + 1 < argc)
 		die(EXIT_USAGE,
-		    "unexpected argument '%s': options only, see 'memvirt sim --help'\n",
-		    argv[optind]);
+		    "unexpected argument '%s': one FILE at most, see 'memvirt sim "
+		    "--help'\n",
+		    argv[optind + 1]);
 	memset(o, 0, sizeof(*o));
+	if (optind < argc) /* FILE alone: the option that reads its kind */
+		file_alone(v, argv[optind]);
 	apply_paging(o, v[O_PAGING] ? v[O_PAGING] : "native");
 	apply_config(o, v);
 	if (v[O_PRINT_CONFIG])
@@ -603,10 +643,13 @@ int cmd_sim(int argc, char **argv)
 			    (unsigned long long)runs[mo].roi.warmup);
 		if (runs[mo].res.sweep.inexact)
 			die(1,
-			    "--tlb-sizes: %s in %s mode, so one pass would not equal separate "
+			    "--tlb-sizes: %s in %s mode, so one pass would not equal "
+			    "separate "
 			    "runs: run one simulation per size\n",
 			    runs[mo].res.sweep.why, paging_mode_name(mo));
 	}
+	if (o.spool[0]) /* read from a copy of standard input */
+		o.mc.in_path = "-";
 	rc = mkdir_p(o.out_dir);
 	snprintf(path, sizeof(path), "%s/sim.json", o.out_dir);
 	if (!rc)

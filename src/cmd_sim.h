@@ -24,6 +24,7 @@ struct sim_opts {
 	bool print_config;		 /* --print-config: the configuration, then exit */
 	struct sim_config_warnings warn; /* what the configuration file did that may surprise */
 	struct tlb_sweep_config sweep;	 /* --tlb-sizes (mc.sweep points here when given) */
+	char spool[64];			 /* a file input of several modes given as '-': its copy */
 };
 
 /* Output (src/cmd_sim_report.c). */
@@ -38,6 +39,14 @@ int sim_report_fill_json(FILE *f, void *rep);
 void sim_report_json(const struct report *rep, FILE *f);
 /* The table of the human output. */
 void sim_report_table(const struct report *rep);
+
+/* File inputs (src/cmd_sim_input.c); each dies with one line on a usage error. */
+/* The option that reads @path, a FILE given alone, from its first bytes. */
+const char *sim_file_option(const char *path);
+/* @opt given with a file of another kind: what it is and the option that reads it. */
+void sim_file_check(const char *opt, const char *path);
+/* Standard input copied to an unlinked temporary file: a path that reads it in @path. */
+void sim_stdin_spool(char *path, size_t len);
 
 /* 'memvirt sim convert': lackey text to an access trace (src/cmd_sim_convert.c). */
 int cmd_sim_convert(int argc, char **argv);

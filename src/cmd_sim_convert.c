@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/instream.h"
 #include "common/log.h"
 #include "common/tmpclean.h"
 #include "common/util.h"
@@ -23,10 +24,12 @@ static void convert_usage(FILE *f)
 		"Converts valgrind lackey output (valgrind --tool=lackey --trace-mem=yes) into\n"
 		"memvirt's binary access trace (docs/access-trace.md), streamed: memory use does\n"
 		"not grow with the trace. FILE may be '-' for standard input, OUT '-' for\n"
-		"standard output.\n\n"
+		"standard output; gzip and zstd input is decompressed on the way.\n\n"
 		"examples:\n"
 		"  valgrind --tool=lackey --trace-mem=yes ls 2>ls.lackey\n"
 		"  memvirt sim convert --lackey ls.lackey -o ls.mvat\n"
+		"  valgrind --tool=lackey --trace-mem=yes --log-fd=9 ls 9>&1 >/dev/null |\n"
+		"    memvirt sim convert --lackey - -o - | zstd >ls.mvat.zst\n"
 		"  memvirt sim --access-trace ls.mvat --paging all\n\n"
 		"exit status: 0 ok, 2 bad usage or input, 3 OUT cannot be written\n");
 }
@@ -63,7 +66,8 @@ int cmd_sim_convert(int argc, char **argv)
 	struct atrace_counts n;
 	char err[700], tmp[600];
 	uint64_t lines = 0;
-	FILE *fi, *fo;
+	struct in_stream *fi;
+	FILE *fo;
 	int opt, rc, slot = -1;
 
 	opterr = 0;
@@ -85,19 +89,16 @@ int cmd_sim_convert(int argc, char **argv)
 	if (optind < argc || !in || !out)
 		die(EXIT_USAGE,
 		    "give --lackey FILE and -o OUT: run 'memvirt sim convert --help'\n");
-	fi = strcmp(in, "-") ? fopen(in, "r") : stdin;
+	fi = in_stream__open(in, err, sizeof(err));
 	if (!fi)
-		die(EXIT_USAGE, "--lackey %s: %s\n", in, strerror(errno));
-	setvbuf(fi, NULL, _IOFBF, 1 << 20);
+		die(EXIT_USAGE, "--lackey %s\n", err);
 	fo = strcmp(out, "-") ? open_tmp(out, tmp, sizeof(tmp), &slot) : stdout;
-	rc = atrace_from_lackey(fi, strcmp(in, "-") ? in : "<stdin>", fo, &n, &lines, err,
-				sizeof(err));
+	rc = atrace_from_lackey(fi, in_stream__name(fi), fo, &n, &lines, err, sizeof(err));
 	if (fo != stdout && fclose(fo) && !rc) {
 		snprintf(err, sizeof(err), "closing %s: %s", tmp, strerror(errno));
 		rc = -EIO;
 	}
-	if (fi != stdin)
-		fclose(fi);
+	in_stream__close(fi);
 	if (!rc && fo != stdout && rename(tmp, out)) {
 		snprintf(err, sizeof(err), "renaming %s to %s: %s", tmp, out, strerror(errno));
 		rc = -EIO;

@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"       memvirt trace stat FILE [--json]\n"
 		"       memvirt trace [capture options]   (see 'memvirt trace -p PID --help')\n\n"
 		"Reads a memvirt event file (docs/trace-format.md): guest-channel events, VMM\n"
-		"chains, KVM MMU events and host faults.\n\n"
+		"chains, KVM MMU events and host faults. FILE may be '-' (standard input, read\n"
+		"into memory) and gzip or zstd compressed.\n\n"
 		"dump prints every record:\n"
 		"  (default)          one line per record: offset, time (ns, CLOCK_MONOTONIC),\n"
 		"                     source, cpu, type, field=value... with exit reasons,\n"
@@ -44,7 +45,7 @@ static void usage(FILE *f)
 		"  --perfetto         Chrome trace-event JSON; open it in ui.perfetto.dev\n"
 		"  --join             one line per guest fault with its KVM walk, shadow entry\n"
 		"                     and host fault\n"
-		"  -o, --output OUT   write to OUT (atomically) instead of stdout\n"
+		"  -o, --output OUT   write to OUT (atomically) instead of stdout ('-': stdout)\n"
 		"filters (records that pass all given; not with --join):\n"
 		"  --type NAME,...    records of these types (kvm_exit,kvm_page_fault)\n"
 		"  --cpu N            records of vCPU (or host CPU) N\n"
@@ -64,7 +65,8 @@ static void usage(FILE *f)
 		"  memvirt trace dump run/events.mvev --join\n"
 		"  memvirt trace dump run/events.mvev --type kvm_exit --cpu 0 --since 1000000\n"
 		"  memvirt trace dump run/events.mvev --csv -o tables.csv\n"
-		"  memvirt trace stat run/events.mvev --json\n\n"
+		"  memvirt trace stat run/events.mvev --json\n"
+		"  zstd -dc events.mvev.zst | memvirt trace stat -\n\n"
 		"exit status: 0 ok, 2 bad usage or a bad, truncated or unreadable FILE,\n"
 		"3 OUT or stdout cannot be written\n");
 }
@@ -128,7 +130,8 @@ static void dump_set(int opt, void *arg)
 					       : EV_DUMP_PERFETTO;
 
 	if (opt == 'o') {
-		o->out = opt_path("trace dump", "-o", optarg);
+		/* '-o -' is standard output, as without -o */
+		o->out = strcmp(optarg, "-") ? opt_path("trace dump", "-o", optarg) : NULL;
 		return;
 	}
 	if (dump_filter_set(o, opt))

@@ -318,6 +318,11 @@ struct ev_record {
  * written with @streaming can be followed while it grows. Any other error
  * is final.
  */
+/*
+ * @path may be '-': standard input, read whole into memory the first time and kept, so
+ * that every later open of '-' reads it again. gzip and zstd files (and pipes) are read
+ * in order through common/instream.h; a plain file in place.
+ */
 int ev_reader_open(struct ev_reader **r, const char *path);
 int ev_reader_open_mem(struct ev_reader **r, const void *buf, size_t len);
 void ev_reader_close(struct ev_reader *r);

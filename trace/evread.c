@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/instream.h"
 #include "trace/evfile.h"
 
 #define EV_RBUF_SIZE  (64 * 1024)
@@ -57,8 +59,9 @@ static const struct ev_rtype *const builtin[] = {&rt_end, &rt_dropped, &rt_clock
 enum rstate { RS_OK, RS_ENDED, RS_DONE, RS_FAILED };
 
 struct ev_reader {
-	int fd;		    /* -1 for a memory reader */
-	const uint8_t *mem; /* memory reader: the whole input */
+	int fd;		      /* -1 for a memory or stream reader */
+	struct in_stream *st; /* a pipe or compressed file: read once, in order */
+	const uint8_t *mem;   /* memory reader: the whole input */
 	size_t mem_len;
 	uint8_t *buf; /* file reader: a window of the file */
 	size_t buf_len;
@@ -110,13 +113,15 @@ static ssize_t reader__peek(struct ev_reader *r, uint64_t off, size_t need, cons
 	size_t have;
 
 	*p = NULL; /* on every return, a read error's included */
-	if (r->fd < 0) {
+	if (r->fd < 0 && !r->st) {
 		if (off >= r->mem_len)
 			return 0;
 		*p = r->mem + off;
 		return (ssize_t)(r->mem_len - off < need ? r->mem_len - off : need);
 	}
 	if (off < r->buf_off || off > r->buf_off + r->buf_len) {
+		if (r->st)
+			return -ESPIPE; /* a stream has no way back, nor a gap */
 		r->buf_off = off;
 		r->buf_len = 0;
 	}
@@ -127,13 +132,16 @@ static ssize_t reader__peek(struct ev_reader *r, uint64_t off, size_t need, cons
 		r->buf_off = off;
 		r->buf_len = have;
 		while (r->buf_len < need) {
-			ssize_t k = pread(r->fd, r->buf + r->buf_len, EV_RBUF_SIZE - r->buf_len,
-					  (off_t)(r->buf_off + r->buf_len));
+			ssize_t k =
+				r->st ? in_stream__read(r->st, r->buf + r->buf_len,
+							EV_RBUF_SIZE - r->buf_len)
+				      : pread(r->fd, r->buf + r->buf_len, EV_RBUF_SIZE - r->buf_len,
+					      (off_t)(r->buf_off + r->buf_len));
 
-			if (k < 0 && errno == EINTR)
+			if (k < 0 && !r->st && errno == EINTR)
 				continue;
 			if (k < 0)
-				return -errno;
+				return r->st ? (int)k : -errno;
 			if (k == 0)
 				break;
 			r->buf_len += (size_t)k;
@@ -142,6 +150,17 @@ static ssize_t reader__peek(struct ev_reader *r, uint64_t off, size_t need, cons
 	}
 	*p = r->buf + (off - r->buf_off);
 	return (ssize_t)(have < need ? have : need);
+}
+
+/* What a failed read says: the stream's reason (corrupt compressed data), or errno's. */
+static const char *reader__ioerr(const struct ev_reader *r, ssize_t n)
+{
+	static __thread char msg[160];
+
+	if (r->st && n != -ESPIPE)
+		return in_stream__error(r->st);
+	snprintf(msg, sizeof(msg), "read error: %s", strerror((int)-n));
+	return msg;
 }
 
 static bool name_ok(const char *s)
@@ -161,7 +180,7 @@ static int reader__header(struct ev_reader *r)
 	ssize_t n = reader__peek(r, 0, sizeof(r->hdr), &p);
 
 	if (n < 0)
-		return fail(r, 0, "read error: %s", strerror((int)-n));
+		return fail(r, 0, "%s", reader__ioerr(r, n));
 	if ((size_t)n < sizeof(r->hdr))
 		return fail(r, 0, "file too short for a header (%zd of %zu bytes)", n,
 			    sizeof(r->hdr));
@@ -194,12 +213,81 @@ static struct ev_reader *reader__alloc(void)
 	return r;
 }
 
+/*
+ * Standard input, read whole the first time '-' is opened and kept: every later open of '-'
+ * reads the same bytes (a second pass, several paging modes).
+ */
+static struct {
+	bool read;
+	int err;
+	uint8_t *buf;
+	size_t len;
+	char msg[256];
+} ev_stdin;
+
+static int ev_stdin_load(void)
+{
+	struct in_stream *s;
+	size_t cap = 0;
+	ssize_t k;
+
+	if (ev_stdin.read)
+		return ev_stdin.err;
+	ev_stdin.read = true;
+	s = in_stream__open("-", ev_stdin.msg, sizeof(ev_stdin.msg));
+	if (!s)
+		return ev_stdin.err = errno == ENOTSUP ? -EINVAL : -errno;
+	do {
+		if (cap - ev_stdin.len < EV_RBUF_SIZE) {
+			uint8_t *nb = realloc(ev_stdin.buf, cap = cap ? 2 * cap : 4 * EV_RBUF_SIZE);
+
+			if (!nb) {
+				ev_stdin.err = -ENOMEM;
+				break;
+			}
+			ev_stdin.buf = nb;
+		}
+		k = in_stream__read(s, ev_stdin.buf + ev_stdin.len, cap - ev_stdin.len);
+		if (k < 0) {
+			snprintf(ev_stdin.msg, sizeof(ev_stdin.msg), "%s", in_stream__error(s));
+			ev_stdin.err = (int)k;
+		} else {
+			ev_stdin.len += (size_t)k;
+		}
+	} while (k > 0 && !ev_stdin.err);
+	in_stream__close(s);
+	return ev_stdin.err;
+}
+
+/* '-': the copy of standard input; a failure to read it is a reader with its reason. */
+static int ev_reader_open_stdin(struct ev_reader **rp)
+{
+	int err = ev_stdin_load();
+
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		*rp = reader__alloc();
+		if (!*rp)
+			return -ENOMEM;
+		snprintf((*rp)->err, sizeof((*rp)->err), "%.180s", ev_stdin.msg);
+		(*rp)->state = RS_FAILED;
+		return -EINVAL;
+	}
+	return ev_reader_open_mem(rp, ev_stdin.buf ? ev_stdin.buf : (const uint8_t *)"",
+				  ev_stdin.len);
+}
+
 int ev_reader_open(struct ev_reader **rp, const char *path)
 {
 	struct ev_reader *r;
+	char msg[256];
+	struct stat sb;
 	int err;
 
 	*rp = NULL;
+	if (!strcmp(path, "-"))
+		return ev_reader_open_stdin(rp);
 	r = reader__alloc();
 	if (!r)
 		return -ENOMEM;
@@ -208,11 +296,30 @@ int ev_reader_open(struct ev_reader **rp, const char *path)
 		ev_reader_close(r);
 		return -ENOMEM;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
+	r->st = in_stream__open(path, msg, sizeof(msg));
+	if (!r->st) {
 		err = -errno;
+		if (err == -EINVAL || err == -ENOTSUP) {
+			size_t skip = strlen(path) + 2; /* the message starts "PATH: " */
+
+			snprintf(r->err, sizeof(r->err), "%.180s",
+				 strlen(msg) > skip ? msg + skip : msg);
+			*rp = r;
+			return -EINVAL;
+		}
 		ev_reader_close(r);
 		return err;
+	}
+	/* A plain regular file is read where it is (pread): it may be followed as it grows. */
+	if (in_stream__codec(r->st) == IN_PLAIN && !stat(path, &sb) && S_ISREG(sb.st_mode)) {
+		in_stream__close(r->st);
+		r->st = NULL;
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0) {
+			err = -errno;
+			ev_reader_close(r);
+			return err;
+		}
 	}
 	*rp = r;
 	return reader__header(r) ? -EINVAL : 0;
@@ -238,6 +345,7 @@ void ev_reader_close(struct ev_reader *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	in_stream__close(r->st);
 	for (unsigned i = 0; i < r->ntypes; i++)
 		free(r->types[i]);
 	free(r->types);
@@ -415,7 +523,7 @@ int ev_read(struct ev_reader *r, struct ev_record *rec)
 			return 0;
 		n = reader__peek(r, off, EV_HDR_SIZE, &p);
 		if (n < 0)
-			return fail(r, off, "read error: %s", strerror((int)-n));
+			return fail(r, off, "%s", reader__ioerr(r, n));
 		if (r->state == RS_ENDED) {
 			if (n > 0)
 				return fail(r, off, "data after the end record");
@@ -432,7 +540,7 @@ int ev_read(struct ev_reader *r, struct ev_record *rec)
 			return fail(r, off, "bad record size %u (type %u)", h.size, h.type);
 		n = reader__peek(r, off, h.size, &p);
 		if (n < 0)
-			return fail(r, off, "read error: %s", strerror((int)-n));
+			return fail(r, off, "%s", reader__ioerr(r, n));
 		if (n < h.size)
 			return truncated(r, off, "truncated record (%zd of %u bytes)", n, h.size);
 		if (h.type == EV_SCHEMA) {

@@ -101,6 +101,10 @@ static void fuzz_lackey(const uint8_t *data, size_t size)
 	if (!f)
 		return;
 	lr = lackey_reader__new(f, "fuzz.lackey");
+	if (!lr) { /* another compressor's magic, or out of memory */
+		fclose(f);
+		return;
+	}
 	while ((rc = lackey_reader__next(lr, &r, err, sizeof(err))) > 0) {
 		if (!r.size || (unsigned)r.kind >= ATRACE_KINDS)
 			abort();
