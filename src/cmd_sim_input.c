@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,15 @@ static int kind_index(int in)
 	return -1;
 }
 
+/* Can the kind be seen without using the input up: a file, a device or a directory, not a pipe. */
+static bool sniffable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 &&
+	       (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode));
+}
+
 const char *sim_file_option(const char *path)
 {
 	char err[600];
@@ -39,6 +49,11 @@ const char *sim_file_option(const char *path)
 	if (!strcmp(path, "-"))
 		die(EXIT_USAGE, "standard input has no kind to detect without reading it: give "
 				"--lackey -, --access-trace - or --trace -\n");
+	if (!sniffable(path) && access(path, F_OK) == 0)
+		die(EXIT_USAGE,
+		    "%s is a pipe: its kind cannot be seen without reading it: give "
+		    "--lackey %s, --access-trace %s or --trace %s\n",
+		    path, path, path, path);
 	k = kind_index(sim_input_detect(path, err, sizeof(err)));
 	if (k < 0)
 		die(EXIT_USAGE, "%s\n", err);
@@ -50,8 +65,8 @@ void sim_file_check(const char *opt, const char *path)
 	char err[600];
 	int k;
 
-	if (!strcmp(path, "-"))
-		return; /* not read twice: its reader says what is wrong */
+	if (!strcmp(path, "-") || !sniffable(path))
+		return; /* not read twice (a pipe): its reader says what is wrong */
 	k = kind_index(sim_input_detect(path, err, sizeof(err)));
 	if (k < 0 || !strcmp(kinds[k].opt, opt))
 		return; /* unknown or right: the reader reports the details */
