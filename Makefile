@@ -47,7 +47,7 @@ install: build
 demo: configure
 	@cmake --build $(BUILD) -j$(JOBS) --target memvirt
 	./$(BUILD)/memvirt demo --out memvirt-out/demo
-	@echo "demo output: memvirt-out/demo/MODE/WORKLOAD/run.json (MODE: shadow, tdp)"
+	@echo "demo output: memvirt-out/demo/MODE/WORKLOAD/run.json (MODE: shadow, tdp), memvirt-out/demo/sim/, memvirt-out/demo/report/index.html"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j1

@@ -104,8 +104,8 @@ struct cmd_list {
 };
 
 /* The groups of commands by what they need. */
-static const char *const cmds_always[] = {"info",	"sim",	  "trace dump",
-					  "trace stat", "report", NULL};
+static const char *const cmds_always[] = {"info",   "sim",   "trace dump",    "trace stat",
+					  "report", "sweep", "explain --run", NULL};
 static const char *const cmds_kvm[] = {"run", "explain", "demo", "validate", NULL};
 /* demo runs in the lab by itself; the others are run through 'memvirt lab -- ...' */
 static const char *const cmds_kvm_via_lab[] = {"run", "explain", "validate", NULL};

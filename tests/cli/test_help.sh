@@ -29,11 +29,11 @@ check "one error line" one_line "$TMP/err"
 # The last line of info: which commands work on the host, which need the lab, and why.
 hosts=$SRC/tests/fixtures/hosts
 expect 0 "info, EPT host" -- "$MEMVIRT" info --root "$hosts/intel-ept"
-check "EPT host: KVM commands usable" sh -c "tail -1 '$TMP/out' | grep -q '^Commands: usable here: info, sim, trace dump, trace stat, report, run, explain, demo, validate'"
+check "EPT host: KVM commands usable" sh -c "tail -1 '$TMP/out' | grep -q '^Commands: usable here: info, sim, trace dump, trace stat, report, sweep, explain --run, run, explain, demo, validate'"
 expect 0 "info, no KVM" -- "$MEMVIRT" info --root "$hosts/nokvm"
 check "no KVM: run unavailable, with the reason" sh -c "tail -1 '$TMP/out' | grep -q 'unavailable: run, explain, demo, validate.*(no /dev/kvm'"
 expect 0 "info, live host" -- "$MEMVIRT" info
-check "live host: one commands line last" sh -c "tail -1 '$TMP/out' | grep -q '^Commands: usable here: info, sim, trace dump, trace stat, report'"
+check "live host: one commands line last" sh -c "tail -1 '$TMP/out' | grep -q '^Commands: usable here: info, sim, trace dump, trace stat, report, sweep, explain --run'"
 expect 0 "info --json, no KVM" -- "$MEMVIRT" info --json --root "$hosts/nokvm"
 check "JSON: run unavailable" test "$(json_get "$TMP/out" "['commands']['unavailable'][0]")" = run
 check "JSON: sim usable" test "$(json_get "$TMP/out" "['commands']['usable'][1]")" = sim
