@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/jsonval.h"
+#include "common/util.h"
 #include "analysis/report_internal.h"
 
 FILE *report_open(const struct report_out *o, const char *sub, const char *name)
@@ -45,17 +46,7 @@ void csv_num(FILE *f, double v)
 void csv_str(FILE *f, const char *s)
 {
 	fputc(',', f);
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_write_field(f, s);
 }
 
 void report_gp_clause(FILE *f, bool first, const char *csv, const char *series, const char *xcol,

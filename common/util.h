@@ -49,6 +49,11 @@ int write_file_atomic(const char *path, int (*fill)(FILE *f, void *arg), void *a
 int mkdir_p(const char *path);
 /* Remove @path and everything under it, best effort (symbolic links are not followed). */
 void rm_tree(const char *path);
+/* @s without its leading and trailing white space (cut in place). */
+char *str_trim(char *s);
+/* One CSV field (RFC 4180): as it is, or in double quotes with quotes doubled when it holds a
+ * comma, a quote or a line break. */
+void csv_write_field(FILE *f, const char *s);
 /*
  * Whether mkdir_p(@path) and files written in it could succeed, made nothing:
  * @path, or the nearest of its parents that exists, is a directory this

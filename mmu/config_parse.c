@@ -29,18 +29,6 @@ enum cfg_section {
 	SECT_SHADOW,
 };
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int cfg_uint(struct cfg_parse *p, const char *key, const char *val, unsigned *out,
 		    unsigned min, unsigned max)
 {
@@ -508,7 +496,7 @@ static int cfg_section(struct cfg_parse *p, struct sim_config *c, char *s)
 		return -EINVAL;
 	}
 	*close = '\0';
-	name = trim(s + 1);
+	name = str_trim(s + 1);
 	for (unsigned i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		if (!strcmp(name, plain[i].name)) {
 			p->section = plain[i].sect;
@@ -531,7 +519,7 @@ static int cfg_line(struct cfg_parse *p, struct sim_config *c, char *s)
 
 	if (hash)
 		*hash = '\0';
-	s = trim(s);
+	s = str_trim(s);
 	if (!*s)
 		return 0;
 	if (*s == '[')
@@ -542,8 +530,8 @@ static int cfg_line(struct cfg_parse *p, struct sim_config *c, char *s)
 		return -EINVAL;
 	}
 	*eq = '\0';
-	key = trim(s);
-	val = trim(eq + 1);
+	key = str_trim(s);
+	val = str_trim(eq + 1);
 	if (!*val) {
 		cfg_error(p, p->line, key, "has no value");
 		return -EINVAL;

@@ -329,17 +329,7 @@ static void csv_field(FILE *f, const char *s, bool first)
 {
 	if (!first)
 		fputc(',', f);
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_write_field(f, s);
 }
 
 struct summary {

@@ -116,18 +116,6 @@ static bool key_ok(const char *key)
 	return isalpha((unsigned char)key[0]);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
-
 int sweep_grid__add(struct sweep_grid *g, const char *key, const char *list, char *err,
 		    size_t errlen)
 {
@@ -163,7 +151,7 @@ int sweep_grid__add(struct sweep_grid *g, const char *key, const char *list, cha
 	}
 	/* strsep, not strtok: "a,,b" has an empty value, which is an error. */
 	for (char *it = buf; it && !rc;) {
-		char *item = trim(strsep(&it, ","));
+		char *item = str_trim(strsep(&it, ","));
 
 		if (strpbrk(item, "#'\"\\")) {
 			snprintf(err, errlen, "%s: value '%.40s': no '#', quotes or '\\' in values",
@@ -209,7 +197,7 @@ int sweep_grid__load(struct sweep_grid *g, const char *path, char *err, size_t e
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		s = trim(line);
+		s = str_trim(line);
 		if (!*s)
 			continue;
 		eq = strchr(s, '=');
@@ -219,7 +207,7 @@ int sweep_grid__load(struct sweep_grid *g, const char *path, char *err, size_t e
 			break;
 		}
 		*eq = 0;
-		rc = sweep_grid__add(g, trim(s), trim(eq + 1), e, sizeof(e));
+		rc = sweep_grid__add(g, str_trim(s), str_trim(eq + 1), e, sizeof(e));
 		if (rc)
 			snprintf(err, errlen, "%s:%u: %s", path, ln, e);
 	}
