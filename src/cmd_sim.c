@@ -32,7 +32,7 @@ static void progress_line(void *ctx, const struct sim_progress *p)
 {
 	struct progress *pr = ctx;
 	uint64_t now = now_ns();
-	double rate;
+	double rate, eta;
 	char bar[24] = "";
 
 	if (now - pr->t0 < 1000000000ULL || now - pr->last < 500000000ULL)
@@ -47,8 +47,10 @@ static void progress_line(void *ctx, const struct sim_progress *p)
 		for (unsigned i = 0; i < 20; i++)
 			bar[1 + i] = i < pct / 5 ? '#' : '.';
 		snprintf(bar + 21, sizeof(bar) - 21, "]");
-		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s ",
-			paging_mode_name(p->mode), bar, pct, (double)p->accesses / 1e6, rate);
+		/* the time left, from the share of the input read so far */
+		eta = pct ? (double)(now - pr->t0) / 1e9 * (100 - pct) / pct : 0;
+		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s  ETA %.0f s ",
+			paging_mode_name(p->mode), bar, pct, (double)p->accesses / 1e6, rate, eta);
 		return;
 	}
 	fprintf(stderr, "\rsim %s: %.1fM accesses  %.1fM/s ", paging_mode_name(p->mode),
