@@ -32,6 +32,11 @@ void validate_run_config(const struct validate_config *vc, enum wl_kind kind, st
 		rc->vm.wl.page_size = vc->page_size;
 	rc->vm.kernel_path = vc->kernel_path;
 	rc->vm.program_path = vc->program_path;
+	/*
+	 * The model's host memory is anonymous 4K pages: with THP "always" Linux would back some
+	 * 2M ranges of guest RAM with huge pages, or the huge zero page, which it does not model.
+	 */
+	rc->vm.no_thp = true;
 	rc->quiet = true;
 	rc->paging = vc->mode == VALIDATE_SHADOW ? RUN_PAGING_SHADOW : RUN_PAGING_TDP;
 	snprintf(rc->out_dir, sizeof(rc->out_dir), "%.400s/%s", vc->out_dir, wl_name(kind));

@@ -116,6 +116,15 @@ int backing_map(struct vm *vm, char *err, size_t errlen)
 		break;
 	default:
 		p = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE, flags | MAP_NORESERVE, -1, 0);
+		/* THP "always" would back some 2M ranges with huge (zero) pages: asked, not here */
+		if (p != MAP_FAILED && vm->cfg.no_thp &&
+		    madvise(p, vm->mem_size, MADV_NOHUGEPAGE)) {
+			ret = -errno;
+			snprintf(err, errlen, "madvise(MADV_NOHUGEPAGE) on guest memory: %s",
+				 strerror(-ret));
+			munmap(p, vm->mem_size);
+			return ret;
+		}
 	}
 	if (p == MAP_FAILED) {
 		ret = -errno;

@@ -26,6 +26,8 @@ static void write_config(struct json *j, const struct vm_config *c)
 	json_u64(j, "mem_bytes", c->mem_size);
 	json_str(j, "backing", vm_backing_name(c->backing));
 	json_u64(j, "host_page_size_bytes", vm_backing_page_size(c->backing));
+	if (c->backing == VM_BACKING_ANON)
+		json_bool(j, "thp_allowed", !c->no_thp);
 	json_double(j, "timeout_s", c->timeout_s);
 	json_str(j, "kernel", c->kernel_path);
 	json_str(j, "program", c->program_path);

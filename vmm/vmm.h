@@ -37,6 +37,7 @@ uint64_t vm_backing_page_size(enum vm_backing b);
 struct vm_config {
 	uint64_t mem_size; /* bytes of guest memory */
 	enum vm_backing backing;
+	bool no_thp; /* VM_BACKING_ANON: MADV_NOHUGEPAGE, 4K host pages whatever the THP policy */
 	const char *kernel_path;  /* guest kernel ELF */
 	const char *program_path; /* guest workload ELF */
 	struct wl_params wl;
