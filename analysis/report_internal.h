@@ -8,7 +8,7 @@
 
 #include "analysis/report.h"
 
-#define REPORT_MAX_SERIES 12 /* lines or bar groups in one plot; the CSV keeps every row */
+#define REPORT_MAX_SERIES 24 /* lines or bar groups in one plot; the CSV keeps every row */
 
 /* OUT/@sub/@name opened for writing, or NULL with errno. */
 FILE *report_open(const struct report_out *o, const char *sub, const char *name);
