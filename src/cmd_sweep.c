@@ -540,9 +540,12 @@ static void prepare_out(struct sweep_opts *o)
 		die(EXIT_HOST, "sweep: --out %s: cannot write there: %s: give another directory\n",
 		    o->out, strerror(-rc));
 	/* Children and emitted jobs may run elsewhere: every path they see is absolute. */
-	if (!realpath(o->out, abs) || strlen(abs) >= sizeof(o->out))
+	if (!realpath(o->out, abs))
 		die(EXIT_HOST, "sweep: --out %s: %s\n", o->out, strerror(errno));
-	snprintf(o->out, sizeof(o->out), "%s", abs);
+	if (strlen(abs) >= sizeof(o->out))
+		die(EXIT_USAGE, "sweep: --out %s: its absolute path is longer than %zu bytes\n",
+		    o->out, sizeof(o->out) - 1);
+	memcpy(o->out, abs, strlen(abs) + 1);
 }
 
 static int summarize(const struct sweep_opts *o, struct sweep_counts *c)

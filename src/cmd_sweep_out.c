@@ -227,7 +227,7 @@ static void dir_metrics(const char *dir, const char *prefix, struct metrics *ms)
 	} docs[] = {{"sim.json", sim_metrics},
 		    {"run.json", run_metrics},
 		    {"validate.json", validate_metrics}};
-	char path[4400], err[200];
+	char path[4432], err[200]; /* @dir (at most 4400 bytes), "/" and a name */
 	struct jv *d;
 
 	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
@@ -257,7 +257,9 @@ static void point_metrics(const char *dir, struct metrics *ms)
 		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
 		if (stat(sub, &st) || !S_ISDIR(st.st_mode))
 			continue;
-		snprintf(prefix, sizeof(prefix), "%s_", e->d_name);
+		/* at most 60 bytes and "_": it fits */
+		memcpy(prefix, e->d_name, strlen(e->d_name));
+		strcpy(prefix + strlen(e->d_name), "_");
 		dir_metrics(sub, prefix, ms);
 	}
 	if (dh)
