@@ -15,7 +15,12 @@
 
 /* ---- statistics (analysis/evstat.c) ---- */
 
-/* Latency between paired events, ns (nearest-rank percentiles). */
+/*
+ * Latency between paired events, ns: n, min, max and avg exact; p50 and p99
+ * nearest-rank over every sample, read from a log-linear histogram
+ * (analysis/pcthist.h): never below the exact value, above it by less than
+ * PCT_HIST_REL_ERROR (2^-7) of it.
+ */
 struct ev_latency {
 	uint64_t n, min, max, p50, p99;
 	double avg;

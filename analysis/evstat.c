@@ -15,6 +15,7 @@
 #include "analysis/analysis.h"
 #include "trace/evfile.h"
 #include "analysis/hist.h"
+#include "analysis/pcthist.h"
 #include "analysis/join.h"
 #include "analysis/exits.h"
 
@@ -22,7 +23,6 @@
 #define STAT_CPUS	 256	     /* vCPUs / CPUs counted one by one; the rest together */
 #define STAT_BUCKET_NS	 10000000ULL /* 10 ms */
 #define STAT_MAX_BUCKETS (1u << 20)  /* ~2.9 hours at 10 ms */
-#define STAT_MAX_SAMPLES (16u << 20) /* latency samples kept for percentiles, per pair */
 #define STAT_MAX_TYPES	 1100
 #define STAT_RATE_ROWS	 20
 
@@ -72,13 +72,6 @@ static const char *const kcount_names[] = {"fault_walks", "emulator_walks", "emu
 /* Rate series: guest faults, KVM walks, host faults per bucket. */
 enum { SER_FAULT, SER_WALK, SER_HOST, SER_COUNT };
 
-struct lat {
-	uint64_t *v; /* samples, sorted once reading ends */
-	size_t n, cap;
-	uint64_t count, min, max;
-	double sum;
-};
-
 struct stype {
 	uint16_t id, source;
 	char name[EV_NAME_LEN + 1];
@@ -93,8 +86,8 @@ struct ev_stat {
 	uint64_t cpu[EV_SRC_COUNT][STAT_CPUS + 1];
 	uint64_t levels[EV_STAT_MAX_LEVELS + 1];
 	struct ev_shadow_counts shadow;
-	struct lat lat[EV_PAIR_COUNT];
-	uint64_t *pending[EV_PAIR_COUNT]; /* [STAT_IDS] start ts + 1 per cpu, 0 = none */
+	struct pct_hist lat[EV_PAIR_COUNT]; /* every sample, for percentiles */
+	uint64_t *pending[EV_PAIR_COUNT];   /* [STAT_IDS] start ts + 1 per cpu, 0 = none */
 	uint32_t *bucket[SER_COUNT];
 	size_t nbuckets, bucket_cap;
 	uint64_t late; /* events past the last bucket */
@@ -118,10 +111,8 @@ void ev_stat_free(struct ev_stat *s)
 {
 	if (!s)
 		return;
-	for (int p = 0; p < EV_PAIR_COUNT; p++) {
-		free(s->lat[p].v);
+	for (int p = 0; p < EV_PAIR_COUNT; p++)
 		free(s->pending[p]);
-	}
 	for (int i = 0; i < SER_COUNT; i++)
 		free(s->bucket[i]);
 	free(s->types);
@@ -142,7 +133,7 @@ static struct ev_stat *stat_new(void)
 	s->types = calloc(STAT_MAX_TYPES, sizeof(*s->types));
 	s->exits = exit_table__new();
 	for (int p = 0; p < EV_PAIR_COUNT; p++)
-		s->lat[p].min = UINT64_MAX;
+		pct_hist__init(&s->lat[p]);
 	for (int h = 0; h < EV_HIST_COUNT; h++)
 		log2_hist__init(&s->hist[h]);
 	if (!s->count || !s->role || !s->types || !s->exits)
@@ -151,28 +142,6 @@ static struct ev_stat *stat_new(void)
 fail:
 	ev_stat_free(s);
 	return NULL;
-}
-
-static void lat__add(struct lat *l, uint64_t ns)
-{
-	l->count++;
-	l->sum += (double)ns;
-	if (ns < l->min)
-		l->min = ns;
-	if (ns > l->max)
-		l->max = ns;
-	/* Simplification: percentiles come from the first STAT_MAX_SAMPLES samples. */
-	if (l->n == l->cap && l->cap < STAT_MAX_SAMPLES) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		uint64_t *v = realloc(l->v, cap * sizeof(*v));
-
-		if (v) {
-			l->v = v;
-			l->cap = cap;
-		}
-	}
-	if (l->n < l->cap)
-		l->v[l->n++] = ns;
 }
 
 static void pair__start(struct ev_stat *s, enum ev_pair p, const struct ev_record *rec)
@@ -194,7 +163,7 @@ static int64_t pair__finish(struct ev_stat *s, enum ev_pair p, const struct ev_r
 	s->pending[p][rec->cpu] = 0;
 	if (rec->ts < start - 1)
 		return -1;
-	lat__add(&s->lat[p], rec->ts - (start - 1));
+	pct_hist__add(&s->lat[p], rec->ts - (start - 1));
 	log2_hist__add(&s->hist[p], rec->ts - (start - 1));
 	return (int64_t)(rec->ts - (start - 1));
 }
@@ -343,13 +312,6 @@ static void stat__add(struct ev_stat *s, const struct ev_record *rec)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int ev_stat_read(struct ev_reader *r, struct ev_stat **sp)
 {
 	struct ev_stat *s = stat_new();
@@ -364,9 +326,6 @@ int ev_stat_read(struct ev_reader *r, struct ev_stat **sp)
 		stat__add(s, &rec);
 	for (unsigned src = 0; src < EV_SRC_COUNT; src++)
 		s->dropped[src] = ev_reader_dropped(r, src);
-	for (int p = 0; p < EV_PAIR_COUNT; p++)
-		if (s->lat[p].n)
-			qsort(s->lat[p].v, s->lat[p].n, sizeof(uint64_t), cmp_u64);
 	exit_table__sort(s->exits);
 	return ret < 0 ? -1 : 0;
 }
@@ -391,29 +350,20 @@ uint64_t ev_stat_walk_levels(const struct ev_stat *s, unsigned levels)
 	return s->levels[levels < EV_STAT_MAX_LEVELS ? levels : EV_STAT_MAX_LEVELS];
 }
 
-/* Nearest rank: the smallest sample with at least @p percent of the samples at or below it. */
-static uint64_t percentile(const struct lat *l, unsigned p)
-{
-	size_t rank = (l->n * p + 99) / 100;
-
-	if (!l->n)
-		return 0;
-	return l->v[rank ? rank - 1 : 0];
-}
-
 void ev_stat_latency(const struct ev_stat *s, enum ev_pair pair, struct ev_latency *out)
 {
-	const struct lat *l = &s->lat[pair];
+	const struct pct_hist *l;
 
 	memset(out, 0, sizeof(*out));
-	if ((unsigned)pair >= EV_PAIR_COUNT || !l->count)
+	if ((unsigned)pair >= EV_PAIR_COUNT || !s->lat[pair].count)
 		return;
+	l = &s->lat[pair];
 	out->n = l->count;
 	out->min = l->min;
 	out->max = l->max;
 	out->avg = l->sum / (double)l->count;
-	out->p50 = percentile(l, 50);
-	out->p99 = percentile(l, 99);
+	out->p50 = pct_hist__percentile(l, 50);
+	out->p99 = pct_hist__percentile(l, 99);
 }
 
 void ev_stat_shadow(const struct ev_stat *s, struct ev_shadow_counts *out)
@@ -715,6 +665,7 @@ static void write_json(const struct ev_stat *s, FILE *out, const char *error)
 		json_u64(&j, "p50", l.p50);
 		json_u64(&j, "p99", l.p99);
 		json_u64(&j, "max", l.max);
+		json_double(&j, "percentile_relative_error", PCT_HIST_REL_ERROR);
 		json_obj_end(&j);
 	}
 	json_obj_end(&j);

@@ -76,6 +76,12 @@ check "stat: lost records warned" has "^warning: 9 records were lost" "$TMP/out"
 check "stat: joined line" has "joined: 1 of 2 guest faults have a KVM walk, 1 a host fault" "$TMP/out"
 expect 0 "stat --json" -- "$MEMVIRT" trace stat "$EV" --json
 check "stat json: exit latency max" test "$(json_get "$TMP/out" "['latency_ns']['exit_to_entry']['max']")" = 1005
+# Walk times are 50, 150, ..., 3950 ns: the exact nearest-rank p50 is the 20th, 1950. The
+# printed one is at or above it by less than 2^-7 of it (docs/trace-format.md).
+check "stat json: percentile error stated" test \
+	"$(json_get "$TMP/out" "['latency_ns']['walk_to_set_spte']['percentile_relative_error']")" = 0.0078125
+p50=$(json_get "$TMP/out" "['latency_ns']['walk_to_set_spte']['p50']")
+check "stat json: walk p50 within 2^-7 of 1950" test "$p50" -ge 1950 -a $(((p50 - 1950) * 128)) -lt 1950
 check "stat json: shadow created" test "$(json_get "$TMP/out" "['shadow_pages']['created']")" = 2
 check "stat json: dropped kvm" test "$(json_get "$TMP/out" "['dropped']['kvm']")" = 9
 

@@ -398,8 +398,35 @@ static void test_csv_tables(void)
 	free(t);
 }
 
+/*
+ * --write-exits PATH N: N kvm_exit/kvm_entry pairs on 4 vCPUs, 500 ns to ~66 us apart, for
+ * bench/trace_stat_mem.sh (a file whose latencies trace stat must summarise).
+ */
+static int write_exits(const char *out, const char *count)
+{
+	struct t_exit e = {.rip = 0x1000, .isa = 2, .reason_known = 1, .exit_code = 0x400};
+	struct t_entry n = {.rip = 0x1000};
+	unsigned long total = strtoul(count, NULL, 10);
+	uint64_t ts = 1000000, x = 88172645463325252ULL;
+	struct ev_writer *w;
+
+	if (ev_writer_open(&w, out, 0, 0, false))
+		return 1;
+	for (unsigned long i = 0; i < total; i++, ts += 100000) {
+		x ^= x << 13; /* xorshift64: latencies spread over many values */
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (ev_write(w, &t_kvm_exit, (uint16_t)(i % 4), ts, &e) ||
+		    ev_write(w, &t_kvm_entry, (uint16_t)(i % 4), ts + 500 + (x & 0xffff), &n))
+			break;
+	}
+	return ev_writer_close(w, false) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--write-exits"))
+		return write_exits(argv[2], argv[3]);
 	/* --write PATH: keep the sample (the example in docs/trace-format.md). */
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
 		snprintf(path, sizeof(path), "%s", argv[2]);
