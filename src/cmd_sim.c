@@ -100,7 +100,8 @@ static void usage(FILE *f)
 		"                     (gups's, touch's read-back); all: every access\n"
 		"  --warmup N         the first N counted accesses warm the TLBs and caches\n"
 		"                     but are not counted (default 0)\n"
-		"  --guest-pages SIZE guest (or native) page size: 4k (default) or 2m\n"
+		"  --page-size SIZE   guest (or native) page size: 4k (default) or 2m\n"
+		"                     (--guest-pages, its former name, is taken too)\n"
 		"  --host-pages SIZE  host page size for nested and shadow: 4k (default) or 2m\n"
 		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, touch,\n"
 		"                     nop; churn and pingpong on the synthetic guest OS (demand\n"
@@ -174,7 +175,7 @@ enum {
 	O_PAGING,
 	O_PRESET,
 	O_CONFIG,
-	O_GPAGES,
+	O_PAGE_SIZE,
 	O_HPAGES,
 	O_WORKLOAD,
 	O_FOOT,
@@ -204,8 +205,8 @@ static const struct option sim_options[] = {
 	{"paging", required_argument, 0, O_PAGING},
 	{"preset", required_argument, 0, O_PRESET},
 	{"config", required_argument, 0, O_CONFIG},
-	{"guest-pages", required_argument, 0, O_GPAGES},
-	{"page-size", required_argument, 0, O_GPAGES}, /* run's name for it, hidden */
+	{"page-size", required_argument, 0, O_PAGE_SIZE},
+	{"guest-pages", required_argument, 0, O_PAGE_SIZE}, /* its former name, still taken */
 	{"host-pages", required_argument, 0, O_HPAGES},
 	{"workload", required_argument, 0, O_WORKLOAD},
 	{"footprint", required_argument, 0, O_FOOT},
@@ -351,8 +352,8 @@ static void apply_replay(struct sim_opts *o, const char *const *v)
 	uint64_t mem_end;
 	int kind;
 
-	if (v[O_GPAGES])
-		bad("--guest-pages", v[O_GPAGES], "the run's own mappings decide the guest pages");
+	if (v[O_PAGE_SIZE])
+		bad("--page-size", v[O_PAGE_SIZE], "the run's own mappings decide the guest pages");
 	if (sim_run_check_ram(v[O_REPLAY], &o->snap, &mem_end, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	kind = (int)o->snap.wl_kind;
@@ -382,8 +383,8 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 
 	o->mc.input = SIM_IN_RUN;
 	o->mc.in_path = v[O_RUN];
-	if (v[O_GPAGES])
-		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
+	if (v[O_PAGE_SIZE])
+		bad("--page-size", v[O_PAGE_SIZE], "the run's own tables decide the guest pages");
 	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	adopt_workload(o, o->mc.in_path);
@@ -594,7 +595,7 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	if (v[O_PRINT_CONFIG])
 		print_config(o);
 	apply_roi(o, v);
-	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
+	o->mc.gps = v[O_PAGE_SIZE] ? pages_arg("--page-size", v[O_PAGE_SIZE]) : PAGE_4K;
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
 	if (v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "anon") && strcmp(v[O_HOSTMEM], "anon-thp") &&

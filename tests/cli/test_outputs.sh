@@ -50,12 +50,27 @@ check "run --out '': says empty, not 'File name too long'" has "is empty" "$TMP/
 expect 2 "demo extra" -- "$MEMVIRT" demo extra
 check "demo extra: names it" has "unexpected argument 'extra'" "$TMP/err"
 
-# One name for one option: sim also takes run's --page-size for its --guest-pages.
+# One name for one option: sim's guest page size is --page-size, as run's; --guest-pages, its
+# former name, is still taken and gives the same results.
+expect 0 "sim --help" -- "$MEMVIRT" sim --help
+check "sim --help: --page-size documented" has "^  --page-size SIZE " "$TMP/out"
+check "sim --help: --guest-pages named as taken, once" test "$(grep -c -- --guest-pages "$TMP/out")" = 1
 for opt in --guest-pages --page-size; do
 	expect 0 "sim $opt 2m" -- "$MEMVIRT" sim --workload seq --footprint 4M --iters 1 $opt 2m \
 		--out "$TMP/p$opt"
 	check "sim $opt 2m: guest 2M pages" has "guest 2M pages" "$TMP/out"
 	expect 2 "sim $opt 1g refused" -- "$MEMVIRT" sim --workload seq $opt 1g
 	check "sim $opt 1g: one line" one_line "$TMP/err"
+	check "sim $opt 1g: names --page-size" has "^memvirt: error: --page-size '1g': expected 4k or 2m" "$TMP/err"
+	expect 0 "sim $opt 2m, all modes" -- "$MEMVIRT" sim --workload random --footprint 16M \
+		--iters 20000 --paging all $opt 2m --json --out "$TMP/q$opt"
 done
+expect 0 "sim 4k, all modes" -- "$MEMVIRT" sim --workload random --footprint 16M --iters 20000 \
+	--paging all --json --out "$TMP/q4k"
+# sim.json but for its provenance (the command line and the time differ).
+sim_results() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d.pop('provenance'); print(json.dumps(d))" "$1"; }
+check "--guest-pages 2m and --page-size 2m: the same sim.json" \
+	test "$(sim_results "$TMP/q--guest-pages/sim.json")" = "$(sim_results "$TMP/q--page-size/sim.json")"
+check "--page-size 2m changes the results (4k differs)" \
+	test "$(sim_results "$TMP/q--page-size/sim.json")" != "$(sim_results "$TMP/q4k/sim.json")"
 finish
