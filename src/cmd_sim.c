@@ -24,32 +24,37 @@ struct progress {
 };
 
 /*
- * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s": a bar when the
- * input's size is known (a file), the count and rate otherwise. Only after
+ * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s  ETA 11 s": a bar when the input's
+ * size is known (a file's bytes, or a workload's accesses from its parameters), the count
+ * and rate otherwise (a pipe, a trace or event file that is not a regular file). Only after
  * the first second, twice a second.
  */
 static void progress_line(void *ctx, const struct sim_progress *p)
 {
 	struct progress *pr = ctx;
 	uint64_t now = now_ns();
-	double rate, eta;
-	char bar[24] = "";
+	uint64_t done = p->in_size ? p->in_pos : p->accesses;
+	uint64_t size = p->in_size ? p->in_size : p->total;
+	double rate;
+	char bar[24] = "", eta[32] = "-";
 
 	if (now - pr->t0 < 1000000000ULL || now - pr->last < 500000000ULL)
 		return;
 	pr->last = now;
 	rate = (double)p->accesses * 1e3 / (double)(now - pr->t0);
-	if (p->in_size) {
-		unsigned pct = (unsigned)(p->in_pos * 100 / p->in_size);
+	if (size) {
+		double frac = done < size ? (double)done / (double)size : 1.0;
+		unsigned pct = (unsigned)(frac * 100);
 
-		pct = pct > 100 ? 100 : pct;
 		bar[0] = '[';
 		for (unsigned i = 0; i < 20; i++)
 			bar[1 + i] = i < pct / 5 ? '#' : '.';
 		snprintf(bar + 21, sizeof(bar) - 21, "]");
-		/* the time left, from the share of the input read so far */
-		eta = pct ? (double)(now - pr->t0) / 1e9 * (100 - pct) / pct : 0;
-		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s  ETA %.0f s ",
+		/* the time left, from the share of the input done so far (none yet: not known) */
+		if (done)
+			snprintf(eta, sizeof(eta), "%.0f s",
+				 (double)(now - pr->t0) / 1e9 * (1.0 - frac) / frac);
+		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s  ETA %s ",
 			paging_mode_name(p->mode), bar, pct, (double)p->accesses / 1e6, rate, eta);
 		return;
 	}
