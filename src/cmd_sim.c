@@ -665,7 +665,7 @@ int cmd_sim(int argc, char **argv)
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
 	if (!strcmp(o.out_dir, "memvirt-out/sim")) /* the default: say where it went */
-		pr_info("sim: wrote %s (choose with --out DIR)\n", path);
+		opt_out_defaulted("sim", "", path);
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -17,6 +17,23 @@ expect 0 "sim with --out says nothing" -- "$MEMVIRT" sim --workload seq --footpr
 	--iters 1 --out "$TMP/s1"
 check "sim --out: stderr empty" test ! -s "$TMP/err"
 
+# run without --out, on a host without KVM (none here, or hidden): its failed record
+# memvirt-out/nop/run.json, named on stderr before the error line, and not on stdout.
+(cd "$TMP/cwd" && MEMVIRT_KVM_DEVICE=/nonexistent/kvm "$abs" run nop >"$TMP/out" 2>"$TMP/err")
+check "run default out, no kvm: exit 3" test $? = 3
+check "run default out: record written" test -s "$TMP/cwd/memvirt-out/nop/run.json"
+check "run default out: named on stderr" test "$(head -1 "$TMP/err")" = \
+	"memvirt: run: wrote memvirt-out/nop/run.json (choose with --out DIR)"
+check "run default out: then the error" has "^memvirt: error: /nonexistent/kvm" "$TMP/err"
+check "run default out: two lines" test "$(wc -l <"$TMP/err")" = 2
+check "run default out: not on stdout" sh -c '! grep -q memvirt-out "$1"' _ "$TMP/out"
+(cd "$TMP/cwd" && MEMVIRT_KVM_DEVICE=/nonexistent/kvm "$abs" run touch --repeat 2 >/dev/null \
+	2>"$TMP/err")
+check "run --repeat default out: the failed run's record named" test "$(head -1 "$TMP/err")" = \
+	"memvirt: run: wrote memvirt-out/touch/rep1/run.json (choose with --out DIR)"
+MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "run --out, no kvm" -- "$MEMVIRT" run nop --out "$TMP/r1"
+check "run --out: only the error on stderr" one_line "$TMP/err"
+
 # trace dump -o where no file can be: 3, one line; a bad input file: 2, one line.
 : >"$TMP/afile"
 expect 3 "trace dump -o under a file" -- "$MEMVIRT" trace dump "$TMP/good.mvev" -o "$TMP/afile/x.txt"
