@@ -80,6 +80,7 @@ struct run_outcome {
 	uint64_t trace_records, trace_dropped;
 	enum run_fail fail;
 	char error[640]; /* one line when fail is not RUN_OK */
+	bool recorded;	 /* OUT/run.json written at the end, whatever the outcome */
 };
 
 /* Defaults for workload @kind: 256M of anonymous memory, a 1M event ring, verified. */

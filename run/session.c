@@ -258,6 +258,7 @@ static void finish(struct run_session *s, uint64_t t0)
 	rec->chains = o->chains;
 	rec->nr_chains = o->nr_chains;
 	ret = run_record_write(s->record_path, rec, true);
+	o->recorded = ret == 0;
 	if (ret) {
 		snprintf(o->error, sizeof(o->error), "cannot write %s: %s", s->record_path,
 			 strerror(-ret));

@@ -55,6 +55,7 @@ struct machine {
 	gpa_t ram_end;		   /* end of guest RAM */
 	int err;
 	uint64_t accesses;	    /* counted for the progress callback only */
+	uint64_t total;		    /* a workload's accesses in all, for it too (0: unknown) */
 	const struct in_stream *in; /* file input being read, for the progress callback */
 	/* host_anon: per guest frame, the host page's state and, nested, KVM's TDP entry */
 	uint8_t *hstate;

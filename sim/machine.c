@@ -294,6 +294,7 @@ static void machine__progress(struct machine *m)
 	if (!m->c->progress || (++m->accesses & 0xffff))
 		return;
 	p.accesses = m->accesses;
+	p.total = m->total;
 	p.in_pos = m->in ? in_stream__raw_pos(m->in) : 0;
 	p.in_size = m->in ? in_stream__raw_size(m->in) : 0;
 	m->c->progress(m->c->progress_ctx, &p);
@@ -392,6 +393,7 @@ void machine__access(struct machine *m, gva_t va, bool write)
 	bool warmed;
 	int err;
 
+	machine__progress(m); /* every access, as wl_accesses counts them: even a check's */
 	if (m->err || !machine__roi_access(m, &warmed))
 		return;
 	/* A non-canonical access faults (#GP) before any table is read: straight to the count. */
@@ -421,7 +423,6 @@ queue:
 	m->batch[m->nbatch++] = (struct sim_req){va, WALK_ACC_USER | (write ? WALK_ACC_WRITE : 0)};
 	if (m->nbatch == SIM_BATCH)
 		machine__flush(m);
-	machine__progress(m);
 	if (warmed)
 		machine__counters_reset(m);
 }
@@ -517,6 +518,10 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 
 int machine__run_input(struct machine *m, struct sim_input_stats *st, char *err, size_t errlen)
 {
+	/* the inputs that run a workload's generator: its every access, known from its params */
+	if (m->c->input == SIM_IN_WORKLOAD || m->c->input == SIM_IN_RUN ||
+	    m->c->input == SIM_IN_REPLAY)
+		m->total = wl_accesses(&m->c->wl);
 	switch (m->c->input) {
 	case SIM_IN_LACKEY:
 		return sim_input_lackey(m, m->c->in_path, st, err, errlen);

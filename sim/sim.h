@@ -59,6 +59,14 @@ struct sim_progress {
 	enum paging_mode mode;
 	uint64_t accesses;
 	uint64_t in_pos, in_size; /* file inputs: bytes read and the file's size (0: unknown) */
+	/*
+	 * Accesses the input makes in all, the set-up and the check of a workload too (and so
+	 * the last @accesses, counted outside the region of interest as well): a workload's,
+	 * from its parameters (wl_accesses), with --workload, --run or --replay (which adds a
+	 * few: the guest kernel's faults outside the data). 0: not known in advance (a trace
+	 * or event file: its bytes tell the progress, when it has a size).
+	 */
+	uint64_t total;
 };
 
 /* Which of a workload's accesses the counters see (docs/sim-command.md, region of interest). */

@@ -222,23 +222,29 @@ static int host_mode(void)
 	return hi.mmu_mode == HOST_MMU_SHADOW ? LAB_SHADOW : LAB_TDP;
 }
 
-/* DIR/MODE/demo.json, as it is, into the combined JSON document. */
-static void cat_json(const char *out, const char *mode, bool first)
+/* Copy DIR/MODE/NAME, a file a mode's demo wrote, to stdout as it is; false if it is not there. */
+static bool cat_mode_file(const char *out, const char *mode, const char *name)
 {
 	char path[4200], buf[65536];
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s/demo.json", out, mode);
-	printf("%s\n  \"%s\": ", first ? "{" : ",", mode);
+	snprintf(path, sizeof(path), "%s/%s/%s", out, mode, name);
 	f = fopen(path, "re");
-	if (!f) {
-		printf("null");
-		return;
-	}
+	if (!f)
+		return false;
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		fwrite(buf, 1, n, stdout);
 	fclose(f);
+	return true;
+}
+
+/* DIR/MODE/demo.json, as it is, into the combined JSON document. */
+static void cat_json(const char *out, const char *mode, bool first)
+{
+	printf("%s\n  \"%s\": ", first ? "{" : ",", mode);
+	if (!cat_mode_file(out, mode, "demo.json"))
+		printf("null");
 }
 
 /* One mode in the lab: this binary's 'demo --lab no' in DIR/MODE. */
@@ -288,22 +294,6 @@ static int demo_in_lab(const char *out, enum lab_paging p, bool json)
 		return res.fail == LAB_FAIL_TIMEOUT ? EXIT_GUEST : EXIT_HOST;
 	}
 	return res.status;
-}
-
-/* Copy DIR/MODE/demo.txt, one lab's table, to stdout. */
-static void cat_table(const char *out, const char *mode)
-{
-	char path[4200], buf[65536];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s/demo.txt", out, mode);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stdout);
-	fclose(f);
 }
 
 /*
@@ -357,8 +347,8 @@ static int demo_labs(const char *out, int skip, bool json)
 		while (waitpid(pid[p], &ws, 0) < 0 && errno == EINTR)
 			;
 		ret = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-		if (!json)
-			cat_table(out, lab_paging_name(p));
+		if (!json) /* DIR/MODE/demo.txt: that lab's table */
+			cat_mode_file(out, lab_paging_name(p), "demo.txt");
 		if (ret && (!status || ret == EXIT_HOST))
 			status = ret;
 	}

@@ -18,6 +18,7 @@
 
 static char kernel_default[512], program_default[512];
 static unsigned repeat = 1; /* --repeat N */
+static bool out_defaulted;  /* no --out: OUT is named on stderr, not in the summary */
 
 static void usage(FILE *f)
 {
@@ -47,7 +48,8 @@ static void usage(FILE *f)
 		"  --seed N           random seed (default 1)\n"
 		"  --stride SIZE      stride workload: bytes between accesses (default 4K)\n"
 		"  --nproc N          pingpong: processes besides the driver (default 2)\n"
-		"  --out DIR          output directory (default memvirt-out/WORKLOAD)\n"
+		"  --out DIR          output directory (default memvirt-out/WORKLOAD, named on\n"
+		"                     stderr)\n"
 		"  --timeout S        stop the guest after S seconds (default: none)\n"
 		"  --translate GVA,.. record GVA->GPA->HVA->HPA chains at the end of the run\n"
 		"  --translate-sample N  N chains spread over the data region (at most 64)\n"
@@ -146,6 +148,7 @@ static void apply(struct run_config *c, const char *const *v)
 	run_apply_common("run", c, v);
 	if (v[O_TIMEOUT])
 		c->vm.timeout_s = opt_seconds("run", "--timeout", v[O_TIMEOUT], true);
+	out_defaulted = v[RO_OUT] == NULL;
 	c->verify = v[O_NOVERIFY] == NULL;
 	c->json = v[O_JSON] != NULL;
 	/* With --json stdout is the record's. */
@@ -236,6 +239,17 @@ static int fill_repeat(FILE *f, void *arg)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* No --out: the run's record, failed or not, named on stderr (the summary names a given OUT). */
+static void say_record(const struct run_config *c, const struct run_outcome *o)
+{
+	char path[600];
+
+	if (!out_defaulted || !o->recorded)
+		return;
+	snprintf(path, sizeof(path), "%s/run.json", c->out_dir);
+	opt_out_defaulted("run", "", path);
+}
+
 /* --repeat N: N runs into OUT/rep1..N, their figures' statistics in OUT/repeat.json. */
 static int run_repeated(struct run_config *c)
 {
@@ -261,6 +275,7 @@ static int run_repeated(struct run_config *c)
 		if (status) {
 			if (isatty(STDERR_FILENO))
 				fputc('\n', stderr);
+			say_record(c, &o);
 			pr_err("run %u of %u: %s\n", i, repeat, o.error);
 			return status;
 		}
@@ -272,12 +287,19 @@ static int run_repeated(struct run_config *c)
 	rc = write_file_atomic(path, fill_repeat, &d, false);
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
+	if (out_defaulted) {
+		char runs[600];
+
+		snprintf(runs, sizeof(runs), "%s/rep1..%u/run.json and ", base, repeat);
+		opt_out_defaulted("run", runs, path);
+	}
 	if (json)
 		return fill_repeat(stdout, &d) ? EXIT_HOST : 0;
 	snprintf(c->out_dir, sizeof(c->out_dir), "%s", base);
 	printf("memvirt run: %s, %u runs\n", wl_name(c->vm.wl.kind), repeat);
 	run_repeat_print(&rep, stdout);
-	printf("  records: %s/rep1..%u/run.json, %s\n", base, repeat, path);
+	if (!out_defaulted)
+		printf("  records: %s/rep1..%u/run.json, %s\n", base, repeat, path);
 	return 0;
 }
 
@@ -301,13 +323,14 @@ int cmd_run(int argc, char **argv)
 		return run_repeated(&c);
 	run_execute(&c, &o);
 	if (!c.json)
-		run_print_summary(&c, &o);
+		run_print_summary(&c, &o, !out_defaulted);
 	if (!c.json && o.traced && o.events_path[0]) {
 		/* What the capture saw, as 'memvirt trace stat' prints it. */
 		printf("\n");
 		fflush(stdout);
 		ev_stat_print(o.events_path, stdout, false);
 	}
+	say_record(&c, &o);
 	status = run_exit_status(o.fail);
 	if (status) {
 		pr_err("%s\n", o.error);

@@ -24,32 +24,37 @@ struct progress {
 };
 
 /*
- * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s": a bar when the
- * input's size is known (a file), the count and rate otherwise. Only after
+ * "sim nested [#####.....]  52%  12.3M accesses  1.8M/s  ETA 11 s": a bar when the input's
+ * size is known (a file's bytes, or a workload's accesses from its parameters), the count
+ * and rate otherwise (a pipe, a trace or event file that is not a regular file). Only after
  * the first second, twice a second.
  */
 static void progress_line(void *ctx, const struct sim_progress *p)
 {
 	struct progress *pr = ctx;
 	uint64_t now = now_ns();
-	double rate, eta;
-	char bar[24] = "";
+	uint64_t done = p->in_size ? p->in_pos : p->accesses;
+	uint64_t size = p->in_size ? p->in_size : p->total;
+	double rate;
+	char bar[24] = "", eta[32] = "-";
 
 	if (now - pr->t0 < 1000000000ULL || now - pr->last < 500000000ULL)
 		return;
 	pr->last = now;
 	rate = (double)p->accesses * 1e3 / (double)(now - pr->t0);
-	if (p->in_size) {
-		unsigned pct = (unsigned)(p->in_pos * 100 / p->in_size);
+	if (size) {
+		double frac = done < size ? (double)done / (double)size : 1.0;
+		unsigned pct = (unsigned)(frac * 100);
 
-		pct = pct > 100 ? 100 : pct;
 		bar[0] = '[';
 		for (unsigned i = 0; i < 20; i++)
 			bar[1 + i] = i < pct / 5 ? '#' : '.';
 		snprintf(bar + 21, sizeof(bar) - 21, "]");
-		/* the time left, from the share of the input read so far */
-		eta = pct ? (double)(now - pr->t0) / 1e9 * (100 - pct) / pct : 0;
-		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s  ETA %.0f s ",
+		/* the time left, from the share of the input done so far (none yet: not known) */
+		if (done)
+			snprintf(eta, sizeof(eta), "%.0f s",
+				 (double)(now - pr->t0) / 1e9 * (1.0 - frac) / frac);
+		fprintf(stderr, "\rsim %s %s %3u%%  %.1fM accesses  %.1fM/s  ETA %s ",
 			paging_mode_name(p->mode), bar, pct, (double)p->accesses / 1e6, rate, eta);
 		return;
 	}
@@ -100,7 +105,8 @@ static void usage(FILE *f)
 		"                     (gups's, touch's read-back); all: every access\n"
 		"  --warmup N         the first N counted accesses warm the TLBs and caches\n"
 		"                     but are not counted (default 0)\n"
-		"  --guest-pages SIZE guest (or native) page size: 4k (default) or 2m\n"
+		"  --page-size SIZE   guest (or native) page size: 4k (default) or 2m\n"
+		"                     (--guest-pages, its former name, is taken too)\n"
 		"  --host-pages SIZE  host page size for nested and shadow: 4k (default) or 2m\n"
 		"  --workload NAME    synthetic input: seq, stride, random, chase, gups, touch,\n"
 		"                     nop; churn and pingpong on the synthetic guest OS (demand\n"
@@ -174,7 +180,7 @@ enum {
 	O_PAGING,
 	O_PRESET,
 	O_CONFIG,
-	O_GPAGES,
+	O_PAGE_SIZE,
 	O_HPAGES,
 	O_WORKLOAD,
 	O_FOOT,
@@ -204,8 +210,8 @@ static const struct option sim_options[] = {
 	{"paging", required_argument, 0, O_PAGING},
 	{"preset", required_argument, 0, O_PRESET},
 	{"config", required_argument, 0, O_CONFIG},
-	{"guest-pages", required_argument, 0, O_GPAGES},
-	{"page-size", required_argument, 0, O_GPAGES}, /* run's name for it, hidden */
+	{"page-size", required_argument, 0, O_PAGE_SIZE},
+	{"guest-pages", required_argument, 0, O_PAGE_SIZE}, /* its former name, still taken */
 	{"host-pages", required_argument, 0, O_HPAGES},
 	{"workload", required_argument, 0, O_WORKLOAD},
 	{"footprint", required_argument, 0, O_FOOT},
@@ -351,8 +357,8 @@ static void apply_replay(struct sim_opts *o, const char *const *v)
 	uint64_t mem_end;
 	int kind;
 
-	if (v[O_GPAGES])
-		bad("--guest-pages", v[O_GPAGES], "the run's own mappings decide the guest pages");
+	if (v[O_PAGE_SIZE])
+		bad("--page-size", v[O_PAGE_SIZE], "the run's own mappings decide the guest pages");
 	if (sim_run_check_ram(v[O_REPLAY], &o->snap, &mem_end, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	kind = (int)o->snap.wl_kind;
@@ -382,8 +388,8 @@ static void apply_run(struct sim_opts *o, const char *const *v)
 
 	o->mc.input = SIM_IN_RUN;
 	o->mc.in_path = v[O_RUN];
-	if (v[O_GPAGES])
-		bad("--guest-pages", v[O_GPAGES], "the run's own tables decide the guest pages");
+	if (v[O_PAGE_SIZE])
+		bad("--page-size", v[O_PAGE_SIZE], "the run's own tables decide the guest pages");
 	if (sim_run_check(o->mc.in_path, &o->snap, err, sizeof(err)))
 		die(EXIT_USAGE, "%s\n", err);
 	adopt_workload(o, o->mc.in_path);
@@ -594,7 +600,7 @@ static void parse(int argc, char **argv, struct sim_opts *o)
 	if (v[O_PRINT_CONFIG])
 		print_config(o);
 	apply_roi(o, v);
-	o->mc.gps = v[O_GPAGES] ? pages_arg("--guest-pages", v[O_GPAGES]) : PAGE_4K;
+	o->mc.gps = v[O_PAGE_SIZE] ? pages_arg("--page-size", v[O_PAGE_SIZE]) : PAGE_4K;
 	o->mc.hps = v[O_HPAGES] ? pages_arg("--host-pages", v[O_HPAGES]) : PAGE_4K;
 	apply_input(o, v);
 	if (v[O_HOSTMEM] && strcmp(v[O_HOSTMEM], "anon") && strcmp(v[O_HOSTMEM], "anon-thp") &&
@@ -659,7 +665,7 @@ int cmd_sim(int argc, char **argv)
 	if (rc)
 		die(EXIT_HOST, "writing %s: %s: check --out\n", path, strerror(-rc));
 	if (!strcmp(o.out_dir, "memvirt-out/sim")) /* the default: say where it went */
-		pr_info("sim: wrote %s (choose with --out DIR)\n", path);
+		opt_out_defaulted("sim", "", path);
 	if (o.json)
 		sim_report_json(&rep, stdout);
 	else

@@ -36,7 +36,7 @@ static void usage(FILE *f)
 		"GRID (each a comma-separated list; a range A..B steps by 1, A..B:+K by K,\n"
 		"A..B:xK multiplies by K; sizes take K, M, G):\n"
 		"  --footprint LIST   e.g. 64K..1G:x4\n"
-		"  --page-size LIST   e.g. 4k,2m (sim: --guest-pages)\n"
+		"  --page-size LIST   e.g. 4k,2m\n"
 		"  --paging LIST      sim: native,nested,shadow; run: auto,shadow,tdp; lab: its\n"
 		"                     --paging; validate: shadow,nested\n"
 		"  --workload LIST    e.g. seq,gups (run: the workload argument)\n"

@@ -24,11 +24,9 @@ static void pc_push(struct point_cmd *pc, const char *arg)
 	pc->argv[pc->argc] = NULL;
 }
 
-/* The option name of grid key @key for @cmd: "--guest-pages" for sim's page size. */
+/* The option name of grid key @key for @cmd: "--workloads" for validate's workload. */
 static const char *key_option(struct point_cmd *pc, const char *cmd, const char *key)
 {
-	if (!strcmp(cmd, "sim") && !strcmp(key, "page-size"))
-		return "--guest-pages";
 	if (!strcmp(cmd, "validate") && !strcmp(key, "workload"))
 		return "--workloads";
 	return pc_cat(pc, "--", key);

@@ -396,7 +396,7 @@ int cmd_validate(int argc, char **argv)
 	if (!status && mismatch)
 		status = EXIT_MISMATCH;
 	if (!strcmp(vc.out_dir, "memvirt-out/validate")) /* the default: say where it went */
-		pr_info("validate: wrote the runs under %s (choose with --out DIR)\n", vc.out_dir);
+		opt_out_defaulted("validate", "the runs under ", vc.out_dir);
 out:
 	for (unsigned i = 0; i < n; i++)
 		validate_result_free(&res[i]);

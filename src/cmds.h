@@ -42,6 +42,11 @@ uint64_t opt_u64_range(const char *cmd, const char *opt, const char *val, uint64
 double opt_seconds(const char *cmd, const char *opt, const char *val, bool zero_ok);
 /* A file or directory name: @val itself, or one error line if it is empty. */
 const char *opt_path(const char *cmd, const char *opt, const char *val);
+/*
+ * Where @cmd wrote its output when --out was left out, on stderr (stdout is the data's):
+ * "memvirt: CMD: wrote WHATPATH (choose with --out DIR)".
+ */
+void opt_out_defaulted(const char *cmd, const char *what, const char *path);
 
 /* Directory holding the guest kernel and workload images (src/about.c). */
 const char *guest_dir(void);

@@ -45,6 +45,11 @@ const char *opt_path(const char *cmd, const char *opt, const char *val)
 	return val;
 }
 
+void opt_out_defaulted(const char *cmd, const char *what, const char *path)
+{
+	pr_info("%s: wrote %s%s (choose with --out DIR)\n", cmd, what, path);
+}
+
 uint64_t opt_u64_range(const char *cmd, const char *opt, const char *val, uint64_t min,
 		       uint64_t max)
 {

@@ -103,7 +103,7 @@ int run_exit_status(enum run_fail fail)
 	return EXIT_GUEST;
 }
 
-void run_print_summary(const struct run_config *c, const struct run_outcome *o)
+void run_print_summary(const struct run_config *c, const struct run_outcome *o, bool name_out)
 {
 	const struct vm_result *r = &o->res;
 	const struct mv_result *m = &r->result;
@@ -162,7 +162,8 @@ void run_print_summary(const struct run_config *c, const struct run_outcome *o)
 		else
 			printf("  %s\n", t);
 	}
-	printf("  %-14s %s/run.json\n", "record", c->out_dir);
+	if (name_out)
+		printf("  %-14s %s/run.json\n", "record", c->out_dir);
 }
 
 /* ------------------------------------------------------------------------------------------ */

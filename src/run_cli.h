@@ -56,8 +56,11 @@ enum run_common_opt {
 void run_apply_common(const char *cmd, struct run_config *c, const char *const *v);
 /* The process exit status of a run that ended with @fail: 0, EXIT_HOST, EXIT_GUEST, 130. */
 int run_exit_status(enum run_fail fail);
-/* Print the human summary of a finished run. */
-void run_print_summary(const struct run_config *c, const struct run_outcome *o);
+/*
+ * Print the human summary of a finished run; its last line names OUT/run.json if @name_out
+ * (a defaulted --out is named on stderr instead, as every command does).
+ */
+void run_print_summary(const struct run_config *c, const struct run_outcome *o, bool name_out);
 
 /*
  * --repeat N of run and demo: the headline figures of N runs, each as mean, sample standard

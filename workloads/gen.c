@@ -177,9 +177,46 @@ void *wl_map_data(const struct wl_params *p, struct wl_env *env)
 }
 #endif
 
+/*
+ * The 8-byte loads and stores @p makes to its data region, from its parameters alone: what
+ * each generator above does (a pingpong round: one load and one store per 4K page of each
+ * process's buffer). 0 for nop and for a kind that has no generator.
+ */
+static uint64_t accesses_of(const struct wl_params *p)
+{
+	uint64_t pages = p->footprint / X86_PAGE_SIZE;
+
+	switch (p->kind) {
+	case WL_SEQ:
+		return 2 * p->iters * (p->footprint / WL_LINE);
+	case WL_STRIDE:
+		return 2 * p->iters * (p->footprint / p->stride);
+	case WL_RANDOM:
+		return p->iters;
+	case WL_GUPS: /* and the check: one load every 509 words */
+		return 2 * p->iters + (p->footprint / 8 + 508) / 509;
+	case WL_CHASE: /* the cycle built (stores, swaps, links), then the chase */
+		return pages + 4 * (pages - 1) + 3 * pages + p->iters;
+	case WL_TOUCH: /* the passes, then one load per page */
+		return (p->iters + 1) * pages;
+	case WL_CHURN:
+		return 2 * p->iters * (p->footprint / p->page_size);
+	case WL_PINGPONG:
+		return 2 * (uint64_t)p->nproc * p->iters * pages;
+	default:
+		return 0;
+	}
+}
+
+#ifndef WL_TRACED
+uint64_t wl_accesses(const struct wl_params *p)
+{
+	return accesses_of(p);
+}
+#endif
+
 int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_result *r)
 {
-	uint64_t lines = p->footprint / WL_LINE;
 	int err = 0;
 
 	r->checksum = 0;
@@ -191,38 +228,29 @@ int WL_FN(wl_run)(const struct wl_params *p, void *buf, struct wl_env *env, stru
 		break;
 	case WL_SEQ:
 		r->checksum = run_seq(p, buf, env, WL_LINE);
-		r->accesses = 2 * p->iters * lines;
 		break;
 	case WL_STRIDE:
 		r->checksum = run_seq(p, buf, env, p->stride);
-		r->accesses = 2 * p->iters * (p->footprint / p->stride);
 		break;
 	case WL_RANDOM:
 		r->checksum = run_random(p, buf, env, 0);
-		r->accesses = p->iters;
 		break;
 	case WL_GUPS:
 		r->checksum = run_random(p, buf, env, 1);
-		r->accesses = 2 * p->iters + (p->footprint / 8 + 508) / 509;
 		break;
-	case WL_CHASE: {
-		uint64_t pages = p->footprint / X86_PAGE_SIZE;
-
+	case WL_CHASE:
 		r->checksum = run_chase(p, buf, env);
-		r->accesses = pages + 4 * (pages - 1) + 3 * pages + p->iters;
 		break;
-	}
 	case WL_TOUCH:
 		r->checksum = run_touch(p, buf, env);
-		r->accesses = (p->iters + 1) * (p->footprint / X86_PAGE_SIZE);
 		break;
 	case WL_CHURN:
 		r->checksum = run_churn(p, env, &err);
-		r->accesses = 2 * p->iters * (p->footprint / p->page_size);
 		break;
 	default:
 		return -1;
 	}
+	r->accesses = accesses_of(p);
 	return err;
 }
 

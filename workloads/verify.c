@@ -45,7 +45,7 @@ int wl_expected(const struct wl_params *p, struct wl_result *r)
 			if (!buf)
 				return -ENOMEM;
 		}
-		r->accesses = 2ULL * p->nproc * p->iters * (p->footprint / 4096);
+		r->accesses = wl_accesses(p);
 	} else {
 		ret = wl_run(p, buf, &env, r);
 	}

@@ -141,6 +141,13 @@ int wl_run(const struct wl_params *p, void *buf, struct wl_env *env, struct wl_r
 uint64_t wl_pingpong_round(const struct wl_params *p, uint32_t proc, uint64_t round, void *buf);
 
 /*
+ * The 8-byte loads and stores the workload of @p makes to its data region (wl_result's
+ * accesses), known before it runs: pingpong's over all its processes, a chase's and gups's
+ * and touch's with their set-up and check. 0 for nop.
+ */
+uint64_t wl_accesses(const struct wl_params *p);
+
+/*
  * The traced build: the same generators, compiled again with a trace hook
  * on every data access, for the simulator. Same results, same checksums.
  */

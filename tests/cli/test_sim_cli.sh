@@ -51,7 +51,7 @@ check "no temporary files left" test "$(ls "$TMP/s1")" = sim.json
 
 # 2M guest and host pages: 3-level walks; nested 3 + 3*3 + 3 = 15; 4K guest on 2M host: 4+4*3+3.
 expect 0 "stride 2m/2m" -- "$MEMVIRT" sim --workload stride --footprint 4M --iters 1 \
-	--paging nested --guest-pages 2m --host-pages 2m --json --out "$TMP/s2"
+	--paging nested --page-size 2m --host-pages 2m --json --out "$TMP/s2"
 check "2M walks = 2M pages" test "$(res "['results'][0]['walks']['count']")" = 2
 check "2M/2M nested refs/walk = 15" num_eq "$(res "['results'][0]['walks']['refs_per_walk']")" 15.0
 expect 0 "stride 4k/2m" -- "$MEMVIRT" sim --workload stride --footprint 1M --iters 1 \
@@ -144,7 +144,7 @@ check "no input: one line" one_line "$TMP/err"
 expect 2 "two inputs" -- "$MEMVIRT" sim --workload seq --lackey "$TMP/trace.txt"
 expect 2 "bad paging" -- "$MEMVIRT" sim --paging sideways --workload seq
 check "bad paging: one line" one_line "$TMP/err"
-expect 2 "bad page size" -- "$MEMVIRT" sim --guest-pages 1g --workload seq
+expect 2 "bad page size" -- "$MEMVIRT" sim --page-size 1g --workload seq
 expect 2 "unsupported workload" -- "$MEMVIRT" sim --workload crash
 expect 2 "preset and config" -- "$MEMVIRT" sim --preset zen4 --config x --workload seq
 expect 2 "workload option with lackey" -- "$MEMVIRT" sim --lackey "$TMP/trace.txt" --iters 3

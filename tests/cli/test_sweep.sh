@@ -45,6 +45,16 @@ check "summary.json schema" test "$(json_get "$SW/summary.json" "['schema']")" =
 check "summary.json rows" test "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['rows']))" "$SW/summary.json")" = 6
 check "summary.json provenance" test -n "$(json_get "$SW/summary.json" "['provenance']['commit']")"
 
+# --page-size reaches sim as --page-size, its own name: a 2M point walks 2M guest pages.
+expect 0 "page-size sweep of sim" -- "$MEMVIRT" sweep --out "$TMP/swp" --page-size 4k,2m \
+	-- sim --workload seq --footprint 4M --iters 1
+for p in "0001-page-size=4k:4K" "0002-page-size=2m:2M"; do
+	IFS=: read -r d size <<<"$p"
+	check "$d: guest pages" test "$(json_get "$TMP/swp/points/$d/sim.json" "['config']['guest_pages']")" = "$size"
+	check "$d: sim's --page-size" has " --page-size ${d#*=}\( \|\$\)" \
+		<(json_get "$TMP/swp/points/$d/sim.json" "['provenance']['command_line']")
+done
+
 # The same DIR again: refused without --resume; with it and another grid, refused in one line.
 expect 2 "DIR holds a sweep" -- "$MEMVIRT" sweep --out "$SW" --footprint 64K..1M:x4 \
 	--paging native,nested -- sim --workload touch

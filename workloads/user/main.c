@@ -117,7 +117,7 @@ static int run_pingpong(struct wl_result *r)
 	r->checksum = 0;
 	for (uint32_t i = 1; i <= n; i++)
 		r->checksum += child_sum[i];
-	r->accesses = 2 * n * params.iters * (params.footprint / 4096);
+	r->accesses = wl_accesses(&params);
 	return 0;
 }
 
