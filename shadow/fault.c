@@ -332,6 +332,8 @@ static int fetch(struct shadow *s, struct fault_ctx *f, struct guest_walk *w)
 				sync_children(s, child);
 			link_shadow_page(s, sp, idx, child);
 		}
+		if (s->oom) /* the link may not be there */
+			return -ENOMEM;
 		sp = sp_child(s, spt_get(sp, idx));
 	}
 
@@ -348,6 +350,8 @@ static int fetch(struct shadow *s, struct fault_ctx *f, struct guest_walk *w)
 			return -ENOMEM;
 		if (child)
 			link_shadow_page(s, sp, idx, child);
+		if (s->oom)
+			return -ENOMEM;
 		sp = sp_child(s, spt_get(sp, idx));
 	}
 
@@ -496,8 +500,7 @@ int shadow__translate(struct shadow *s, gva_t gva, unsigned access, unsigned fla
 
 		for (unsigned i = 0; i < x->nsteps; i++) {
 			unsigned l = x->step[i].level, j = pt_index(gva, l);
-
-			uint64_t e = spt_get(p, j) | PTE_A; /* present: set in place, no growth */
+			uint64_t e = spt_get(p, j) | PTE_A; /* present: rewritten in place */
 
 			if (i + 1 == x->nsteps && (access & PF_ERR_W))
 				e |= PTE_D;
