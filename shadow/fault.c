@@ -91,33 +91,34 @@ static int set_spte(struct shadow *s, struct shadow_page *sp, unsigned idx, unsi
 		    gfn_t gfn, pfn_t pfn, bool mmio, bool write_fault, bool prefetch,
 		    bool host_writable)
 {
-	uint64_t *sptep = &sp->spt[idx], spte;
+	uint64_t old = spt_get(sp, idx), spte;
 	bool flush = false, was_rmapped = false, wrprot;
 	int ret = SHADOW_PF_FIXED;
 
 	if (mmio) {
 		/* mark_mmio_spte(): remembers the gfn; the access is emulated */
-		*sptep = SPTE_MMIO | (gfn << X86_PAGE_SHIFT) |
-			 (pte_access & (SHADOW_ACC_WRITE | SHADOW_ACC_USER));
+		spt_set(s, sp, idx,
+			SPTE_MMIO | (gfn << X86_PAGE_SHIFT) |
+				(pte_access & (SHADOW_ACC_WRITE | SHADOW_ACC_USER)));
 		return SHADOW_PF_EMULATE;
 	}
-	if (spte_present(*sptep)) {
-		if (sp->role.level > 1 && !spte_large(*sptep)) {
-			drop_parent_pte(s, sp_child(s, *sptep), sp, idx);
+	if (spte_present(old)) {
+		if (sp->role.level > 1 && !spte_large(old)) {
+			drop_parent_pte(s, sp_child(s, old), sp, idx);
 			flush = true;
-		} else if (pfn != spte_pfn(*sptep)) {
+		} else if (pfn != spte_pfn(old)) {
 			drop_spte(s, sp, idx);
 			flush = true;
 		} else {
 			was_rmapped = true;
 		}
 	}
-	wrprot = make_spte(s, sp, pte_access, gfn, pfn, *sptep, prefetch, true, host_writable,
-			   &spte);
-	if (*sptep == spte)
+	old = spt_get(sp, idx);
+	wrprot = make_spte(s, sp, pte_access, gfn, pfn, old, prefetch, true, host_writable, &spte);
+	if (old == spte)
 		ret = SHADOW_PF_SPURIOUS;
 	else
-		flush |= spte_update(sptep, spte);
+		flush |= spte_update(s, sp, idx, spte);
 	if (wrprot && write_fault)
 		ret = SHADOW_PF_EMULATE;
 	if (flush)
@@ -125,7 +126,7 @@ static int set_spte(struct shadow *s, struct shadow_page *sp, unsigned idx, unsi
 	if (!was_rmapped)
 		rmap_add(s, sp, idx, gfn, pte_access);
 	else
-		sp_set_access(sp, idx, pte_access);
+		sp_set_access(s, sp, idx, pte_access);
 	return ret;
 }
 
@@ -165,7 +166,7 @@ static void direct_prefetch(struct shadow *s, struct shadow_page *sp, unsigned i
 	int run = -1;
 
 	for (unsigned i = start; i <= end; i++) {
-		if (i < end && !spte_present(sp->spt[i]) && i != idx) {
+		if (i < end && !spte_present(spt_get(sp, i)) && i != idx) {
 			if (run < 0)
 				run = (int)i;
 			continue;
@@ -206,7 +207,7 @@ static void pte_prefetch(struct shadow *s, const struct guest_walk *w, struct sh
 		return;
 	}
 	for (unsigned i = 0; i < SHADOW_PTE_PREFETCH_NUM; i++) {
-		if (start + i == idx || spte_present(sp->spt[start + i]))
+		if (start + i == idx || spte_present(spt_get(sp, start + i)))
 			continue;
 		if (!prefetch_gpte(s, sp, start + i, w->prefetch_ptes[i]))
 			break;
@@ -249,7 +250,7 @@ static void clear_flood_on_path(struct shadow *s, gva_t gva)
 	unsigned level = sp ? sp->role.level : 0;
 
 	while (sp) {
-		uint64_t spte = sp->spt[pt_index(gva, level)];
+		uint64_t spte = spt_get(sp, pt_index(gva, level));
 
 		sp->write_flooding_count = 0;
 		if (!spte_present(spte) || spte_last(spte, level))
@@ -263,7 +264,7 @@ static void clear_flood_on_path(struct shadow *s, gva_t gva)
 static void validate_direct_spte(struct shadow *s, struct shadow_page *sp, unsigned idx,
 				 unsigned direct_access)
 {
-	uint64_t spte = sp->spt[idx];
+	uint64_t spte = spt_get(sp, idx);
 	struct shadow_page *child;
 
 	if (!spte_present(spte) || spte_large(spte))
@@ -279,7 +280,7 @@ static void validate_direct_spte(struct shadow *s, struct shadow_page *sp, unsig
 static struct shadow_page *get_child_sp(struct shadow *s, struct shadow_page *parent, unsigned idx,
 					gfn_t gfn, bool direct, unsigned access)
 {
-	uint64_t spte = parent->spt[idx];
+	uint64_t spte = spt_get(parent, idx);
 	union sp_role role = parent->role;
 
 	if (spte_present(spte) && !spte_large(spte))
@@ -331,7 +332,9 @@ static int fetch(struct shadow *s, struct fault_ctx *f, struct guest_walk *w)
 				sync_children(s, child);
 			link_shadow_page(s, sp, idx, child);
 		}
-		sp = sp_child(s, sp->spt[idx]);
+		if (s->oom) /* the link may not be there */
+			return -ENOMEM;
+		sp = sp_child(s, spt_get(sp, idx));
 	}
 
 	goal = f->mmio ? 1 : goal_level(s, w->gfn, f->max_level, f->host_level);
@@ -347,7 +350,9 @@ static int fetch(struct shadow *s, struct fault_ctx *f, struct guest_walk *w)
 			return -ENOMEM;
 		if (child)
 			link_shadow_page(s, sp, idx, child);
-		sp = sp_child(s, sp->spt[idx]);
+		if (s->oom)
+			return -ENOMEM;
+		sp = sp_child(s, spt_get(sp, idx));
 	}
 
 	ret = set_spte(s, sp, idx, w->pte_access, base_gfn,
@@ -467,7 +472,7 @@ int shadow__translate(struct shadow *s, gva_t gva, unsigned access, unsigned fla
 		struct shadow_walk_step *st = &x->step[x->nsteps++];
 
 		idx = pt_index(gva, level);
-		spte = sp->spt[idx];
+		spte = spt_get(sp, idx);
 		*st = (struct shadow_walk_step){level, sp_hpa(s, sp), sp_hpa(s, sp) + idx * 8,
 						spte};
 		if (!spte_present(spte)) {
@@ -495,13 +500,14 @@ int shadow__translate(struct shadow *s, gva_t gva, unsigned access, unsigned fla
 
 		for (unsigned i = 0; i < x->nsteps; i++) {
 			unsigned l = x->step[i].level, j = pt_index(gva, l);
+			uint64_t e = spt_get(p, j) | PTE_A; /* present: rewritten in place */
 
-			p->spt[j] |= PTE_A;
 			if (i + 1 == x->nsteps && (access & PF_ERR_W))
-				p->spt[j] |= PTE_D;
-			x->step[i].spte = p->spt[j];
+				e |= PTE_D;
+			spt_set(s, p, j, e);
+			x->step[i].spte = e;
 			if (i + 1 < x->nsteps)
-				p = sp_child(s, p->spt[j]);
+				p = sp_child(s, e);
 		}
 	}
 	return 0;

@@ -26,8 +26,7 @@
 #define SPTE_HOST_WRITABLE (1ULL << 9) /* DEFAULT_SPTE_HOST_WRITABLE: the host page is writable */
 #define SPTE_MMIO	   (1ULL << 62)
 
-#define SHADOW_HASH_BUCKETS (1u << SHADOW_HASH_SHIFT)
-#define SHADOW_HUGE_LEVELS  3 /* KVM_MAX_HUGEPAGE_LEVEL: rmaps and write protection, 4K..1G */
+#define SHADOW_HUGE_LEVELS 3 /* KVM_MAX_HUGEPAGE_LEVEL: rmaps and write protection, 4K..1G */
 
 /* Pending vCPU requests, serviced at the next entry (KVM_REQ_*). */
 enum {
@@ -78,12 +77,39 @@ struct sp_vec {
 	unsigned n, cap;
 };
 
+/*
+ * A shadow page's 512 SPTEs and, for a page shadowing a guest table, their translations
+ * (KVM's shadowed_translation: gfn << 12 | access). A page holding up to SPT_SMALL entries
+ * keeps them inline as (index, SPTE, translation), sorted by index: ~80 bytes instead of
+ * 8 KiB, for the scattered traces whose last-level tables hold one or two entries. The next
+ * entry moves them to 4 KiB arrays (the translations only for a page with guest PTEs).
+ * An entry set to zero leaves the inline list, its translation with it: KVM keeps the stale
+ * translation but reads it only for a present SPTE, which rmap_add() has given a fresh one.
+ * Read and write entries through spt_get()/spt_set() and sp_xlat()/sp_xlat_set().
+ */
+#define SPT_SMALL 4
+
+struct spt_store {
+	bool full;
+	union {
+		struct {
+			uint16_t n;
+			uint16_t idx[SPT_SMALL];
+			uint64_t spte[SPT_SMALL];
+			uint64_t xlat[SPT_SMALL];
+		} small;
+		struct {
+			uint64_t *spte; /* PT_ENTRIES */
+			uint64_t *xlat; /* PT_ENTRIES, or NULL for a page without guest PTEs */
+		} big;
+	};
+};
+
 /* struct kvm_mmu_page. */
 struct shadow_page {
 	gfn_t gfn; /* guest table shadowed, or first gfn mapped (direct) */
 	union sp_role role;
-	uint64_t spt[PT_ENTRIES];
-	uint64_t *xlat; /* shadowed_translation: gfn << 12 | access, indirect pages only */
+	struct spt_store spt; /* the SPTEs and translations: only through spt_get() and co. */
 	struct sptep_list parents;
 	uint64_t unsync_child_bitmap[PT_ENTRIES / 64];
 	unsigned unsync_children;
@@ -135,7 +161,9 @@ struct shadow {
 	struct shadow_stats st;
 	uint64_t rsvd[2][PT_MAX_LEVELS]; /* guest reserved bits [PS][level - 1] */
 	union sp_role root_role;
-	struct shadow_page *hash[SHADOW_HASH_BUCKETS];
+	struct shadow_page **hash; /* 1 << hash_shift buckets, see hash_bucket() */
+	unsigned hash_shift;
+	uint64_t hash_count; /* shadow pages in the hash */
 	struct shadow_page *active_head, *active_tail;
 	struct shadow_page *invalid_head; /* zapped, awaiting kvm_mmu_commit_zap_page */
 	struct shadow_page **by_frame;
@@ -174,6 +202,81 @@ static inline pfn_t spte_pfn(uint64_t spte)
 	return (spte & PTE_ADDR_MASK) >> X86_PAGE_SHIFT;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* SPTE storage (struct spt_store). */
+
+/* The inline slot of entry @idx, or its insertion point (*@at) and -1 when absent. */
+static inline int spt_small_find(const struct spt_store *t, unsigned idx, unsigned *at)
+{
+	unsigned k;
+
+	for (k = 0; k < t->small.n && t->small.idx[k] < idx; k++)
+		;
+	*at = k;
+	return k < t->small.n && t->small.idx[k] == idx ? (int)k : -1;
+}
+
+/* SPTE @idx of @sp (0: not present, nothing there). */
+static inline uint64_t spt_get(const struct shadow_page *sp, unsigned idx)
+{
+	unsigned at;
+	int k;
+
+	if (sp->spt.full)
+		return sp->spt.big.spte[idx];
+	k = spt_small_find(&sp->spt, idx, &at);
+	return k < 0 ? 0 : sp->spt.small.spte[k];
+}
+
+/* The translation stored with entry @idx (0 when none was). */
+static inline uint64_t sp_xlat(const struct shadow_page *sp, unsigned idx)
+{
+	unsigned at;
+	int k;
+
+	if (sp->spt.full)
+		return sp->spt.big.xlat ? sp->spt.big.xlat[idx] : 0;
+	k = spt_small_find(&sp->spt, idx, &at);
+	return k < 0 ? 0 : sp->spt.small.xlat[k];
+}
+
+/* The first index >= @idx holding a non-zero SPTE, or PT_ENTRIES. */
+static inline unsigned spt_next(const struct shadow_page *sp, unsigned idx)
+{
+	if (sp->spt.full) {
+		for (; idx < PT_ENTRIES && !sp->spt.big.spte[idx]; idx++)
+			;
+		return idx;
+	}
+	for (unsigned k = 0; k < sp->spt.small.n; k++)
+		if (sp->spt.small.idx[k] >= idx && sp->spt.small.spte[k])
+			return sp->spt.small.idx[k];
+	return PT_ENTRIES;
+}
+
+/* page.c: the slow paths (a new inline slot, the move to 4 KiB arrays). */
+void spt_store_slow(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t val,
+		    bool xlat);
+void spt_store_free(struct spt_store *t);
+
+/* Set SPTE @idx of @sp. Moving to 4 KiB arrays can fail: s->oom, the entry not stored. */
+static inline void spt_set(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t val)
+{
+	if (sp->spt.full)
+		sp->spt.big.spte[idx] = val;
+	else
+		spt_store_slow(s, sp, idx, val, false);
+}
+
+/* Set the translation of entry @idx (a page with guest PTEs); as spt_set() on failure. */
+static inline void sp_xlat_set(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t val)
+{
+	if (sp->spt.full && sp->spt.big.xlat)
+		sp->spt.big.xlat[idx] = val;
+	else
+		spt_store_slow(s, sp, idx, val, true);
+}
+
 static inline uint64_t pages_per_level(unsigned level)
 {
 	return 1ULL << (PT_INDEX_BITS * (level - 1));
@@ -198,7 +301,7 @@ void sptep_list_del(struct sptep_list *l, struct shadow_page *sp, unsigned idx);
 /* page.c: shadow pages, rmaps, write protection, zapping, recycling */
 struct shadow_page *sp_child(const struct shadow *s, uint64_t spte);
 gfn_t sp_gfn_at(const struct shadow_page *sp, unsigned idx);
-void sp_set_access(struct shadow_page *sp, unsigned idx, unsigned access);
+void sp_set_access(struct shadow *s, struct shadow_page *sp, unsigned idx, unsigned access);
 bool gfn_write_tracked(struct shadow *s, gfn_t gfn);
 bool gfn_lpage_disallowed(struct shadow *s, gfn_t gfn, unsigned level);
 struct shadow_page *hash_first(struct shadow *s, gfn_t gfn);
@@ -210,7 +313,7 @@ void drop_parent_pte(struct shadow *s, struct shadow_page *child, struct shadow_
 void rmap_add(struct shadow *s, struct shadow_page *sp, unsigned idx, gfn_t gfn, unsigned access);
 void drop_spte(struct shadow *s, struct shadow_page *sp, unsigned idx);
 void zap_pte(struct shadow *s, struct shadow_page *sp, unsigned idx);
-bool spte_update(uint64_t *sptep, uint64_t new_spte);
+bool spte_update(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t new_spte);
 bool write_protect_gfn(struct shadow *s, gfn_t gfn);
 unsigned prepare_zap(struct shadow *s, struct shadow_page *sp, bool *unstable);
 void commit_zap(struct shadow *s);

@@ -11,15 +11,141 @@
 
 #include "shadow/internal.h"
 
-/* kvm_page_table_hashfn(): hash_64(gfn, KVM_MMU_HASH_SHIFT), the golden-ratio multiply. */
-static unsigned hash_bucket(gfn_t gfn)
+/*
+ * kvm_page_table_hashfn(): hash_64(gfn, shift), the golden-ratio multiply. KVM has a fixed
+ * 4096 buckets (KVM_MMU_HASH_SHIFT 12); the model starts there and doubles the table as the
+ * shadow pages outnumber the buckets, since a trace scattered over a large space holds far
+ * more shadow pages than a VM usually does, and 4096 chains of ~60 pages made every lookup
+ * slow. Only speed differs: a lookup considers only the pages of one gfn, and those stay in
+ * their insertion order (newest first) through a rehash.
+ */
+static unsigned hash_bucket(const struct shadow *s, gfn_t gfn)
 {
-	return (unsigned)((gfn * 0x61c8864680b583ebULL) >> (64 - SHADOW_HASH_SHIFT));
+	return (unsigned)((gfn * 0x61c8864680b583ebULL) >> (64 - s->hash_shift));
 }
 
 struct shadow_page *hash_first(struct shadow *s, gfn_t gfn)
 {
-	return s->hash[hash_bucket(gfn)];
+	return s->hash[hash_bucket(s, gfn)];
+}
+
+/* Double the buckets. Each old chain is appended to the new chains in order, so the pages of
+ * one gfn (all in one old chain) keep their order. Without memory the table stays as it is. */
+static void hash_grow(struct shadow *s)
+{
+	size_t n_old = (size_t)1 << s->hash_shift, n_new = n_old * 2;
+	struct shadow_page **hash = calloc(n_new, sizeof(*hash));
+	struct shadow_page ***tail = malloc(n_new * sizeof(*tail));
+	struct shadow_page *sp, *next;
+
+	if (!hash || !tail) {
+		free(hash);
+		free(tail);
+		return;
+	}
+	for (size_t b = 0; b < n_new; b++)
+		tail[b] = &hash[b];
+	s->hash_shift++;
+	for (size_t b = 0; b < n_old; b++) {
+		for (sp = s->hash[b]; sp; sp = next) {
+			unsigned nb = hash_bucket(s, sp->gfn);
+
+			next = sp->hash_next;
+			sp->hash_next = NULL;
+			*tail[nb] = sp;
+			tail[nb] = &sp->hash_next;
+		}
+	}
+	free(tail);
+	free(s->hash);
+	s->hash = hash;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SPTE storage: the paths the inline accessors of internal.h leave to here. */
+
+/* The inline entries moved to 4 KiB arrays. */
+static int spt_store_grow(struct shadow_page *sp, bool xlat)
+{
+	struct spt_store *t = &sp->spt;
+	uint64_t *spte = calloc(PT_ENTRIES, sizeof(*spte)), *x = NULL;
+
+	if (spte && (xlat || sp_has_gptes(sp)))
+		x = calloc(PT_ENTRIES, sizeof(*x));
+	if (!spte || ((xlat || sp_has_gptes(sp)) && !x)) {
+		free(spte);
+		free(x);
+		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < t->small.n; k++) {
+		spte[t->small.idx[k]] = t->small.spte[k];
+		if (x)
+			x[t->small.idx[k]] = t->small.xlat[k];
+	}
+	t->full = true;
+	t->big.spte = spte;
+	t->big.xlat = x;
+	return 0;
+}
+
+/*
+ * Store @val as SPTE @idx of @sp (or, with @xlat, as its translation) where the inline
+ * accessors cannot: in the inline list (a zero SPTE frees its slot), or after moving to
+ * 4 KiB arrays when the list is full. s->oom when that fails.
+ */
+void spt_store_slow(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t val, bool xlat)
+{
+	struct spt_store *t = &sp->spt;
+	unsigned at;
+	int k;
+
+	if (t->full) { /* a translation for a page that had no array for them */
+		if (!(t->big.xlat = calloc(PT_ENTRIES, sizeof(*t->big.xlat)))) {
+			s->oom = true;
+			return;
+		}
+		t->big.xlat[idx] = val;
+		return;
+	}
+	k = spt_small_find(t, idx, &at);
+	if (k >= 0 && xlat) {
+		t->small.xlat[k] = val;
+	} else if (k >= 0 && val) {
+		t->small.spte[k] = val;
+	} else if (k >= 0) {
+		t->small.n--;
+		for (unsigned j = (unsigned)k; j < t->small.n; j++) {
+			t->small.idx[j] = t->small.idx[j + 1];
+			t->small.spte[j] = t->small.spte[j + 1];
+			t->small.xlat[j] = t->small.xlat[j + 1];
+		}
+	} else if (!val) {
+		return; /* an absent entry reads as zero already */
+	} else if (t->small.n < SPT_SMALL) {
+		for (unsigned j = t->small.n; j > at; j--) {
+			t->small.idx[j] = t->small.idx[j - 1];
+			t->small.spte[j] = t->small.spte[j - 1];
+			t->small.xlat[j] = t->small.xlat[j - 1];
+		}
+		t->small.idx[at] = (uint16_t)idx;
+		t->small.spte[at] = xlat ? 0 : val;
+		t->small.xlat[at] = xlat ? val : 0;
+		t->small.n++;
+	} else if (spt_store_grow(sp, xlat)) {
+		s->oom = true;
+	} else if (xlat) {
+		t->big.xlat[idx] = val;
+	} else {
+		t->big.spte[idx] = val;
+	}
+}
+
+void spt_store_free(struct spt_store *t)
+{
+	if (!t->full)
+		return;
+	free(t->big.spte);
+	free(t->big.xlat);
 }
 
 /* The shadow page a non-leaf SPTE points to (to_shadow_page()). */
@@ -34,20 +160,21 @@ struct shadow_page *sp_child(const struct shadow *s, uint64_t spte)
 gfn_t sp_gfn_at(const struct shadow_page *sp, unsigned idx)
 {
 	if (!sp->role.direct)
-		return sp->xlat[idx] >> X86_PAGE_SHIFT;
+		return sp_xlat(sp, idx) >> X86_PAGE_SHIFT;
 	return sp->gfn + ((gfn_t)idx << (PT_INDEX_BITS * (sp->role.level - 1)));
 }
 
 /* kvm_mmu_page_set_translation() for indirect pages; direct pages derive both. */
-static void sp_set_translation(struct shadow_page *sp, unsigned idx, gfn_t gfn, unsigned access)
+static void sp_set_translation(struct shadow *s, struct shadow_page *sp, unsigned idx, gfn_t gfn,
+			       unsigned access)
 {
 	if (sp_has_gptes(sp))
-		sp->xlat[idx] = gfn << X86_PAGE_SHIFT | access;
+		sp_xlat_set(s, sp, idx, gfn << X86_PAGE_SHIFT | access);
 }
 
-void sp_set_access(struct shadow_page *sp, unsigned idx, unsigned access)
+void sp_set_access(struct shadow *s, struct shadow_page *sp, unsigned idx, unsigned access)
 {
-	sp_set_translation(sp, idx, sp_gfn_at(sp, idx), access);
+	sp_set_translation(s, sp, idx, sp_gfn_at(sp, idx), access);
 }
 
 static void stat_pages(struct shadow *s, unsigned level, int delta)
@@ -96,12 +223,14 @@ static void lpage_disallow(struct shadow *s, gfn_t gfn, int delta)
 	}
 }
 
-static bool spte_write_protect(uint64_t *sptep)
+static bool spte_write_protect(struct shadow *s, struct shadow_page *sp, unsigned idx)
 {
+	uint64_t spte = spt_get(sp, idx);
+
 	/* spte_write_protect(pt_protect=true): clear W and MMU-writable. */
-	if (!(*sptep & PTE_RW) && !(*sptep & SPTE_MMU_WRITABLE))
+	if (!(spte & PTE_RW) && !(spte & SPTE_MMU_WRITABLE))
 		return false;
-	return spte_update(sptep, *sptep & ~(PTE_RW | SPTE_MMU_WRITABLE));
+	return spte_update(s, sp, idx, spte & ~(PTE_RW | SPTE_MMU_WRITABLE));
 }
 
 /* kvm_mmu_slot_gfn_write_protect(min_level=4K): every leaf SPTE mapping @gfn, 4K to 1G. */
@@ -114,7 +243,7 @@ bool write_protect_gfn(struct shadow *s, gfn_t gfn)
 			meta_get(&s->meta, level, gfn >> (PT_INDEX_BITS * (level - 1)), false);
 
 		for (uint32_t i = 0; m && i < m->rmap.n; i++)
-			flush |= spte_write_protect(&m->rmap.v[i].sp->spt[m->rmap.v[i].idx]);
+			flush |= spte_write_protect(s, m->rmap.v[i].sp, m->rmap.v[i].idx);
 	}
 	return flush;
 }
@@ -158,12 +287,12 @@ static void unaccount_shadowed(struct shadow *s, struct shadow_page *sp)
 /* rmaps and SPTE updates */
 
 /* mmu_spte_update(): returns whether a TLB flush is needed. */
-bool spte_update(uint64_t *sptep, uint64_t new_spte)
+bool spte_update(struct shadow *s, struct shadow_page *sp, unsigned idx, uint64_t new_spte)
 {
-	uint64_t old = *sptep;
+	uint64_t old = spt_get(sp, idx);
 	bool flush = false;
 
-	*sptep = new_spte;
+	spt_set(s, sp, idx, new_spte);
 	if (!spte_present(old))
 		return false;
 	if ((old & SPTE_MMU_WRITABLE) && !(new_spte & PTE_RW))
@@ -186,9 +315,9 @@ static void zap_all_rmap_sptes(struct shadow *s, struct frame_meta *m, unsigned 
 	for (uint32_t i = 0; i < m->rmap.n; i++) {
 		struct sptep p = m->rmap.v[i];
 
-		if (spte_present(p.sp->spt[p.idx]))
+		if (spte_present(spt_get(p.sp, p.idx)))
 			stat_pages(s, level, -1);
-		p.sp->spt[p.idx] = 0;
+		spt_set(s, p.sp, p.idx, 0);
 	}
 	m->rmap.n = 0;
 }
@@ -200,7 +329,7 @@ void rmap_add(struct shadow *s, struct shadow_page *sp, unsigned idx, gfn_t gfn,
 	struct frame_meta *m;
 	uint32_t count;
 
-	sp_set_translation(sp, idx, gfn, access);
+	sp_set_translation(s, sp, idx, gfn, access);
 	stat_pages(s, level, 1);
 	m = rmap_of(s, gfn, level, true);
 	if (!m || sptep_list_add(&m->rmap, sp, idx)) {
@@ -217,14 +346,18 @@ void rmap_add(struct shadow *s, struct shadow_page *sp, unsigned idx, gfn_t gfn,
 /* drop_spte(): clear a leaf SPTE and drop it from its rmap. */
 void drop_spte(struct shadow *s, struct shadow_page *sp, unsigned idx)
 {
-	uint64_t old = sp->spt[idx];
+	uint64_t old = spt_get(sp, idx);
 	struct frame_meta *m;
+	gfn_t gfn;
 
-	sp->spt[idx] = 0;
-	if (!spte_present(old))
+	if (!spte_present(old)) {
+		spt_set(s, sp, idx, 0);
 		return;
+	}
+	gfn = sp_gfn_at(sp, idx); /* before the entry, and its translation, go */
+	spt_set(s, sp, idx, 0);
 	stat_pages(s, sp->role.level, -1);
-	m = rmap_of(s, sp_gfn_at(sp, idx), sp->role.level, false);
+	m = rmap_of(s, gfn, sp->role.level, false);
 	if (m)
 		sptep_list_del(&m->rmap, sp, idx);
 }
@@ -233,15 +366,14 @@ void drop_spte(struct shadow *s, struct shadow_page *sp, unsigned idx)
 void drop_parent_pte(struct shadow *s, struct shadow_page *child, struct shadow_page *parent,
 		     unsigned idx)
 {
-	(void)s;
 	sptep_list_del(&child->parents, parent, idx);
-	parent->spt[idx] = 0;
+	spt_set(s, parent, idx, 0);
 }
 
 /* mmu_page_zap_pte(): a leaf is dropped, a child page only unlinked (not zapped). */
 void zap_pte(struct shadow *s, struct shadow_page *sp, unsigned idx)
 {
-	uint64_t pte = sp->spt[idx];
+	uint64_t pte = spt_get(sp, idx);
 
 	if (spte_present(pte)) {
 		if (spte_last(pte, sp->role.level))
@@ -249,7 +381,7 @@ void zap_pte(struct shadow *s, struct shadow_page *sp, unsigned idx)
 		else
 			drop_parent_pte(s, sp_child(s, pte), sp, idx);
 	} else if (pte & SPTE_MMIO) {
-		sp->spt[idx] = 0;
+		spt_set(s, sp, idx, 0);
 	}
 }
 
@@ -288,12 +420,13 @@ void unlink_unsync(struct shadow *s, struct shadow_page *sp)
 void link_shadow_page(struct shadow *s, struct shadow_page *parent, unsigned idx,
 		      struct shadow_page *child)
 {
-	if (spte_present(parent->spt[idx])) {
+	if (spte_present(spt_get(parent, idx))) {
 		drop_spte(s, parent, idx); /* drop_large_spte(), with a flush */
 		remote_flush(s);
 	}
 	/* make_nonleaf_spte(): present, writable, user, accessed, executable */
-	parent->spt[idx] = sp_hpa(s, child) | PTE_P | PTE_RW | PTE_US | PTE_A | SPTE_MMU_PRESENT;
+	spt_set(s, parent, idx,
+		sp_hpa(s, child) | PTE_P | PTE_RW | PTE_US | PTE_A | SPTE_MMU_PRESENT);
 	if (sptep_list_add(&child->parents, parent, idx))
 		s->oom = true;
 	if (child->unsync_children || child->unsync)
@@ -373,25 +506,24 @@ static void frame_release(struct shadow *s, struct shadow_page *sp)
 static struct shadow_page *alloc_shadow_page(struct shadow *s, gfn_t gfn, union sp_role role)
 {
 	struct shadow_page *sp = calloc(1, sizeof(*sp));
-	unsigned b = hash_bucket(gfn);
+	unsigned b;
 
 	if (!sp)
 		return NULL;
-	if (!role.direct && !(sp->xlat = calloc(PT_ENTRIES, sizeof(*sp->xlat)))) {
-		free(sp);
-		return NULL;
-	}
 	if (frame_alloc(s, sp)) {
-		free(sp->xlat);
 		free(sp);
 		return NULL;
 	}
+	if (s->hash_count >= (1ULL << s->hash_shift))
+		hash_grow(s);
+	b = hash_bucket(s, gfn);
 	active_add_head(s, sp);
 	s->n_used++;
 	sp->gfn = gfn;
 	sp->role = role;
 	sp->hash_next = s->hash[b];
 	s->hash[b] = sp;
+	s->hash_count++;
 	if (sp_has_gptes(sp))
 		account_shadowed(s, sp);
 	return sp;
@@ -460,15 +592,17 @@ struct shadow_page *get_shadow_page(struct shadow *s, gfn_t gfn, union sp_role r
 /* kvm_mmu_free_shadow_page(): out of the hash, its frame back to the pool. */
 void free_shadow_page(struct shadow *s, struct shadow_page *sp)
 {
-	struct shadow_page **pp = &s->hash[hash_bucket(sp->gfn)];
+	struct shadow_page **pp = &s->hash[hash_bucket(s, sp->gfn)];
 
 	while (*pp && *pp != sp)
 		pp = &(*pp)->hash_next;
-	if (*pp)
+	if (*pp) {
 		*pp = sp->hash_next;
+		s->hash_count--;
+	}
 	frame_release(s, sp);
 	free(sp->parents.v);
-	free(sp->xlat);
+	spt_store_free(&sp->spt);
 	free(sp);
 }
 
@@ -508,9 +642,10 @@ unsigned prepare_zap(struct shadow *s, struct shadow_page *sp, bool *unstable)
 	s->st.kvm_mmu_prepare_zap_page++;
 	s->st.mmu_shadow_zapped++;
 	nr = zap_unsync_children(s, sp);
-	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		zap_pte(s, sp, i); /* kvm_mmu_page_unlink_children() */
-	while (sp->parents.n)	   /* kvm_mmu_unlink_parents() */
+	/* kvm_mmu_page_unlink_children(): zap_pte() on an entry that is zero does nothing */
+	for (unsigned i = spt_next(sp, 0); i < PT_ENTRIES; i = spt_next(sp, i + 1))
+		zap_pte(s, sp, i);
+	while (sp->parents.n) /* kvm_mmu_unlink_parents() */
 		drop_parent_pte(s, sp, sp->parents.v[0].sp, sp->parents.v[0].idx);
 	if (unstable)
 		*unstable = nr != 0;
@@ -622,7 +757,7 @@ uint64_t shadow__host_unmap_locked(struct shadow *s, gfn_t gfn, uint64_t n)
 			struct frame_meta *m = meta_get(&s->meta, level, key, false);
 
 			for (uint32_t i = 0; m && i < m->rmap.n; i++)
-				dropped += spte_present(m->rmap.v[i].sp->spt[m->rmap.v[i].idx]);
+				dropped += spte_present(spt_get(m->rmap.v[i].sp, m->rmap.v[i].idx));
 			if (m)
 				zap_all_rmap_sptes(s, m, level); /* pte_list_destroy() */
 		}

@@ -53,6 +53,13 @@ struct shadow *shadow__new(const struct shadow_config *cfg, const struct shadow_
 		errno = ENOMEM;
 		return NULL;
 	}
+	s->hash_shift = SHADOW_HASH_SHIFT;
+	s->hash = calloc((size_t)1 << s->hash_shift, sizeof(*s->hash));
+	if (!s->hash) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	s->cfg = *cfg;
 	s->ops = *ops;
 	s->ctx = ctx;
@@ -70,16 +77,17 @@ void shadow__delete(struct shadow *s)
 {
 	if (!s)
 		return;
-	for (unsigned b = 0; b < SHADOW_HASH_BUCKETS; b++) {
+	for (size_t b = 0; s->hash && b < ((size_t)1 << s->hash_shift); b++) {
 		while (s->hash[b]) {
 			struct shadow_page *sp = s->hash[b];
 
 			s->hash[b] = sp->hash_next;
 			free(sp->parents.v);
-			free(sp->xlat);
+			spt_store_free(&sp->spt);
 			free(sp);
 		}
 	}
+	free(s->hash);
 	meta_free(&s->meta);
 	free(s->by_frame);
 	free(s->free_frames);
@@ -109,7 +117,7 @@ uint64_t shadow__read_spte(const struct shadow *s, hpa_t hpa)
 
 	if (hpa < s->cfg.spt_base || frame >= s->nframes || !(sp = s->by_frame[frame]))
 		return 0;
-	return sp->spt[(hpa & X86_PAGE_MASK) >> 3];
+	return spt_get(sp, (unsigned)((hpa & X86_PAGE_MASK) >> 3));
 }
 
 void shadow__stats(const struct shadow *s, struct shadow_stats *out)

@@ -24,7 +24,7 @@
 #define SHADOW_REFILL_PAGES	      25   /* KVM_REFILL_PAGES, asm/kvm_host.h */
 #define SHADOW_MIN_ALLOC_PAGES	      64   /* KVM_MIN_ALLOC_MMU_PAGES, asm/kvm_host.h */
 #define SHADOW_PAGES_RATIO	      50   /* KVM_MEMSLOT_PAGES_TO_MMU_PAGES_RATIO */
-#define SHADOW_HASH_SHIFT	      12   /* KVM_MMU_HASH_SHIFT, asm/kvm_host.h */
+#define SHADOW_HASH_SHIFT	      12   /* KVM_MMU_HASH_SHIFT, asm/kvm_host.h; grown */
 #define SHADOW_FLOOD_WRITES	      3	   /* detect_write_flooding(), mmu/mmu.c */
 #define SHADOW_RMAP_RECYCLE_THRESHOLD 1000 /* RMAP_RECYCLE_THRESHOLD, mmu/mmu.c */
 

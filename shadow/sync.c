@@ -80,7 +80,7 @@ unsigned unsync_walk(struct shadow *s, struct shadow_page *sp, struct sp_vec *ou
 
 		while (word) {
 			unsigned idx = w * 64 + (unsigned)__builtin_ctzll(word);
-			uint64_t spte = sp->spt[idx];
+			uint64_t spte = spt_get(sp, idx);
 			struct shadow_page *child;
 
 			word &= word - 1;
@@ -119,13 +119,11 @@ int sync_page(struct shadow *s, struct shadow_page *sp)
 
 	if (sp->role.direct)
 		return -1;
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t gpte, spte;
+	for (unsigned i = spt_next(sp, 0); i < PT_ENTRIES; i = spt_next(sp, i + 1)) {
+		uint64_t gpte, spte, old = spt_get(sp, i);
 		unsigned access;
 		gfn_t gfn;
 
-		if (!sp->spt[i])
-			continue;
 		if (s->ops.read(s->ctx, first + i * 8, &gpte))
 			return -1;
 		if (prefetch_invalid_gpte(s, sp, i, gpte)) {
@@ -135,13 +133,14 @@ int sync_page(struct shadow *s, struct shadow_page *sp)
 		gfn = (gpte & PTE_ADDR_MASK) >> X86_PAGE_SHIFT;
 		access = sp->role.access & gpte_access(gpte);
 		protect_clean_gpte(&access, gpte);
-		if (sp->spt[i] & SPTE_MMIO) {
+		if (old & SPTE_MMIO) {
 			/* sync_mmio_spte() */
-			if (gfn != spte_pfn(sp->spt[i] & ~SPTE_MMIO))
-				sp->spt[i] = 0;
+			if (gfn != spte_pfn(old & ~SPTE_MMIO))
+				spt_set(s, sp, i, 0);
 			else
-				sp->spt[i] = SPTE_MMIO | (gfn << X86_PAGE_SHIFT) |
-					     (access & (SHADOW_ACC_WRITE | SHADOW_ACC_USER));
+				spt_set(s, sp, i,
+					SPTE_MMIO | (gfn << X86_PAGE_SHIFT) |
+						(access & (SHADOW_ACC_WRITE | SHADOW_ACC_USER)));
 			continue;
 		}
 		if (gfn != sp_gfn_at(sp, i)) {
@@ -149,10 +148,10 @@ int sync_page(struct shadow *s, struct shadow_page *sp)
 			flush = true;
 			continue;
 		}
-		sp_set_access(sp, i, access);
-		make_spte(s, sp, access, gfn, spte_pfn(sp->spt[i]), sp->spt[i], true, false,
-			  sp->spt[i] & SPTE_HOST_WRITABLE, &spte);
-		flush |= spte_update(&sp->spt[i], spte);
+		sp_set_access(s, sp, i, access);
+		make_spte(s, sp, access, gfn, spte_pfn(old), old, true, false,
+			  old & SPTE_HOST_WRITABLE, &spte);
+		flush |= spte_update(s, sp, i, spte);
 	}
 	return flush;
 }
@@ -206,7 +205,7 @@ void invlpg_root(struct shadow *s, gva_t gva, struct shadow_page *root)
 
 	while (sp) {
 		unsigned idx = pt_index(gva, level);
-		uint64_t old = sp->spt[idx], gpte, cur;
+		uint64_t old = spt_get(sp, idx), gpte, cur;
 
 		if (spte_last(old, level)) {
 			if (!sp->unsync)
@@ -220,7 +219,7 @@ void invlpg_root(struct shadow *s, gva_t gva, struct shadow_page *root)
 		}
 		if (!sp->unsync_children)
 			break;
-		cur = sp->spt[idx];
+		cur = spt_get(sp, idx);
 		if (!spte_present(cur) || spte_last(cur, level))
 			break;
 		sp = sp_child(s, cur);

@@ -75,7 +75,7 @@ void shadow__guest_write(struct shadow *s, gpa_t gpa, uint64_t value, unsigned b
 			continue;
 		}
 		idx = (unsigned)(gpa & X86_PAGE_MASK) / 8;
-		entry = sp->spt[idx];
+		entry = spt_get(sp, idx);
 		zap_pte(s, sp, idx);
 		if (gentry && sp->role.level != 1)
 			s->st.mmu_pde_zapped++;

@@ -61,11 +61,12 @@ static inline int input_access(struct machine *m, const struct atrace_rec *r,
 	return 0;
 }
 
-static void input_map_error(const char *where, uint64_t at, const char *sep,
-			    const struct atrace_rec *r, int rc, char *err, size_t errlen)
+static void input_map_error(const struct machine *m, const char *where, uint64_t at,
+			    const char *sep, const struct atrace_rec *r, int rc, char *err,
+			    size_t errlen)
 {
 	snprintf(err, errlen, "%s%s%" PRIu64 ": cannot map address 0x%" PRIx64 ": %s", where, sep,
-		 at, r->addr, rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
+		 at, r->addr, rc == -ENOSPC ? machine__full_msg(m) : strerror(-rc));
 }
 
 int sim_input_lackey(struct machine *m, const char *path, struct sim_input_stats *st, char *err,
@@ -90,7 +91,8 @@ int sim_input_lackey(struct machine *m, const char *path, struct sim_input_stats
 	while ((rc = lackey_reader__next(lr, &r, err, errlen)) > 0) {
 		rc = input_access(m, &r, st);
 		if (rc) {
-			input_map_error(name, lackey_reader__lines(lr), ":", &r, rc, err, errlen);
+			input_map_error(m, name, lackey_reader__lines(lr), ":", &r, rc, err,
+					errlen);
 			break;
 		}
 	}
@@ -124,8 +126,8 @@ int sim_input_atrace(struct machine *m, const char *path, struct sim_input_stats
 	while ((rc = atrace_reader__next(rd, &r, err, errlen)) > 0) {
 		rc = input_access(m, &r, st);
 		if (rc) {
-			input_map_error(name, atrace_reader__counts(rd)->records, ": record ", &r,
-					rc, err, errlen);
+			input_map_error(m, name, atrace_reader__counts(rd)->records, ": record ",
+					&r, rc, err, errlen);
 			break;
 		}
 	}

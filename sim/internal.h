@@ -19,6 +19,11 @@
 	"the simulated machine's guest-physical memory is full (64G: page tables in [1M, 1G) " \
 	"and [48G, 64G), data pages from 1G up: at most about 4.2 million table pages and 12 " \
 	"million data pages; shadow mode keeps its tables in the first GiB: about 260,000)"
+/* -ENOSPC in shadow mode once its tables have filled [1M, 1G): machine__full_msg(). */
+#define SIM_FULL_SHADOW_MSG                                                                   \
+	"the guest's page tables fill its first GiB, where shadow mode keeps them (at most "  \
+	"261,888 table pages; a scattered trace takes about one per 2M region touched): use " \
+	"--paging native or nested (tables up to 64G), or a trace over fewer 2M regions"
 #define SIM_BATCH  1024
 #define SIM_MAX_AS 16 /* guest address spaces an event file may switch between */
 /* The host's shared zero page (host_anon), at an HPA no guest frame is backed by. */
@@ -102,6 +107,7 @@ int machine_map(struct ptmem *mem, uint64_t root, uint64_t va, uint64_t pa, enum
  * load) and gives the tables the simulator walks; the others are called where the machine
  * touches a page for the first time, maps a guest page, or accesses memory.
  */
+const char *machine__full_msg(const struct machine *m);
 int machine__spt_new(struct machine *m, struct sim_tables *t);
 int machine__spt_start(struct machine *m);
 void machine__spt_free(struct machine *m);

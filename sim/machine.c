@@ -120,6 +120,15 @@ int machine__host_cover(struct machine *m, gpa_t *end, gpa_t gpa_end)
 	return 0;
 }
 
+/* What -ENOSPC from mapping means: the shadow-mode table limit once it is reached, else the
+ * limits of the guest-physical space. */
+const char *machine__full_msg(const struct machine *m)
+{
+	if (m->mode == PAGING_SHADOW && m->next_table + X86_PAGE_SIZE > SIM_DATA_BASE)
+		return SIM_FULL_SHADOW_MSG;
+	return SIM_FULL_MSG;
+}
+
 /* Guest table frames: bump allocated, and backed by the host in nested mode. */
 static int machine_alloc_table(void *ctx, uint64_t *pa)
 {
@@ -496,7 +505,7 @@ static int machine__run_workload(struct machine *m, struct sim_input_stats *st, 
 	rc = m->c->input == SIM_IN_RUN ? 0 : machine__map_guest(m, SIM_GUEST_BASE, len);
 	if (rc) {
 		snprintf(err, errlen, "building guest tables for %" PRIu64 " bytes: %s", len,
-			 rc == -ENOSPC ? SIM_FULL_MSG : strerror(-rc));
+			 rc == -ENOSPC ? machine__full_msg(m) : strerror(-rc));
 		return rc;
 	}
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -581,7 +590,7 @@ int sim_machine_run(const struct sim_machine_config *c, enum paging_mode mode,
 	table_err = machine__finish(m, out);
 	if (!rc && table_err) {
 		snprintf(err, errlen, "building %s tables: %s", paging_mode_name(mode),
-			 table_err == -ENOSPC ? SIM_FULL_MSG : strerror(-table_err));
+			 table_err == -ENOSPC ? machine__full_msg(m) : strerror(-table_err));
 		rc = table_err;
 	}
 	machine__free(m);

@@ -158,6 +158,45 @@ PY
 	check "sparse $mode: 300000 walks" [ "$(json_get "$TMP/sparse-$mode/sim.json" "['results'][0]['walks']['count']")" = 300000 ]
 	check "sparse $mode: peak RSS ${rss} KiB under 64 MiB + 1 KiB x 300000 pages" [ "${rss:-999999999}" -lt $((65536 + 300000)) ]
 done
+# Shadow mode adds KVM's model: about one shadow page per page here (each guest leaf table
+# holds one entry, and is shadowed), ~300 bytes while it holds at most four entries (8.5 KiB
+# when every shadow page had 4 KiB of SPTEs and 4 KiB of translations), and per leaf SPTE
+# (the data page's, and the direct map's over each guest table) an rmap entry of ~100 bytes.
+# Bound: 1 KiB more per page touched, 64 MiB + 2 KiB per page: ~650 MiB, where shadow pages
+# of 4K SPTEs took ~2 GB.
+python3 - "$MEMVIRT" "$TMP/sparse.mvat" "$TMP/sparse-shadow" >"$TMP/rss" <<'PY'
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "sim", "--access-trace", sys.argv[2], "--paging", "shadow",
+                "--out", sys.argv[3]], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB
+PY
+rss=$(cat "$TMP/rss")
+check "sparse shadow: ran" [ -n "$rss" ]
+check "sparse shadow: 300000 accesses" [ "$(json_get "$TMP/sparse-shadow/sim.json" "['results'][0]['accesses']")" = 300000 ]
+check "sparse shadow: 300000 guest faults, one per first touch" [ "$(json_get "$TMP/sparse-shadow/sim.json" "['results'][0]['shadow_mmu']['counters']['pf_guest']")" = 300000 ]
+check "sparse shadow: peak RSS ${rss} KiB under 64 MiB + 2 KiB x 300000 pages" [ "${rss:-999999999}" -lt $((65536 + 2 * 300000)) ]
+
+# Shadow mode's guest tables fill the first GiB (261,888 frames) before a page in each of
+# 2^17 - 1 1G regions is mapped: each takes a leaf table and a directory of its own. One
+# line naming the limit and the way out, exit 1 (a simulation failure).
+python3 - "$TMP/gig.mvat" <<'PY'
+import sys
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7f) | 0x80); v >>= 7
+    out.append(v); return bytes(out)
+b = bytearray(b"MVAT\r\n\x1a\n" + bytes([1, 0, 16, 0, 0, 0, 0, 0]))
+for i in range(1, 1 << 17):
+    b.append(8 << 2); b += varint(2 << 30)  # a load 1G after the last one: zigzag(1G) = 2G
+b.append(3); b += varint((1 << 17) - 1)
+open(sys.argv[1], "wb").write(b)
+PY
+expect 1 "shadow tables past the first GiB" -- "$MEMVIRT" sim --access-trace "$TMP/gig.mvat" --paging shadow --out "$TMP/x"
+check "shadow tables past the first GiB: one line" one_line "$TMP/err"
+check "shadow tables past the first GiB: names the limit" has "fill its first GiB, where shadow mode keeps them" "$TMP/err"
+check "shadow tables past the first GiB: names the way out" has "use --paging native or nested" "$TMP/err"
+expect 0 "the same trace, native" -- "$MEMVIRT" sim --access-trace "$TMP/gig.mvat" --paging native --out "$TMP/x"
 
 # A 64G footprint: its tables (128 MiB of 4K leaves) and the pages its 10,000 accesses touch,
 # not 64 GiB.
