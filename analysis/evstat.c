@@ -355,13 +355,13 @@ void ev_stat_latency(const struct ev_stat *s, enum ev_pair pair, struct ev_laten
 	const struct pct_hist *l;
 
 	memset(out, 0, sizeof(*out));
-	if ((unsigned)pair >= EV_PAIR_COUNT || !s->lat[pair].count)
+	if ((unsigned)pair >= EV_PAIR_COUNT || !s->lat[pair].s.count)
 		return;
 	l = &s->lat[pair];
-	out->n = l->count;
-	out->min = l->min;
-	out->max = l->max;
-	out->avg = l->sum / (double)l->count;
+	out->n = l->s.count;
+	out->min = l->s.min;
+	out->max = l->s.max;
+	out->avg = l->s.sum / (double)l->s.count;
 	out->p50 = pct_hist__percentile(l, 50);
 	out->p99 = pct_hist__percentile(l, 99);
 }
@@ -467,10 +467,10 @@ static const char *const hist_keys[EV_HIST_COUNT] = {"exit_to_entry_ns", "walk_t
 static void write_hists_text(const struct ev_stat *s, FILE *out)
 {
 	for (int h = 0; h < EV_HIST_COUNT; h++) {
-		if (!s->hist[h].count)
+		if (!s->hist[h].s.count)
 			continue;
 		fprintf(out, "\nhistogram: %s (%" PRIu64 " samples, every one)\n", hist_titles[h],
-			s->hist[h].count);
+			s->hist[h].s.count);
 		log2_hist__print(&s->hist[h], out, 2);
 	}
 }

@@ -11,7 +11,7 @@
 void log2_hist__init(struct log2_hist *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->min = UINT64_MAX;
+	sample_sum__init(&h->s);
 }
 
 unsigned log2_hist_bucket(uint64_t v)
@@ -31,12 +31,7 @@ uint64_t log2_hist_hi(unsigned k)
 
 void log2_hist__add(struct log2_hist *h, uint64_t v)
 {
-	h->count++;
-	h->sum += (double)v;
-	if (v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
+	sample_sum__add(&h->s, v);
 	h->bucket[log2_hist_bucket(v)]++;
 }
 
@@ -94,10 +89,10 @@ void log2_hist__print(const struct log2_hist *h, FILE *out, unsigned indent)
 void log2_hist__json(const struct log2_hist *h, struct json *j, const char *key)
 {
 	json_obj_begin(j, key);
-	json_u64(j, "count", h->count);
-	json_u64(j, "min", h->count ? h->min : 0);
-	json_double(j, "avg", h->count ? h->sum / (double)h->count : 0);
-	json_u64(j, "max", h->max);
+	json_u64(j, "count", h->s.count);
+	json_u64(j, "min", h->s.count ? h->s.min : 0);
+	json_double(j, "avg", h->s.count ? h->s.sum / (double)h->s.count : 0);
+	json_u64(j, "max", h->s.max);
 	json_arr_begin(j, "buckets");
 	for (unsigned k = 0; k < LOG2_HIST_BUCKETS; k++) {
 		if (!h->bucket[k])

@@ -15,9 +15,29 @@ struct json;
 /* Bucket 0 holds the value 0; bucket k >= 1 holds [2^(k-1), 2^k). */
 #define LOG2_HIST_BUCKETS 65
 
-struct log2_hist {
-	uint64_t count, min, max;
+/* What a histogram knows exactly of its samples: how many, the least, the largest, their sum. */
+struct sample_sum {
+	uint64_t count, min, max; /* min is UINT64_MAX while empty */
 	double sum;
+};
+
+static inline void sample_sum__init(struct sample_sum *s)
+{
+	*s = (struct sample_sum){.min = UINT64_MAX};
+}
+
+static inline void sample_sum__add(struct sample_sum *s, uint64_t v)
+{
+	s->count++;
+	s->sum += (double)v;
+	if (v < s->min)
+		s->min = v;
+	if (v > s->max)
+		s->max = v;
+}
+
+struct log2_hist {
+	struct sample_sum s;
 	uint64_t bucket[LOG2_HIST_BUCKETS];
 };
 

@@ -7,7 +7,7 @@
 void pct_hist__init(struct pct_hist *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->min = UINT64_MAX;
+	sample_sum__init(&h->s);
 }
 
 /*
@@ -46,34 +46,29 @@ uint64_t pct_hist_hi(unsigned b)
 
 void pct_hist__add(struct pct_hist *h, uint64_t v)
 {
-	h->count++;
-	h->sum += (double)v;
-	if (v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
+	sample_sum__add(&h->s, v);
 	h->bucket[pct_hist_bucket(v)]++;
 }
 
 uint64_t pct_hist__percentile(const struct pct_hist *h, unsigned p)
 {
 	/* rank = ceil(count * p / 100), split so count * p cannot overflow. */
-	uint64_t q = h->count / 100, r = h->count % 100, rank, seen = 0;
+	uint64_t q = h->s.count / 100, r = h->s.count % 100, rank, seen = 0;
 
-	if (!h->count)
+	if (!h->s.count)
 		return 0;
 	if (p > 100)
 		p = 100;
 	rank = q * p + (r * p + 99) / 100;
 	if (!rank)
 		rank = 1;
-	for (unsigned b = pct_hist_bucket(h->min); b < PCT_HIST_BUCKETS; b++) {
+	for (unsigned b = pct_hist_bucket(h->s.min); b < PCT_HIST_BUCKETS; b++) {
 		seen += h->bucket[b];
 		if (seen >= rank) {
 			uint64_t hi = pct_hist_hi(b);
 
-			return hi < h->max ? hi : h->max;
+			return hi < h->s.max ? hi : h->s.max;
 		}
 	}
-	return h->max; /* not reached: the buckets sum to count */
+	return h->s.max; /* not reached: the buckets sum to count */
 }

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "analysis/hist.h"
+
 /*
  * Values below 2^PCT_HIST_SUB_BITS have a bucket each (exact); a value v in
  * [2^e, 2^(e+1)), e >= PCT_HIST_SUB_BITS, falls in a bucket 2^(e - SUB_BITS)
@@ -26,8 +28,7 @@
 #define PCT_HIST_REL_ERROR (1.0 / PCT_HIST_SUB)
 
 struct pct_hist {
-	uint64_t count, min, max; /* exact; min is UINT64_MAX while empty */
-	double sum;
+	struct sample_sum s; /* exact */
 	uint64_t bucket[PCT_HIST_BUCKETS];
 };
 

@@ -252,7 +252,7 @@ static int hist_csv(struct report_out *o)
 					first = first < b ? first : b;
 					last = b;
 				}
-			for (unsigned b = first; b <= last && h->count; b++)
+			for (unsigned b = first; b <= last && h->s.count; b++)
 				fprintf(f, "%s,%s,%s,%s,%u,%llu,%llu,[%llu-%llu),%llu\n", in->label,
 					in->label, m ? "fault_latency" : "walk_levels",
 					m ? "ns" : "paging elements", b,
@@ -298,7 +298,7 @@ static int hist_plot(struct report_out *o, bool latency)
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < o->set->n; i++)
-		total += o->set->in[i].trace && hist_of(o->set->in[i].trace, latency)->count;
+		total += o->set->in[i].trace && hist_of(o->set->in[i].trace, latency)->s.count;
 	if (!total) {
 		report_plot_skip(p, latency ? "no traced run whose guest faults join a KVM SPTE "
 					      "(kvm_mmu_set_spte after guest_fault)"
@@ -317,7 +317,7 @@ static int hist_plot(struct report_out *o, bool latency)
 		const struct report_input *in = &o->set->in[i];
 		char x[128];
 
-		if (!in->trace || !hist_of(in->trace, latency)->count)
+		if (!in->trace || !hist_of(in->trace, latency)->s.count)
 			continue;
 		snprintf(x, sizeof(x),
 			 "(strcol(\"metric\") eq \"%s\" ? column(\"bucket\") + %.3f : NaN)",

@@ -173,7 +173,7 @@ static void test_hist(void)
 		log2_hist__add(&h, v);
 		expect[slow_bucket(v)]++;
 	}
-	CHECK_EQ_U64(h.count, 64 * 3 + 100000);
+	CHECK_EQ_U64(h.s.count, 64 * 3 + 100000);
 	for (unsigned k = 0; k < LOG2_HIST_BUCKETS; k++) {
 		CHECK_EQ_U64(h.bucket[k], expect[k]);
 		for (uint64_t v = log2_hist_lo(k);
@@ -270,13 +270,13 @@ static void test_stat_exits(void)
 	}
 	expect[slow_bucket(5000)] += N_IO;
 	h = ev_stat_hist(s, EV_HIST_EXIT_ENTRY);
-	CHECK_EQ_U64(h->count, N_NPF + N_IO);
-	CHECK_EQ_U64(h->min, min);
-	CHECK_EQ_U64(h->max, 5000 > max ? 5000 : max);
+	CHECK_EQ_U64(h->s.count, N_NPF + N_IO);
+	CHECK_EQ_U64(h->s.min, min);
+	CHECK_EQ_U64(h->s.max, 5000 > max ? 5000 : max);
 	for (unsigned k = 0; k < LOG2_HIST_BUCKETS; k++)
 		CHECK_EQ_U64(h->bucket[k], expect[k]);
 	h = ev_stat_hist(s, EV_HIST_WALK_LEVELS);
-	CHECK_EQ_U64(h->count, 2);
+	CHECK_EQ_U64(h->s.count, 2);
 	CHECK_EQ_U64(h->bucket[3], 1); /* 4 levels: [4, 8) */
 	CHECK_EQ_U64(h->bucket[2], 1); /* 2 levels: [2, 4) */
 	ev_stat_free(s);

@@ -55,9 +55,9 @@ static void check_all(const uint64_t *v, size_t n, bool exact, const char *what)
 		pct_hist__add(&hist, v[i]);
 	memcpy(sorted, v, n * sizeof(*v));
 	qsort(sorted, n, sizeof(*sorted), cmp_u64);
-	CHECK_EQ_U64(hist.count, n);
-	CHECK_EQ_U64(hist.min, sorted[0]);
-	CHECK_EQ_U64(hist.max, sorted[n - 1]);
+	CHECK_EQ_U64(hist.s.count, n);
+	CHECK_EQ_U64(hist.s.min, sorted[0]);
+	CHECK_EQ_U64(hist.s.max, sorted[n - 1]);
 	for (unsigned p = 0; p <= 100; p++) {
 		uint64_t got = pct_hist__percentile(&hist, p), want = exact_pct(sorted, n, p);
 
@@ -111,7 +111,7 @@ static void test_edges(void)
 
 	pct_hist__init(&hist);
 	CHECK_EQ_U64(pct_hist__percentile(&hist, 50), 0); /* empty */
-	CHECK_EQ_U64(hist.count, 0);
+	CHECK_EQ_U64(hist.s.count, 0);
 
 	v[0] = 1000; /* one sample: every percentile is it */
 	check_all(v, 1, true, "one sample");
