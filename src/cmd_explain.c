@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		"  --access KIND      the access to check: user-read, user-write, user-fetch,\n"
 		"                     kernel-read, kernel-write, kernel-fetch (default:\n"
 		"                     user-read below the kernel half, kernel-read above)\n"
-		"  --out DIR          where the run's record goes (default memvirt-out/explain)\n"
+		"  --out DIR          where the run's record goes (default memvirt-out/explain,\n"
+		"                     named on stderr)\n"
 		"  --paging MODE      auto (default), shadow or tdp, as for 'memvirt run'\n"
 		"  --reload-kvm       reload the KVM module in the --paging mode (root only)\n"
 		"  --kernel FILE, --program FILE   guest images (default: the built ones)\n"
@@ -136,6 +137,8 @@ static void apply(struct run_config *c, struct explain *e, const char *const *v)
 			    "kernel-write or kernel-fetch");
 	}
 }
+
+static bool out_defaulted; /* no --out: the run's record is named on stderr */
 
 /* Defaults for WORKLOAD: small enough to boot in a blink. */
 static void defaults(struct run_config *c, enum wl_kind kind)
@@ -224,6 +227,7 @@ static void parse(int argc, char **argv, struct run_config *c, struct explain *e
 		parse_run(v, i > optind, e);
 	defaults(c, (enum wl_kind)kind);
 	apply(c, e, v);
+	out_defaulted = v[RO_OUT] == NULL;
 	*json = v[O_JSON] != NULL;
 	for (; i < argc; i++) {
 		uint64_t gva;
@@ -571,6 +575,12 @@ int cmd_explain(int argc, char **argv)
 			print_json(&c, &e, &o.host);
 		else
 			print_text(&c, &e, &o.host);
+	}
+	if (out_defaulted && o.recorded) {
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/run.json", c.out_dir);
+		opt_out_defaulted("explain", "", path);
 	}
 	status = run_exit_status(o.fail);
 	if (status)

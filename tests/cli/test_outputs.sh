@@ -33,6 +33,15 @@ check "run --repeat default out: the failed run's record named" test "$(head -1 
 	"memvirt: run: wrote memvirt-out/touch/rep1/run.json (choose with --out DIR)"
 MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "run --out, no kvm" -- "$MEMVIRT" run nop --out "$TMP/r1"
 check "run --out: only the error on stderr" one_line "$TMP/err"
+# explain without --out likewise: its run's record memvirt-out/explain/run.json named on stderr.
+(cd "$TMP/cwd" && MEMVIRT_KVM_DEVICE=/nonexistent/kvm "$abs" explain touch >"$TMP/out" 2>"$TMP/err")
+check "explain default out, no kvm: exit 3" test $? = 3
+check "explain default out: record written" test -s "$TMP/cwd/memvirt-out/explain/run.json"
+check "explain default out: named on stderr" test "$(head -1 "$TMP/err")" = \
+	"memvirt: explain: wrote memvirt-out/explain/run.json (choose with --out DIR)"
+check "explain default out: two lines" test "$(wc -l <"$TMP/err")" = 2
+MEMVIRT_KVM_DEVICE=/nonexistent/kvm expect 3 "explain --out, no kvm" -- "$MEMVIRT" explain touch --out "$TMP/e1"
+check "explain --out: only the error on stderr" one_line "$TMP/err"
 
 # trace dump -o where no file can be: 3, one line; a bad input file: 2, one line.
 : >"$TMP/afile"
